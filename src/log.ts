@@ -1,0 +1,36 @@
+import pino, { type Logger, type LevelWithSilent } from 'pino';
+
+export type { Logger };
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = LevelWithSilent;
+
+export interface LoggerOptions {
+  level?: LogLevel;
+  /** Where JSON lines go; defaults to stderr so that `mcp-orch stdio` keeps stdout for the protocol. */
+  destination?: NodeJS.WritableStream & { fd?: number };
+  /** Pretty-print for people; defaults to whether the destination is a TTY. */
+  pretty?: boolean;
+}
+
+/**
+ * The root logger. Every module receives a Logger and calls `child({ component })`.
+ * Pretty output only on a TTY: log collectors and tests read JSON lines.
+ */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const destination = options.destination ?? process.stderr;
+  const isTty = Boolean((destination as { isTTY?: boolean }).isTTY);
+  const pretty = options.pretty ?? isTty;
+  const base = {
+    level: options.level ?? 'info',
+    base: undefined,
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: { paths: ['*.headers.authorization', '*.headers.Authorization', '*.env'], censor: '[redacted]' },
+  };
+  if (pretty) {
+    return pino({
+      ...base,
+      transport: { target: 'pino-pretty', options: { destination: destination.fd ?? 2, translateTime: 'HH:MM:ss', ignore: 'pid,hostname' } },
+    });
+  }
+  return pino(base, destination);
+}
