@@ -1,0 +1,200 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { OrchError } from '../errors.js';
+import { loadConfig, parseConfigText, resolveConfigPath } from './load.js';
+
+let dir: string;
+let home: string;
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-orch-load-'));
+  home = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-orch-home-'));
+});
+afterEach(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.rmSync(home, { recursive: true, force: true });
+});
+
+function write(name: string, text: string): string {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+function failure(fn: () => unknown): OrchError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof OrchError) return err;
+    throw err;
+  }
+  throw new Error('expected an OrchError');
+}
+
+const parse = (value: unknown, env: NodeJS.ProcessEnv = {}) => parseConfigText(JSON.stringify(value), 'c.json', env);
+
+describe('resolveConfigPath', () => {
+  it('takes --config relative to cwd, and names it when missing', () => {
+    const file = write('custom.json', '{}');
+    expect(resolveConfigPath('custom.json', dir, home)).toBe(file);
+    const err = failure(() => resolveConfigPath('nope.json', dir, home));
+    expect(err.code).toBe('CONFIG_NOT_FOUND');
+    expect(err.message).toContain(path.join(dir, 'nope.json'));
+  });
+
+  it('prefers ./mcp-config.json, then YAML, then ~/.mcp.json', () => {
+    const homeFile = path.join(home, '.mcp.json');
+    fs.writeFileSync(homeFile, '{}');
+    expect(resolveConfigPath(undefined, dir, home)).toBe(homeFile);
+    const yml = write('mcp-config.yml', '{}');
+    expect(resolveConfigPath(undefined, dir, home)).toBe(yml);
+    const yaml = write('mcp-config.yaml', '{}');
+    expect(resolveConfigPath(undefined, dir, home)).toBe(yaml);
+    const json = write('mcp-config.json', '{}');
+    expect(resolveConfigPath(undefined, dir, home)).toBe(json);
+  });
+
+  it('lists the paths tried and how to create one', () => {
+    const err = failure(() => resolveConfigPath(undefined, dir, home));
+    expect(err.code).toBe('CONFIG_NOT_FOUND');
+    expect(err.message).toContain(path.join(dir, 'mcp-config.json'));
+    expect(err.message).toContain(path.join(home, '.mcp.json'));
+    expect(err.hint).toContain('cp mcp-config.json.example mcp-config.json');
+  });
+});
+
+describe('loadConfig', () => {
+  it('loads JSON with defaults applied', () => {
+    const file = write('mcp-config.json', JSON.stringify({ mcpServers: { fs: { command: 'npx', args: ['-y', 'x'] } } }));
+    const { config, path: loaded, warnings } = loadConfig(file, {});
+    expect(loaded).toBe(file);
+    expect(warnings).toEqual([]);
+    expect(config.mcpServers.fs).toMatchObject({ command: 'npx', args: ['-y', 'x'], env: {}, timeout: 30 });
+    expect(config.orch.port).toBe(8000);
+  });
+
+  it('loads YAML for .yaml and .yml', () => {
+    const file = write('c.yaml', 'mcpServers:\n  remote:\n    url: https://example.com/mcp # a comment\norch:\n  port: 9000\n');
+    const { config } = loadConfig(file, {});
+    expect(config.mcpServers.remote).toMatchObject({ url: 'https://example.com/mcp' });
+    expect(config.orch.port).toBe(9000);
+  });
+
+  it('reports a missing file as CONFIG_NOT_FOUND', () => {
+    expect(failure(() => loadConfig(path.join(dir, 'gone.json'))).code).toBe('CONFIG_NOT_FOUND');
+  });
+
+  it('names file, line and column of a JSON syntax error', () => {
+    const file = write('bad.json', '{\n  "mcpServers": {\n    "a": { "command": tru }\n  }\n}\n');
+    const err = failure(() => loadConfig(file, {}));
+    expect(err.code).toBe('CONFIG_PARSE');
+    expect(err.message).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3:23: expected a value, found "tru"$`));
+  });
+
+  it('locates trailing commas and comments', () => {
+    const trailing = failure(() => parseConfigText('{\n  "mcpServers": {},\n}', 'c.json', {}));
+    expect(trailing.message).toBe("c.json:2:19: trailing comma before '}'");
+    const comment = failure(() => parseConfigText('{\n  // servers\n}', 'c.json', {}));
+    expect(comment.message).toMatch(/^c\.json:2:3: comments are not allowed/);
+    expect(failure(() => parseConfigText('', 'c.json', {})).message).toBe('c.json:1:1: expected a value, found end of file');
+  });
+
+  it('names line and column of a YAML syntax error', () => {
+    const err = failure(() => parseConfigText('mcpServers:\n  a: 1\n  a: 2\n', 'c.yaml', {}));
+    expect(err.code).toBe('CONFIG_PARSE');
+    expect(err.message).toMatch(/^c\.yaml:\d+:\d+: /);
+  });
+});
+
+describe('interpolation', () => {
+  const server = (env: Record<string, string>) => ({ mcpServers: { gh: { command: 'gh', env } } });
+
+  it('replaces ${VAR} and ${VAR:-default} in values but not keys', () => {
+    const { config } = parse(
+      { mcpServers: { gh: { command: '${CMD}', args: ['--token=${TOKEN}', '${NONE:-fallback}', '${EMPTY:-used}'], env: { '${K}': 'v' } } } },
+      { CMD: 'github-mcp', TOKEN: 't0k', EMPTY: '' },
+    );
+    expect(config.mcpServers.gh).toMatchObject({ command: 'github-mcp', args: ['--token=t0k', 'fallback', 'used'], env: { '${K}': 'v' } });
+  });
+
+  it('keeps $${ as a literal and leaves ${secret:NAME} for the store', () => {
+    const { config } = parse(server({ A: 'cost $${HOME}', B: '${secret:gh_token}', C: '${env:X}' }), { HOME: '/h', X: 'x' });
+    expect(config.mcpServers.gh).toMatchObject({ env: { A: 'cost ${HOME}', B: '${secret:gh_token}', C: 'x' } });
+  });
+
+  it('names file, JSON path and variable when one is missing', () => {
+    const err = failure(() => parse({ mcpServers: { gh: { command: 'gh', args: ['a', '${GITHUB_TOKEN}'] } } }));
+    expect(err.code).toBe('CONFIG_ENV_MISSING');
+    expect(err.message).toBe('c.json: mcpServers.gh.args[1]: environment variable GITHUB_TOKEN is not set');
+    expect(err.hint).toContain('${VAR:-default}');
+  });
+
+  it('rejects references it cannot resolve, such as VS Code inputs', () => {
+    const err = failure(() => parse(server({ T: '${input:token}' })));
+    expect(err.code).toBe('CONFIG_INVALID');
+    expect(err.message).toBe('c.json: mcpServers.gh.env.T: unsupported reference ${input:token}');
+  });
+});
+
+describe('validation messages', () => {
+  it('names path, expected thing and actual value', () => {
+    const err = failure(() => parse({ mcpServers: { github: { command: 'gh', args: 'x' } } }));
+    expect(err.code).toBe('CONFIG_INVALID');
+    expect(err.message).toBe('c.json: mcpServers.github.args: expected an array of strings, got "x"');
+    expect(err.hint).toBeTruthy();
+  });
+
+  it('reports every issue, with array indices and record values', () => {
+    const err = failure(() =>
+      parse({ mcpServers: { a: { command: 'x', args: ['ok', 3], env: { K: 1 } } }, orch: { port: 'x', host: '' } }),
+    );
+    expect(err.message.split('\n')).toEqual([
+      'c.json: mcpServers.a.args[1]: expected a string, got 3',
+      'c.json: mcpServers.a.env.K: expected a string, got 1',
+      'c.json: orch.host: expected a non-empty string, got ""',
+      'c.json: orch.port: expected a whole number, got "x"',
+    ]);
+  });
+
+  it('tells a remote server from a stdio one by its keys', () => {
+    expect(failure(() => parse({ mcpServers: { r: { url: 'ftp://x' } } })).message).toBe(
+      'c.json: mcpServers.r.url: expected an http:// or https:// URL, got "ftp://x"',
+    );
+    expect(failure(() => parse({ mcpServers: { r: { url: 'https://x', type: 'websocket' } } })).message).toBe(
+      'c.json: mcpServers.r.type: expected one of "streamable-http", "http", "sse", got "websocket"',
+    );
+    expect(failure(() => parse({ mcpServers: { s: { command: '' } } })).message).toBe(
+      'c.json: mcpServers.s.command: must not be empty, got ""',
+    );
+    expect(failure(() => parse({ mcpServers: { n: { args: [] } } })).message).toBe(
+      'c.json: mcpServers.n: needs "command" (a stdio server) or "url" (a remote server)',
+    );
+    expect(failure(() => parse({ mcpServers: { n: 'npx foo' } })).message).toMatch(/^c\.json: mcpServers\.n: expected a server object .*, got "npx foo"$/);
+  });
+
+  it('explains bad server names and shortens long values', () => {
+    const err = failure(() => parse({ mcpServers: { 'bad name': { command: 'x' } }, orch: { logLevel: 'x'.repeat(100) } }));
+    const [name, level] = err.message.split('\n');
+    expect(name).toBe('c.json: mcpServers["bad name"]: invalid name: server names use letters, digits, "_", "-" and "."');
+    expect(level).toMatch(/^c\.json: orch\.logLevel: expected one of "fatal", .*, got "x+…$/);
+    expect(level!.length).toBeLessThan(200);
+  });
+
+  it('warns about unknown keys instead of failing', () => {
+    const { warnings, config } = parse({
+      $schema: 'x',
+      extra: 1,
+      orch: { colour: 'blue' },
+      mcpServers: { a: { command: 'x', autoApprove: [] }, b: { url: 'https://x', headers: {}, command2: 1 } },
+    });
+    expect(warnings).toEqual([
+      'c.json: extra: unknown key, ignored',
+      'c.json: orch.colour: unknown key, ignored',
+      'c.json: mcpServers.a.autoApprove: unknown key, ignored',
+      'c.json: mcpServers.b.command2: unknown key, ignored',
+    ]);
+    expect(config.mcpServers.a).toMatchObject({ autoApprove: [] });
+  });
+});

@@ -1,0 +1,160 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import YAML from 'yaml';
+import { OrchError } from '../errors.js';
+import { findJsonSyntaxError, lineColumn, stripJsonComments } from './jsonText.js';
+import { interpolateEnv } from './interpolate.js';
+import { formatIssues, formatPath, isPlainObject } from './issues.js';
+import { configSchema, KNOWN_KEYS, type Config } from './schema.js';
+
+export interface ParsedConfig {
+  config: Config;
+  warnings: string[];
+}
+
+export interface LoadedConfig extends ParsedConfig {
+  /** Absolute path of the file the config came from. */
+  path: string;
+}
+
+const CREATE_HINT = 'create one with `cp mcp-config.json.example mcp-config.json`, or pass --config PATH';
+
+/** Where a config is looked for when no --config is given, first match wins. */
+export function configCandidates(cwd: string = process.cwd(), home: string = os.homedir()): string[] {
+  return [
+    path.resolve(cwd, 'mcp-config.json'),
+    path.resolve(cwd, 'mcp-config.yaml'),
+    path.resolve(cwd, 'mcp-config.yml'),
+    path.join(home, '.mcp.json'),
+  ];
+}
+
+function isFile(file: string): boolean {
+  try {
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+export function resolveConfigPath(explicit?: string, cwd: string = process.cwd(), home: string = os.homedir()): string {
+  if (explicit !== undefined) {
+    const file = path.resolve(cwd, explicit);
+    if (!isFile(file)) {
+      throw new OrchError('CONFIG_NOT_FOUND', `config file not found: ${file}`, { hint: `check the --config path, or ${CREATE_HINT}` });
+    }
+    return file;
+  }
+  const candidates = configCandidates(cwd, home);
+  const found = candidates.find(isFile);
+  if (found) return found;
+  throw new OrchError('CONFIG_NOT_FOUND', `no config file found (tried ${candidates.join(', ')})`, { hint: CREATE_HINT });
+}
+
+export function isYamlPath(file: string): boolean {
+  return /\.ya?ml$/i.test(file);
+}
+
+/** Reads a config file's text; a missing or unreadable file is CONFIG_NOT_FOUND. */
+export function readConfigText(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'config file not found' : `cannot read config file (${code ?? String(err)})`;
+    throw new OrchError('CONFIG_NOT_FOUND', `${why}: ${file}`, { hint: CREATE_HINT, cause: err });
+  }
+}
+
+export interface ParseOptions {
+  /** Accept comments and trailing commas in JSON, as VS Code's files have them. */
+  jsonc?: boolean;
+}
+
+/** The file's data as written: JSON or YAML by extension, no interpolation, no validation. */
+export function parseConfigDocument(text: string, file: string, options: ParseOptions = {}): unknown {
+  const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  if (isYamlPath(file)) {
+    const doc = YAML.parseDocument(source);
+    const error = doc.errors[0];
+    if (error) {
+      const pos = error.linePos?.[0];
+      const where = pos ? `${file}:${pos.line}:${pos.col}` : file;
+      const what = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+      throw new OrchError('CONFIG_PARSE', `${where}: ${what}`, { hint: 'fix the YAML syntax at that line', cause: error });
+    }
+    return doc.toJS();
+  }
+  const json = options.jsonc ? stripJsonComments(source) : source;
+  try {
+    return JSON.parse(json) as unknown;
+  } catch (err) {
+    const found = findJsonSyntaxError(json);
+    const { line, column } = lineColumn(json, found?.offset ?? 0);
+    const what = found?.message ?? (err as Error).message;
+    throw new OrchError('CONFIG_PARSE', `${file}:${line}:${column}: ${what}`, {
+      hint: 'fix the JSON syntax there (JSON has no comments or trailing commas; YAML in mcp-config.yaml allows comments)',
+      cause: err,
+      data: { file, line, column },
+    });
+  }
+}
+
+function unknownKeyWarnings(data: unknown, file: string): string[] {
+  if (!isPlainObject(data)) return [];
+  const warnings: string[] = [];
+  const check = (object: unknown, known: readonly string[], at: PropertyKey[]): void => {
+    if (!isPlainObject(object)) return;
+    for (const key of Object.keys(object)) {
+      if (!known.includes(key)) warnings.push(`${file}: ${formatPath([...at, key])}: unknown key, ignored`);
+    }
+  };
+  // `$schema` is how editors find a JSON schema; it is not a mistake.
+  check(data, [...KNOWN_KEYS.root, '$schema'], []);
+  check(data.orch, KNOWN_KEYS.orch, ['orch']);
+  if (isPlainObject(data.mcpServers)) {
+    for (const [name, server] of Object.entries(data.mcpServers)) {
+      const known = isPlainObject(server) && 'command' in server ? KNOWN_KEYS.stdio : KNOWN_KEYS.remote;
+      check(server, known, ['mcpServers', name]);
+    }
+  }
+  return warnings;
+}
+
+/** Interpolates and validates already-parsed data; `file` only names the source in messages. */
+export function validateConfigData(data: unknown, file: string, env: NodeJS.ProcessEnv = process.env): ParsedConfig {
+  const { value, missing, unsupported } = interpolateEnv(data, env);
+  if (unsupported.length > 0) {
+    throw new OrchError('CONFIG_INVALID', unsupported.map((r) => `${file}: ${r.path}: unsupported reference ${r.text}`).join('\n'), {
+      hint: 'write ${VAR} or ${VAR:-default} for environment variables, or $${ for a literal "${"',
+      data: { file, references: unsupported },
+    });
+  }
+  if (missing.length > 0) {
+    const lines = missing.map((r) => `${file}: ${r.path}: environment variable ${r.variable} is not set`);
+    throw new OrchError('CONFIG_ENV_MISSING', lines.join('\n'), {
+      hint: 'set the variable, give a default with ${VAR:-default}, or write $${ for a literal "${"',
+      data: { file, variables: missing.map((r) => r.variable) },
+    });
+  }
+  const result = configSchema.safeParse(value);
+  if (!result.success) {
+    const lines = formatIssues(result.error.issues, configSchema, value).map((line) => `${file}: ${line}`);
+    throw new OrchError('CONFIG_INVALID', lines.join('\n'), {
+      hint: 'fix the fields named above; mcp-config.json.example shows a working config',
+      data: { file, issues: lines },
+    });
+  }
+  return { config: result.data, warnings: unknownKeyWarnings(value, file) };
+}
+
+/** Parses, interpolates and validates config text; watch and import reuse it without reading files. */
+export function parseConfigText(text: string, file: string, env: NodeJS.ProcessEnv = process.env): ParsedConfig {
+  return validateConfigData(parseConfigDocument(text, file), file, env);
+}
+
+export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  const absolute = path.resolve(file);
+  return { ...parseConfigText(readConfigText(absolute), file, env), path: absolute };
+}
