@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { diffConfigs } from './diff.js';
+import { configSchema, type Config } from './schema.js';
+
+const config = (value: unknown): Config => configSchema.parse(value);
+
+const base = {
+  mcpServers: {
+    fs: { command: 'npx', args: ['-y', 'fs'] },
+    web: { url: 'https://example.com/mcp' },
+    off: { command: 'x', disabled: true },
+  },
+};
+
+describe('diffConfigs', () => {
+  it('finds nothing to do between equal configs', () => {
+    const diff = diffConfigs(config(base), config(structuredClone(base)));
+    expect(diff).toEqual({ added: [], removed: [], changed: [], unchanged: ['fs', 'web'], restartRequired: [], settingsChanged: [] });
+  });
+
+  it('sorts servers into added, removed, changed and unchanged', () => {
+    const next = {
+      mcpServers: {
+        fs: { command: 'npx', args: ['-y', 'fs', '/tmp'] },
+        mem: { command: 'mem' },
+        off: { command: 'x', disabled: true },
+      },
+    };
+    const diff = diffConfigs(config(base), config(next));
+    expect(diff).toMatchObject({ added: ['mem'], removed: ['web'], changed: ['fs'], unchanged: [] });
+  });
+
+  it('compares parsed servers, so spelled-out defaults are no change', () => {
+    const next = { mcpServers: { ...base.mcpServers, fs: { command: 'npx', args: ['-y', 'fs'], env: {}, timeout: 30, disabled: false } } };
+    expect(diffConfigs(config(base), config(next)).unchanged).toEqual(['fs', 'web']);
+  });
+
+  it('treats disabling as removal and enabling as addition', () => {
+    const next = { mcpServers: { fs: { ...base.mcpServers.fs, disabled: true }, web: base.mcpServers.web, off: { command: 'x' } } };
+    expect(diffConfigs(config(base), config(next))).toMatchObject({ added: ['off'], removed: ['fs'], changed: [], unchanged: ['web'] });
+  });
+
+  it('sees a change in any nested field', () => {
+    const next = { mcpServers: { ...base.mcpServers, web: { url: 'https://example.com/mcp', headers: { Authorization: 'Bearer x' } } } };
+    expect(diffConfigs(config(base), config(next)).changed).toEqual(['web']);
+  });
+
+  it('lists orch settings that need a restart apart from live ones', () => {
+    const old = config({ ...base, orch: { port: 8000, logLevel: 'info' } });
+    const next = config({ ...base, orch: { port: 9000, host: '0.0.0.0', dataDir: '/data', logLevel: 'debug' } });
+    const diff = diffConfigs(old, next);
+    expect(diff.restartRequired).toEqual(['host', 'port', 'dataDir']);
+    expect(diff.settingsChanged).toEqual(['dataDir', 'host', 'logLevel', 'port']);
+    expect(diff.unchanged).toEqual(['fs', 'web']);
+  });
+});

@@ -1,0 +1,58 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { Config, OrchSettings, ServerConfig } from './schema.js';
+
+/**
+ * What a config change means for the running set of servers, as plain data (design habit 8): the
+ * supervisor carries it out. Disabled servers are not part of the running set, so enabling one is an
+ * addition and disabling one a removal; servers disabled on both sides appear in no list.
+ */
+export interface ConfigDiff {
+  added: string[];
+  removed: string[];
+  changed: string[];
+  unchanged: string[];
+  /** orch settings that only take effect when the daemon restarts (it binds and opens them once). */
+  restartRequired: string[];
+  /** Every orch setting that differs, including the ones that apply live (logLevel, ...). */
+  settingsChanged: string[];
+}
+
+export const RESTART_SETTINGS = ['host', 'port', 'dataDir'] as const satisfies readonly (keyof OrchSettings)[];
+
+function running(config: Config): Map<string, ServerConfig> {
+  const out = new Map<string, ServerConfig>();
+  for (const [name, server] of Object.entries(config.mcpServers)) {
+    if (server.disabled === true) continue;
+    // `disabled: false` and no `disabled` mean the same; neither should restart a child.
+    const { disabled: _disabled, ...rest } = server;
+    out.set(name, rest as ServerConfig);
+  }
+  return out;
+}
+
+const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+export function diffConfigs(old: Config, next: Config): ConfigDiff {
+  const before = running(old);
+  const after = running(next);
+  const diff: ConfigDiff = { added: [], removed: [], changed: [], unchanged: [], restartRequired: [], settingsChanged: [] };
+
+  for (const [name, server] of after) {
+    const previous = before.get(name);
+    if (previous === undefined) diff.added.push(name);
+    else if (isDeepStrictEqual(previous, server)) diff.unchanged.push(name);
+    else diff.changed.push(name);
+  }
+  for (const name of before.keys()) if (!after.has(name)) diff.removed.push(name);
+
+  const keys = new Set([...Object.keys(old.orch), ...Object.keys(next.orch)]);
+  for (const key of keys) {
+    const a = (old.orch as Record<string, unknown>)[key];
+    const b = (next.orch as Record<string, unknown>)[key];
+    if (!isDeepStrictEqual(a, b)) diff.settingsChanged.push(key);
+  }
+  diff.restartRequired = RESTART_SETTINGS.filter((key) => diff.settingsChanged.includes(key));
+
+  for (const list of [diff.added, diff.removed, diff.changed, diff.unchanged, diff.settingsChanged]) list.sort(byName);
+  return diff;
+}
