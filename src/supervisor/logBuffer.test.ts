@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_LINE_BYTES, TRUNCATION_MARKER, createLineSplitter, createLogBuffer, truncateLine } from './logBuffer.js';
+
+describe('createLogBuffer', () => {
+  it('keeps the last `capacity` lines, oldest first', () => {
+    let t = 0;
+    const buf = createLogBuffer(3, { now: () => ++t });
+    expect(buf.size).toBe(0);
+    expect(buf.lines()).toEqual([]);
+    for (const l of ['a', 'b', 'c', 'd', 'e']) buf.push(l);
+    expect(buf.size).toBe(3);
+    expect(buf.lines()).toEqual([
+      { time: 3, line: 'c' },
+      { time: 4, line: 'd' },
+      { time: 5, line: 'e' },
+    ]);
+    expect(buf.lines(2).map((e) => e.line)).toEqual(['d', 'e']);
+    expect(buf.lines(10).map((e) => e.line)).toEqual(['c', 'd', 'e']);
+    expect(buf.lines(0)).toEqual([]);
+  });
+
+  it('defaults to 500 lines and rejects a bad capacity', () => {
+    const buf = createLogBuffer();
+    for (let i = 0; i < 600; i++) buf.push(String(i));
+    expect(buf.size).toBe(500);
+    expect(buf.lines(1)[0]?.line).toBe('599');
+    expect(buf.lines()[0]?.line).toBe('100');
+    expect(() => createLogBuffer(0)).toThrow(RangeError);
+  });
+
+  it('truncates long lines with a marker', () => {
+    const buf = createLogBuffer(2);
+    buf.push('x'.repeat(20_000));
+    const line = buf.lines()[0]?.line ?? '';
+    expect(line.endsWith(TRUNCATION_MARKER)).toBe(true);
+    expect(Buffer.byteLength(line)).toBeLessThanOrEqual(MAX_LINE_BYTES);
+    expect(truncateLine(line)).toBe(line);
+  });
+
+  it('does not split a multi-byte character when truncating', () => {
+    const line = truncateLine('é'.repeat(MAX_LINE_BYTES));
+    expect(line).not.toContain('\uFFFD');
+    expect(line.endsWith(TRUNCATION_MARKER)).toBe(true);
+    expect(truncateLine('short é')).toBe('short é');
+  });
+
+  it('notifies subscribers until they unsubscribe, and drops a throwing one', () => {
+    const buf = createLogBuffer(10);
+    const seen: string[] = [];
+    const off = buf.onLine((e) => seen.push(e.line));
+    let throws = 0;
+    buf.onLine(() => {
+      throws++;
+      throw new Error('follower gone');
+    });
+    buf.push('one');
+    buf.push('two');
+    off();
+    buf.push('three');
+    expect(seen).toEqual(['one', 'two']);
+    expect(throws).toBe(1);
+    expect(buf.size).toBe(3);
+  });
+});
+
+describe('createLineSplitter', () => {
+  it('splits across chunks and strips CR', () => {
+    const lines: string[] = [];
+    const s = createLineSplitter((l) => lines.push(l));
+    s.write('hel');
+    s.write('lo\r\nwor');
+    s.write('ld\n\nlast');
+    expect(lines).toEqual(['hello', 'world', '']);
+    s.end();
+    expect(lines).toEqual(['hello', 'world', '', 'last']);
+    s.end();
+    expect(lines).toHaveLength(4);
+  });
+
+  it('keeps only the head of an endless line', () => {
+    const lines: string[] = [];
+    const s = createLineSplitter((l) => lines.push(l));
+    for (let i = 0; i < 100; i++) s.write('y'.repeat(4096));
+    s.write('tail\nnext\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]?.endsWith(TRUNCATION_MARKER)).toBe(true);
+    expect(Buffer.byteLength(lines[0] ?? '')).toBeLessThanOrEqual(MAX_LINE_BYTES);
+    expect(lines[1]).toBe('next');
+  });
+});
