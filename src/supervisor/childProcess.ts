@@ -1,0 +1,345 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants as fsConstants, statSync } from 'node:fs';
+import path from 'node:path';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
+import type { Logger } from '../log.js';
+import { createLineSplitter, createLogBuffer, type LogBuffer } from './logBuffer.js';
+import { readProcessTable } from './stats.js';
+
+/**
+ * One stdio child: spawn, stderr capture, and the stop sequence (stdin EOF -> SIGTERM -> SIGKILL) applied
+ * to its whole process group, because `npx foo` is really npx -> sh -> node and signalling only the
+ * leader leaves the server itself running.
+ */
+
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Set when the child never ran (command not found, not executable, bad cwd) or would not die. */
+  error?: string;
+}
+
+export interface SpawnChildOptions {
+  name: string;
+  command: string;
+  args: string[];
+  /** Added to (and overriding) the safe inherited base of defaultEnvironment(). */
+  env: Record<string, string>;
+  cwd?: string;
+  logger: Logger;
+  /** How long a child has after SIGTERM before SIGKILL. */
+  stopGraceMs: number;
+  logBuffer?: LogBuffer;
+  spawnImpl?: typeof spawn;
+}
+
+export interface ChildHandle {
+  readonly pid: number | undefined;
+  readonly stdin: Writable;
+  readonly stdout: Readable;
+  readonly logs: LogBuffer;
+  /** Resolves when the child's leader process has exited (or failed to start); never rejects. */
+  readonly exited: Promise<ExitInfo>;
+  readonly running: boolean;
+  /** Idempotent. Resolves once the leader has exited and no member of its process group is left. */
+  stop(): Promise<ExitInfo>;
+  /** Returns the unsubscribe function. */
+  onExit(cb: (info: ExitInfo) => void): () => void;
+}
+
+/**
+ * Variables a child inherits from us; everything else must be given in the server's `env`, so that our
+ * own secrets (MCP_ORCH_SECRET_KEY, tokens) do not leak into every server. The list follows the MCP SDK's
+ * getDefaultEnvironment, plus locale, temp dir and proxy/CA settings that npx and uvx need.
+ */
+const INHERITED_ENV_VARS =
+  process.platform === 'win32'
+    ? ['APPDATA', 'HOMEDRIVE', 'HOMEPATH', 'LOCALAPPDATA', 'PATH', 'PROCESSOR_ARCHITECTURE', 'SYSTEMDRIVE',
+       'SYSTEMROOT', 'TEMP', 'TMP', 'USERNAME', 'USERPROFILE', 'PROGRAMFILES']
+    : ['HOME', 'LOGNAME', 'PATH', 'SHELL', 'TERM', 'USER', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TMPDIR', 'TZ',
+       'XDG_RUNTIME_DIR', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy',
+       'NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR'];
+
+export function defaultEnvironment(source: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const key of INHERITED_ENV_VARS) {
+    const value = source[key];
+    // Values starting with "()" are exported shell functions, a known injection vector.
+    if (value !== undefined && !value.startsWith('()')) env[key] = value;
+  }
+  return env;
+}
+
+/** How long after SIGKILL we still wait for an exit before giving up (a process stuck in the kernel). */
+const KILL_WAIT_MS = 5000;
+/** Group members are not our children, so no event tells us they are gone: we poll at this interval. */
+const GROUP_POLL_MS = 50;
+
+/** Children whose process group may still be alive, for killAllChildrenSync. */
+const live = new Set<number>();
+
+/** SIGKILLs every live child's process group. Synchronous, for `process.on('exit')`. */
+export function killAllChildrenSync(): void {
+  for (const pid of live) {
+    if (!signalGroup(pid, 'SIGKILL')) signalPid(pid, 'SIGKILL');
+  }
+  live.clear();
+}
+
+function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  if (process.platform === 'win32') return false;
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false; // ESRCH: no such group (all gone, or spawned without detached)
+  }
+}
+
+function signalPid(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/**
+ * Finds the executable as the kernel would, to explain a failure better than spawn's bare ENOENT (which
+ * also stands for a missing cwd). Synchronous like spawn itself; it runs once per (re)start.
+ */
+function resolveCommand(command: string, env: Record<string, string>, cwd: string): { file: string } | { error: string } {
+  if (process.platform === 'win32') return { file: command }; // spawn's own lookup; PATHEXT is its business
+  const isExecutableFile = (file: string): 'ok' | 'missing' | 'not-executable' => {
+    try {
+      if (!statSync(file).isFile()) return 'not-executable';
+      accessSync(file, fsConstants.X_OK);
+      return 'ok';
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'EACCES' ? 'not-executable' : 'missing';
+    }
+  };
+  if (command.includes('/')) {
+    const file = path.resolve(cwd, command);
+    const state = isExecutableFile(file);
+    if (state === 'ok') return { file };
+    return { error: state === 'missing' ? `no such file: ${file}` : `permission denied: ${file} is not an executable file` };
+  }
+  let notExecutable: string | undefined;
+  // Empty PATH entries are skipped: treating them as "." would run whatever sits in the cwd.
+  for (const dir of (env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
+    const file = path.resolve(cwd, dir, command);
+    const state = isExecutableFile(file);
+    if (state === 'ok') return { file };
+    if (state === 'not-executable') notExecutable ??= file;
+  }
+  if (notExecutable) return { error: `permission denied: ${notExecutable} is not an executable file` };
+  return { error: `command not found: ${command} (looked in PATH)` };
+}
+
+function describeSpawnError(err: NodeJS.ErrnoException, command: string): string {
+  if (err.code === 'ENOENT') return `command not found: ${command} (looked in PATH)`;
+  if (err.code === 'EACCES') return `permission denied: ${command}`;
+  return `failed to start ${command}: ${err.message}`;
+}
+
+function delay(ms: number): { promise: Promise<false>; cancel: () => void } {
+  let timer: NodeJS.Timeout | undefined;
+  const promise = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  return { promise, cancel: () => clearTimeout(timer) };
+}
+
+/** True if `done` settled within `ms`. */
+async function within(done: Promise<unknown>, ms: number): Promise<boolean> {
+  const timeout = delay(ms);
+  try {
+    return await Promise.race([done.then(() => true as const), timeout.promise]);
+  } finally {
+    timeout.cancel();
+  }
+}
+
+/**
+ * Whether any member of the group still runs. kill(-pgid, 0) alone also counts zombies: orphans are
+ * reaped by PID 1, which in containers may do so late or never, and a zombie holds nothing but its pid.
+ */
+async function groupAlive(pgid: number): Promise<boolean> {
+  if (!signalGroup(pgid, 0)) return false;
+  const table = await readProcessTable();
+  return table ? table.some((p) => p.pgid === pgid && p.state !== 'Z') : true;
+}
+
+async function groupGoneWithin(pgid: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (await groupAlive(pgid)) {
+    if (Date.now() >= deadline) return false;
+    const tick = delay(GROUP_POLL_MS);
+    await tick.promise;
+  }
+  return true;
+}
+
+export function spawnChild(options: SpawnChildOptions): ChildHandle {
+  const { name, command, args, stopGraceMs } = options;
+  if (!(stopGraceMs >= 0)) throw new RangeError(`stopGraceMs must be >= 0, got ${stopGraceMs}`);
+  const log = options.logger.child({ component: 'supervisor', server: name });
+  const logs = options.logBuffer ?? createLogBuffer();
+  const env = { ...defaultEnvironment(), ...options.env };
+  const cwd = options.cwd ?? process.cwd();
+
+  let resolveExited!: (info: ExitInfo) => void;
+  const exited = new Promise<ExitInfo>((resolve) => {
+    resolveExited = resolve;
+  });
+  let exitInfo: ExitInfo | undefined;
+  let running = false;
+  let child: ChildProcess | undefined;
+
+  const fail = (error: string) => {
+    log.error({ command, error }, 'child failed to start');
+    finish({ code: null, signal: null, error });
+  };
+
+  const finish = (info: ExitInfo) => {
+    if (exitInfo) return;
+    exitInfo = info;
+    running = false;
+    if (!info.error) log.info({ pid: child?.pid, code: info.code, signal: info.signal }, 'child exited');
+    resolveExited(info);
+    // Orphans of a crashed leader would otherwise outlive it; stop() awaits the same cleanup.
+    void reapGroup();
+  };
+
+  let reaping: Promise<void> | undefined;
+  const reapGroup = () =>
+    (reaping ??= (async () => {
+      const pgid = child?.pid;
+      if (pgid === undefined) return;
+      try {
+        if (!(await groupAlive(pgid))) return;
+        log.debug({ pgid }, 'leader exited; stopping the rest of its process group');
+        signalGroup(pgid, 'SIGTERM');
+        if (await groupGoneWithin(pgid, stopGraceMs)) return;
+        signalGroup(pgid, 'SIGKILL');
+        if (!(await groupGoneWithin(pgid, KILL_WAIT_MS))) log.warn({ pgid }, 'process group still present after SIGKILL');
+      } finally {
+        live.delete(pgid);
+      }
+    })());
+
+  const cwdOk = (() => {
+    try {
+      return statSync(cwd).isDirectory();
+    } catch {
+      return false;
+    }
+  })();
+  const resolved = cwdOk ? resolveCommand(command, env, cwd) : { error: `working directory not found: ${cwd}` };
+
+  if ('error' in resolved) {
+    fail(resolved.error);
+  } else {
+    try {
+      child = (options.spawnImpl ?? spawn)(resolved.file, args, {
+        cwd,
+        env,
+        stdio: ['pipe', 'pipe', 'pipe'],
+        // Own process group, so stop() can signal the whole tree. Not unref'd: we own its lifetime.
+        detached: true,
+        windowsHide: true,
+      });
+    } catch (err) {
+      // spawn throws synchronously for invalid arguments (say, a NUL byte in env); report, do not crash.
+      fail(describeSpawnError(err as NodeJS.ErrnoException, command));
+    }
+  }
+
+  if (child) {
+    const proc = child;
+    if (proc.pid !== undefined) {
+      running = true;
+      live.add(proc.pid);
+      // Arguments at debug only: some servers take tokens on the command line.
+      log.info({ pid: proc.pid, command }, 'child started');
+      log.debug({ pid: proc.pid, args }, 'child arguments');
+    }
+    proc.on('error', (err: NodeJS.ErrnoException) => {
+      // Before a pid this is a spawn failure; after, a failed kill(), which the exit path handles.
+      if (proc.pid === undefined) fail(describeSpawnError(err, command));
+      else log.warn({ err }, 'child process error');
+    });
+    proc.on('exit', (code, signal) => finish({ code, signal }));
+    // A dead child makes writes to stdin fail with EPIPE; unhandled, that 'error' would crash us.
+    for (const stream of [proc.stdin, proc.stdout, proc.stderr]) {
+      stream?.on('error', (err) => log.debug({ err }, 'child stdio error'));
+    }
+    if (proc.stderr) {
+      const splitter = createLineSplitter((line) => {
+        logs.push(line);
+        log.debug({ stderr: line });
+      });
+      proc.stderr.setEncoding('utf8');
+      proc.stderr.on('data', (chunk: string) => splitter.write(chunk));
+      proc.stderr.on('end', () => splitter.end());
+    }
+  }
+
+  const stdin: Writable = child?.stdin ?? new PassThrough();
+  const stdout: Readable = child?.stdout ?? new PassThrough().end();
+
+  let stopping: Promise<ExitInfo> | undefined;
+  const stopSequence = async (): Promise<ExitInfo> => {
+    const pid = child?.pid;
+    if (running && pid !== undefined) {
+      // Well-behaved MCP servers exit on EOF and get to clean up; signals come only if they do not.
+      stdin.end();
+      if (!(await within(exited, Math.min(1000, stopGraceMs / 2)))) {
+        log.debug({ pid }, 'no exit after stdin EOF; SIGTERM');
+        if (!signalGroup(pid, 'SIGTERM')) signalPid(pid, 'SIGTERM');
+        if (!(await within(exited, stopGraceMs))) {
+          log.warn({ pid, stopGraceMs }, 'no exit after SIGTERM; SIGKILL');
+          if (!signalGroup(pid, 'SIGKILL')) signalPid(pid, 'SIGKILL');
+          if (!(await within(exited, KILL_WAIT_MS))) {
+            log.error({ pid }, 'child did not exit after SIGKILL');
+            return { code: null, signal: null, error: `process ${pid} did not exit after SIGKILL` };
+          }
+        }
+      }
+    }
+    const info = await exited;
+    await reapGroup();
+    return info;
+  };
+
+  return {
+    get pid() {
+      return child?.pid;
+    },
+    stdin,
+    stdout,
+    logs,
+    exited,
+    get running() {
+      return running;
+    },
+    stop() {
+      return (stopping ??= stopSequence());
+    },
+    onExit(cb) {
+      let active = true;
+      void exited.then((info) => {
+        if (!active) return;
+        try {
+          cb(info);
+        } catch (err) {
+          log.error({ err }, 'onExit callback threw');
+        }
+      });
+      return () => {
+        active = false;
+      };
+    },
+  };
+}
