@@ -1,0 +1,109 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { OrchError } from '../errors.js';
+import { createLogger } from '../log.js';
+import type { ParsedConfig } from './load.js';
+import { watchConfig, type ConfigWatcher } from './watch.js';
+
+async function waitFor(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+const servers = (names: string[]): string =>
+  JSON.stringify({ mcpServers: Object.fromEntries(names.map((n) => [n, { command: n }])) }, null, 2);
+
+let dir: string;
+let file: string;
+let watcher: ConfigWatcher | undefined;
+const changes: ParsedConfig[] = [];
+const errors: OrchError[] = [];
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-orch-watch-'));
+  file = path.join(dir, 'mcp-config.json');
+  fs.writeFileSync(file, servers(['a']));
+  changes.length = 0;
+  errors.length = 0;
+});
+afterEach(async () => {
+  await watcher?.close();
+  watcher = undefined;
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+async function start(): Promise<ConfigWatcher> {
+  watcher = watchConfig(file, {
+    logger: createLogger({ level: 'silent', pretty: false }),
+    onChange: (result) => changes.push(result),
+    onError: (err) => errors.push(err),
+    debounceMs: 50,
+    env: {},
+  });
+  await watcher.ready;
+  return watcher;
+}
+
+const names = (result: ParsedConfig | undefined): string[] => Object.keys(result?.config.mcpServers ?? {});
+
+describe('watchConfig', () => {
+  it('reports valid edits, rejects invalid ones and survives rename-style saves', async () => {
+    await start();
+
+    fs.writeFileSync(file, servers(['a', 'b']));
+    await waitFor(() => changes.length === 1, 'the first change');
+    expect(names(changes[0])).toEqual(['a', 'b']);
+
+    fs.writeFileSync(file, '{"mcpServers": {"a": {"command": 1}}}');
+    await waitFor(() => errors.length === 1, 'the invalid edit');
+    expect(errors[0]!.code).toBe('CONFIG_INVALID');
+    expect(errors[0]!.message).toContain('mcpServers.a.command');
+    expect(changes).toHaveLength(1);
+
+    const tmp = path.join(dir, '.mcp-config.json.swp');
+    fs.writeFileSync(tmp, servers(['c']));
+    fs.renameSync(tmp, file);
+    await waitFor(() => changes.length === 2, 'the renamed-in file');
+    expect(names(changes[1])).toEqual(['c']);
+
+    // The watch must still be attached to the new file after the rename.
+    fs.writeFileSync(file, servers(['c', 'd']));
+    await waitFor(() => changes.length === 3, 'an edit after the rename');
+    expect(names(changes[2])).toEqual(['c', 'd']);
+    expect(errors).toHaveLength(1);
+  }, 20_000);
+
+  it('settles a burst of writes into the last one and ignores other files', async () => {
+    await start();
+    fs.writeFileSync(path.join(dir, 'other.json'), 'not json');
+    for (const n of ['x', 'y', 'z']) fs.writeFileSync(file, servers([n]));
+    await waitFor(() => changes.length >= 1, 'the settled change');
+    expect(names(changes[0])).toEqual(['z']);
+    expect(errors).toEqual([]);
+  }, 20_000);
+
+  it('reports a deleted file and picks it up again when it returns', async () => {
+    await start();
+    fs.rmSync(file);
+    await waitFor(() => errors.length === 1, 'the deletion');
+    expect(errors[0]!.code).toBe('CONFIG_NOT_FOUND');
+    fs.writeFileSync(file, servers(['a']));
+    await waitFor(() => changes.length === 1, 'the restored file');
+    expect(names(changes[0])).toEqual(['a']);
+  }, 20_000);
+
+  it('closes idempotently and reports nothing afterwards', async () => {
+    const w = await start();
+    await Promise.all([w.close(), w.close()]);
+    await w.close();
+    fs.writeFileSync(file, servers(['late']));
+    // Nothing can be awaited for an event that must not come; a short bounded look is the best test.
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(changes).toEqual([]);
+  });
+});

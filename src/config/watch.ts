@@ -1,0 +1,111 @@
+import path from 'node:path';
+import { watch } from 'chokidar';
+import { isOrchError, OrchError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { parseConfigText, readConfigText, type ParsedConfig } from './load.js';
+
+export interface WatchConfigOptions {
+  logger: Logger;
+  /** A new valid config; the caller diffs it against the one it runs. */
+  onChange(result: ParsedConfig): void;
+  /** A change that could not be loaded; the caller keeps its last good config. */
+  onError(err: OrchError): void;
+  debounceMs?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface ConfigWatcher {
+  /** Resolves once the watcher sees the file system; edits before that may go unnoticed. */
+  ready: Promise<void>;
+  close(): Promise<void>;
+}
+
+function readOrUndefined(file: string): string | undefined {
+  try {
+    return readConfigText(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Watches one config file and reports each settled edit. The parent directory is watched rather than
+ * the file, because editors that save by writing a temp file and renaming it over the original
+ * replace the inode a file watch would be attached to.
+ */
+export function watchConfig(file: string, options: WatchConfigOptions): ConfigWatcher {
+  const { onChange, onError, debounceMs = 200, env = process.env } = options;
+  const log = options.logger.child({ component: 'config-watch' });
+  const target = path.resolve(file);
+  const dir = path.dirname(target);
+
+  // Saves that leave the text as it was (touch, format-on-save) are not changes.
+  let lastText = readOrUndefined(target);
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+
+  const reject = (err: unknown): void => {
+    const error = isOrchError(err) ? err : new OrchError('INTERNAL', `reloading ${target} failed: ${String(err)}`, { cause: err });
+    log.warn({ code: error.code, message: error.message }, 'config change not applied; keeping the last good config');
+    onError(error);
+  };
+
+  const reload = (): void => {
+    timer = undefined;
+    if (closed) return;
+    let text: string;
+    try {
+      text = readConfigText(target);
+    } catch (err) {
+      lastText = undefined;
+      reject(err);
+      return;
+    }
+    if (text === lastText) return;
+    lastText = text;
+    let result: ParsedConfig;
+    try {
+      result = parseConfigText(text, target, env);
+    } catch (err) {
+      reject(err);
+      return;
+    }
+    log.info({ file: target, warnings: result.warnings.length }, 'config changed');
+    try {
+      onChange(result);
+    } catch (err) {
+      // A failing listener must not take the watcher (or the process, from a timer) down with it.
+      log.error({ err }, 'config change listener failed');
+    }
+  };
+
+  const watcher = watch(dir, {
+    ignoreInitial: true,
+    depth: 0,
+    atomic: true,
+    ignored: (p: string) => {
+      const resolved = path.resolve(p);
+      return resolved !== dir && resolved !== target;
+    },
+  });
+  watcher.on('all', (_event, p) => {
+    if (closed || path.resolve(p) !== target) return;
+    clearTimeout(timer);
+    timer = setTimeout(reload, debounceMs);
+  });
+  watcher.on('error', (err) => log.warn({ err }, 'config watcher error'));
+  const ready = new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+
+  let closing: Promise<void> | undefined;
+  return {
+    ready,
+    close() {
+      closing ??= (async () => {
+        closed = true;
+        clearTimeout(timer);
+        await watcher.close();
+      })();
+      return closing;
+    },
+  };
+}
