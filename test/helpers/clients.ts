@@ -1,0 +1,90 @@
+/**
+ * SDK clients connected to the daemon the way AI clients connect: over Streamable HTTP or legacy SSE.
+ * Server->client features (sampling, elicitation, roots) are declared only when the test asks for them,
+ * because the gateway is expected to pass each session's own capabilities upstream.
+ */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import {
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
+  ListRootsRequestSchema,
+  type ClientCapabilities,
+  type CreateMessageRequest,
+  type CreateMessageResult,
+  type ElicitRequest,
+  type ElicitResult,
+  type Implementation,
+  type Notification,
+  type Root,
+} from '@modelcontextprotocol/sdk/types.js';
+
+export { waitFor, type WaitForOptions } from './wait.js';
+
+export interface ConnectOptions {
+  /** Sent as `Authorization: Bearer <token>`. */
+  token?: string;
+  headers?: Record<string, string>;
+  clientInfo?: Implementation;
+  /** Declares the sampling capability and answers sampling/createMessage. */
+  sampling?: (request: CreateMessageRequest) => CreateMessageResult | Promise<CreateMessageResult>;
+  /** Declares the elicitation (form) capability and answers elicitation/create. */
+  elicitation?: (request: ElicitRequest) => ElicitResult | Promise<ElicitResult>;
+  /** Declares the roots capability (with listChanged) and answers roots/list. */
+  roots?: Root[] | (() => Root[] | Promise<Root[]>);
+  /**
+   * More capabilities to declare, e.g. `{ sampling: {} }` when the handler is set later with
+   * `client.setRequestHandler(CreateMessageRequestSchema, ...)`.
+   */
+  capabilities?: ClientCapabilities;
+}
+
+export function connectStreamable(url: string | URL, options: ConnectOptions = {}): Promise<Client> {
+  const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: requestInit(options) });
+  return connectTransport(transport, options);
+}
+
+export function connectSse(url: string | URL, options: ConnectOptions = {}): Promise<Client> {
+  const transport = new SSEClientTransport(new URL(url), { requestInit: requestInit(options) });
+  return connectTransport(transport, options);
+}
+
+/**
+ * Collects every notification that has no handler of its own (logging, resources/updated,
+ * list_changed, ...) into the returned array, in arrival order. Progress is not among them: the SDK
+ * delivers it to the call's `onprogress`.
+ */
+export function recordNotifications(client: Client): Notification[] {
+  const seen: Notification[] = [];
+  client.fallbackNotificationHandler = async (notification) => {
+    seen.push(notification);
+  };
+  return seen;
+}
+
+function requestInit({ token, headers }: ConnectOptions): RequestInit {
+  return { headers: { ...headers, ...(token === undefined ? {} : { Authorization: `Bearer ${token}` }) } };
+}
+
+/** Connects over any transport (the fixture tests use stdio) with the same capability handling. */
+export async function connectTransport(transport: Transport, options: ConnectOptions = {}): Promise<Client> {
+  const { sampling, elicitation, roots } = options;
+  const capabilities: ClientCapabilities = {
+    ...(sampling ? { sampling: {} } : {}),
+    ...(elicitation ? { elicitation: { form: {} } } : {}),
+    ...(roots ? { roots: { listChanged: true } } : {}),
+    ...options.capabilities,
+  };
+  const client = new Client(options.clientInfo ?? { name: 'mcp-orch-test', version: '0.0.0' }, { capabilities });
+  if (sampling) client.setRequestHandler(CreateMessageRequestSchema, (request) => sampling(request));
+  if (elicitation) client.setRequestHandler(ElicitRequestSchema, (request) => elicitation(request));
+  if (roots) {
+    client.setRequestHandler(ListRootsRequestSchema, async () => ({
+      roots: typeof roots === 'function' ? await roots() : roots,
+    }));
+  }
+  await client.connect(transport);
+  return client;
+}

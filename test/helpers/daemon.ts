@@ -1,0 +1,126 @@
+/**
+ * Runs the built CLI (`bin/mcp-orch.js serve`) as a real child process on port 0 with a temp config
+ * and data dir, and knows it is ready when its pino log on stderr says "listening". The CLI must be
+ * built to dist/ first (`npm test` does so).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+const binPath = join(repoRoot, 'bin', 'mcp-orch.js');
+const START_TIMEOUT_MS = 20_000;
+const STOP_GRACE_MS = 10_000;
+
+export interface StartDaemonOptions {
+  /** Written as JSON to a temp mcp-config.json. */
+  config: object;
+  /** Appended after the standard `serve --config ... --port 0 --data-dir ...`. */
+  args?: string[];
+  /** Added to the test process's environment. */
+  env?: Record<string, string>;
+  /** Reuse a data dir (for restart and persistence tests); it is then left in place by stop(). */
+  dataDir?: string;
+}
+
+export interface DaemonHandle {
+  url: string;
+  port: number;
+  configPath: string;
+  dataDir: string;
+  process: ChildProcess;
+  /** Every stderr line so far (pino JSON lines and anything else), growing while it runs. */
+  stderrLines: string[];
+  /** Replaces the config file, for hot-reload tests. */
+  writeConfig(config: object): Promise<void>;
+  /** SIGTERM, then SIGKILL after 10 s; resolves once it has exited. Safe to call more than once. */
+  stop(): Promise<void>;
+}
+
+export async function startDaemon(options: StartDaemonOptions): Promise<DaemonHandle> {
+  const tempDir = await mkdtemp(join(tmpdir(), 'mcp-orch-test-'));
+  const configPath = join(tempDir, 'mcp-config.json');
+  const dataDir = options.dataDir ?? join(tempDir, 'data');
+  const writeConfig = (config: object) => writeFile(configPath, JSON.stringify(config, null, 2));
+  await writeConfig(options.config);
+
+  const child = spawn(
+    process.execPath,
+    [binPath, 'serve', '--config', configPath, '--port', '0', '--data-dir', dataDir, ...(options.args ?? [])],
+    { cwd: repoRoot, env: { ...process.env, ...options.env }, stdio: ['ignore', 'inherit', 'pipe'] },
+  );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stderrLines: string[] = [];
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const killTimer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+        await exited;
+        clearTimeout(killTimer);
+      }
+      await rm(tempDir, { recursive: true, force: true });
+    })();
+    return stopping;
+  };
+
+  try {
+    const url = await waitForListening(child, stderrLines);
+    return {
+      url,
+      port: Number(new URL(url).port),
+      configPath,
+      dataDir,
+      process: child,
+      stderrLines,
+      writeConfig,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** Resolves with the `url` of the first `{"msg":"listening"}` line; rejects on early exit or timeout. */
+function waitForListening(child: ChildProcess, stderrLines: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stderr! });
+    const fail = (reason: string) => {
+      clearTimeout(timer);
+      child.off('exit', onExit);
+      reject(new Error(`mcp-orch serve ${reason}; stderr:\n${stderrLines.join('\n')}`));
+    };
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) =>
+      // Let readline deliver the last lines first: they usually say why it exited.
+      setImmediate(() => fail(`exited before listening (code ${code}, signal ${signal})`));
+    const timer = setTimeout(() => fail(`did not log "listening" within ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS);
+
+    lines.on('line', (line) => {
+      stderrLines.push(line);
+      const url = listeningUrl(line);
+      if (url !== undefined) {
+        clearTimeout(timer);
+        child.off('exit', onExit);
+        resolve(url);
+      }
+    });
+    child.once('exit', onExit);
+    child.once('error', (error) => fail(`could not start: ${error.message}`));
+  });
+}
+
+function listeningUrl(line: string): string | undefined {
+  if (!line.startsWith('{')) return undefined;
+  try {
+    const entry = JSON.parse(line) as { msg?: unknown; url?: unknown };
+    return entry.msg === 'listening' && typeof entry.url === 'string' ? entry.url : undefined;
+  } catch {
+    return undefined;
+  }
+}
