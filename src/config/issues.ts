@@ -146,16 +146,24 @@ function expectation(issue: Issue, schema: z.ZodType, path: Path): string {
   }
 }
 
-/** Why a server entry matched neither the stdio nor the remote shape, told for the shape it meant. */
-function serverLines(value: unknown, path: Path): string[] {
+/** The shape a server entry means to have: stdio if it names a command, remote if it names a URL. */
+function serverBranch(value: Record<string, unknown>): typeof stdioServerSchema | typeof remoteServerSchema | undefined {
+  return 'command' in value ? stdioServerSchema : 'url' in value ? remoteServerSchema : undefined;
+}
+
+/**
+ * Why a server entry matched neither the stdio nor the remote shape, told for the shape it meant.
+ * `keep` drops issues the caller cannot judge yet (import skips values that are still `${VAR}`).
+ */
+export function serverLines(value: unknown, path: Path, keep: (issue: Issue) => boolean = () => true): string[] {
   const at = formatPath(path);
   if (!isPlainObject(value)) {
     return [`${at}: expected a server object ({"command": ...} or {"url": ...}), got ${renderValue(value)}`];
   }
-  const branch = 'command' in value ? stdioServerSchema : 'url' in value ? remoteServerSchema : undefined;
+  const branch = serverBranch(value);
   if (!branch) return [`${at}: needs "command" (a stdio server) or "url" (a remote server)`];
   const result = branch.safeParse(value);
-  return result.success ? [] : formatIssues(result.error.issues, branch, value, path);
+  return result.success ? [] : formatIssues(result.error.issues.filter(keep), branch, value, path);
 }
 
 /**

@@ -1,0 +1,203 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import YAML from 'yaml';
+import { OrchError } from '../errors.js';
+import { interpolateEnv } from './interpolate.js';
+import { isPlainObject, serverLines, valueAt } from './issues.js';
+import { isYamlPath, parseConfigDocument, readConfigText } from './load.js';
+import { SERVER_NAME_PATTERN, serverSchema } from './schema.js';
+
+export interface ImportOptions {
+  /** Replace an existing server of the same name whose definition differs. */
+  overwrite?: boolean;
+  /** Add a differing server of an existing name as `name-2` (or the next free number). */
+  rename?: boolean;
+}
+
+export interface ImportResult {
+  /** Names written into the target, including renamed and overwritten ones. */
+  added: string[];
+  skipped: { name: string; reason: string }[];
+  renamed: { from: string; to: string }[];
+  overwritten: string[];
+  /** Where the servers sat in the source: `mcpServers` (Claude Desktop, Cursor, Cline), `servers` or `mcp.servers` (VS Code). */
+  sourceKey: string;
+  /** Absolute path of the target file; `created` when the import made it. */
+  target: string;
+  created: boolean;
+}
+
+/** The server map of any of the client config formats we know, and its path for messages. */
+function findServers(data: unknown, file: string): { servers: Record<string, unknown>; at: string[] } {
+  if (isPlainObject(data)) {
+    if (isPlainObject(data.mcpServers)) return { servers: data.mcpServers, at: ['mcpServers'] };
+    if (isPlainObject(data.servers)) return { servers: data.servers, at: ['servers'] };
+    if (isPlainObject(data.mcp) && isPlainObject(data.mcp.servers)) return { servers: data.mcp.servers, at: ['mcp', 'servers'] };
+  }
+  throw new OrchError('CONFIG_INVALID', `${file}: no MCP servers found`, {
+    hint: 'expected {"mcpServers": {...}} (Claude Desktop, Cursor, Cline), {"servers": {...}} (.vscode/mcp.json) or {"mcp": {"servers": {...}}} (VS Code settings.json)',
+  });
+}
+
+const hasReference = (value: unknown): boolean => typeof value === 'string' && value.includes('${');
+
+/** Why a server cannot be imported, or undefined when it can. */
+function invalidReason(name: string, server: unknown, at: string[]): string | undefined {
+  if (!SERVER_NAME_PATTERN.test(name)) return 'invalid name: server names use letters, digits, "_", "-" and "." (at most 64)';
+  const { unsupported } = interpolateEnv(server, {});
+  if (unsupported.length > 0) {
+    const refs = unsupported.map((r) => r.text).join(', ');
+    return `uses ${refs}, which mcp-orch cannot resolve; write \${VAR} for an environment variable instead`;
+  }
+  // A value that is still ${VAR} is checked when the config loads, with the variable set.
+  const lines = serverLines(server, [...at, name], (issue) => !hasReference(valueAt(server, issue.path)));
+  return lines.length > 0 ? `invalid: ${lines.join('; ')}` : undefined;
+}
+
+function sameServer(a: unknown, b: unknown): boolean {
+  if (isDeepStrictEqual(a, b)) return true;
+  const pa = serverSchema.safeParse(a);
+  const pb = serverSchema.safeParse(b);
+  return pa.success && pb.success && isDeepStrictEqual(pa.data, pb.data);
+}
+
+/** The target config, edited in place so that its other keys (and, in YAML, its comments) survive. */
+interface Target {
+  servers: Record<string, unknown>;
+  set(name: string, server: unknown): void;
+  text(): string;
+}
+
+function openTarget(file: string, text: string | undefined): Target {
+  const data = text === undefined ? { mcpServers: {} } : parseConfigDocument(text, file);
+  const existing = isPlainObject(data) ? (data.mcpServers ?? {}) : undefined;
+  if (!isPlainObject(existing)) {
+    throw new OrchError('CONFIG_INVALID', `${file}: expected an object with "mcpServers": {...}`, {
+      hint: 'fix the target config first, or import into another file with --config',
+    });
+  }
+  const servers: Record<string, unknown> = { ...existing };
+  if (isYamlPath(file)) {
+    const doc = text === undefined ? new YAML.Document({ mcpServers: {} }) : YAML.parseDocument(text);
+    return {
+      servers,
+      set(name, server) {
+        servers[name] = server;
+        doc.setIn(['mcpServers', name], doc.createNode(server));
+      },
+      text: () => doc.toString(),
+    };
+  }
+  const root = data as Record<string, unknown>;
+  root.mcpServers = servers;
+  return {
+    servers,
+    set(name, server) {
+      servers[name] = server;
+    },
+    text: () => `${JSON.stringify(root, null, 2)}\n`,
+  };
+}
+
+/** Replaces `file` in one step, so a watcher or a crash never sees half a config. */
+function writeAtomic(file: string, text: string): void {
+  let real = file;
+  let mode: number | undefined;
+  try {
+    real = fs.realpathSync(file);
+    mode = fs.statSync(real).mode & 0o777;
+  } catch {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+  }
+  const tmp = path.join(path.dirname(real), `.${path.basename(real)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    fs.writeFileSync(tmp, text, mode === undefined ? {} : { mode });
+    // The config may hold tokens; a file someone locked down stays locked down.
+    if (mode !== undefined) fs.chmodSync(tmp, mode);
+    fs.renameSync(tmp, real);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+function numbered(name: string, n: number): string {
+  const suffix = `-${n}`;
+  return `${name.slice(0, 64 - suffix.length)}${suffix}`;
+}
+
+/** An earlier renamed import of the same server (`name-2`, `name-3`, ...), so a rerun adds no copies. */
+function findNumberedCopy(servers: Record<string, unknown>, name: string, server: unknown): string | undefined {
+  const prefix = numbered(name, 2).slice(0, -2);
+  return Object.keys(servers).find(
+    (key) => key.startsWith(`${prefix}-`) && /^\d+$/.test(key.slice(prefix.length + 1)) && sameServer(servers[key], server),
+  );
+}
+
+/**
+ * Merges the servers of a client's config file into an mcp-orch config. Each server is kept as
+ * written, unknown keys included; an existing name is never replaced silently.
+ */
+export function importServers(fromPath: string, intoPath: string, options: ImportOptions = {}): ImportResult {
+  const { overwrite = false, rename = false } = options;
+  const { servers: incoming, at } = findServers(parseConfigDocument(readConfigText(fromPath), fromPath, { jsonc: true }), fromPath);
+
+  const target = path.resolve(intoPath);
+  const exists = fs.existsSync(target);
+  const into = openTarget(intoPath, exists ? readConfigText(target) : undefined);
+
+  const result: ImportResult = { added: [], skipped: [], renamed: [], overwritten: [], sourceKey: at.join('.'), target, created: false };
+  const pending = new Set(Object.keys(incoming));
+
+  for (const [name, server] of Object.entries(incoming)) {
+    pending.delete(name);
+    const invalid = invalidReason(name, server, at);
+    if (invalid) {
+      result.skipped.push({ name, reason: invalid });
+      continue;
+    }
+    const current = into.servers[name];
+    if (current === undefined) {
+      into.set(name, server);
+      result.added.push(name);
+      continue;
+    }
+    if (sameServer(current, server)) {
+      result.skipped.push({ name, reason: 'already present' });
+      continue;
+    }
+    if (overwrite) {
+      into.set(name, server);
+      result.added.push(name);
+      result.overwritten.push(name);
+      continue;
+    }
+    if (!rename) {
+      result.skipped.push({
+        name,
+        reason: `a different server named "${name}" already exists (overwrite replaces it; rename adds this one as "${numbered(name, 2)}")`,
+      });
+      continue;
+    }
+    const copy = findNumberedCopy(into.servers, name, server);
+    if (copy) {
+      result.skipped.push({ name, reason: `already present as "${copy}"` });
+      continue;
+    }
+    let n = 2;
+    // Names taken in the target, or wanted by a later server of the source, are not free.
+    while (into.servers[numbered(name, n)] !== undefined || pending.has(numbered(name, n))) n++;
+    const to = numbered(name, n);
+    into.set(to, server);
+    result.added.push(to);
+    result.renamed.push({ from: name, to });
+  }
+
+  if (result.added.length > 0) {
+    writeAtomic(target, into.text());
+    result.created = !exists;
+  }
+  return result;
+}
