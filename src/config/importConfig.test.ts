@@ -71,7 +71,7 @@ describe('importServers: source formats', () => {
   it('rejects a file without servers, and a missing source', () => {
     const from = write('other.json', { editor: {} });
     expect(() => importServers(from, path.join(dir, 't.json'))).toThrow(OrchError);
-    expect(() => importServers(path.join(dir, 'gone.json'), path.join(dir, 't.json'))).toThrow(/not found/);
+    expect(() => importServers(path.join(dir, 'gone.json'), path.join(dir, 't.json'))).toThrow(/file to import not found/);
     expect(fs.existsSync(path.join(dir, 't.json'))).toBe(false);
   });
 });

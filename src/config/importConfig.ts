@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import YAML from 'yaml';
-import { OrchError } from '../errors.js';
+import { isOrchError, OrchError } from '../errors.js';
 import { interpolateEnv } from './interpolate.js';
 import { isPlainObject, serverLines, valueAt } from './issues.js';
 import { isYamlPath, parseConfigDocument, readConfigText } from './load.js';
@@ -39,6 +39,18 @@ function findServers(data: unknown, file: string): { servers: Record<string, unk
   throw new OrchError('CONFIG_INVALID', `${file}: no MCP servers found`, {
     hint: 'expected {"mcpServers": {...}} (Claude Desktop, Cursor, Cline), {"servers": {...}} (.vscode/mcp.json) or {"mcp": {"servers": {...}}} (VS Code settings.json)',
   });
+}
+
+function readSource(file: string): string {
+  try {
+    return readConfigText(file);
+  } catch (err) {
+    if (!isOrchError(err)) throw err;
+    throw new OrchError(err.code, err.message.replace('config file', 'file to import'), {
+      cause: err,
+      hint: 'Claude Desktop: claude_desktop_config.json in its settings folder; Cursor: ~/.cursor/mcp.json; Cline: cline_mcp_settings.json; VS Code: .vscode/mcp.json',
+    });
+  }
 }
 
 const hasReference = (value: unknown): boolean => typeof value === 'string' && value.includes('${');
@@ -142,7 +154,7 @@ function findNumberedCopy(servers: Record<string, unknown>, name: string, server
  */
 export function importServers(fromPath: string, intoPath: string, options: ImportOptions = {}): ImportResult {
   const { overwrite = false, rename = false } = options;
-  const { servers: incoming, at } = findServers(parseConfigDocument(readConfigText(fromPath), fromPath, { jsonc: true }), fromPath);
+  const { servers: incoming, at } = findServers(parseConfigDocument(readSource(fromPath), fromPath, { jsonc: true }), fromPath);
 
   const target = path.resolve(intoPath);
   const exists = fs.existsSync(target);
