@@ -1,0 +1,143 @@
+// ESLint flat config. Besides the recommended rules it holds the design's import direction
+// (cli -> daemon -> {http -> gateway, auth, audit} -> {upstream, supervisor, store} -> {config, errors, log})
+// and keeps the console and process.exit inside src/cli.
+import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
+import tseslint from 'typescript-eslint';
+
+/** Node's globals, for the plain JavaScript files (fixtures, bench, bin). */
+const nodeGlobals = Object.fromEntries(
+  [
+    'AbortController',
+    'AbortSignal',
+    'Buffer',
+    'URL',
+    'URLSearchParams',
+    'TextDecoder',
+    'TextEncoder',
+    'clearImmediate',
+    'clearInterval',
+    'clearTimeout',
+    'console',
+    'fetch',
+    'globalThis',
+    'performance',
+    'process',
+    'queueMicrotask',
+    'setImmediate',
+    'setInterval',
+    'setTimeout',
+    'structuredClone',
+  ].map((name) => [name, 'readonly']),
+);
+
+/** Patterns for imports of a sibling room of src/, from any depth (`../http/app.js`, `../../daemon/index.js`). */
+const room = (name) => [`**/${name}`, `**/${name}.js`, `**/${name}/**`];
+
+/** `_`-prefixed names mark what is unused on purpose (positional parameters, destructured leftovers). */
+const unusedVars = {
+  argsIgnorePattern: '^_',
+  varsIgnorePattern: '^_',
+  caughtErrorsIgnorePattern: '^_',
+  destructuredArrayIgnorePattern: '^_',
+  ignoreRestSiblings: true,
+};
+
+const sdk = ['@modelcontextprotocol/sdk', '@modelcontextprotocol/sdk/**'];
+
+const noDaemon = {
+  group: room('daemon'),
+  message: 'daemon/ is the composition root; only src/cli and src/main.ts import it.',
+};
+
+/** One `no-restricted-imports` entry; the daemon rule is always part of it, since a later config replaces an earlier one. */
+const restrictImports = (...groups) => ['error', { patterns: [noDaemon, ...groups] }];
+
+export default defineConfig(
+  {
+    ignores: ['dist/', 'node_modules/', 'coverage/', 'bench/results/', '.mcp-orch/'],
+  },
+
+  js.configs.recommended,
+
+  {
+    files: ['**/*.{js,mjs,cjs}'],
+    languageOptions: { ecmaVersion: 'latest', sourceType: 'module', globals: nodeGlobals },
+  },
+
+  // TypeScript: src/, test/, bench/ and the root's *.ts (tsup.config.ts).
+  ...tseslint.configs.recommended.map((config) => ({ ...config, files: ['**/*.{ts,mts,cts}'] })),
+
+  {
+    files: ['**/*.{ts,mts,cts}'],
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', unusedVars],
+    },
+  },
+  {
+    files: ['**/*.{js,mjs,cjs}'],
+    rules: {
+      'no-unused-vars': ['error', unusedVars],
+    },
+  },
+
+  // Import direction. Everything in src/ except cli/ and main.ts stays away from daemon/.
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/cli/**', 'src/main.ts'],
+    rules: { 'no-restricted-imports': restrictImports() },
+  },
+  {
+    files: ['src/supervisor/**/*.ts'],
+    rules: {
+      'no-restricted-imports': restrictImports(
+        {
+          group: [...room('http'), ...room('gateway'), ...room('cli'), ...room('store')],
+          message: 'the supervisor manages processes only: no HTTP, gateway, store or CLI.',
+        },
+        { group: sdk, message: 'the supervisor does not speak MCP; upstream/ owns the SDK clients.' },
+      ),
+    },
+  },
+  {
+    files: ['src/gateway/**/*.ts'],
+    rules: {
+      'no-restricted-imports': restrictImports(
+        { group: ['hono', 'hono/**', '@hono/**'], message: 'the gateway takes web-standard Request/Response; only http/ imports Hono.' },
+        { group: [...room('http'), ...room('cli')], message: 'the gateway sits below http/ and cli/.' },
+      ),
+    },
+  },
+  {
+    files: ['src/upstream/**/*.ts'],
+    rules: {
+      'no-restricted-imports': restrictImports({
+        group: [...room('gateway'), ...room('http'), ...room('cli')],
+        message: 'upstream/ sits below gateway/, http/ and cli/.',
+      }),
+    },
+  },
+  {
+    files: ['src/config/**/*.ts'],
+    rules: {
+      'no-restricted-imports': restrictImports({
+        // Any relative import leaving config/, except ../errors.js and ../log.js.
+        regex: '^(\\.\\./)+(?!\\.\\./)(?!(errors|log)(\\.js)?$)',
+        message: 'config/ depends only on errors.ts, log.ts and libraries.',
+      }),
+    },
+  },
+
+  // The console and process.exit belong to the CLI.
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/cli/**'],
+    rules: {
+      'no-console': 'error',
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'exit', message: 'only src/cli ends the process; throw an OrchError or return.' },
+      ],
+    },
+  },
+);
