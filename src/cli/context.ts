@@ -1,0 +1,72 @@
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig, resolveConfigPath, type LoadedConfig } from '../config/load.js';
+import type { Config, OrchSettings } from '../config/schema.js';
+import { isOrchError } from '../errors.js';
+import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from '../log.js';
+
+/** Options every command that reads the config accepts. */
+export interface ConfigOptions {
+  config?: string;
+  logLevel?: string;
+  dataDir?: string;
+}
+
+export interface ServeOverrides {
+  host?: string;
+  port?: string;
+  allowOrigin?: string[];
+}
+
+export interface CommandContext {
+  loaded: LoadedConfig;
+  config: Config;
+  /** Command-line settings that win over the file's, at start and on every reload. */
+  overrides: Partial<OrchSettings>;
+  logger: Logger;
+  dataDir: string;
+}
+
+/** Loads the config, applies command-line overrides and builds the logger; prints config warnings. */
+export function loadContext(options: ConfigOptions & ServeOverrides, defaultLevel: LogLevel = 'info'): CommandContext {
+  const loaded = loadConfig(resolveConfigPath(options.config));
+  const overrides: Partial<OrchSettings> = {};
+  if (options.host) overrides.host = options.host;
+  if (options.port !== undefined) overrides.port = parsePort(options.port);
+  if (options.allowOrigin?.length) overrides.allowedOrigins = [...loaded.config.orch.allowedOrigins, ...options.allowOrigin];
+  overrides.logLevel = parseLevel(options.logLevel) ?? (loaded.config.orch.logLevel === 'info' ? defaultLevel : loaded.config.orch.logLevel);
+  const config = withOverrides(loaded.config, overrides);
+  const logger = createLogger({ level: config.orch.logLevel });
+  for (const warning of loaded.warnings) logger.warn(warning);
+  const dataDir = path.resolve(options.dataDir ?? process.env.MCP_ORCH_DATA_DIR ?? config.orch.dataDir ?? path.join(os.homedir(), '.mcp-orch'));
+  return { loaded, config, overrides, logger, dataDir };
+}
+
+export function withOverrides(config: Config, overrides: Partial<OrchSettings>): Config {
+  return { ...config, orch: { ...config.orch, ...overrides } };
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: expected a number from 0 to 65535, got "${value}"`);
+  return port;
+}
+
+function parseLevel(value: string | undefined): LogLevel | undefined {
+  if (value === undefined) return undefined;
+  if (!(LOG_LEVELS as readonly string[]).includes(value)) {
+    throw new Error(`--log-level: expected one of ${LOG_LEVELS.join(', ')}, got "${value}"`);
+  }
+  return value as LogLevel;
+}
+
+/** Prints an error the way a person should read it and marks the process as failed. */
+export function reportError(error: unknown): void {
+  const text = isOrchError(error) ? error.describe() : error instanceof Error ? error.message : String(error);
+  console.error(`error: ${text}`);
+  process.exitCode = 1;
+}
+
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}

@@ -1,0 +1,31 @@
+import { Command } from 'commander';
+import { VERSION } from '../daemon/version.js';
+import { registerImportCommand } from './importCommand.js';
+import { registerServeCommands } from './serveCommand.js';
+import { registerServerCommands } from './serversCommand.js';
+
+const EXAMPLES = `
+Examples:
+  $ mcp-orch serve                                 # serve ./mcp-config.json on http://127.0.0.1:8000
+  $ mcp-orch serve --config examples/mcp-config.yaml --port 9000
+  $ mcp-orch stdio                                 # for clients that launch a command (Claude Desktop)
+  $ mcp-orch list-servers                          # state and tool count of every server
+  $ mcp-orch list-tools --server everything --json
+  $ mcp-orch import ~/Library/Application\\ Support/Claude/claude_desktop_config.json
+
+Endpoints (serve):
+  /mcp, /sse                        every server, names as <server>__<name>
+  /servers/{name}/mcp, .../sse      one server, names untouched
+  /health, /api/servers`;
+
+export function buildProgram(): Command {
+  const program = new Command('mcp-orch')
+    .description('An MCP gateway: run the MCP servers of one config file and serve them to AI clients over HTTP and stdio.')
+    .version(VERSION, '-v, --version')
+    .addHelpText('after', EXAMPLES)
+    .showHelpAfterError('(run mcp-orch --help for usage)');
+  registerServeCommands(program);
+  registerServerCommands(program);
+  registerImportCommand(program);
+  return program;
+}

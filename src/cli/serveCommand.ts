@@ -1,0 +1,90 @@
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import type { Command } from 'commander';
+import { createDaemon, type Daemon } from '../daemon/daemon.js';
+import { killAllChildrenSync } from '../supervisor/childProcess.js';
+import { collect, loadContext, reportError, type ConfigOptions, type ServeOverrides } from './context.js';
+
+type ServeOptions = ConfigOptions & ServeOverrides & { watch?: boolean };
+
+/**
+ * Ends the daemon on SIGINT/SIGTERM: stop accepting, close sessions, stop every child (SIGTERM, then
+ * SIGKILL after the grace period). A second signal exits at once; children are still killed by the
+ * exit hook, so none outlives the daemon.
+ */
+function handleSignals(daemon: Daemon): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      process.exit(130);
+    }
+    stopping = true;
+    daemon.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        reportError(error);
+        process.exit(1);
+      },
+    );
+    process.stderr.write(`mcp-orch: ${signal} received, stopping servers\n`);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.on('exit', killAllChildrenSync);
+}
+
+function configOptions(command: Command): Command {
+  return command
+    .option('-c, --config <path>', 'config file (default: ./mcp-config.json, else ~/.mcp.json)')
+    .option('--data-dir <dir>', 'where mcp-orch keeps its state (default: ~/.mcp-orch or $MCP_ORCH_DATA_DIR)')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent');
+}
+
+export function registerServeCommands(program: Command): void {
+  configOptions(program.command('serve'))
+    .description('run the gateway: start the configured servers and serve them over HTTP')
+    .option('--host <host>', 'address to bind (default 127.0.0.1)')
+    .option('-p, --port <port>', 'port to listen on, 0 for any free one (default 8000)')
+    .option('--allow-origin <origin>', 'also accept browser requests from this Origin (repeatable)', collect)
+    .option('--no-watch', 'do not reload the config file when it changes')
+    .action(async (options: ServeOptions) => {
+      try {
+        const context = loadContext(options);
+        const { logger, loaded } = context;
+        logger.info({ config: loaded.path }, 'config loaded');
+        const daemon = createDaemon({
+          config: context.config,
+          logger,
+          dataDir: context.dataDir,
+          overrides: context.overrides,
+          ...(options.watch === false ? {} : { watchPath: loaded.path }),
+        });
+        handleSignals(daemon);
+        const { url } = await daemon.start();
+        process.stderr.write(
+          `mcp-orch ${loaded.path}\n  unified:    ${url}/mcp  (SSE: ${url}/sse)\n  per server: ${url}/servers/{name}/mcp\n`,
+        );
+      } catch (error) {
+        reportError(error);
+      }
+    });
+
+  configOptions(program.command('stdio'))
+    .description('serve every configured server, unified, over stdin/stdout (for clients that launch a command)')
+    .action(async (options: ConfigOptions) => {
+      try {
+        // stdout carries the protocol; logs go to stderr, quiet unless asked.
+        const context = loadContext(options, 'warn');
+        const daemon = createDaemon({ config: context.config, logger: context.logger, dataDir: context.dataDir });
+        handleSignals(daemon);
+        await daemon.start({ http: false });
+        const transport = new StdioServerTransport();
+        const session = await daemon.gateway.connectTransport({ kind: 'unified' }, transport);
+        session.onclose = () => void daemon.close().then(() => process.exit(0));
+        process.stdin.on('end', () => void daemon.close().then(() => process.exit(0)));
+      } catch (error) {
+        reportError(error);
+      }
+    });
+}
+
+export { configOptions };

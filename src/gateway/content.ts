@@ -1,0 +1,35 @@
+import type { Result } from '@modelcontextprotocol/sdk/types.js';
+
+type Item = Record<string, unknown>;
+
+/**
+ * Rewrites the resource URIs inside a result (tool content, prompt messages, read contents) to the
+ * form a client of the view must use, so that a `resource_link` a tool returns on the unified
+ * endpoint can be read back through it. Results are copied only where something changes.
+ */
+export function exposeContentUris(result: Result, expose: ((uri: string) => string) | undefined): Result {
+  if (!expose) return result;
+  const out: Record<string, unknown> = { ...result };
+  if (Array.isArray(result.content)) out.content = (result.content as Item[]).map((item) => exposeItem(item, expose));
+  if (Array.isArray(result.contents)) out.contents = (result.contents as Item[]).map((item) => withUri(item, expose));
+  if (Array.isArray(result.messages)) {
+    out.messages = (result.messages as Item[]).map((message) =>
+      message.content && typeof message.content === 'object'
+        ? { ...message, content: exposeItem(message.content as Item, expose) }
+        : message,
+    );
+  }
+  return out as Result;
+}
+
+function exposeItem(item: Item, expose: (uri: string) => string): Item {
+  if (item.type === 'resource_link') return withUri(item, expose);
+  if (item.type === 'resource' && item.resource && typeof item.resource === 'object') {
+    return { ...item, resource: withUri(item.resource as Item, expose) };
+  }
+  return item;
+}
+
+function withUri(item: Item, expose: (uri: string) => string): Item {
+  return typeof item.uri === 'string' ? { ...item, uri: expose(item.uri) } : item;
+}

@@ -1,0 +1,268 @@
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { JSONRPCMessage, Request as McpRequest, Notification, Result } from '@modelcontextprotocol/sdk/types.js';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv-provider.js';
+import { OrchError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { CatalogKind } from '../upstream/catalog.js';
+import type { UpstreamPool } from '../upstream/pool.js';
+import type { Upstream, UpstreamState } from '../upstream/upstream.js';
+import { unionCapabilities } from './capabilities.js';
+import { errorResponse, requestIdOf } from './responses.js';
+import { ServerRequestRouter } from './serverRequests.js';
+import { GatewaySession, type SessionDeps, type SessionSetup } from './session.js';
+import { SseServerTransport } from './sseTransport.js';
+import { SubscriptionRegistry } from './subscriptions.js';
+import { createView, type ViewSpec } from './view.js';
+
+export interface GatewayOptions {
+  pool: UpstreamPool;
+  logger: Logger;
+  separator: string;
+  version: string;
+}
+
+type TransportKind = SessionSetup['transportKind'];
+
+interface OpenSession {
+  session: GatewaySession;
+  transport: WebStandardStreamableHTTPServerTransport | SseServerTransport | Transport;
+}
+
+/** Bound on how long a new unified session waits for servers that are still starting. */
+const UNIFIED_START_WAIT_MS = 10_000;
+
+const LIST_CHANGED: Record<CatalogKind, string> = {
+  tools: 'notifications/tools/list_changed',
+  prompts: 'notifications/prompts/list_changed',
+  resources: 'notifications/resources/list_changed',
+  resourceTemplates: 'notifications/resources/list_changed',
+};
+
+/**
+ * The downstream side: MCP sessions over Streamable HTTP, legacy SSE and stdio, each bound to a
+ * view (one server or all of them), all sharing the upstream pool. Speaks web-standard
+ * Request/Response, so any HTTP framework can front it.
+ */
+export class Gateway {
+  readonly router = new ServerRequestRouter();
+  readonly subscriptions = new SubscriptionRegistry();
+  private readonly sessions = new Map<string, OpenSession>();
+  private readonly deps: SessionDeps;
+  private readonly log: Logger;
+  private readonly detachPool: () => void;
+
+  constructor(private readonly options: GatewayOptions) {
+    this.log = options.logger.child({ component: 'gateway' });
+    this.deps = {
+      logger: this.log,
+      router: this.router,
+      subscriptions: this.subscriptions,
+      validator: new AjvJsonSchemaValidator(),
+      version: options.version,
+    };
+    this.detachPool = this.watchPool(options.pool);
+  }
+
+  /** Open sessions by transport, for status and metrics. */
+  sessionCounts(): Record<TransportKind, number> {
+    const counts: Record<TransportKind, number> = { 'streamable-http': 0, sse: 0, stdio: 0 };
+    for (const { session } of this.sessions.values()) counts[session.transportKind]++;
+    return counts;
+  }
+
+  /** Routes the server->client requests of an upstream; wired into each Upstream by the daemon. */
+  routeServerRequest = (upstream: Upstream, request: McpRequest, signal: AbortSignal): Promise<Result> =>
+    this.router.route(upstream, request, signal);
+
+  /** Creates a session for a view once its servers are ready, with the capabilities they offer. */
+  async openSession(spec: ViewSpec, transportKind: TransportKind): Promise<GatewaySession> {
+    const view = createView(spec, this.options.pool, this.options.separator);
+    let setup: SessionSetup;
+    if (spec.kind === 'server') {
+      const [upstream] = view.upstreams();
+      if (!upstream) view.tools(); // throws the unknown-server error naming the known ones
+      await upstream!.ready();
+      setup = {
+        view,
+        transportKind,
+        capabilities: { ...upstream!.capabilities },
+        serverInfo: upstream!.serverInfo ?? { name: upstream!.name, version: this.options.version },
+        ...(upstream!.instructions ? { instructions: upstream!.instructions } : {}),
+      };
+    } else {
+      const upstreams = view.upstreams();
+      await waitBounded(upstreams.filter((u) => u.state === 'starting').map((u) => u.ready()), UNIFIED_START_WAIT_MS);
+      const running = upstreams.filter((u) => u.state === 'running');
+      const instructions = running
+        .filter((u) => u.instructions)
+        .map((u) => `## ${u.name}\n${u.instructions}`)
+        .join('\n\n');
+      setup = {
+        view,
+        transportKind,
+        capabilities: unionCapabilities(running.map((u) => u.capabilities)),
+        serverInfo: { name: 'mcp-orch', title: 'mcp-orch unified endpoint', version: this.options.version },
+        ...(instructions ? { instructions } : {}),
+      };
+    }
+    return new GatewaySession(setup, this.deps);
+  }
+
+  private register(session: GatewaySession, transport: OpenSession['transport']): void {
+    this.sessions.set(session.id, { session, transport });
+    session.onclose = () => {
+      this.sessions.delete(session.id);
+      this.log.debug({ session: session.id }, 'session closed');
+    };
+  }
+
+  /** One Streamable HTTP request (POST, GET or DELETE) on an endpoint of `spec`. */
+  async streamable(request: Request, spec: ViewSpec, body: unknown): Promise<Response> {
+    const sessionId = request.headers.get('mcp-session-id');
+    if (sessionId) {
+      const open = this.sessionFor(sessionId, spec);
+      if (!(open?.transport instanceof WebStandardStreamableHTTPServerTransport)) {
+        return errorResponse(
+          new OrchError('UNKNOWN_SESSION', `unknown session "${sessionId}"`, {
+            hint: 'the session ended or belongs to another endpoint; send initialize again without Mcp-Session-Id',
+          }),
+          requestIdOf(body),
+        );
+      }
+      return open.transport.handleRequest(request, { parsedBody: body });
+    }
+    if (request.method !== 'POST' || !isInitialize(body)) {
+      return errorResponse(
+        new OrchError('MISSING_SESSION', 'Bad Request: Mcp-Session-Id header is required', {
+          hint: 'start with an initialize request; its response carries the session id',
+        }),
+        requestIdOf(body),
+      );
+    }
+    let session: GatewaySession;
+    try {
+      session = await this.openSession(spec, 'streamable-http');
+    } catch (error) {
+      return errorResponse(error, requestIdOf(body));
+    }
+    const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: () => session.id });
+    this.register(session, transport);
+    await session.connect(transport);
+    const response = await transport.handleRequest(request, { parsedBody: body });
+    // A rejected initialize (bad Accept header, bad version) never becomes a session.
+    if (!transport.sessionId) await session.close();
+    return response;
+  }
+
+  /** GET on a legacy SSE endpoint: a new session whose messages are POSTed to `messagesPath`. */
+  async sseConnect(spec: ViewSpec, messagesPath: string): Promise<Response> {
+    let session: GatewaySession;
+    try {
+      session = await this.openSession(spec, 'sse');
+    } catch (error) {
+      return errorResponse(error);
+    }
+    const transport = new SseServerTransport(session.id, messagesPath);
+    this.register(session, transport);
+    const response = transport.response();
+    await session.connect(transport);
+    return response;
+  }
+
+  /** POST of a message to a legacy SSE session. */
+  sseMessage(sessionId: string | undefined, spec: ViewSpec, body: unknown): Response {
+    const open = sessionId ? this.sessionFor(sessionId, spec) : undefined;
+    if (!(open?.transport instanceof SseServerTransport)) {
+      const error = sessionId
+        ? new OrchError('UNKNOWN_SESSION', `unknown session "${sessionId}"`, { hint: 'open a new stream with GET on the /sse endpoint' })
+        : new OrchError('MISSING_SESSION', 'the sessionId query parameter is required', {
+            hint: 'POST to the URL given by the endpoint event of the SSE stream',
+          });
+      return errorResponse(error, requestIdOf(body));
+    }
+    open.transport.receive(body as JSONRPCMessage | JSONRPCMessage[]);
+    return new Response('Accepted', { status: 202 });
+  }
+
+  /** A unified session over an already-open transport (`mcp-orch stdio`). */
+  async connectTransport(spec: ViewSpec, transport: Transport): Promise<GatewaySession> {
+    const session = await this.openSession(spec, 'stdio');
+    this.register(session, transport);
+    await session.connect(transport);
+    return session;
+  }
+
+  private sessionFor(id: string, spec: ViewSpec): OpenSession | undefined {
+    const open = this.sessions.get(id);
+    if (!open) return undefined;
+    const own = open.session.view.spec;
+    const same = own.kind === spec.kind && (own.kind === 'unified' || (spec.kind === 'server' && own.server === spec.server));
+    return same ? open : undefined;
+  }
+
+  private watchPool(pool: UpstreamPool): () => void {
+    const each = (upstream: Upstream, fn: (session: GatewaySession) => void): void => {
+      for (const { session } of this.sessions.values()) if (session.sees(upstream)) fn(session);
+    };
+    const onCatalog = (upstream: Upstream, kind: CatalogKind): void => {
+      each(upstream, (session) => session.notify({ method: LIST_CHANGED[kind] }));
+    };
+    // A server going up or down changes what the unified endpoint lists.
+    const onState = (upstream: Upstream, state: UpstreamState): void => {
+      if (state === 'starting') return;
+      if (state !== 'running') this.subscriptions.forgetServer(upstream.name);
+      for (const { session } of this.sessions.values()) {
+        if (session.view.spec.kind !== 'unified') continue;
+        for (const method of new Set(Object.values(LIST_CHANGED))) session.notify({ method });
+      }
+    };
+    const onNotification = (upstream: Upstream, notification: Notification): void => {
+      const params = (notification.params ?? {}) as Record<string, unknown>;
+      switch (notification.method) {
+        case 'notifications/message':
+          each(upstream, (session) => session.logMessage(upstream, params));
+          return;
+        case 'notifications/resources/updated':
+          this.subscriptions.notify(upstream, String(params.uri));
+          return;
+        default:
+          if (notification.method.endsWith('/list_changed')) return; // announced after the catalog refresh
+          each(upstream, (session) => {
+            if (session.view.spec.kind === 'server') session.notify(notification);
+          });
+      }
+    };
+    pool.on('catalog', onCatalog);
+    pool.on('state', onState);
+    pool.on('notification', onNotification);
+    return () => {
+      pool.off('catalog', onCatalog);
+      pool.off('state', onState);
+      pool.off('notification', onNotification);
+    };
+  }
+
+  /** Closes every session. Idempotent. */
+  async close(): Promise<void> {
+    this.detachPool();
+    await Promise.all([...this.sessions.values()].map(({ session }) => session.close()));
+  }
+}
+
+function isInitialize(body: unknown): boolean {
+  const messages = Array.isArray(body) ? body : [body];
+  return messages.some((m) => m && typeof m === 'object' && (m as { method?: unknown }).method === 'initialize');
+}
+
+async function waitBounded(promises: Promise<unknown>[], ms: number): Promise<void> {
+  if (promises.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.allSettled(promises),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
+}

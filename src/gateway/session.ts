@@ -1,0 +1,258 @@
+import { randomUUID } from 'node:crypto';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import {
+  ErrorCode,
+  McpError,
+  ResultSchema,
+  type ClientCapabilities,
+  type Implementation,
+  type LoggingLevel,
+  type Notification,
+  type Request,
+  type Result,
+  type ServerCapabilities,
+  type ServerNotification,
+  type ServerRequest,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
+import { jsonRpcErrorOf, OrchError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Upstream } from '../upstream/upstream.js';
+import { exposeContentUris } from './content.js';
+import type { ServerRequestRouter } from './serverRequests.js';
+import type { SubscriptionRegistry } from './subscriptions.js';
+import type { View } from './view.js';
+
+type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+type Params = Record<string, unknown>;
+
+export interface SessionDeps {
+  logger: Logger;
+  router: ServerRequestRouter;
+  subscriptions: SubscriptionRegistry;
+  /** One validator shared by every session instead of one compiled per session. */
+  validator: jsonSchemaValidator;
+  version: string;
+}
+
+export interface SessionSetup {
+  view: View;
+  capabilities: ServerCapabilities;
+  serverInfo: Implementation;
+  instructions?: string;
+  transportKind: 'streamable-http' | 'sse' | 'stdio';
+}
+
+const LEVELS: LoggingLevel[] = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
+
+/**
+ * One downstream MCP session: an SDK Server whose every request is answered from the view's
+ * catalog or forwarded to the upstream that owns the name. Requests are dispatched by method in
+ * one place so that nothing the protocol carries is dropped: methods the gateway does not know
+ * are passed through on per-server endpoints.
+ */
+export class GatewaySession {
+  readonly id = randomUUID();
+  readonly server: Server;
+  readonly view: View;
+  readonly transportKind: SessionSetup['transportKind'];
+  private readonly capabilities: ServerCapabilities;
+  private logLevel: LoggingLevel | undefined;
+  private closed = false;
+  private readonly log: Logger;
+  private readonly detachRouter: () => void;
+  onclose?: () => void;
+
+  constructor(
+    setup: SessionSetup,
+    private readonly deps: SessionDeps,
+  ) {
+    this.view = setup.view;
+    this.transportKind = setup.transportKind;
+    this.capabilities = setup.capabilities;
+    this.log = deps.logger.child({ session: this.id, endpoint: setup.view.label });
+    this.server = new Server(setup.serverInfo, {
+      capabilities: setup.capabilities,
+      ...(setup.instructions ? { instructions: setup.instructions } : {}),
+      jsonSchemaValidator: deps.validator,
+    });
+    // The SDK answers logging/setLevel itself when logging is advertised; the gateway must forward it.
+    this.server.removeRequestHandler('logging/setLevel');
+    this.server.fallbackRequestHandler = (request, extra) => this.dispatch(request, extra);
+    this.server.fallbackNotificationHandler = (notification) => this.onClientNotification(notification);
+    this.server.onclose = () => void this.close();
+    this.server.onerror = (error) => this.log.debug({ err: error.message }, 'session transport error');
+    this.detachRouter = deps.router.addSession(this);
+  }
+
+  connect(transport: Transport): Promise<void> {
+    return this.server.connect(transport);
+  }
+
+  clientCapabilities(): ClientCapabilities | undefined {
+    return this.server.getClientCapabilities();
+  }
+
+  sees(upstream: Upstream): boolean {
+    return this.view.sees(upstream);
+  }
+
+  request(request: Request, signal: AbortSignal): Promise<Result> {
+    return this.server.request(request as ServerRequest, ResultSchema, { signal, timeout: 10 * 60 * 1000 });
+  }
+
+  private async dispatch(request: Request, extra: Extra): Promise<Result> {
+    try {
+      return await this.answer(request, extra);
+    } catch (error) {
+      if (error instanceof McpError) throw error;
+      const wire = jsonRpcErrorOf(error);
+      if (!(error instanceof OrchError)) this.log.warn({ method: request.method, err: wire.message }, 'request failed');
+      throw new McpError(wire.code, wire.message, wire.data);
+    }
+  }
+
+  private async answer(request: Request, extra: Extra): Promise<Result> {
+    const params = (request.params ?? {}) as Params;
+    const view = this.view;
+    switch (request.method) {
+      case 'tools/list':
+        return { tools: view.tools() };
+      case 'prompts/list':
+        return { prompts: view.prompts() };
+      case 'resources/list':
+        return { resources: view.resources() };
+      case 'resources/templates/list':
+        return { resourceTemplates: view.resourceTemplates() };
+      case 'tools/call': {
+        const target = view.resolveTool(String(params.name));
+        const result = await this.forward(target.upstream, request.method, { ...params, name: target.name }, extra);
+        return exposeContentUris(result, this.exposer(target.upstream));
+      }
+      case 'prompts/get': {
+        const target = view.resolvePrompt(String(params.name));
+        const result = await this.forward(target.upstream, request.method, { ...params, name: target.name }, extra);
+        return exposeContentUris(result, this.exposer(target.upstream));
+      }
+      case 'resources/read': {
+        const target = view.resolveUri(String(params.uri));
+        const result = await this.forward(target.upstream, request.method, { ...params, uri: target.name }, extra);
+        return exposeContentUris(result, this.exposer(target.upstream));
+      }
+      case 'resources/subscribe': {
+        const target = view.resolveUri(String(params.uri));
+        await this.deps.subscriptions.subscribe(this, target.upstream, target.name);
+        return {};
+      }
+      case 'resources/unsubscribe': {
+        const target = view.resolveUri(String(params.uri));
+        await this.deps.subscriptions.unsubscribe(this, target.upstream, target.name);
+        return {};
+      }
+      case 'completion/complete':
+        return this.complete(params, extra);
+      case 'logging/setLevel':
+        return this.setLevel(params);
+      default:
+        return this.passThrough(request, extra);
+    }
+  }
+
+  private exposer(upstream: Upstream): ((uri: string) => string) | undefined {
+    return this.view.rewritesUris ? (uri) => this.view.exposeUri(upstream, uri) : undefined;
+  }
+
+  private async complete(params: Params, extra: Extra): Promise<Result> {
+    const ref = (params.ref ?? {}) as Params;
+    const target =
+      ref.type === 'ref/prompt' ? this.view.resolvePrompt(String(ref.name)) : this.view.resolveUri(String(ref.uri));
+    const upstreamRef = ref.type === 'ref/prompt' ? { ...ref, name: target.name } : { ...ref, uri: target.name };
+    return this.forward(target.upstream, 'completion/complete', { ...params, ref: upstreamRef }, extra);
+  }
+
+  private async setLevel(params: Params): Promise<Result> {
+    const level = params.level as LoggingLevel;
+    if (!LEVELS.includes(level)) {
+      throw new McpError(ErrorCode.InvalidParams, `unknown log level "${String(level)}"; expected one of ${LEVELS.join(', ')}`);
+    }
+    this.logLevel = level;
+    const loggers = this.view.upstreams().filter((upstream) => upstream.state === 'running' && upstream.capabilities.logging);
+    await Promise.all(loggers.map((upstream) => upstream.request('logging/setLevel', { level }).catch(() => undefined)));
+    return {};
+  }
+
+  /** Per-server endpoints pass unknown methods on (tasks, extensions); the unified one cannot route them. */
+  private async passThrough(request: Request, extra: Extra): Promise<Result> {
+    const [upstream] = this.view.spec.kind === 'server' ? this.view.upstreams() : [];
+    if (!upstream) throw new McpError(ErrorCode.MethodNotFound, `method not found: ${request.method}`);
+    return this.forward(upstream, request.method, request.params as Params | undefined, extra);
+  }
+
+  /**
+   * Forwards one request with its cancellation and progress: the downstream abort signal cancels
+   * the upstream request, and upstream progress goes back under the client's own progress token.
+   */
+  private async forward(upstream: Upstream, method: string, params: Params | undefined, extra: Extra): Promise<Result> {
+    const meta = params?._meta as Params | undefined;
+    const progressToken = meta?.progressToken as string | number | undefined;
+    let upstreamParams = params;
+    if (progressToken !== undefined && meta) {
+      const { progressToken: _dropped, ...rest } = meta;
+      upstreamParams = { ...params, _meta: rest };
+    }
+    const untrack = this.deps.router.track(upstream, this, extra);
+    try {
+      return await upstream.request(method, upstreamParams, {
+        signal: extra.signal,
+        ...(progressToken === undefined
+          ? {}
+          : {
+              onprogress: (progress) => {
+                void extra
+                  .sendNotification({ method: 'notifications/progress', params: { ...progress, progressToken } })
+                  .catch(() => undefined);
+              },
+            }),
+      });
+    } finally {
+      untrack();
+    }
+  }
+
+  private async onClientNotification(notification: Notification): Promise<void> {
+    if (notification.method !== 'notifications/roots/list_changed') return;
+    await Promise.all(this.view.upstreams().map((upstream) => upstream.notify(notification)));
+  }
+
+  /** Sends a notification from an upstream to this session's client, if the session is still open. */
+  notify(notification: Notification): void {
+    if (this.closed) return;
+    this.server.notification(notification as ServerNotification).catch((error: unknown) => {
+      this.log.debug({ method: notification.method, err: (error as Error).message }, 'notification not delivered');
+    });
+  }
+
+  /** Forwards a server's log message if it is at or above the level this client asked for. */
+  logMessage(upstream: Upstream, params: Params): void {
+    const level = params.level as LoggingLevel;
+    if (this.logLevel && LEVELS.indexOf(level) < LEVELS.indexOf(this.logLevel)) return;
+    if (!this.capabilities.logging) return;
+    const logger = this.view.spec.kind === 'unified' ? [upstream.name, params.logger].filter(Boolean).join('/') : params.logger;
+    this.notify({ method: 'notifications/message', params: { ...params, ...(logger ? { logger } : {}) } });
+  }
+
+  resourceUpdated(upstream: Upstream, uri: string): void {
+    this.notify({ method: 'notifications/resources/updated', params: { uri: this.view.exposeUri(upstream, uri) } });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.detachRouter();
+    await this.deps.subscriptions.dropSubscriber(this);
+    await this.server.close().catch(() => undefined);
+    this.onclose?.();
+  }
+}

@@ -1,0 +1,56 @@
+import type { Upstream } from '../upstream/upstream.js';
+
+/** A session that can receive `notifications/resources/updated`. */
+export interface Subscriber {
+  resourceUpdated(upstream: Upstream, uri: string): void;
+}
+
+/**
+ * Resource subscriptions, counted per (server, URI): the upstream is subscribed when the first
+ * session asks and unsubscribed when the last one leaves, so many clients cost one subscription.
+ */
+export class SubscriptionRegistry {
+  private readonly byKey = new Map<string, { upstream: Upstream; uri: string; subscribers: Set<Subscriber> }>();
+
+  async subscribe(subscriber: Subscriber, upstream: Upstream, uri: string): Promise<void> {
+    const key = keyOf(upstream.name, uri);
+    let entry = this.byKey.get(key);
+    if (!entry) {
+      await upstream.request('resources/subscribe', { uri });
+      entry = this.byKey.get(key) ?? { upstream, uri, subscribers: new Set() };
+      this.byKey.set(key, entry);
+    }
+    entry.subscribers.add(subscriber);
+  }
+
+  async unsubscribe(subscriber: Subscriber, upstream: Upstream, uri: string): Promise<void> {
+    const key = keyOf(upstream.name, uri);
+    const entry = this.byKey.get(key);
+    if (!entry?.subscribers.delete(subscriber)) return;
+    if (entry.subscribers.size === 0) {
+      this.byKey.delete(key);
+      await upstream.request('resources/unsubscribe', { uri }).catch(() => undefined);
+    }
+  }
+
+  /** Drops every subscription of a closing session. */
+  async dropSubscriber(subscriber: Subscriber): Promise<void> {
+    const held = [...this.byKey.values()].filter((entry) => entry.subscribers.has(subscriber));
+    await Promise.all(held.map((entry) => this.unsubscribe(subscriber, entry.upstream, entry.uri)));
+  }
+
+  /** Forgets a server's subscriptions (it went away; its replacement starts with none). */
+  forgetServer(name: string): void {
+    for (const [key, entry] of this.byKey) if (entry.upstream.name === name) this.byKey.delete(key);
+  }
+
+  notify(upstream: Upstream, uri: string): void {
+    const entry = this.byKey.get(keyOf(upstream.name, uri));
+    if (!entry) return;
+    for (const subscriber of entry.subscribers) subscriber.resourceUpdated(upstream, uri);
+  }
+}
+
+function keyOf(server: string, uri: string): string {
+  return `${server}\u0000${uri}`;
+}

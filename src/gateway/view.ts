@@ -1,0 +1,163 @@
+import type { Prompt, Resource, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/types.js';
+import { OrchError } from '../errors.js';
+import type { UpstreamPool } from '../upstream/pool.js';
+import type { Upstream } from '../upstream/upstream.js';
+import { namespacedName, namespacedUri, namespacedUriTemplate, parseNamespacedUri } from './naming.js';
+
+/** What an endpoint shows: one server with its names untouched, or every server namespaced. */
+export type ViewSpec = { kind: 'server'; server: string } | { kind: 'unified' };
+
+export interface Target {
+  upstream: Upstream;
+  /** The name or URI as the upstream knows it. */
+  name: string;
+}
+
+/**
+ * Routing for one endpoint: the lists a client sees and the way back from an exposed name or URI to
+ * the server that owns it. The per-server view is the identity; the unified view namespaces.
+ */
+export interface View {
+  readonly spec: ViewSpec;
+  /** A label for logs and errors: the server's name, or "unified". */
+  readonly label: string;
+  upstreams(): Upstream[];
+  sees(upstream: Upstream): boolean;
+  tools(): Tool[];
+  prompts(): Prompt[];
+  resources(): Resource[];
+  resourceTemplates(): ResourceTemplate[];
+  resolveTool(name: string): Target;
+  resolvePrompt(name: string): Target;
+  resolveUri(uri: string): Target;
+  /** The URI a client of this view uses for `uri` of `upstream`. */
+  exposeUri(upstream: Upstream, uri: string): string;
+  /** Whether exposeUri changes anything, so results need rewriting. */
+  readonly rewritesUris: boolean;
+}
+
+export function createView(spec: ViewSpec, pool: UpstreamPool, separator: string): View {
+  return spec.kind === 'server' ? serverView(spec, pool) : unifiedView(pool, separator);
+}
+
+function serverView(spec: { kind: 'server'; server: string }, pool: UpstreamPool): View {
+  // Looked up on every call so a server replaced by a reload is picked up by sessions that outlive it.
+  const upstream = (): Upstream => {
+    const current = pool.get(spec.server);
+    if (!current) throw unknownServer(spec.server, pool.names());
+    return current;
+  };
+  const target = (name: string): Target => ({ upstream: upstream(), name });
+  return {
+    spec,
+    label: spec.server,
+    upstreams: () => {
+      const current = pool.get(spec.server);
+      return current ? [current] : [];
+    },
+    sees: (candidate) => candidate.name === spec.server,
+    tools: () => upstream().catalog.tools,
+    prompts: () => upstream().catalog.prompts,
+    resources: () => upstream().catalog.resources,
+    resourceTemplates: () => upstream().catalog.resourceTemplates,
+    resolveTool: target,
+    resolvePrompt: target,
+    resolveUri: target,
+    exposeUri: (_upstream, uri) => uri,
+    rewritesUris: false,
+  };
+}
+
+interface UnifiedTables {
+  version: number;
+  tools: Tool[];
+  prompts: Prompt[];
+  resources: Resource[];
+  resourceTemplates: ResourceTemplate[];
+  toolRoutes: Map<string, Target>;
+  promptRoutes: Map<string, Target>;
+}
+
+function unifiedView(pool: UpstreamPool, separator: string): View {
+  let tables: UnifiedTables | undefined;
+
+  // Rebuilt only when the pool's version moves (a catalog, a state or the membership changed),
+  // so tools/list on a busy unified endpoint costs a cached array.
+  const current = (): UnifiedTables => {
+    if (tables?.version === pool.version) return tables;
+    const next: UnifiedTables = {
+      version: pool.version,
+      tools: [],
+      prompts: [],
+      resources: [],
+      resourceTemplates: [],
+      toolRoutes: new Map(),
+      promptRoutes: new Map(),
+    };
+    for (const upstream of pool.all()) {
+      if (upstream.state !== 'running') continue;
+      const { catalog } = upstream;
+      for (const tool of catalog.tools) {
+        const name = namespacedName(upstream.name, tool.name, separator);
+        next.toolRoutes.set(name, { upstream, name: tool.name });
+        next.tools.push({ ...tool, name, title: tool.title ?? tool.annotations?.title ?? tool.name });
+      }
+      for (const prompt of catalog.prompts) {
+        const name = namespacedName(upstream.name, prompt.name, separator);
+        next.promptRoutes.set(name, { upstream, name: prompt.name });
+        next.prompts.push({ ...prompt, name, title: prompt.title ?? prompt.name });
+      }
+      for (const resource of catalog.resources) {
+        next.resources.push({ ...resource, uri: namespacedUri(upstream.name, resource.uri) });
+      }
+      for (const template of catalog.resourceTemplates) {
+        next.resourceTemplates.push({ ...template, uriTemplate: namespacedUriTemplate(upstream.name, template.uriTemplate) });
+      }
+    }
+    tables = next;
+    return next;
+  };
+
+  const resolveName = (routes: Map<string, Target>, kind: 'tool' | 'prompt', name: string): Target => {
+    const target = routes.get(name);
+    if (target) return target;
+    throw new OrchError(kind === 'tool' ? 'UNKNOWN_TOOL' : 'UNKNOWN_PROMPT', `unknown ${kind} "${name}"`, {
+      hint: `${kind} names on the unified endpoint are "<server>${separator}<name>"; list them with ${kind}s/list`,
+      data: { [kind]: name },
+    });
+  };
+
+  return {
+    spec: { kind: 'unified' },
+    label: 'unified',
+    upstreams: () => pool.all(),
+    sees: () => true,
+    tools: () => current().tools,
+    prompts: () => current().prompts,
+    resources: () => current().resources,
+    resourceTemplates: () => current().resourceTemplates,
+    resolveTool: (name) => resolveName(current().toolRoutes, 'tool', name),
+    resolvePrompt: (name) => resolveName(current().promptRoutes, 'prompt', name),
+    resolveUri: (uri) => {
+      const parsed = parseNamespacedUri(uri);
+      if (!parsed) {
+        throw new OrchError('UNKNOWN_RESOURCE', `unknown resource "${uri}"`, {
+          hint: 'resource URIs on the unified endpoint start with mcp-orch://<server>/; list them with resources/list',
+          data: { uri },
+        });
+      }
+      const upstream = pool.get(parsed.server);
+      if (!upstream) throw unknownServer(parsed.server, pool.names());
+      return { upstream, name: parsed.uri };
+    },
+    exposeUri: (upstream, uri) => namespacedUri(upstream.name, uri),
+    rewritesUris: true,
+  };
+}
+
+export function unknownServer(name: string, known: string[]): OrchError {
+  return new OrchError('UNKNOWN_SERVER', `unknown server "${name}"`, {
+    hint: known.length ? `configured servers: ${known.join(', ')}` : 'no servers are configured',
+    data: { server: name, known },
+  });
+}

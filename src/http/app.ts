@@ -1,0 +1,119 @@
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { OrchError } from '../errors.js';
+import type { Gateway } from '../gateway/gateway.js';
+import { errorResponse } from '../gateway/responses.js';
+import type { ViewSpec } from '../gateway/view.js';
+import type { UpstreamPool } from '../upstream/pool.js';
+import { poolStatus, serverStatus } from '../upstream/status.js';
+import { originGuard } from './origin.js';
+
+export interface AppDeps {
+  gateway: Gateway;
+  pool: UpstreamPool;
+  version: string;
+  allowedOrigins: readonly string[];
+  maxBodyBytes: number;
+  isShuttingDown: () => boolean;
+}
+
+/**
+ * The HTTP surface: MCP endpoints (Streamable HTTP and legacy SSE, unified and per server), health
+ * and the read-only servers API. Routes only translate HTTP into gateway calls.
+ */
+export function createApp(deps: AppDeps): Hono {
+  const app = new Hono();
+  const { gateway } = deps;
+
+  app.get('/health', (c) => {
+    const servers = poolStatus(deps.pool).map(({ name, state }) => ({ name, state }));
+    const status = deps.isShuttingDown() ? 'shutting-down' : 'ok';
+    return c.json({ status, version: deps.version, servers }, deps.isShuttingDown() ? 503 : 200);
+  });
+
+  app.get('/api/servers', (c) => {
+    const withTools = c.req.query('catalog') !== undefined;
+    const servers = poolStatus(deps.pool).map((status) =>
+      withTools
+        ? { ...status, toolList: (deps.pool.get(status.name)?.catalog.tools ?? []).map(({ name, description }) => ({ name, description })) }
+        : status,
+    );
+    return c.json({ servers });
+  });
+  app.get('/api/servers/:name', (c) => {
+    const upstream = deps.pool.get(c.req.param('name'));
+    if (!upstream) return c.json(notFoundBody(c.req.param('name'), deps.pool.names()), 404);
+    return c.json({ ...serverStatus(upstream), catalog: upstream.catalog, stderr: upstream.logs.lines(50) });
+  });
+
+  const mcp = new Hono();
+  mcp.use(originGuard(deps.allowedOrigins));
+  mcp.use(
+    bodyLimit({
+      maxSize: deps.maxBodyBytes,
+      onError: () =>
+        errorResponse(
+          new OrchError('PAYLOAD_TOO_LARGE', `request body exceeds ${deps.maxBodyBytes} bytes`, {
+            hint: 'raise orch.maxBodyBytes in the config if such requests are expected',
+          }),
+        ),
+    }),
+  );
+
+  const streamable = async (c: Context, spec: ViewSpec): Promise<Response> => {
+    let body: unknown;
+    if (c.req.method === 'POST') {
+      const parsed = await readJson(c);
+      if (parsed instanceof Response) return parsed;
+      body = parsed;
+    }
+    return gateway.streamable(c.req.raw, spec, body);
+  };
+  const sseMessage = async (c: Context, spec: ViewSpec): Promise<Response> => {
+    const parsed = await readJson(c);
+    if (parsed instanceof Response) return parsed;
+    return gateway.sseMessage(c.req.query('sessionId'), spec, parsed);
+  };
+
+  const unified: ViewSpec = { kind: 'unified' };
+  const server = (c: Context): ViewSpec => ({ kind: 'server', server: c.req.param('server') ?? '' });
+
+  mcp.on(['POST', 'GET', 'DELETE'], '/mcp', (c) => streamable(c, unified));
+  mcp.get('/sse', (c) => gateway.sseConnect(unified, '/messages'));
+  mcp.post('/messages', (c) => sseMessage(c, unified));
+  mcp.post('/sse', (c) => sseMessage(c, unified));
+
+  mcp.on(['POST', 'GET', 'DELETE'], '/servers/:server/mcp', (c) => streamable(c, server(c)));
+  mcp.get('/servers/:server/sse', (c) => gateway.sseConnect(server(c), `/servers/${encodeURIComponent(c.req.param('server'))}/messages`));
+  mcp.post('/servers/:server/messages', (c) => sseMessage(c, server(c)));
+  mcp.post('/servers/:server/sse', (c) => sseMessage(c, server(c)));
+
+  app.route('/', mcp);
+  app.notFound((c) =>
+    c.json(
+      {
+        error: `no route for ${c.req.method} ${c.req.path}`,
+        hint: 'MCP endpoints: /mcp, /sse, /servers/{name}/mcp, /servers/{name}/sse; also /health and /api/servers',
+      },
+      404,
+    ),
+  );
+  app.onError((error) => errorResponse(error));
+  return app;
+}
+
+/** Parses a JSON-RPC body; malformed JSON is a JSON-RPC parse error (-32700) with HTTP 400. */
+async function readJson(c: Context): Promise<unknown> {
+  const text = await c.req.text();
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    return errorResponse(
+      new OrchError('PARSE_ERROR', `Parse error: ${(error as Error).message}`, { hint: 'the body must be a JSON-RPC message or batch' }),
+    );
+  }
+}
+
+function notFoundBody(name: string, known: string[]): { error: string; hint: string } {
+  return { error: `unknown server "${name}"`, hint: known.length ? `configured servers: ${known.join(', ')}` : 'no servers are configured' };
+}

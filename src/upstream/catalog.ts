@@ -1,0 +1,59 @@
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { ResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import type { Prompt, Resource, ResourceTemplate, ServerCapabilities, Tool } from '@modelcontextprotocol/sdk/types.js';
+
+/** What one server offers. Lists are read in full (every page) and replaced whole on refresh. */
+export interface CatalogLists {
+  tools: Tool[];
+  prompts: Prompt[];
+  resources: Resource[];
+  resourceTemplates: ResourceTemplate[];
+}
+
+export type CatalogKind = keyof CatalogLists;
+export const CATALOG_KINDS: readonly CatalogKind[] = ['tools', 'prompts', 'resources', 'resourceTemplates'];
+
+export function emptyCatalog(): CatalogLists {
+  return { tools: [], prompts: [], resources: [], resourceTemplates: [] };
+}
+
+/** Which capability a list needs before it may be asked for. */
+function supported(kind: CatalogKind, capabilities: ServerCapabilities): boolean {
+  if (kind === 'tools') return Boolean(capabilities.tools);
+  if (kind === 'prompts') return Boolean(capabilities.prompts);
+  return Boolean(capabilities.resources);
+}
+
+const MAX_PAGES = 1000;
+
+const LIST_METHODS = {
+  tools: 'tools/list',
+  prompts: 'prompts/list',
+  resources: 'resources/list',
+  resourceTemplates: 'resources/templates/list',
+} as const satisfies Record<CatalogKind, string>;
+
+/**
+ * Reads one list, following `nextCursor`, bounded so a server that loops its cursor cannot hang us.
+ * Requests go through the loose ResultSchema, not the SDK's typed list helpers, whose schemas drop
+ * fields they do not know: a gateway must pass on everything the server said.
+ */
+export async function fetchList<K extends CatalogKind>(
+  client: Client,
+  kind: K,
+  capabilities: ServerCapabilities,
+  timeoutMs: number,
+): Promise<CatalogLists[K]> {
+  if (!supported(kind, capabilities)) return [];
+  const items: unknown[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const params = cursor === undefined ? {} : { cursor };
+    const result = await client.request({ method: LIST_METHODS[kind], params }, ResultSchema, { timeout: timeoutMs });
+    const list = result[kind];
+    if (Array.isArray(list)) items.push(...list);
+    cursor = typeof result.nextCursor === 'string' && result.nextCursor !== '' ? result.nextCursor : undefined;
+    if (cursor === undefined) break;
+  }
+  return items as CatalogLists[K];
+}

@@ -1,0 +1,82 @@
+import { EventEmitter } from 'node:events';
+import type { Notification } from '@modelcontextprotocol/sdk/types.js';
+import type { CatalogKind } from './catalog.js';
+import type { Upstream, UpstreamState } from './upstream.js';
+
+interface PoolEvents {
+  /** Membership, a state or a catalog changed: derived views must be rebuilt. */
+  changed: [];
+  catalog: [Upstream, CatalogKind];
+  state: [Upstream, UpstreamState];
+  notification: [Upstream, Notification];
+}
+
+/**
+ * The set of live upstreams by name. Views and sessions read it; the daemon adds and removes
+ * members as the config changes. `version` lets readers cache what they derive from it.
+ */
+export class UpstreamPool extends EventEmitter<PoolEvents> {
+  private readonly members = new Map<string, { upstream: Upstream; detach: () => void }>();
+  private _version = 0;
+
+  constructor() {
+    super();
+    this.setMaxListeners(0);
+  }
+
+  get version(): number {
+    return this._version;
+  }
+
+  get(name: string): Upstream | undefined {
+    return this.members.get(name)?.upstream;
+  }
+
+  all(): Upstream[] {
+    return [...this.members.values()].map((member) => member.upstream);
+  }
+
+  names(): string[] {
+    return [...this.members.keys()];
+  }
+
+  add(upstream: Upstream): void {
+    this.remove(upstream.name);
+    const onState = (state: UpstreamState): void => {
+      this.touch();
+      this.emit('state', upstream, state);
+    };
+    const onCatalog = (kind: CatalogKind): void => {
+      this.touch();
+      this.emit('catalog', upstream, kind);
+    };
+    const onNotification = (notification: Notification): void => {
+      this.emit('notification', upstream, notification);
+    };
+    upstream.on('state', onState);
+    upstream.on('catalog', onCatalog);
+    upstream.on('notification', onNotification);
+    const detach = (): void => {
+      upstream.off('state', onState);
+      upstream.off('catalog', onCatalog);
+      upstream.off('notification', onNotification);
+    };
+    this.members.set(upstream.name, { upstream, detach });
+    this.touch();
+  }
+
+  /** Removes a member from the pool (the caller closes it). */
+  remove(name: string): Upstream | undefined {
+    const member = this.members.get(name);
+    if (!member) return undefined;
+    member.detach();
+    this.members.delete(name);
+    this.touch();
+    return member.upstream;
+  }
+
+  private touch(): void {
+    this._version++;
+    this.emit('changed');
+  }
+}

@@ -1,0 +1,48 @@
+import { isStdioServer } from '../config/schema.js';
+import type { UpstreamPool } from './pool.js';
+import type { Upstream } from './upstream.js';
+
+/** What `list-servers`, `/api/servers` and `/health` say about a server. Never env or headers. */
+export interface ServerStatus {
+  name: string;
+  type: 'stdio' | 'streamable-http' | 'sse';
+  target: string;
+  state: Upstream['state'];
+  pid: number | null;
+  tools: number;
+  prompts: number;
+  resources: number;
+  error: string | null;
+}
+
+export function serverStatus(upstream: Upstream): ServerStatus {
+  const { config, catalog } = upstream;
+  return {
+    name: upstream.name,
+    type: upstream.transportKind,
+    target: isStdioServer(config) ? [config.command, ...config.args].join(' ') : redactUrl(config.url),
+    state: upstream.state,
+    pid: upstream.pid ?? null,
+    tools: catalog.tools.length,
+    prompts: catalog.prompts.length,
+    resources: catalog.resources.length,
+    error: upstream.error ?? null,
+  };
+}
+
+export function poolStatus(pool: UpstreamPool): ServerStatus[] {
+  return pool.all().map(serverStatus);
+}
+
+/** URLs may carry credentials or tokens in their query; show only where they point. */
+function redactUrl(raw: string): string {
+  try {
+    const url = new URL(raw);
+    url.username = '';
+    url.password = '';
+    url.search = '';
+    return url.toString();
+  } catch {
+    return raw;
+  }
+}

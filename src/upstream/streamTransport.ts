@@ -1,0 +1,107 @@
+import type { Readable, Writable } from 'node:stream';
+import { serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+
+/**
+ * An MCP transport over a child's stdout/stdin that the supervisor spawned. The SDK's own stdio
+ * client transport spawns its child itself; mcp-orch keeps spawning in the supervisor, which owns
+ * process groups, stop escalation and stderr capture.
+ *
+ * A line that is not JSON-RPC is reported through `onGarbage` (the server is writing logs to
+ * stdout, which corrupts the protocol stream) rather than silently dropped.
+ */
+export class StreamTransport implements Transport {
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: (message: JSONRPCMessage) => void;
+
+  private pending = '';
+  private deferred = false;
+  private closed = false;
+
+  constructor(
+    private readonly input: Readable,
+    private readonly output: Writable,
+    private readonly onGarbage: (line: string, error: Error) => void,
+  ) {}
+
+  async start(): Promise<void> {
+    this.input.on('data', this.onData);
+    this.input.on('end', this.onEnd);
+    this.input.on('error', this.onStreamError);
+    this.output.on('error', this.onStreamError);
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    this.pending += chunk.toString('utf8');
+    if (!this.deferred) this.drain();
+  };
+
+  /**
+   * Delivers complete lines. After a progress notification the rest waits for the next turn of the
+   * event loop: the SDK runs notification handlers a microtask later but settles responses at once,
+   * so a response read in the same chunk would otherwise drop the request's last progress update.
+   */
+  private drain(): void {
+    this.deferred = false;
+    let newline = this.pending.indexOf('\n');
+    while (newline !== -1 && !this.closed) {
+      const line = this.pending.slice(0, newline).replace(/\r$/, '');
+      this.pending = this.pending.slice(newline + 1);
+      if (line.trim() !== '' && this.receive(line) === 'progress' && this.pending.includes('\n')) {
+        this.deferred = true;
+        setImmediate(() => this.drain());
+        return;
+      }
+      newline = this.pending.indexOf('\n');
+    }
+  }
+
+  /**
+   * A light envelope check instead of the SDK's full schema parse: the Protocol layer validates what
+   * it dispatches, and skipping a second parse of every (possibly large) result keeps the hot path lean.
+   */
+  private receive(line: string): 'progress' | undefined {
+    let message: unknown;
+    try {
+      message = JSON.parse(line);
+    } catch (error) {
+      this.onGarbage(line.slice(0, 200), error as Error);
+      return undefined;
+    }
+    if (typeof message !== 'object' || message === null || (message as { jsonrpc?: unknown }).jsonrpc !== '2.0') {
+      this.onGarbage(line.slice(0, 200), new Error('not a JSON-RPC 2.0 message'));
+      return undefined;
+    }
+    this.onmessage?.(message as JSONRPCMessage);
+    return (message as { method?: unknown }).method === 'notifications/progress' ? 'progress' : undefined;
+  }
+
+  private readonly onEnd = (): void => {
+    void this.close();
+  };
+
+  private readonly onStreamError = (error: Error): void => {
+    // EPIPE after the child died is expected; the exit path reports the cause.
+    if ((error as NodeJS.ErrnoException).code === 'EPIPE') return;
+    this.onerror?.(error);
+  };
+
+  send(message: JSONRPCMessage): Promise<void> {
+    if (this.closed || this.output.destroyed) return Promise.reject(new Error('the server process is not running'));
+    return new Promise((resolve) => {
+      if (this.output.write(serializeMessage(message))) resolve();
+      else this.output.once('drain', resolve);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.input.off('data', this.onData);
+    this.input.off('end', this.onEnd);
+    this.pending = '';
+    this.onclose?.();
+  }
+}
