@@ -1,4 +1,5 @@
 import pino, { type Logger, type LevelWithSilent } from 'pino';
+import { build as prettyStream } from 'pino-pretty';
 
 export type { Logger };
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -27,10 +28,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     redact: { paths: ['*.headers.authorization', '*.headers.Authorization', '*.env'], censor: '[redacted]' },
   };
   if (pretty) {
-    return pino({
-      ...base,
-      transport: { target: 'pino-pretty', options: { destination: destination.fd ?? 2, translateTime: 'HH:MM:ss', ignore: 'pid,hostname' } },
-    });
+    // In-process stream rather than a worker transport: it survives bundling and keeps ordering.
+    return pino(base, prettyStream({ destination: destination.fd ?? 2, translateTime: 'HH:MM:ss', ignore: 'pid,hostname', singleLine: true, sync: true }));
   }
   return pino(base, destination);
 }

@@ -54,7 +54,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
     const server = config.mcpServers[name];
     if (!server) throw new Error(`no server named ${name}`);
     return new Upstream(name, server, {
-      logger: logger.child({ component: 'upstream' }),
+      logger,
       spawnChild: options.spawn ?? spawnChild,
       clientInfo: { name: 'mcp-orch', version: VERSION },
       stopGraceMs: config.orch.stopGraceSec * 1000,

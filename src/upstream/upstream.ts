@@ -84,7 +84,7 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
   ) {
     super();
     this.setMaxListeners(0);
-    this.log = deps.logger.child({ server: name });
+    this.log = deps.logger.child({ component: 'upstream', server: name });
     this.logs = createLogBuffer(deps.logCapacity ?? 500);
   }
 
@@ -177,7 +177,7 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
       args: config.args,
       env: config.env,
       ...(config.cwd === undefined ? {} : { cwd: config.cwd }),
-      logger: this.log,
+      logger: this.deps.logger,
       stopGraceMs: this.deps.stopGraceMs,
       logBuffer: this.logs,
     });
