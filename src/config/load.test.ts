@@ -198,3 +198,18 @@ describe('validation messages', () => {
     expect(config.mcpServers.a).toMatchObject({ autoApprove: [] });
   });
 });
+
+describe('variables in disabled servers', () => {
+  it('warn instead of failing, so a server can be parked until its token is at hand', () => {
+    const text = JSON.stringify({
+      mcpServers: {
+        parked: { url: 'https://mcp.example.com/mcp', headers: { Authorization: 'Bearer ${PARKED_TOKEN}' }, disabled: true },
+        live: { command: 'node', args: ['${LIVE_ARG}'] },
+      },
+    });
+    const { config, warnings } = parseConfigText(text, 'c.json', { LIVE_ARG: 'x' });
+    expect(config.mcpServers.live).toMatchObject({ args: ['x'] });
+    expect(warnings.join('\n')).toContain('mcpServers.parked.headers.Authorization: environment variable PARKED_TOKEN is not set (server disabled)');
+    expect(() => parseConfigText(text, 'c.json', {})).toThrow(/mcpServers\.live\.args\[0\]: environment variable LIVE_ARG is not set/);
+  });
+});

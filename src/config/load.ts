@@ -131,11 +131,16 @@ export function validateConfigData(data: unknown, file: string, env: NodeJS.Proc
       data: { file, references: unsupported },
     });
   }
-  if (missing.length > 0) {
-    const lines = missing.map((r) => `${file}: ${r.path}: environment variable ${r.variable} is not set`);
+  // A server is often disabled precisely because its token is not at hand: warn, do not fail.
+  const disabled = disabledServerPrefixes(data);
+  const inDisabled = (r: { path: string }): boolean => disabled.some((prefix) => r.path.startsWith(prefix));
+  const missingWarnings = missing.filter(inDisabled).map((r) => `${file}: ${r.path}: environment variable ${r.variable} is not set (server disabled)`);
+  const fatal = missing.filter((r) => !inDisabled(r));
+  if (fatal.length > 0) {
+    const lines = fatal.map((r) => `${file}: ${r.path}: environment variable ${r.variable} is not set`);
     throw new OrchError('CONFIG_ENV_MISSING', lines.join('\n'), {
       hint: 'set the variable, give a default with ${VAR:-default}, or write $${ for a literal "${"',
-      data: { file, variables: missing.map((r) => r.variable) },
+      data: { file, variables: fatal.map((r) => r.variable) },
     });
   }
   const result = configSchema.safeParse(value);
@@ -146,7 +151,14 @@ export function validateConfigData(data: unknown, file: string, env: NodeJS.Proc
       data: { file, issues: lines },
     });
   }
-  return { config: result.data, warnings: unknownKeyWarnings(value, file) };
+  return { config: result.data, warnings: [...missingWarnings, ...unknownKeyWarnings(value, file)] };
+}
+
+function disabledServerPrefixes(data: unknown): string[] {
+  const servers = isPlainObject(data) && isPlainObject(data.mcpServers) ? data.mcpServers : {};
+  return Object.entries(servers)
+    .filter(([, server]) => isPlainObject(server) && server.disabled === true)
+    .map(([name]) => `mcpServers.${name}.`);
 }
 
 /** Parses, interpolates and validates config text; watch and import reuse it without reading files. */

@@ -79,7 +79,7 @@ export function createApp(deps: AppDeps): Hono {
   const server = (c: Context): ViewSpec => ({ kind: 'server', server: c.req.param('server') ?? '' });
 
   mcp.on(['POST', 'GET', 'DELETE'], '/mcp', (c) => streamable(c, unified));
-  mcp.get('/sse', (c) => gateway.sseConnect(unified, '/messages'));
+  mcp.get('/sse', () => gateway.sseConnect(unified, '/messages'));
   mcp.post('/messages', (c) => sseMessage(c, unified));
   mcp.post('/sse', (c) => sseMessage(c, unified));
 
