@@ -10,10 +10,70 @@ import { LOG_LEVELS } from '../log.js';
 /** Server names appear in URLs and in namespaced tool names. */
 export const SERVER_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
+/**
+ * How a server is kept alive. Each key may be set per server or, as a default for all, in
+ * `orch.defaults`; supervision.ts merges the two with the built-in defaults.
+ */
+export const supervisionSchema = z.object({
+  /** `on-failure`: restart after a crash, a failed start or failed health checks; `always`: after any exit. */
+  restart: z.enum(['always', 'on-failure', 'never']),
+  /** Restarts allowed within `restartWindowSec` before the server is declared crashed. */
+  maxRestarts: z.number().int().min(0).max(1000),
+  restartWindowSec: z.number().positive().max(86_400),
+  backoff: z.strictObject({
+    initialMs: z.number().int().min(0).max(600_000),
+    maxMs: z.number().int().min(0).max(3_600_000),
+  }),
+  /** After this long running, earlier crashes stop counting towards the backoff. */
+  stableSec: z.number().positive().max(86_400),
+  health: z.strictObject({
+    /** 0 turns health checks and CPU/memory sampling off. */
+    intervalSec: z.number().min(0).max(3600),
+    timeoutSec: z.number().positive().max(600),
+    failureThreshold: z.number().int().min(1).max(100),
+  }),
+  maxCpuPercent: z.number().positive(),
+  maxMemoryMb: z.number().positive(),
+  /** `warn` logs when a limit is crossed; `restart` also restarts the server. */
+  onThreshold: z.enum(['warn', 'restart']),
+  /** Start on first use instead of at daemon start. */
+  lazy: z.boolean(),
+  /** Stop after this many seconds without requests (0: never); the next request starts it again. */
+  idleTimeoutSec: z.number().min(0),
+  /** stderr lines kept in memory per server. */
+  logLines: z.number().int().min(10).max(100_000),
+  /** Also append stderr to <dataDir>/logs/<server>.log, rotated at logFileMaxBytes. */
+  logFile: z.boolean(),
+  logFileMaxBytes: z.number().int().min(1024),
+});
+
+export const SUPERVISION_DEFAULTS: z.infer<typeof supervisionSchema> = {
+  restart: 'on-failure',
+  maxRestarts: 5,
+  restartWindowSec: 300,
+  backoff: { initialMs: 1000, maxMs: 30_000 },
+  stableSec: 60,
+  health: { intervalSec: 10, timeoutSec: 5, failureThreshold: 3 },
+  maxCpuPercent: 90,
+  maxMemoryMb: 1024,
+  onThreshold: 'warn',
+  lazy: false,
+  idleTimeoutSec: 0,
+  logLines: 500,
+  logFile: false,
+  logFileMaxBytes: 10 * 1024 * 1024,
+};
+
+/** Partial at every level: a config states only what differs. */
+const supervisionOverrides = supervisionSchema
+  .extend({ backoff: supervisionSchema.shape.backoff.partial(), health: supervisionSchema.shape.health.partial() })
+  .partial();
+
 const common = {
   disabled: z.boolean().optional(),
   /** Seconds allowed for connect + initialize, and for each forwarded request. */
   timeout: z.number().positive().max(3600).default(30),
+  ...supervisionOverrides.shape,
 };
 
 export const stdioServerSchema = z.looseObject({
@@ -60,6 +120,8 @@ export const orchSchema = z.looseObject({
   maxBodyBytes: z.number().int().positive().default(4 * 1024 * 1024),
   /** Seconds a stdio child gets to exit after SIGTERM before SIGKILL. */
   stopGraceSec: z.number().positive().max(300).default(5),
+  /** Supervision settings for every server that does not set its own. */
+  defaults: supervisionOverrides.default({}),
 });
 
 export const configSchema = z.looseObject({
@@ -69,6 +131,8 @@ export const configSchema = z.looseObject({
   orch: orchSchema.default(orchSchema.parse({})),
 });
 
+export type Supervision = z.infer<typeof supervisionSchema>;
+export type SupervisionOverrides = z.infer<typeof supervisionOverrides>;
 export type StdioServerConfig = z.infer<typeof stdioServerSchema>;
 export type RemoteServerConfig = z.infer<typeof remoteServerSchema>;
 export type ServerConfig = z.infer<typeof serverSchema>;

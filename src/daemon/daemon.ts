@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { diffConfigs, type ConfigDiff } from '../config/diff.js';
 import type { Config, OrchSettings } from '../config/schema.js';
+import { supervisionFor } from '../config/supervision.js';
 import { watchConfig, type ConfigWatcher } from '../config/watch.js';
 import { Gateway } from '../gateway/gateway.js';
 import { createApp } from '../http/app.js';
@@ -58,6 +59,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
       spawnChild: options.spawn ?? spawnChild,
       clientInfo: { name: 'mcp-orch', version: VERSION },
       stopGraceMs: config.orch.stopGraceSec * 1000,
+      supervision: supervisionFor(server, config.orch),
       onServerRequest: gateway.routeServerRequest,
     });
   };

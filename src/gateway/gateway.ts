@@ -92,8 +92,8 @@ export class Gateway {
       };
     } else {
       const upstreams = view.upstreams();
-      await waitBounded(upstreams.filter((u) => u.state === 'starting').map((u) => u.ready()), UNIFIED_START_WAIT_MS);
-      const running = upstreams.filter((u) => u.state === 'running');
+      await waitBounded(upstreams.map((u) => u.settled()), UNIFIED_START_WAIT_MS);
+      const running = upstreams.filter((u) => u.available);
       const instructions = running
         .filter((u) => u.instructions)
         .map((u) => `## ${u.name}\n${u.instructions}`)
@@ -208,10 +208,14 @@ export class Gateway {
     const onCatalog = (upstream: Upstream, kind: CatalogKind): void => {
       each(upstream, (session) => session.notify({ method: LIST_CHANGED[kind] }));
     };
-    // A server going up or down changes what the unified endpoint lists.
+    // A server appearing or disappearing changes what the unified endpoint lists; a restarted one
+    // needs the subscriptions its sessions hold.
+    const visible = new Map<string, boolean>();
     const onState = (upstream: Upstream, state: UpstreamState): void => {
-      if (state === 'starting') return;
-      if (state !== 'running') this.subscriptions.forgetServer(upstream.name);
+      if (state === 'running') void this.subscriptions.resubscribe(upstream);
+      const now = upstream.available;
+      if ((visible.get(upstream.name) ?? false) === now) return;
+      visible.set(upstream.name, now);
       for (const { session } of this.sessions.values()) {
         if (session.view.spec.kind !== 'unified') continue;
         for (const method of new Set(Object.values(LIST_CHANGED))) session.notify({ method });

@@ -39,9 +39,10 @@ export class SubscriptionRegistry {
     await Promise.all(held.map((entry) => this.unsubscribe(subscriber, entry.upstream, entry.uri)));
   }
 
-  /** Forgets a server's subscriptions (it went away; its replacement starts with none). */
-  forgetServer(name: string): void {
-    for (const [key, entry] of this.byKey) if (entry.upstream.name === name) this.byKey.delete(key);
+  /** A restarted server has forgotten its subscriptions: renew every one a session still holds. */
+  async resubscribe(upstream: Upstream): Promise<void> {
+    const held = [...this.byKey.values()].filter((entry) => entry.upstream === upstream);
+    await Promise.all(held.map((entry) => upstream.request('resources/subscribe', { uri: entry.uri }).catch(() => undefined)));
   }
 
   notify(upstream: Upstream, uri: string): void {

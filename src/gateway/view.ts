@@ -95,7 +95,7 @@ function unifiedView(pool: UpstreamPool, separator: string): View {
       promptRoutes: new Map(),
     };
     for (const upstream of pool.all()) {
-      if (upstream.state !== 'running') continue;
+      if (!upstream.available) continue;
       const { catalog } = upstream;
       for (const tool of catalog.tools) {
         const name = namespacedName(upstream.name, tool.name, separator);

@@ -16,15 +16,16 @@ import {
   type Result,
   type ServerCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
-import { isStdioServer, type RemoteServerConfig, type ServerConfig, type StdioServerConfig } from '../config/schema.js';
+import { isStdioServer, type RemoteServerConfig, type ServerConfig, type StdioServerConfig, type Supervision } from '../config/schema.js';
 import { OrchError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ChildHandle, ExitInfo, SpawnChildOptions } from '../supervisor/childProcess.js';
+import { Lifecycle, type LifecycleState } from '../supervisor/lifecycle.js';
 import { createLogBuffer, type LogBuffer } from '../supervisor/logBuffer.js';
 import { CATALOG_KINDS, emptyCatalog, fetchList, type CatalogKind, type CatalogLists } from './catalog.js';
 import { StreamTransport } from './streamTransport.js';
 
-export type UpstreamState = 'starting' | 'running' | 'failed' | 'stopped';
+export type UpstreamState = LifecycleState;
 
 /** A request the server sends to its client (sampling, elicitation, roots); the gateway routes it. */
 export type ServerRequestHandler = (upstream: Upstream, request: Request, signal: AbortSignal) => Promise<Result>;
@@ -34,7 +35,7 @@ export interface UpstreamDeps {
   spawnChild: (options: SpawnChildOptions) => ChildHandle;
   clientInfo: Implementation;
   stopGraceMs: number;
-  logCapacity?: number;
+  supervision: Supervision;
   onServerRequest: ServerRequestHandler;
 }
 
@@ -69,12 +70,16 @@ const LIST_CHANGED: Record<string, CatalogKind[]> = {
  */
 export class Upstream extends EventEmitter<UpstreamEvents> {
   readonly logs: LogBuffer;
+  readonly lifecycle: Lifecycle;
   private client: Client | undefined;
   private child: ChildHandle | undefined;
-  private _state: UpstreamState = 'stopped';
-  private _error: string | undefined;
   private _catalog: CatalogLists = emptyCatalog();
-  private starting: Promise<void> | undefined;
+  private catalogKnown = false;
+  /** Stopped by the daemon itself (lazy, idle): the next request starts it again. */
+  private autoStart = false;
+  private lastUsed = Date.now();
+  private inFlight = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
   private readonly log: Logger;
 
   constructor(
@@ -85,14 +90,53 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
     super();
     this.setMaxListeners(0);
     this.log = deps.logger.child({ component: 'upstream', server: name });
-    this.logs = createLogBuffer(deps.logCapacity ?? 500);
+    this.logs = createLogBuffer(deps.supervision.logLines);
+    this.lifecycle = new Lifecycle(
+      name,
+      {
+        start: () => this.connect(),
+        stop: () => this.teardown(),
+        ping: async (timeoutMs) => {
+          if (!this.client) throw new Error('not connected');
+          await this.client.ping({ timeout: timeoutMs });
+        },
+        pid: () => this.child?.pid,
+      },
+      deps.supervision,
+      { logger: deps.logger },
+    );
+    this.lifecycle.on('state', (state) => {
+      if (state === 'running') this.scheduleIdleCheck();
+      this.emit('state', state);
+    });
+    if (deps.supervision.lazy) this.autoStart = true;
   }
 
   get state(): UpstreamState {
-    return this._state;
+    return this.lifecycle.state;
   }
   get error(): string | undefined {
-    return this._error;
+    return this.lifecycle.lastError;
+  }
+  get supervision(): Supervision {
+    return this.deps.supervision;
+  }
+  /**
+   * Whether clients should see this server's tools: while it runs or restarts, and while stopped by
+   * the daemon (lazy, idle) once its catalog is known. Not when crashed or stopped by a person.
+   */
+  get available(): boolean {
+    switch (this.state) {
+      case 'running':
+      case 'unhealthy':
+      case 'restarting':
+      case 'starting':
+        return this.catalogKnown;
+      case 'stopped':
+        return this.autoStart && this.catalogKnown;
+      default:
+        return false;
+    }
   }
   get catalog(): Readonly<CatalogLists> {
     return this._catalog;
@@ -117,34 +161,35 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
     return this.config.type === 'sse' ? 'sse' : 'streamable-http';
   }
 
-  /** Connects, initializes and reads the catalog, all bounded by the server's timeout. */
+  /** Starts the server under its lifecycle (restarts by policy). Lazy servers wait for first use. */
   start(): Promise<void> {
-    this.starting ??= this.connect().finally(() => {
-      this.starting = undefined;
-    });
-    return this.starting;
+    if (this.deps.supervision.lazy && !this.catalogKnown && this.state === 'stopped') return Promise.resolve();
+    return this.lifecycle.start();
   }
 
-  /** Resolves once a start in progress has finished (running or failed); at once otherwise. */
-  settled(): Promise<void> {
-    return this.starting ?? Promise.resolve();
+  /** Resolves once a start in progress has settled (running, or failed and restarting/crashed). */
+  async settled(): Promise<void> {
+    if (this.state === 'starting') await this.waitForState((state) => state !== 'starting', this.timeoutMs * 2);
   }
 
+  /** Connects, initializes and reads the catalog, all bounded by the server's timeout; throws the reason it could not. */
   private async connect(): Promise<void> {
-    this.setState('starting');
-    this._error = undefined;
     try {
       const client = await withTimeout(this.open(), this.timeoutMs, () => `did not finish initialize within ${this.config.timeout}s`);
       this.client = client;
       const lists = await Promise.all(CATALOG_KINDS.map((kind) => fetchList(client, kind, client.getServerCapabilities() ?? {}, this.timeoutMs)));
+      const changed = CATALOG_KINDS.filter((kind, i) => JSON.stringify(this._catalog[kind]) !== JSON.stringify(lists[i]));
       CATALOG_KINDS.forEach((kind, i) => {
         (this._catalog as Record<CatalogKind, unknown>)[kind] = lists[i];
       });
-      if (this._state !== 'starting') return; // failed or stopped while the lists were read
-      this.setState('running');
-      this.log.info({ tools: this._catalog.tools.length, pid: this.pid }, 'server running');
+      this.catalogKnown = true;
+      // After a restart, sessions hear about lists that differ from the previous run's.
+      for (const kind of changed) this.emit('catalog', kind);
+      this.log.info({ tools: this._catalog.tools.length, pid: this.pid }, 'server connected');
     } catch (error) {
-      await this.fail(await this.startFailure(error));
+      const reason = await this.startFailure(error);
+      await this.teardown();
+      throw new Error(reason);
     }
   }
 
@@ -183,11 +228,12 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
     });
     this.child = child;
     void child.exited.then((exit) => {
-      if (this.child !== child || this._state === 'stopped') return;
-      void this.fail(`process ${describeExit(exit)}${this.stderrTail()}`);
+      if (this.child !== child) return;
+      void this.lifecycle.failed(`process ${describeExit(exit)}${this.stderrTail()}`, { clean: exit.code === 0 && !exit.signal });
     });
     const transport = new StreamTransport(child.stdout, child.stdin, (line) => {
-      void this.fail(`wrote something other than JSON-RPC to stdout (servers must log to stderr): ${JSON.stringify(line)}`);
+      if (this.child !== child) return;
+      void this.lifecycle.failed(`wrote something other than JSON-RPC to stdout (servers must log to stderr): ${JSON.stringify(line)}`);
     });
     return this.openClient(transport);
   }
@@ -198,7 +244,7 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
     client.fallbackNotificationHandler = (notification) => this.onNotification(notification);
     client.onerror = (error) => this.log.debug({ err: error.message }, 'client transport error');
     client.onclose = () => {
-      if (this.client === client && this._state === 'running') void this.fail(`connection closed${this.stderrTail()}`);
+      if (this.client === client) void this.lifecycle.failed(`connection closed${this.stderrTail()}`);
     };
     await client.connect(transport, { timeout: this.timeoutMs });
     return client;
@@ -225,64 +271,79 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
     }
   }
 
-  /** Waits for the server to be running, up to its timeout; then fails with the reason it is not. */
+  /**
+   * Waits for the server to be running, up to its timeout, starting it first if the daemon stopped
+   * it (lazy, idle); then fails with the reason it is not available.
+   */
   async ready(): Promise<Client> {
-    if (this._state === 'running' && this.client) return this.client;
-    if (this._state === 'starting') {
-      await withTimeout(
-        new Promise<void>((resolve) => {
-          const onState = (state: UpstreamState): void => {
-            if (state === 'starting') return;
-            this.off('state', onState);
-            resolve();
-          };
-          this.on('state', onState);
-        }),
-        this.timeoutMs,
-        () => `is still starting after ${this.config.timeout}s`,
-      ).catch(() => undefined);
-      if (this.isRunning() && this.client) return this.client;
+    if (this.state === 'running' && this.client) return this.client;
+    if (this.state === 'stopped' && this.autoStart) void this.lifecycle.start('first use');
+    if (isTransient(this.state)) {
+      await this.waitForState((state) => !isTransient(state), this.timeoutMs);
     }
+    if (this.state === 'running' && this.client) return this.client;
     throw this.unavailable();
   }
 
-  private isRunning(): boolean {
-    return this._state === 'running';
+  private waitForState(done: (state: UpstreamState) => boolean, timeoutMs: number): Promise<void> {
+    if (done(this.state)) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const finish = (): void => {
+        clearTimeout(timer);
+        this.off('state', onState);
+        resolve();
+      };
+      const onState = (state: UpstreamState): void => {
+        if (done(state)) finish();
+      };
+      const timer = setTimeout(finish, timeoutMs);
+      this.on('state', onState);
+    });
   }
 
   unavailable(): OrchError {
-    const reason = this._state === 'starting' ? `is still starting after ${this.config.timeout}s` : this._error ?? `is ${this._state}`;
+    const state = this.state;
+    const reason = isTransient(state)
+      ? `is ${state} (not running after ${this.config.timeout}s)${this.error ? `; last error: ${this.error}` : ''}`
+      : this.error ?? `is ${state}`;
     return new OrchError('SERVER_UNAVAILABLE', `server "${this.name}" is unavailable: ${reason}`, {
       hint: `see \`mcp-orch logs ${this.name}\` and the server's entry in the config`,
-      data: { server: this.name, state: this._state },
+      data: { server: this.name, state },
     });
   }
 
   /** Forwards one request, bounded by the server's timeout (extended while progress arrives). */
   async request(method: string, params: Request['params'], options: ForwardOptions = {}): Promise<Result> {
     const client = await this.ready();
+    this.inFlight++;
+    this.lastUsed = Date.now();
     const requestOptions: RequestOptions = { timeout: this.timeoutMs, resetTimeoutOnProgress: true };
     if (options.signal) requestOptions.signal = options.signal;
     if (options.onprogress) requestOptions.onprogress = options.onprogress;
     try {
       return await client.request({ method, params } as Request, ResultSchema, requestOptions);
     } catch (error) {
-      throw this.explain(error, method);
+      throw await this.explain(error, method);
+    } finally {
+      this.inFlight--;
+      this.lastUsed = Date.now();
     }
   }
 
   async notify(notification: Notification): Promise<void> {
-    if (this._state !== 'running' || !this.client) return;
+    if (this.state !== 'running' || !this.client) return;
     await this.client.notification(notification).catch((error: unknown) => {
       this.log.debug({ method: notification.method, err: describeError(error) }, 'notification not delivered');
     });
   }
 
   /** Names the server and the cause when the connection under a request goes away or times out. */
-  private explain(error: unknown, method: string): unknown {
+  private async explain(error: unknown, method: string): Promise<unknown> {
     if (!(error instanceof McpError)) return error;
     if (error.code === ErrorCode.ConnectionClosed) {
-      return new OrchError('SERVER_UNAVAILABLE', `server "${this.name}" went away during ${method}: ${this._error ?? 'connection closed'}`, {
+      // The connection closes a moment before the exit is reported; wait briefly for the real cause.
+      await this.waitForState((state) => state !== 'running', 250);
+      return new OrchError('SERVER_UNAVAILABLE', `server "${this.name}" went away during ${method}: ${this.error ?? 'connection closed'}`, {
         data: { server: this.name },
       });
     }
@@ -300,20 +361,6 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
     return lines.length ? `; last stderr: ${lines.join(' | ')}` : '';
   }
 
-  private async fail(reason: string): Promise<void> {
-    if (this._state === 'failed' || this._state === 'stopped') return;
-    this._error = reason;
-    this.setState('failed');
-    this.log.error({ reason }, 'server failed');
-    await this.teardown();
-  }
-
-  private setState(state: UpstreamState): void {
-    if (this._state === state) return;
-    this._state = state;
-    this.emit('state', state);
-  }
-
   private async teardown(): Promise<void> {
     const client = this.client;
     const child = this.child;
@@ -323,11 +370,38 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
     await child?.stop();
   }
 
-  /** Stops the server: closes the client, then the child (stdin close, SIGTERM, SIGKILL). Idempotent. */
-  async close(): Promise<void> {
-    this.setState('stopped');
-    await this.teardown();
+  /** Stops the server at a person's request; it stays stopped until started again. */
+  async stop(cause = 'stop requested'): Promise<void> {
+    this.autoStart = false;
+    await this.lifecycle.stop(cause);
   }
+
+  /** Stops the server after `idleTimeoutSec` without requests; the next request starts it again. */
+  private scheduleIdleCheck(): void {
+    const idleMs = this.deps.supervision.idleTimeoutSec * 1000;
+    if (idleMs <= 0) return;
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      if (this.state !== 'running') return;
+      const idleFor = Date.now() - this.lastUsed;
+      if (this.inFlight > 0 || idleFor < idleMs) return this.scheduleIdleCheck();
+      this.autoStart = true;
+      void this.lifecycle.stop(`idle for ${Math.round(idleFor / 1000)}s`);
+    }, Math.max(1000, idleMs - (Date.now() - this.lastUsed)));
+    this.idleTimer.unref();
+  }
+
+  /** Stops the server for good (removed from the config, daemon shutdown). Idempotent. */
+  async close(): Promise<void> {
+    clearTimeout(this.idleTimer);
+    this.autoStart = false;
+    await this.lifecycle.stop('closed');
+  }
+}
+
+/** States that end by themselves in running or in a final state. */
+function isTransient(state: UpstreamState): boolean {
+  return state === 'starting' || state === 'restarting' || state === 'unhealthy' || state === 'stopping';
 }
 
 function streamableTransport(config: RemoteServerConfig): Transport {
