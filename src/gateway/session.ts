@@ -45,6 +45,25 @@ export interface SessionSetup {
   transportKind: 'streamable-http' | 'sse' | 'stdio';
 }
 
+/**
+ * An error as it goes on the wire. The SDK's McpError prefixes its message with "MCP error <code>:",
+ * which clients then print twice; the Protocol layer sends `code`, `message` and `data` of whatever
+ * a handler throws, so this carries them unprefixed.
+ */
+class WireError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly data?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+function stripSdkPrefix(message: string): string {
+  return message.replace(/^MCP error -?\d+: /, '');
+}
+
 const LEVELS: LoggingLevel[] = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
 
 /**
@@ -107,10 +126,10 @@ export class GatewaySession {
     try {
       return await this.answer(request, extra);
     } catch (error) {
-      if (error instanceof McpError) throw error;
+      if (error instanceof McpError) throw new WireError(error.code, stripSdkPrefix(error.message), error.data);
       const wire = jsonRpcErrorOf(error);
       if (!(error instanceof OrchError)) this.log.warn({ method: request.method, err: wire.message }, 'request failed');
-      throw new McpError(wire.code, wire.message, wire.data);
+      throw new WireError(wire.code, wire.message, wire.data);
     }
   }
 
