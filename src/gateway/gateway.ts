@@ -10,7 +10,7 @@ import type { Upstream, UpstreamState } from '../upstream/upstream.js';
 import { unionCapabilities } from './capabilities.js';
 import { errorResponse, requestIdOf } from './responses.js';
 import { ServerRequestRouter } from './serverRequests.js';
-import { GatewaySession, type SessionDeps, type SessionSetup } from './session.js';
+import { GatewaySession, type RequestObserver, type SessionDeps, type SessionSetup } from './session.js';
 import { SseServerTransport } from './sseTransport.js';
 import { SubscriptionRegistry } from './subscriptions.js';
 import { createView, type ViewSpec } from './view.js';
@@ -20,6 +20,7 @@ export interface GatewayOptions {
   logger: Logger;
   separator: string;
   version: string;
+  observer?: RequestObserver;
 }
 
 type TransportKind = SessionSetup['transportKind'];
@@ -60,6 +61,7 @@ export class Gateway {
       subscriptions: this.subscriptions,
       validator: new AjvJsonSchemaValidator(),
       version: options.version,
+      ...(options.observer ? { observer: options.observer } : {}),
     };
     this.detachPool = this.watchPool(options.pool);
   }

@@ -28,8 +28,14 @@ import type { View } from './view.js';
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 type Params = Record<string, unknown>;
 
+/** Told about every request forwarded to a server, for metrics. */
+export interface RequestObserver {
+  requestFinished(info: { server: string; method: string; name: string | undefined; durationMs: number; error: boolean }): void;
+}
+
 export interface SessionDeps {
   logger: Logger;
+  observer?: RequestObserver;
   router: ServerRequestRouter;
   subscriptions: SubscriptionRegistry;
   /** One validator shared by every session instead of one compiled per session. */
@@ -222,8 +228,10 @@ export class GatewaySession {
       upstreamParams = { ...params, _meta: rest };
     }
     const untrack = this.deps.router.track(upstream, this, extra);
+    const started = performance.now();
+    let failed = true;
     try {
-      return await upstream.request(method, upstreamParams, {
+      const result = await upstream.request(method, upstreamParams, {
         signal: extra.signal,
         ...(progressToken === undefined
           ? {}
@@ -235,8 +243,17 @@ export class GatewaySession {
               },
             }),
       });
+      failed = result.isError === true;
+      return result;
     } finally {
       untrack();
+      this.deps.observer?.requestFinished({
+        server: upstream.name,
+        method,
+        name: typeof params?.name === 'string' ? params.name : undefined,
+        durationMs: performance.now() - started,
+        error: failed,
+      });
     }
   }
 
