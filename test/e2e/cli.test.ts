@@ -1,0 +1,247 @@
+// The built CLI as a person runs it: list-servers and list-tools read a running daemon when one
+// listens on the config's port and otherwise start the servers themselves (and stop them again);
+// --version, --help, import, and a config error that names the file and the field.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/clients.js';
+import { startDaemon, type DaemonHandle } from '../helpers/daemon.js';
+import { fixtureServer } from '../helpers/fixtures.js';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+const binPath = join(repoRoot, 'bin', 'mcp-orch.js');
+const CLI_TIMEOUT_MS = 20_000;
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `mcp-orch <args>` to its end (SIGKILLed after CLI_TIMEOUT_MS, which fails the test). */
+function runCli(args: string[]): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [binPath, ...args], { cwd: tempDir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`mcp-orch ${args.join(' ')} did not finish within ${CLI_TIMEOUT_MS} ms; stderr:\n${stderr}`));
+    }, CLI_TIMEOUT_MS);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Alive and not a zombie (an orphan reparented to a lazy PID 1 may linger as one). */
+function processRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return process.platform !== 'linux';
+  }
+}
+
+/** A port nothing listens on right now, so that the CLI finds no daemon there. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+function parseJson(result: CliResult): unknown {
+  expect(result.code, result.stderr).toBe(0);
+  return JSON.parse(result.stdout);
+}
+
+interface ServerJson {
+  name: string;
+  state: string;
+  pid: number | null;
+  tools: number;
+  error: string | null;
+}
+
+/**
+ * `list-tools --server one --json` lists the echo fixture's tools and says which source it read
+ * (`{source, servers}` or a `source` on each entry: either shape would do).
+ */
+async function expectToolsOfOne(configPath: string, source: 'daemon' | 'direct'): Promise<void> {
+  const json = parseJson(await runCli(['list-tools', '--server', 'one', '--json', '--config', configPath, '--data-dir', dataDir()]));
+  const entries = (Array.isArray(json) ? json : (json as { servers: unknown[] }).servers) as {
+    server: string;
+    source?: string;
+    tools: { name: string }[];
+  }[];
+  expect(entries.map((entry) => entry.server)).toEqual(['one']);
+  expect(entries[0]?.tools.map((tool) => tool.name)).toContain('echo');
+  expect(Array.isArray(json) ? entries[0]?.source : (json as { source?: unknown }).source).toBe(source);
+}
+
+let tempDir: string;
+const dataDir = () => join(tempDir, 'data');
+
+beforeAll(async () => {
+  tempDir = await mkdtemp(join(tmpdir(), 'mcp-orch-cli-'));
+});
+
+afterAll(async () => {
+  await rm(tempDir, { recursive: true, force: true });
+});
+
+describe('list-servers and list-tools with a daemon running', () => {
+  let daemon: DaemonHandle;
+  let configPath: string;
+  const servers = { one: fixtureServer('echo', { FIXTURE_ID: 'one' }), two: fixtureServer('echo', { FIXTURE_ID: 'two' }) };
+
+  beforeAll(async () => {
+    daemon = await startDaemon({ config: { mcpServers: servers } });
+    // The CLI finds the daemon at the config's orch.port, which must be the one it got.
+    configPath = join(tempDir, 'live-config.json');
+    await writeFile(configPath, JSON.stringify({ mcpServers: servers, orch: { port: daemon.port } }));
+    await waitFor(
+      async () => {
+        const { servers: rows } = (await (await fetch(`${daemon.url}/api/servers`)).json()) as { servers: ServerJson[] };
+        return rows.every((s) => s.state === 'running');
+      },
+      { timeoutMs: 15_000 },
+    );
+  });
+
+  afterAll(async () => {
+    await daemon?.stop();
+  });
+
+  it('list-servers --json reads the daemon', async () => {
+    const json = parseJson(await runCli(['list-servers', '--json', '--config', configPath, '--data-dir', dataDir()])) as {
+      source: string;
+      servers: ServerJson[];
+    };
+    expect(json.source).toBe('daemon');
+    const apiPids = ((await (await fetch(`${daemon.url}/api/servers`)).json()) as { servers: ServerJson[] }).servers.map((s) => s.pid);
+    expect(json.servers.map((s) => s.name).sort()).toEqual(['one', 'two']);
+    expect(json.servers.every((s) => s.state === 'running' && s.tools > 0)).toBe(true);
+    // The daemon's own children, not new ones started by the command.
+    expect(json.servers.map((s) => s.pid).sort()).toEqual(apiPids.sort());
+  });
+
+  it('list-tools --server one --json reads the daemon', async () => {
+    await expectToolsOfOne(configPath, 'daemon');
+  });
+});
+
+describe('list-servers and list-tools without a daemon', () => {
+  let configPath: string;
+
+  beforeAll(async () => {
+    configPath = join(tempDir, 'direct-config.json');
+    await writeFile(
+      configPath,
+      JSON.stringify({
+        mcpServers: {
+          one: fixtureServer('echo', { FIXTURE_ID: 'one' }),
+          broken: { ...fixtureServer('crash-on-start'), timeout: 5 },
+        },
+        orch: { port: await freePort() },
+      }),
+    );
+  });
+
+  it('list-servers --json starts the servers itself, reports the failed one, and leaves no child behind', async () => {
+    const json = parseJson(await runCli(['list-servers', '--json', '--config', configPath, '--data-dir', dataDir()])) as {
+      source: string;
+      servers: ServerJson[];
+    };
+    expect(json.source).toBe('direct');
+    const one = json.servers.find((s) => s.name === 'one');
+    const broken = json.servers.find((s) => s.name === 'broken');
+    expect(one).toMatchObject({ state: 'running' });
+    expect(one?.tools).toBeGreaterThan(0);
+    expect(one?.pid).toBeGreaterThan(0);
+    expect(broken).toMatchObject({ state: 'failed' });
+    expect(broken?.error).toContain('missing API token');
+    // The command waited for its children before exiting; allow the kernel a moment all the same.
+    await waitFor(() => !processRunning(one!.pid!), { timeoutMs: 2000 });
+  });
+
+  it('list-tools --server one --json starts the server itself', async () => {
+    await expectToolsOfOne(configPath, 'direct');
+  });
+});
+
+describe('other commands', () => {
+  it('--version prints the package version', async () => {
+    const { version } = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+    const result = await runCli(['--version']);
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toBe(version);
+  });
+
+  it('--help lists the commands', async () => {
+    const result = await runCli(['--help']);
+    expect(result.code).toBe(0);
+    for (const command of ['serve', 'stdio', 'list-servers', 'list-tools', 'import']) {
+      expect(result.stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
+    }
+  });
+
+  it('import adds the servers of a Claude Desktop config, and a second import skips them', async () => {
+    const source = join(tempDir, 'claude_desktop_config.json');
+    const target = join(tempDir, 'imported', 'mcp-config.json');
+    const claude = {
+      mcpServers: {
+        memory: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-memory'] },
+        files: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem', '/tmp'], env: { DEBUG: '1' } },
+      },
+    };
+    await writeFile(source, JSON.stringify(claude));
+
+    const first = parseJson(await runCli(['import', source, '--config', target, '--json'])) as {
+      added: string[];
+      skipped: { name: string; reason: string }[];
+      created: boolean;
+    };
+    expect(first.added.sort()).toEqual(['files', 'memory']);
+    expect(first.created).toBe(true);
+    const written = JSON.parse(await readFile(target, 'utf8')) as { mcpServers: Record<string, unknown> };
+    expect(written.mcpServers).toMatchObject(claude.mcpServers);
+
+    const second = parseJson(await runCli(['import', source, '--config', target, '--json'])) as typeof first;
+    expect(second.added).toEqual([]);
+    expect(second.created).toBe(false);
+    expect(second.skipped.map((s) => s.name).sort()).toEqual(['files', 'memory']);
+    for (const skipped of second.skipped) expect(skipped.reason).toMatch(/already present/);
+    expect(JSON.parse(await readFile(target, 'utf8'))).toEqual(written);
+  });
+
+  it('serve exits non-zero on a config error, naming the file and the field', async () => {
+    const configPath = join(tempDir, 'bad-config.json');
+    await writeFile(configPath, JSON.stringify({ mcpServers: { bad: { command: process.execPath, args: 'x' } } }, null, 2));
+    const result = await runCli(['serve', '--config', configPath, '--port', '0', '--data-dir', dataDir()]);
+    expect(result.code).not.toBe(0);
+    expect(result.code).not.toBeNull();
+    expect(result.stderr).toContain(configPath);
+    expect(result.stderr).toContain('mcpServers.bad.args');
+  });
+});

@@ -1,0 +1,126 @@
+// No orphans: whichever way the daemon ends, the MCP servers it started end too. On SIGTERM it stops
+// them itself (escalating to SIGKILL for one that ignores SIGTERM) and exits 0; on SIGKILL it can do
+// nothing, and its stdio children must notice their stdin closing and exit on their own.
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/clients.js';
+import { startDaemon, type DaemonHandle } from '../helpers/daemon.js';
+import { fixtureServer } from '../helpers/fixtures.js';
+
+interface ServerRow {
+  name: string;
+  state: string;
+  pid: number | null;
+}
+
+/** Alive and not a zombie: the children are reparented to PID 1, which in a container may never reap them. */
+function processRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return process.platform !== 'linux';
+  }
+}
+
+/** Waits until every server is running and returns their child pids by name. */
+async function runningPids(daemon: DaemonHandle, names: string[]): Promise<Map<string, number>> {
+  return waitFor(
+    async () => {
+      const response = await fetch(`${daemon.url}/api/servers`);
+      const { servers } = (await response.json()) as { servers: ServerRow[] };
+      const pids = new Map(servers.filter((s) => s.state === 'running' && s.pid).map((s) => [s.name, s.pid!]));
+      return names.every((name) => pids.has(name)) ? pids : undefined;
+    },
+    { timeoutMs: 15_000 },
+  );
+}
+
+function logEntries(daemon: DaemonHandle): Record<string, unknown>[] {
+  return daemon.stderrLines.flatMap((line) => {
+    try {
+      return line.startsWith('{') ? [JSON.parse(line) as Record<string, unknown>] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** Last resort so that a failing test does not leave its fixtures running. */
+function killLeftovers(pids: Iterable<number>): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone, as it should be
+    }
+  }
+}
+
+describe('daemon shutdown', () => {
+  it('on SIGTERM stops every child, even one that ignores SIGTERM, and exits 0', async () => {
+    const daemon = await startDaemon({
+      config: {
+        mcpServers: {
+          one: fixtureServer('echo', { FIXTURE_ID: 'one' }),
+          two: fixtureServer('echo', { FIXTURE_ID: 'two' }),
+          stubborn: fixtureServer('ignore-sigterm'),
+        },
+        orch: { stopGraceSec: 1 },
+      },
+    });
+    let pids = new Map<string, number>();
+    try {
+      pids = await runningPids(daemon, ['one', 'two', 'stubborn']);
+      for (const pid of pids.values()) expect(processRunning(pid)).toBe(true);
+
+      const exited = once(daemon.process, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+      const started = Date.now();
+      daemon.process.kill('SIGTERM');
+      const [code, signal] = await Promise.race([
+        exited,
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('daemon did not exit within 10 s of SIGTERM')), 10_000).unref()),
+      ]);
+      expect({ code, signal }).toEqual({ code: 0, signal: null });
+      // stdin EOF (0.5 s), SIGTERM + stopGraceSec (1 s), then SIGKILL: well under the helper's 10 s.
+      expect(Date.now() - started).toBeLessThan(8000);
+
+      // The daemon waited for its children, so none should remain; allow the kernel a moment all the same.
+      await waitFor(() => [...pids.values()].every((pid) => !processRunning(pid)), { timeoutMs: 2000 });
+      // The one that ignores SIGTERM needed the SIGKILL that follows stopGraceSec.
+      const stubbornExit = logEntries(daemon).find((e) => e.server === 'stubborn' && e.msg === 'child exited');
+      expect(stubbornExit?.signal).toBe('SIGKILL');
+    } finally {
+      killLeftovers(pids.values());
+      await daemon.stop();
+    }
+  });
+
+  it('on SIGKILL leaves stdio children that exit on their own when their stdin closes', async () => {
+    const daemon = await startDaemon({
+      config: {
+        mcpServers: {
+          one: fixtureServer('echo', { FIXTURE_ID: 'one' }),
+          two: fixtureServer('echo', { FIXTURE_ID: 'two' }),
+        },
+      },
+    });
+    let pids = new Map<string, number>();
+    try {
+      pids = await runningPids(daemon, ['one', 'two']);
+      const exited = once(daemon.process, 'exit');
+      daemon.process.kill('SIGKILL');
+      await exited;
+      await waitFor(() => [...pids.values()].every((pid) => !processRunning(pid)), { timeoutMs: 5000 });
+    } finally {
+      killLeftovers(pids.values());
+      await daemon.stop();
+    }
+  });
+});

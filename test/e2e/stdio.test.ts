@@ -1,0 +1,116 @@
+// `mcp-orch stdio` as a client that launches a command sees it: the SDK's StdioClientTransport runs
+// the built CLI, which serves every configured server unified over its stdin/stdout. Logs must stay on
+// stderr (one stray line on stdout breaks the client), and closing the client must end the gateway and
+// the servers it started.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/clients.js';
+import { fixtureServer } from '../helpers/fixtures.js';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+const binPath = join(repoRoot, 'bin', 'mcp-orch.js');
+/** StdioClientTransport.close() waits this long for an exit on stdin EOF before it sends SIGTERM. */
+const SDK_CLOSE_GRACE_MS = 2000;
+
+/** Alive and not a zombie: an orphan reparented to a lazy PID 1 may linger as one, holding nothing. */
+function processRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return process.platform !== 'linux';
+  }
+}
+
+let tempDir: string;
+let client: Client | undefined;
+let transport: StdioClientTransport | undefined;
+const stderr: string[] = [];
+const transportErrors: Error[] = [];
+
+beforeAll(async () => {
+  tempDir = await mkdtemp(join(tmpdir(), 'mcp-orch-stdio-'));
+  const configPath = join(tempDir, 'mcp-config.json');
+  await writeFile(
+    configPath,
+    JSON.stringify({
+      mcpServers: {
+        one: fixtureServer('echo', { FIXTURE_ID: 'one' }),
+        two: fixtureServer('echo', { FIXTURE_ID: 'two' }),
+      },
+    }),
+  );
+  transport = new StdioClientTransport({
+    command: process.execPath,
+    // debug: plenty of log lines, every one of which must go to stderr and none to stdout.
+    args: [binPath, 'stdio', '--config', configPath, '--data-dir', join(tempDir, 'data'), '--log-level', 'debug'],
+    cwd: repoRoot,
+    stderr: 'pipe',
+  });
+  transport.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString('utf8')));
+  client = new Client({ name: 'stdio-test', version: '0.0.0' });
+  // A line on stdout that is not JSON-RPC reaches the client as a transport error.
+  client.onerror = (error) => transportErrors.push(error);
+  await client.connect(transport);
+});
+
+afterAll(async () => {
+  await client?.close().catch(() => undefined);
+  await rm(tempDir, { recursive: true, force: true });
+});
+
+const textOf = (result: Awaited<ReturnType<Client['callTool']>>) =>
+  (result.content as Array<{ type: string; text?: string }>)[0]?.text;
+
+describe('mcp-orch stdio', () => {
+  it('lists the tools of both servers, namespaced', async () => {
+    const names = (await client!.listTools()).tools.map((tool) => tool.name);
+    expect(names).toContain('one__echo');
+    expect(names).toContain('two__echo');
+  });
+
+  it('routes a call to the right server', async () => {
+    expect(textOf(await client!.callTool({ name: 'one__echo', arguments: { text: 'over stdio' } }))).toBe('over stdio');
+    expect(textOf(await client!.callTool({ name: 'two__whoami', arguments: {} }))).toBe('two');
+  });
+
+  it('keeps stdout for the protocol and logs on stderr', async () => {
+    await waitFor(() => stderr.join('').includes('child started'));
+    const logLines = stderr.join('').split('\n').filter((line) => line.startsWith('{'));
+    expect(logLines.length).toBeGreaterThan(0);
+    expect(transportErrors).toEqual([]);
+  });
+
+  it('ends the gateway and its children when the client closes', async () => {
+    const gatewayPid = transport!.pid;
+    const childPids = [
+      Number(textOf(await client!.callTool({ name: 'one__pid', arguments: {} }))),
+      Number(textOf(await client!.callTool({ name: 'two__pid', arguments: {} }))),
+    ];
+    expect(gatewayPid).toBeGreaterThan(0);
+    for (const pid of childPids) {
+      expect(pid).toBeGreaterThan(0);
+      expect(processRunning(pid)).toBe(true);
+    }
+
+    const started = Date.now();
+    await client!.close();
+    client = undefined;
+    // Under the SDK's grace the gateway went on stdin EOF by itself, not on the SIGTERM that follows it.
+    expect(Date.now() - started).toBeLessThan(SDK_CLOSE_GRACE_MS);
+    await waitFor(() => !processRunning(gatewayPid!), { timeoutMs: 5000 });
+    await waitFor(() => childPids.every((pid) => !processRunning(pid)), { timeoutMs: 5000 });
+    expect(transportErrors).toEqual([]);
+  });
+});
