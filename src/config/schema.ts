@@ -118,6 +118,8 @@ export const orchSchema = z.looseObject({
   allowedOrigins: z.array(z.string()).default([]),
   /** Largest accepted request body. */
   maxBodyBytes: z.number().int().positive().default(4 * 1024 * 1024),
+  /** HTTP sessions idle this long are closed; clients that vanish without DELETE leave them behind. 0: never. */
+  sessionIdleSec: z.number().min(0).default(1800),
   /** Seconds a stdio child gets to exit after SIGTERM before SIGKILL. */
   stopGraceSec: z.number().positive().max(300).default(5),
   /** Supervision settings for every server that does not set its own. */

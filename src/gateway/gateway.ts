@@ -9,6 +9,7 @@ import type { UpstreamPool } from '../upstream/pool.js';
 import type { Upstream, UpstreamState } from '../upstream/upstream.js';
 import { unionCapabilities } from './capabilities.js';
 import { errorResponse, requestIdOf } from './responses.js';
+import { LogLevelRegistry } from './logLevels.js';
 import { ServerRequestRouter } from './serverRequests.js';
 import { GatewaySession, type RequestObserver, type SessionDeps, type SessionSetup } from './session.js';
 import { SseServerTransport } from './sseTransport.js';
@@ -21,6 +22,8 @@ export interface GatewayOptions {
   separator: string;
   version: string;
   observer?: RequestObserver;
+  /** HTTP sessions without a request for this long are closed (clients that vanished without DELETE). */
+  sessionIdleMs?: number;
 }
 
 type TransportKind = SessionSetup['transportKind'];
@@ -28,6 +31,7 @@ type TransportKind = SessionSetup['transportKind'];
 interface OpenSession {
   session: GatewaySession;
   transport: WebStandardStreamableHTTPServerTransport | SseServerTransport | Transport;
+  lastSeen: number;
 }
 
 /** Bound on how long a new unified session waits for servers that are still starting. */
@@ -48,10 +52,12 @@ const LIST_CHANGED: Record<CatalogKind, string> = {
 export class Gateway {
   readonly router = new ServerRequestRouter();
   readonly subscriptions = new SubscriptionRegistry();
+  readonly logLevels = new LogLevelRegistry();
   private readonly sessions = new Map<string, OpenSession>();
   private readonly deps: SessionDeps;
   private readonly log: Logger;
   private readonly detachPool: () => void;
+  private readonly sweeper: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: GatewayOptions) {
     this.log = options.logger.child({ component: 'gateway' });
@@ -59,11 +65,28 @@ export class Gateway {
       logger: this.log,
       router: this.router,
       subscriptions: this.subscriptions,
+      logLevels: this.logLevels,
       validator: new AjvJsonSchemaValidator(),
       version: options.version,
       ...(options.observer ? { observer: options.observer } : {}),
     };
     this.detachPool = this.watchPool(options.pool);
+    const idleMs = options.sessionIdleMs ?? 0;
+    if (idleMs > 0) {
+      this.sweeper = setInterval(() => this.closeIdle(idleMs), Math.min(60_000, Math.max(1000, idleMs / 2)));
+      this.sweeper.unref();
+    }
+  }
+
+  /** Closes HTTP sessions whose client stopped sending requests without ending the session. */
+  private closeIdle(idleMs: number): void {
+    const cutoff = Date.now() - idleMs;
+    for (const open of this.sessions.values()) {
+      // SSE and stdio sessions end when their stream does; only Streamable HTTP ones can be abandoned.
+      if (open.session.transportKind !== 'streamable-http' || open.lastSeen > cutoff) continue;
+      this.log.info({ session: open.session.id, endpoint: open.session.view.label }, 'closing idle session');
+      void open.session.close();
+    }
   }
 
   /** Open sessions by transport, for status and metrics. */
@@ -112,7 +135,7 @@ export class Gateway {
   }
 
   private register(session: GatewaySession, transport: OpenSession['transport']): void {
-    this.sessions.set(session.id, { session, transport });
+    this.sessions.set(session.id, { session, transport, lastSeen: Date.now() });
     session.onclose = () => {
       this.sessions.delete(session.id);
       this.log.debug({ session: session.id }, 'session closed');
@@ -132,6 +155,7 @@ export class Gateway {
           requestIdOf(body),
         );
       }
+      open.lastSeen = Date.now();
       return open.transport.handleRequest(request, { parsedBody: body });
     }
     if (request.method !== 'POST' || !isInitialize(body)) {
@@ -183,6 +207,7 @@ export class Gateway {
           });
       return errorResponse(error, requestIdOf(body));
     }
+    open.lastSeen = Date.now();
     open.transport.receive(body as JSONRPCMessage | JSONRPCMessage[]);
     return new Response('Accepted', { status: 202 });
   }
@@ -214,7 +239,10 @@ export class Gateway {
     // needs the subscriptions its sessions hold.
     const visible = new Map<string, boolean>();
     const onState = (upstream: Upstream, state: UpstreamState): void => {
-      if (state === 'running') void this.subscriptions.resubscribe(upstream);
+      if (state === 'running') {
+        void this.subscriptions.resubscribe(upstream);
+        void this.logLevels.restarted(upstream);
+      }
       const now = upstream.available;
       if ((visible.get(upstream.name) ?? false) === now) return;
       visible.set(upstream.name, now);
@@ -251,6 +279,7 @@ export class Gateway {
 
   /** Closes every session. Idempotent. */
   async close(): Promise<void> {
+    clearInterval(this.sweeper);
     this.detachPool();
     await Promise.all([...this.sessions.values()].map(({ session }) => session.close()));
   }

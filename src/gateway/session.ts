@@ -22,6 +22,7 @@ import type { Logger } from '../log.js';
 import type { Upstream } from '../upstream/upstream.js';
 import { exposeContentUris } from './content.js';
 import type { ServerRequestRouter } from './serverRequests.js';
+import { LEVELS, type LogLevelRegistry } from './logLevels.js';
 import type { SubscriptionRegistry } from './subscriptions.js';
 import type { View } from './view.js';
 
@@ -38,6 +39,7 @@ export interface SessionDeps {
   observer?: RequestObserver;
   router: ServerRequestRouter;
   subscriptions: SubscriptionRegistry;
+  logLevels: LogLevelRegistry;
   /** One validator shared by every session instead of one compiled per session. */
   validator: jsonSchemaValidator;
   version: string;
@@ -70,7 +72,6 @@ function stripSdkPrefix(message: string): string {
   return message.replace(/^MCP error -?\d+: /, '');
 }
 
-const LEVELS: LoggingLevel[] = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
 
 /**
  * One downstream MCP session: an SDK Server whose every request is answered from the view's
@@ -203,8 +204,7 @@ export class GatewaySession {
       throw new McpError(ErrorCode.InvalidParams, `unknown log level "${String(level)}"; expected one of ${LEVELS.join(', ')}`);
     }
     this.logLevel = level;
-    const loggers = this.view.upstreams().filter((upstream) => upstream.state === 'running' && upstream.capabilities.logging);
-    await Promise.all(loggers.map((upstream) => upstream.request('logging/setLevel', { level }).catch(() => undefined)));
+    await this.deps.logLevels.set(this, level, this.view.upstreams());
     return {};
   }
 
@@ -288,6 +288,7 @@ export class GatewaySession {
     this.closed = true;
     this.detachRouter();
     await this.deps.subscriptions.dropSubscriber(this);
+    await this.deps.logLevels.drop(this, this.view.upstreams());
     await this.server.close().catch(() => undefined);
     this.onclose?.();
   }
