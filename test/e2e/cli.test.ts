@@ -2,7 +2,6 @@
 // listens on the config's port and otherwise start the servers themselves (and stop them again);
 // --version, --help, import, and a config error that names the file and the field.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/clients.js';
 import { startDaemon, type DaemonHandle } from '../helpers/daemon.js';
 import { fixtureServer } from '../helpers/fixtures.js';
+import { processRunning } from '../helpers/process.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const binPath = join(repoRoot, 'bin', 'mcp-orch.js');
@@ -43,20 +43,6 @@ function runCli(args: string[]): Promise<CliResult> {
   });
 }
 
-/** Alive and not a zombie (an orphan reparented to a lazy PID 1 may linger as one). */
-function processRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return process.platform !== 'linux';
-  }
-}
 
 /** A port nothing listens on right now, so that the CLI finds no daemon there. */
 function freePort(): Promise<number> {

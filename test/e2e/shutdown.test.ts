@@ -2,11 +2,11 @@
 // them itself (escalating to SIGKILL for one that ignores SIGTERM) and exits 0; on SIGKILL it can do
 // nothing, and its stdio children must notice their stdin closing and exit on their own.
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/clients.js';
 import { startDaemon, type DaemonHandle } from '../helpers/daemon.js';
 import { fixtureServer } from '../helpers/fixtures.js';
+import { processRunning } from '../helpers/process.js';
 
 interface ServerRow {
   name: string;
@@ -14,20 +14,6 @@ interface ServerRow {
   pid: number | null;
 }
 
-/** Alive and not a zombie: the children are reparented to PID 1, which in a container may never reap them. */
-function processRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return process.platform !== 'linux';
-  }
-}
 
 /** Waits until every server is running and returns their child pids by name. */
 async function runningPids(daemon: DaemonHandle, names: string[]): Promise<Map<string, number>> {

@@ -3,7 +3,6 @@
 // stderr (one stray line on stdout breaks the client), and closing the client must end the gateway and
 // the servers it started.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,26 +11,13 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/clients.js';
 import { fixtureServer } from '../helpers/fixtures.js';
+import { processRunning } from '../helpers/process.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const binPath = join(repoRoot, 'bin', 'mcp-orch.js');
 /** StdioClientTransport.close() waits this long for an exit on stdin EOF before it sends SIGTERM. */
 const SDK_CLOSE_GRACE_MS = 2000;
 
-/** Alive and not a zombie: an orphan reparented to a lazy PID 1 may linger as one, holding nothing. */
-function processRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return process.platform !== 'linux';
-  }
-}
 
 let tempDir: string;
 let client: Client | undefined;
