@@ -59,7 +59,7 @@ afterAll(async () => {
 });
 
 async function servers(): Promise<ServerRow[]> {
-  const response = await fetch(`${daemon.url}/api/servers`);
+  const response = await daemon.api('/api/servers');
   return ((await response.json()) as { servers: ServerRow[] }).servers;
 }
 

@@ -108,7 +108,7 @@ describe('list-servers and list-tools with a daemon running', () => {
     await writeFile(configPath, JSON.stringify({ mcpServers: servers, orch: { port: daemon.port } }));
     await waitFor(
       async () => {
-        const { servers: rows } = (await (await fetch(`${daemon.url}/api/servers`)).json()) as { servers: ServerJson[] };
+        const { servers: rows } = (await (await daemon.api('/api/servers')).json()) as { servers: ServerJson[] };
         return rows.every((s) => s.state === 'running');
       },
       { timeoutMs: 15_000 },
@@ -125,7 +125,7 @@ describe('list-servers and list-tools with a daemon running', () => {
       servers: ServerJson[];
     };
     expect(json.source).toBe('daemon');
-    const apiPids = ((await (await fetch(`${daemon.url}/api/servers`)).json()) as { servers: ServerJson[] }).servers.map((s) => s.pid);
+    const apiPids = ((await (await daemon.api('/api/servers')).json()) as { servers: ServerJson[] }).servers.map((s) => s.pid);
     expect(json.servers.map((s) => s.name).sort()).toEqual(['one', 'two']);
     expect(json.servers.every((s) => s.state === 'running' && s.tools > 0)).toBe(true);
     // The daemon's own children, not new ones started by the command.

@@ -19,7 +19,7 @@ interface ServerRow {
 async function runningPids(daemon: DaemonHandle, names: string[]): Promise<Map<string, number>> {
   return waitFor(
     async () => {
-      const response = await fetch(`${daemon.url}/api/servers`);
+      const response = await daemon.api('/api/servers');
       const { servers } = (await response.json()) as { servers: ServerRow[] };
       const pids = new Map(servers.filter((s) => s.state === 'running' && s.pid).map((s) => [s.name, s.pid!]));
       return names.every((name) => pids.has(name)) ? pids : undefined;

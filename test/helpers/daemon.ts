@@ -4,7 +4,7 @@
  * built to dist/ first (`npm test` does so).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -38,6 +38,8 @@ export interface DaemonHandle {
   writeConfig(config: object): Promise<void>;
   /** SIGTERM, then SIGKILL after 10 s; resolves once it has exited. Safe to call more than once. */
   stop(): Promise<void>;
+  /** A request to the admin API (`/api/...`) with the admin token the daemon wrote to its data dir. */
+  api(path: string, init?: RequestInit): Promise<Response>;
 }
 
 export async function startDaemon(options: StartDaemonOptions): Promise<DaemonHandle> {
@@ -80,6 +82,12 @@ export async function startDaemon(options: StartDaemonOptions): Promise<DaemonHa
       stderrLines,
       writeConfig,
       stop,
+      api: async (path, init = {}) => {
+        const token = (await readFile(join(dataDir, 'admin-token'), 'utf8').catch(() => '')).trim();
+        const headers = new Headers(init.headers);
+        if (token) headers.set('authorization', `Bearer ${token}`);
+        return fetch(`${url}${path}`, { ...init, headers });
+      },
     };
   } catch (error) {
     await stop();
