@@ -78,6 +78,7 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
   /** Stopped by the daemon itself (lazy, idle): the next request starts it again. */
   private autoStart = false;
   private lastUsed = Date.now();
+  private fellBackToSse = false;
   private inFlight = 0;
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly log: Logger;
@@ -156,9 +157,10 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
   get timeoutMs(): number {
     return this.config.timeout * 1000;
   }
+  /** The transport in use; for a remote server without `type`, the one auto-detection settled on. */
   get transportKind(): 'stdio' | 'streamable-http' | 'sse' {
     if (isStdioServer(this.config)) return 'stdio';
-    return this.config.type === 'sse' ? 'sse' : 'streamable-http';
+    return this.config.type === 'sse' || this.fellBackToSse ? 'sse' : 'streamable-http';
   }
 
   /** Starts the server under its lifecycle (restarts by policy). Lazy servers wait for first use. */
@@ -207,11 +209,15 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
     if (remote.type === 'sse') return this.openClient(sseTransport(remote));
     if (remote.type) return this.openClient(streamableTransport(remote));
     try {
-      return await this.openClient(streamableTransport(remote));
+      const client = await this.openClient(streamableTransport(remote));
+      this.fellBackToSse = false;
+      return client;
     } catch (error) {
       // Auto mode: servers that predate Streamable HTTP answer its POST with 4xx; try legacy SSE.
       this.log.debug({ err: describeError(error) }, 'streamable HTTP failed, trying SSE');
-      return this.openClient(sseTransport(remote));
+      const client = await this.openClient(sseTransport(remote));
+      this.fellBackToSse = true;
+      return client;
     }
   }
 
