@@ -1,0 +1,121 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { RequestObserver } from '../gateway/session.js';
+import type { LifecycleState, Stats } from '../supervisor/lifecycle.js';
+import type { UpstreamPool } from '../upstream/pool.js';
+
+export const STATES: readonly LifecycleState[] = ['starting', 'running', 'unhealthy', 'restarting', 'stopping', 'stopped', 'crashed', 'disabled'];
+
+export interface MetricsDeps {
+  pool: UpstreamPool;
+  /** Open downstream sessions by transport. */
+  sessionCounts: () => Record<string, number>;
+  /** Also export prom-client's process metrics (CPU, memory, event loop, ...). Default true. */
+  processMetrics?: boolean;
+}
+
+export interface Metrics {
+  readonly registry: Registry;
+  /** Pass as GatewayOptions.observer: counts and times every forwarded request. */
+  readonly observer: RequestObserver;
+  readonly contentType: string;
+  /** The Prometheus text exposition of every metric, read now. */
+  text(): Promise<string>;
+}
+
+/**
+ * The daemon's Prometheus metrics, in a registry of its own (not prom-client's global one, so that
+ * two daemons in one process, as in tests, do not mix). Server gauges are read from the pool at
+ * scrape time; request counters are fed by the gateway's RequestObserver.
+ */
+export function createMetrics(deps: MetricsDeps): Metrics {
+  const registry = new Registry();
+  const { pool } = deps;
+  const registers = [registry];
+
+  new Gauge({
+    name: 'mcp_orch_server_state',
+    help: 'Lifecycle state of each server: 1 for the current state, 0 for the others',
+    labelNames: ['server', 'state'],
+    registers,
+    collect() {
+      this.reset();
+      for (const upstream of pool.all()) {
+        for (const state of STATES) this.set({ server: upstream.name, state }, upstream.state === state ? 1 : 0);
+      }
+    },
+  });
+  new Counter({
+    name: 'mcp_orch_server_restarts_total',
+    help: 'Restarts of each server since the daemon started it (by policy, by request or by config change)',
+    labelNames: ['server'],
+    registers,
+    collect() {
+      this.reset();
+      for (const upstream of pool.all()) this.inc({ server: upstream.name }, upstream.lifecycle.restarts);
+    },
+  });
+  /** A per-server gauge read from the last CPU/memory sample; servers without a process or a sample have no series. */
+  const sampleGauge = (name: string, help: string, read: (stats: Stats) => number): void => {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['server'],
+      registers,
+      collect() {
+        this.reset();
+        for (const upstream of pool.all()) {
+          const stats = upstream.lifecycle.stats;
+          if (stats && upstream.pid !== undefined) this.set({ server: upstream.name }, read(stats));
+        }
+      },
+    });
+  };
+  sampleGauge('mcp_orch_server_cpu_percent', "CPU use of each server's process tree at the last sample, in percent of one core", (s) => s.cpuPercent);
+  sampleGauge('mcp_orch_server_memory_bytes', "Resident memory of each server's process tree at the last sample", (s) => s.memoryBytes);
+  new Gauge({
+    name: 'mcp_orch_sessions_open',
+    help: 'Open downstream MCP sessions by transport',
+    labelNames: ['transport'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [transport, count] of Object.entries(deps.sessionCounts())) this.set({ transport }, count);
+    },
+  });
+
+  const requests = new Counter({
+    name: 'mcp_orch_requests_total',
+    help: 'Requests forwarded to servers, by server, method and tool (or prompt) name',
+    labelNames: ['server', 'method', 'tool'],
+    registers,
+  });
+  const errors = new Counter({
+    name: 'mcp_orch_request_errors_total',
+    help: 'Forwarded requests that failed or returned a tool error (isError)',
+    labelNames: ['server', 'method', 'tool'],
+    registers,
+  });
+  const duration = new Histogram({
+    name: 'mcp_orch_request_duration_seconds',
+    help: 'Time from forwarding a request to its answer, by server and method',
+    labelNames: ['server', 'method'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers,
+  });
+
+  if (deps.processMetrics !== false) collectDefaultMetrics({ register: registry });
+
+  return {
+    registry,
+    contentType: registry.contentType,
+    observer: {
+      requestFinished({ server, method, name, durationMs, error }) {
+        const labels = { server, method, tool: name ?? '' };
+        requests.inc(labels);
+        if (error) errors.inc(labels);
+        duration.observe({ server, method }, durationMs / 1000);
+      },
+    },
+    text: () => registry.metrics(),
+  };
+}

@@ -1,0 +1,88 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLogBuffer } from './logBuffer.js';
+import { attachLogFile, createLogFile } from './logFile.js';
+
+let dir: string;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mcp-orch-logfile-'));
+});
+
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const line = (i: number) => `line ${String(i).padStart(3, '0')} ${'x'.repeat(20)}`; // 30 bytes + newline
+
+describe('createLogFile', () => {
+  it('appends lines, creating the directory', async () => {
+    const file = join(dir, 'logs', 'one.log');
+    const log = createLogFile(file, { maxBytes: 10_000 });
+    log.write('first');
+    log.write('second');
+    await log.close();
+    expect(await readFile(file, 'utf8')).toBe('first\nsecond\n');
+  });
+
+  it('rotates at maxBytes and keeps three old files, newest in .1', async () => {
+    const file = join(dir, 'one.log');
+    const log = createLogFile(file, { maxBytes: 100 }); // three 31-byte lines per file
+    for (let i = 0; i < 20; i++) log.write(line(i));
+    await log.close();
+
+    expect((await readdir(dir)).sort()).toEqual(['one.log', 'one.log.1', 'one.log.2', 'one.log.3']);
+    const read = async (name: string) => (await readFile(join(dir, name), 'utf8')).split('\n').filter(Boolean);
+    // 20 lines, 3 per file: 18, 19 current; 15-17 in .1; 12-14 in .2; 9-11 in .3; older ones dropped.
+    expect(await read('one.log')).toEqual([line(18), line(19)]);
+    expect(await read('one.log.1')).toEqual([line(15), line(16), line(17)]);
+    expect(await read('one.log.3')).toEqual([line(9), line(10), line(11)]);
+    for (const name of await readdir(dir)) {
+      expect((await readFile(join(dir, name))).length).toBeLessThanOrEqual(100);
+    }
+  });
+
+  it('continues an existing file and counts its size', async () => {
+    const file = join(dir, 'one.log');
+    const first = createLogFile(file, { maxBytes: 100 });
+    first.write(line(0));
+    first.write(line(1));
+    await first.close();
+    const second = createLogFile(file, { maxBytes: 100 });
+    second.write(line(2));
+    second.write(line(3));
+    await second.close();
+    expect((await readFile(file, 'utf8')).split('\n').filter(Boolean)).toEqual([line(3)]);
+    expect((await readFile(`${file}.1`, 'utf8')).split('\n').filter(Boolean)).toEqual([line(0), line(1), line(2)]);
+  });
+
+  it('drops lines past maxPendingBytes instead of growing memory, and ignores writes after close', async () => {
+    const file = join(dir, 'one.log');
+    const log = createLogFile(file, { maxBytes: 1_000_000, maxPendingBytes: 100 });
+    for (let i = 0; i < 10; i++) log.write(line(i));
+    await log.close();
+    log.write('after close');
+    await log.flush();
+    expect(log.dropped).toBeGreaterThan(0);
+    const written = (await readFile(file, 'utf8')).split('\n').filter(Boolean);
+    expect(written.length + log.dropped).toBe(10);
+    expect(written).not.toContain('after close');
+  });
+});
+
+describe('attachLogFile', () => {
+  it("writes a buffer's new lines with their time, and stops after close", async () => {
+    let now = Date.parse('2026-01-02T03:04:05.000Z');
+    const buffer = createLogBuffer(10, { now: () => now++ });
+    buffer.push('before attach');
+    const file = join(dir, 'one.log');
+    const attached = attachLogFile(buffer, file, { maxBytes: 10_000 });
+    buffer.push('hello');
+    buffer.push('world');
+    await attached.close();
+    buffer.push('after close');
+    expect(await readFile(file, 'utf8')).toBe('2026-01-02T03:04:05.001Z hello\n2026-01-02T03:04:05.002Z world\n');
+  });
+});

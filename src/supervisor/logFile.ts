@@ -1,0 +1,150 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { LogBuffer, LogLine } from './logBuffer.js';
+
+export interface LogFileOptions {
+  /** Rotate before a write would take the file past this size. */
+  maxBytes: number;
+  /** Rotated files kept beside the current one: `.1` (newest) to `.<keep>`. Default 3. */
+  keep?: number;
+  /** Lines waiting to be written beyond this many bytes are dropped (and counted), so a stalled disk cannot grow memory. */
+  maxPendingBytes?: number;
+  /** Told about write errors (a full disk, a removed directory); the file keeps trying with later lines. */
+  onError?: (error: Error) => void;
+}
+
+export interface LogFile {
+  readonly file: string;
+  /** Queues one line (a newline is added); never blocks, never throws. */
+  write(line: string): void;
+  /** Resolves once every line queued so far is on disk. */
+  flush(): Promise<void>;
+  /** Flushes and stops accepting lines. Idempotent. */
+  close(): Promise<void>;
+  /** Lines dropped because too much was pending. */
+  readonly dropped: number;
+}
+
+const DEFAULT_KEEP = 3;
+const DEFAULT_MAX_PENDING = 4 * 1024 * 1024;
+
+/**
+ * An append-only log file rotated by size: `server.log` is renamed to `server.log.1`, `.1` to `.2`,
+ * and so on up to `keep`; the oldest falls off. All I/O is asynchronous and serialized by one drain
+ * loop, so a noisy child costs the event loop an array push per line.
+ */
+export function createLogFile(file: string, options: LogFileOptions): LogFile {
+  const keep = options.keep ?? DEFAULT_KEEP;
+  const maxPending = options.maxPendingBytes ?? DEFAULT_MAX_PENDING;
+  let pending: string[] = [];
+  let pendingBytes = 0;
+  let size: number | undefined;
+  let draining: Promise<void> | undefined;
+  let closed = false;
+  let dropped = 0;
+
+  const rotate = async (): Promise<void> => {
+    await fs.rm(`${file}.${keep}`, { force: true });
+    for (let i = keep - 1; i >= 1; i--) {
+      await fs.rename(`${file}.${i}`, `${file}.${i + 1}`).catch(ignoreMissing);
+    }
+    await fs.rename(file, `${file}.1`).catch(ignoreMissing);
+    size = 0;
+  };
+
+  const writeBatch = async (lines: string[]): Promise<void> => {
+    if (size === undefined) {
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      size = await fs.stat(file).then((s) => s.size, () => 0);
+    }
+    let chunk = '';
+    let chunkBytes = 0;
+    for (const line of lines) {
+      const bytes = Buffer.byteLength(line);
+      if (size + chunkBytes + bytes > options.maxBytes && size + chunkBytes > 0) {
+        if (chunk) await fs.appendFile(file, chunk);
+        size += chunkBytes;
+        chunk = '';
+        chunkBytes = 0;
+        await rotate();
+      }
+      chunk += line;
+      chunkBytes += bytes;
+    }
+    if (chunk) await fs.appendFile(file, chunk);
+    size += chunkBytes;
+  };
+
+  const drain = async (): Promise<void> => {
+    while (pending.length > 0) {
+      const lines = pending;
+      pending = [];
+      pendingBytes = 0;
+      try {
+        await writeBatch(lines);
+      } catch (error) {
+        size = undefined; // stat again next time: the file may have gone
+        options.onError?.(error as Error);
+      }
+    }
+  };
+
+  const schedule = (): Promise<void> => {
+    draining ??= drain().finally(() => {
+      draining = undefined;
+    });
+    return draining;
+  };
+
+  return {
+    file,
+    get dropped() {
+      return dropped;
+    },
+    write(line) {
+      if (closed) return;
+      const text = `${line}\n`;
+      if (pendingBytes + text.length > maxPending) {
+        dropped++;
+        return;
+      }
+      pending.push(text);
+      pendingBytes += text.length;
+      void schedule();
+    },
+    async flush() {
+      while (draining || pending.length > 0) await schedule();
+    },
+    async close() {
+      closed = true;
+      await this.flush();
+    },
+  };
+}
+
+function ignoreMissing(error: NodeJS.ErrnoException): void {
+  if (error.code !== 'ENOENT') throw error;
+}
+
+/** Formats one captured stderr line for the file: ISO time, a space, the line. */
+export function formatLogLine(entry: LogLine): string {
+  return `${new Date(entry.time).toISOString()} ${entry.line}`;
+}
+
+/** Appends every new line of a server's log buffer to `file`; the returned close() detaches and flushes. */
+export function attachLogFile(logs: LogBuffer, file: string, options: LogFileOptions): LogFile {
+  const out = createLogFile(file, options);
+  const unsubscribe = logs.onLine((entry) => out.write(formatLogLine(entry)));
+  return {
+    file,
+    get dropped() {
+      return out.dropped;
+    },
+    write: (line) => out.write(line),
+    flush: () => out.flush(),
+    close: async () => {
+      unsubscribe();
+      await out.close();
+    },
+  };
+}
