@@ -1,15 +1,22 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { diffConfigs, type ConfigDiff } from '../config/diff.js';
+import { loadConfig } from '../config/load.js';
 import type { Config, OrchSettings } from '../config/schema.js';
 import { supervisionFor } from '../config/supervision.js';
 import { watchConfig, type ConfigWatcher } from '../config/watch.js';
+import { OrchError } from '../errors.js';
 import { Gateway } from '../gateway/gateway.js';
+import type { ControlAction, ReloadReport } from '../http/adminApi.js';
 import { createApp } from '../http/app.js';
 import { serve, type Served } from '../http/serve.js';
 import type { Logger } from '../log.js';
+import { createMetrics, type Metrics } from '../metrics/metrics.js';
 import { spawnChild } from '../supervisor/childProcess.js';
+import { attachLogFile, type LogFile } from '../supervisor/logFile.js';
 import { UpstreamPool } from '../upstream/pool.js';
 import { Upstream } from '../upstream/upstream.js';
+import { ADMIN_TOKEN_FILE, removeDaemonInfo, writeAdminToken, writeDaemonInfo } from './stateFiles.js';
 import { VERSION } from './version.js';
 
 export interface DaemonOptions {
@@ -21,6 +28,8 @@ export interface DaemonOptions {
   spawn?: typeof spawnChild;
   /** Reload from this file when it changes (hot reload); a bad edit keeps the last good config. */
   watchPath?: string;
+  /** The file `reloadFromFile()` (POST /api/reload, `mcp-orch reload`) reads; defaults to watchPath. */
+  configPath?: string;
   /** Settings from the command line, which win over the file's at start and on every reload. */
   overrides?: Partial<OrchSettings>;
 }
@@ -30,8 +39,13 @@ export interface Daemon {
   readonly gateway: Gateway;
   /** Starts every enabled server (without waiting for them) and, unless `http: false`, listens. */
   start(options?: { http?: boolean }): Promise<{ url?: string }>;
+  readonly metrics: Metrics;
   /** Applies a new config: starts added servers, stops removed ones, restarts changed ones. */
   reload(config: Config): Promise<ConfigDiff>;
+  /** Loads the config file again (with the command-line overrides) and applies it; an invalid file throws and changes nothing. */
+  reloadFromFile(): Promise<ReloadReport>;
+  /** Starts, stops or restarts one server; resolves when the action has settled. Unknown names throw UNKNOWN_SERVER. */
+  control(name: string, action: ControlAction): Promise<void>;
   /** Waits until every server has finished starting (running or failed), bounded by their timeouts. */
   settled(): Promise<void>;
   close(): Promise<void>;
@@ -45,7 +59,9 @@ export function createDaemon(options: DaemonOptions): Daemon {
   const { logger } = options;
   let config = options.config;
   const pool = new UpstreamPool();
-  const gateway = new Gateway({ pool, logger, separator: config.orch.namespaceSeparator, version: VERSION });
+  const metrics = createMetrics({ pool, sessionCounts: () => gateway.sessionCounts() });
+  const gateway = new Gateway({ pool, logger, separator: config.orch.namespaceSeparator, version: VERSION, observer: metrics.observer });
+  const logFiles = new Map<string, LogFile>();
   let served: Served | undefined;
   let watcher: ConfigWatcher | undefined;
   let shuttingDown = false;
@@ -54,14 +70,27 @@ export function createDaemon(options: DaemonOptions): Daemon {
   const createUpstream = (name: string): Upstream => {
     const server = config.mcpServers[name];
     if (!server) throw new Error(`no server named ${name}`);
-    return new Upstream(name, server, {
+    const supervision = supervisionFor(server, config.orch);
+    const upstream = new Upstream(name, server, {
       logger,
       spawnChild: options.spawn ?? spawnChild,
       clientInfo: { name: 'mcp-orch', version: VERSION },
       stopGraceMs: config.orch.stopGraceSec * 1000,
-      supervision: supervisionFor(server, config.orch),
+      supervision,
       onServerRequest: gateway.routeServerRequest,
     });
+    if (supervision.logFile) {
+      const file = path.join(options.dataDir, 'logs', `${name}.log`);
+      const log = logger.child({ component: 'log-file', server: name });
+      logFiles.set(
+        name,
+        attachLogFile(upstream.logs, file, {
+          maxBytes: supervision.logFileMaxBytes,
+          onError: (error) => log.warn({ file, err: error.message }, 'could not write the server log file'),
+        }),
+      );
+    }
+    return upstream;
   };
 
   const startServer = (name: string): void => {
@@ -70,13 +99,59 @@ export function createDaemon(options: DaemonOptions): Daemon {
     void upstream.start();
   };
 
+  const closeLogFile = async (name: string): Promise<void> => {
+    const file = logFiles.get(name);
+    logFiles.delete(name);
+    await file?.close();
+  };
+
   const stopServer = async (name: string): Promise<void> => {
     await pool.remove(name)?.close();
+    await closeLogFile(name);
   };
 
   const enabled = (c: Config): string[] => Object.entries(c.mcpServers).filter(([, s]) => s.disabled !== true).map(([n]) => n);
 
-  const reload = async (next: Config): Promise<ConfigDiff> => {
+  // One reload at a time: the file watcher and the admin API may ask at once.
+  let reloading: Promise<unknown> = Promise.resolve();
+  const serialized = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = reloading.then(fn, fn);
+    reloading = run.catch(() => undefined);
+    return run;
+  };
+
+  const reload = (next: Config): Promise<ConfigDiff> => serialized(() => apply(next));
+
+  const configFile = options.configPath ?? options.watchPath;
+  const reloadFromFile = (): Promise<ReloadReport> =>
+    serialized(async () => {
+      if (!configFile) {
+        throw new OrchError('BAD_REQUEST', 'this daemon was started without a config file to reload', {
+          hint: 'start it with `mcp-orch serve --config PATH`',
+        });
+      }
+      const loaded = loadConfig(configFile);
+      for (const warning of loaded.warnings) logger.warn({ config: configFile }, warning);
+      const diff = await apply({ ...loaded.config, orch: { ...loaded.config.orch, ...options.overrides } });
+      const { added, removed, changed, unchanged, restartRequired } = diff;
+      return { file: configFile, added, removed, changed, unchanged, restartRequired };
+    });
+
+  const control = async (name: string, action: ControlAction): Promise<void> => {
+    const upstream = pool.get(name);
+    if (!upstream) {
+      const known = pool.names();
+      throw new OrchError('UNKNOWN_SERVER', `unknown server "${name}"`, {
+        hint: known.length ? `configured servers: ${known.join(', ')}` : 'no servers are configured',
+      });
+    }
+    logger.info({ server: name, action }, `${action} requested`);
+    if (action === 'start') await upstream.lifecycle.start('start requested');
+    else if (action === 'stop') await upstream.stop('stop requested');
+    else await upstream.lifecycle.restart('restart requested');
+  };
+
+  const apply = async (next: Config): Promise<ConfigDiff> => {
     const diff = diffConfigs(config, next);
     config = next;
     await Promise.all([...diff.removed, ...diff.changed].map(stopServer));
@@ -91,11 +166,13 @@ export function createDaemon(options: DaemonOptions): Daemon {
   return {
     pool,
     gateway,
+    metrics,
 
     async start(startOptions = {}) {
       fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
       for (const name of enabled(config)) startServer(name);
       if (startOptions.http === false) return {};
+      const tokenFile = path.join(options.dataDir, ADMIN_TOKEN_FILE);
       const app = createApp({
         gateway,
         pool,
@@ -103,8 +180,11 @@ export function createDaemon(options: DaemonOptions): Daemon {
         allowedOrigins: config.orch.allowedOrigins,
         maxBodyBytes: config.orch.maxBodyBytes,
         isShuttingDown: () => shuttingDown,
+        admin: { token: writeAdminToken(options.dataDir), tokenFile, control: { control, reloadFromFile } },
+        metrics,
       });
       served = await serve(app, config.orch.host, config.orch.port);
+      writeDaemonInfo(options.dataDir, { pid: process.pid, url: served.url, startedAt: new Date().toISOString(), version: VERSION });
       logger.info({ url: served.url, servers: pool.names() }, 'listening');
       if (options.watchPath) {
         const file = options.watchPath;
@@ -118,6 +198,8 @@ export function createDaemon(options: DaemonOptions): Daemon {
     },
 
     reload,
+    reloadFromFile,
+    control,
 
     async settled() {
       await Promise.all(pool.all().map((upstream) => upstream.settled()));
@@ -130,6 +212,8 @@ export function createDaemon(options: DaemonOptions): Daemon {
         await served?.close();
         await gateway.close();
         await Promise.all(pool.all().map((upstream) => upstream.close()));
+        await Promise.all([...logFiles.keys()].map(closeLogFile));
+        if (served) removeDaemonInfo(options.dataDir);
         logger.info('stopped');
       })();
       return closing;

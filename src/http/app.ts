@@ -5,7 +5,9 @@ import type { Gateway } from '../gateway/gateway.js';
 import { errorResponse } from '../gateway/responses.js';
 import type { ViewSpec } from '../gateway/view.js';
 import type { UpstreamPool } from '../upstream/pool.js';
-import { poolStatus, serverStatus } from '../upstream/status.js';
+import { poolStatus } from '../upstream/status.js';
+import { createAdminApi, type AdminControl } from './adminApi.js';
+import { adminAuth } from './adminAuth.js';
 import { originGuard } from './origin.js';
 
 export interface AppDeps {
@@ -15,11 +17,15 @@ export interface AppDeps {
   allowedOrigins: readonly string[];
   maxBodyBytes: number;
   isShuttingDown: () => boolean;
+  /** The admin API under /api, open to holders of the token only. Without it /api answers 404. */
+  admin?: { token: string; tokenFile: string; control: AdminControl };
+  /** Served at /metrics in the Prometheus text format. */
+  metrics?: { contentType: string; text(): Promise<string> };
 }
 
 /**
- * The HTTP surface: MCP endpoints (Streamable HTTP and legacy SSE, unified and per server), health
- * and the read-only servers API. Routes only translate HTTP into gateway calls.
+ * The HTTP surface: MCP endpoints (Streamable HTTP and legacy SSE, unified and per server), health,
+ * metrics and the admin API. Routes only translate HTTP into gateway calls.
  */
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
@@ -31,20 +37,18 @@ export function createApp(deps: AppDeps): Hono {
     return c.json({ status, version: deps.version, servers }, deps.isShuttingDown() ? 503 : 200);
   });
 
-  app.get('/api/servers', (c) => {
-    const withTools = c.req.query('catalog') !== undefined;
-    const servers = poolStatus(deps.pool).map((status) =>
-      withTools
-        ? { ...status, toolList: (deps.pool.get(status.name)?.catalog.tools ?? []).map(({ name, description }) => ({ name, description })) }
-        : status,
-    );
-    return c.json({ servers });
-  });
-  app.get('/api/servers/:name', (c) => {
-    const upstream = deps.pool.get(c.req.param('name'));
-    if (!upstream) return c.json(notFoundBody(c.req.param('name'), deps.pool.names()), 404);
-    return c.json({ ...serverStatus(upstream), catalog: upstream.catalog, stderr: upstream.logs.lines(50) });
-  });
+  if (deps.metrics) {
+    const metrics = deps.metrics;
+    app.get('/metrics', async (c) => c.body(await metrics.text(), 200, { 'Content-Type': metrics.contentType }));
+  }
+
+  if (deps.admin) {
+    const api = new Hono();
+    api.use(originGuard(deps.allowedOrigins));
+    api.use(adminAuth(deps.admin.token, deps.admin.tokenFile));
+    api.route('/', createAdminApi({ pool: deps.pool, control: deps.admin.control }));
+    app.route('/api', api);
+  }
 
   const mcp = new Hono();
   mcp.use(originGuard(deps.allowedOrigins));
@@ -93,7 +97,7 @@ export function createApp(deps: AppDeps): Hono {
     c.json(
       {
         error: `no route for ${c.req.method} ${c.req.path}`,
-        hint: 'MCP endpoints: /mcp, /sse, /servers/{name}/mcp, /servers/{name}/sse; also /health and /api/servers',
+        hint: 'MCP endpoints: /mcp, /sse, /servers/{name}/mcp, /servers/{name}/sse; also /health, /metrics and /api/servers',
       },
       404,
     ),
@@ -112,8 +116,4 @@ async function readJson(c: Context): Promise<unknown> {
       new OrchError('PARSE_ERROR', `Parse error: ${(error as Error).message}`, { hint: 'the body must be a JSON-RPC message or batch' }),
     );
   }
-}
-
-function notFoundBody(name: string, known: string[]): { error: string; hint: string } {
-  return { error: `unknown server "${name}"`, hint: known.length ? `configured servers: ${known.join(', ')}` : 'no servers are configured' };
 }
