@@ -38,8 +38,29 @@ export function loadContext(options: ConfigOptions & ServeOverrides, defaultLeve
   const config = withOverrides(loaded.config, overrides);
   const logger = createLogger({ level: config.orch.logLevel });
   for (const warning of loaded.warnings) logger.warn(warning);
-  const dataDir = path.resolve(options.dataDir ?? process.env.MCP_ORCH_DATA_DIR ?? config.orch.dataDir ?? path.join(os.homedir(), '.mcp-orch'));
+  const dataDir = dataDirFor(options, config);
   return { loaded, config, overrides, logger, dataDir };
+}
+
+/** --data-dir, else $MCP_ORCH_DATA_DIR, else the config's orch.dataDir, else ~/.mcp-orch. */
+function dataDirFor(options: Pick<ConfigOptions, 'dataDir'>, config: Config | undefined): string {
+  return path.resolve(options.dataDir ?? process.env.MCP_ORCH_DATA_DIR ?? config?.orch.dataDir ?? path.join(os.homedir(), '.mcp-orch'));
+}
+
+/**
+ * The data dir of a command that talks to a running daemon: resolved as `serve` resolves it, but the
+ * config is read only when neither --data-dir nor $MCP_ORCH_DATA_DIR says, and only if there is one.
+ */
+export function resolveDataDir(options: Pick<ConfigOptions, 'dataDir' | 'config'>): string {
+  if (options.dataDir !== undefined || process.env.MCP_ORCH_DATA_DIR !== undefined) return dataDirFor(options, undefined);
+  let config: Config | undefined;
+  try {
+    config = loadConfig(resolveConfigPath(options.config)).config;
+  } catch (error) {
+    // An explicit --config that cannot be read is worth saying; a missing default config is not.
+    if (options.config !== undefined) throw error;
+  }
+  return dataDirFor(options, config);
 }
 
 export function withOverrides(config: Config, overrides: Partial<OrchSettings>): Config {

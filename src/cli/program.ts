@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { VERSION } from '../daemon/version.js';
+import { registerControlCommands } from './controlCommands.js';
 import { registerImportCommand } from './importCommand.js';
 import { registerServeCommands } from './serveCommand.js';
 import { registerServerCommands } from './serversCommand.js';
@@ -11,12 +12,17 @@ Examples:
   $ mcp-orch stdio                                 # for clients that launch a command (Claude Desktop)
   $ mcp-orch list-servers                          # state and tool count of every server
   $ mcp-orch list-tools --server everything --json
+  $ mcp-orch serve --daemon                        # in the background; stop it with mcp-orch stop-daemon
+  $ mcp-orch status                                # state, pid, uptime, restarts, CPU, memory of each server
+  $ mcp-orch restart everything                    # also start, stop; --all for every server
+  $ mcp-orch logs everything -f
   $ mcp-orch import ~/Library/Application\\ Support/Claude/claude_desktop_config.json
 
 Endpoints (serve):
   /mcp, /sse                        every server, names as <server>__<name>
   /servers/{name}/mcp, .../sse      one server, names untouched
-  /health, /api/servers`;
+  /health, /metrics (Prometheus)    no auth
+  /api/...                          admin API; Authorization: Bearer <data dir>/admin-token`;
 
 export function buildProgram(): Command {
   const program = new Command('mcp-orch')
@@ -26,6 +32,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run mcp-orch --help for usage)');
   registerServeCommands(program);
   registerServerCommands(program);
+  registerControlCommands(program);
   registerImportCommand(program);
   return program;
 }

@@ -1,10 +1,23 @@
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { Command } from 'commander';
 import { createDaemon, type Daemon } from '../daemon/daemon.js';
+import { runningDaemon } from '../daemon/stateFiles.js';
+import { OrchError } from '../errors.js';
 import { killAllChildrenSync } from '../supervisor/childProcess.js';
 import { collect, loadContext, reportError, type ConfigOptions, type ServeOverrides } from './context.js';
+import { detachServe } from './detach.js';
 
-type ServeOptions = ConfigOptions & ServeOverrides & { watch?: boolean };
+type ServeOptions = ConfigOptions & ServeOverrides & { watch?: boolean; daemon?: boolean };
+
+/** One daemon per data dir: a second one would replace the first's admin token and daemon.json. */
+async function refuseSecond(dataDir: string): Promise<void> {
+  const running = await runningDaemon(dataDir);
+  if (running) {
+    throw new OrchError('BAD_REQUEST', `mcp-orch is already running (pid ${running.pid}) at ${running.url}; stop it with \`mcp-orch stop-daemon\``, {
+      hint: `or give this one another --data-dir than ${dataDir}`,
+    });
+  }
+}
 
 /**
  * Ends the daemon on SIGINT/SIGTERM: stop accepting, close sessions, stop every child (SIGTERM, then
@@ -46,16 +59,26 @@ export function registerServeCommands(program: Command): void {
     .option('-p, --port <port>', 'port to listen on, 0 for any free one (default 8000)')
     .option('--allow-origin <origin>', 'also accept browser requests from this Origin (repeatable)', collect)
     .option('--no-watch', 'do not reload the config file when it changes')
+    .option('--daemon', 'run in the background (output to <data dir>/mcp-orch.log); stop it with `mcp-orch stop-daemon`')
     .action(async (options: ServeOptions) => {
       try {
         const context = loadContext(options);
         const { logger, loaded } = context;
+        await refuseSecond(context.dataDir);
+        if (options.daemon) {
+          const started = await detachServe(context.dataDir, process.argv.slice(1));
+          process.stdout.write(
+            `mcp-orch is running at ${started.url} (pid ${started.pid})\n  logs: ${started.logFile}\n  stop it with \`mcp-orch stop-daemon\`\n`,
+          );
+          return;
+        }
         logger.info({ config: loaded.path }, 'config loaded');
         const daemon = createDaemon({
           config: context.config,
           logger,
           dataDir: context.dataDir,
           overrides: context.overrides,
+          configPath: loaded.path,
           ...(options.watch === false ? {} : { watchPath: loaded.path }),
         });
         handleSignals(daemon);

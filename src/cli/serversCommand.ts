@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { createDaemon } from '../daemon/daemon.js';
+import { readAdminToken } from '../daemon/stateFiles.js';
 import { OrchError } from '../errors.js';
 import type { ServerStatus } from '../upstream/status.js';
 import { poolStatus } from '../upstream/status.js';
 import { loadContext, reportError, type CommandContext, type ConfigOptions } from './context.js';
+import { connectDaemon } from './daemonClient.js';
 import { clip, printJson, table } from './output.js';
 import { configOptions } from './serveCommand.js';
 
@@ -15,19 +17,37 @@ interface Snapshot {
   servers: (ServerStatus & { toolList: Pick<Tool, 'name' | 'description'>[] })[];
 }
 
-/**
- * Reads the servers from the running daemon (at the config's host and port) when there is one,
- * otherwise starts them here, waits for each to come up or fail, and stops them again.
- */
-async function snapshot(context: CommandContext): Promise<Snapshot> {
+/** The servers as the daemon of the data dir (daemon.json), or else one at the config's host and port, reports them. */
+async function fromDaemon(context: CommandContext): Promise<Omit<Snapshot, 'source'> | undefined> {
+  try {
+    const client = await connectDaemon(context.dataDir);
+    return await client.request<Omit<Snapshot, 'source'>>('GET', '/api/servers?catalog=1');
+  } catch {
+    // no daemon for this data dir: try the config's address
+  }
   const { host, port } = context.config.orch;
   const base = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const token = readAdminToken(context.dataDir);
   try {
-    const response = await fetch(`${base}/api/servers?catalog=1`, { signal: AbortSignal.timeout(1500) });
-    if (response.ok) return { source: 'daemon', ...((await response.json()) as Omit<Snapshot, 'source'>) };
+    const response = await fetch(`${base}/api/servers?catalog=1`, {
+      signal: AbortSignal.timeout(1500),
+      ...(token ? { headers: { Authorization: `Bearer ${token}` } } : {}),
+    });
+    if (response.ok) return (await response.json()) as Omit<Snapshot, 'source'>;
+    await response.body?.cancel();
   } catch {
-    // no daemon listening: inspect directly
+    // no daemon listening
   }
+  return undefined;
+}
+
+/**
+ * Reads the servers from the running daemon when there is one, otherwise starts them here, waits
+ * for each to come up or fail, and stops them again.
+ */
+async function snapshot(context: CommandContext): Promise<Snapshot> {
+  const live = await fromDaemon(context);
+  if (live) return { source: 'daemon', ...live };
   const daemon = createDaemon({ config: context.config, logger: context.logger, dataDir: context.dataDir });
   try {
     await daemon.start({ http: false });
@@ -72,9 +92,9 @@ export function registerServerCommands(program: Command): void {
             hint: `configured servers: ${Object.keys(context.config.mcpServers).join(', ') || 'none'}`,
           });
         }
-        const { servers } = await snapshot(context);
+        const { source, servers } = await snapshot(context);
         const chosen = servers.filter((s) => !options.server || s.name === options.server);
-        if (options.json) return printJson(chosen.map((s) => ({ server: s.name, state: s.state, tools: s.toolList })));
+        if (options.json) return printJson(chosen.map((s) => ({ server: s.name, source, state: s.state, tools: s.toolList })));
         const rows = chosen.flatMap((s) => s.toolList.map((t) => [s.name, t.name, clip((t.description ?? '').split('\n')[0] ?? '', 80)]));
         process.stdout.write(`${table(['server', 'tool', 'description'], rows)}\n`);
         for (const s of chosen.filter((c) => c.state !== 'running')) process.stdout.write(`${s.name}: ${s.state}${s.error ? ` (${s.error})` : ''}\n`);

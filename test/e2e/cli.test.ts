@@ -73,8 +73,8 @@ interface ServerJson {
  * `list-tools --server one --json` lists the echo fixture's tools and says which source it read
  * (`{source, servers}` or a `source` on each entry: either shape would do).
  */
-async function expectToolsOfOne(configPath: string, source: 'daemon' | 'direct'): Promise<void> {
-  const json = parseJson(await runCli(['list-tools', '--server', 'one', '--json', '--config', configPath, '--data-dir', dataDir()]));
+async function expectToolsOfOne(configPath: string, source: 'daemon' | 'direct', data: string = dataDir()): Promise<void> {
+  const json = parseJson(await runCli(['list-tools', '--server', 'one', '--json', '--config', configPath, '--data-dir', data]));
   const entries = (Array.isArray(json) ? json : (json as { servers: unknown[] }).servers) as {
     server: string;
     source?: string;
@@ -119,8 +119,9 @@ describe('list-servers and list-tools with a daemon running', () => {
     await daemon?.stop();
   });
 
+  // The daemon's data dir holds the admin token the CLI needs for /api.
   it('list-servers --json reads the daemon', async () => {
-    const json = parseJson(await runCli(['list-servers', '--json', '--config', configPath, '--data-dir', dataDir()])) as {
+    const json = parseJson(await runCli(['list-servers', '--json', '--config', configPath, '--data-dir', daemon.dataDir])) as {
       source: string;
       servers: ServerJson[];
     };
@@ -133,7 +134,7 @@ describe('list-servers and list-tools with a daemon running', () => {
   });
 
   it('list-tools --server one --json reads the daemon', async () => {
-    await expectToolsOfOne(configPath, 'daemon');
+    await expectToolsOfOne(configPath, 'daemon', daemon.dataDir);
   });
 });
 
