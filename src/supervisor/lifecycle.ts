@@ -63,6 +63,7 @@ export class Lifecycle extends EventEmitter<LifecycleEvents> {
   private timers = new Set<NodeJS.Timeout>();
   private healthTimer: NodeJS.Timeout | undefined;
   private starting: Promise<void> | undefined;
+  private failing = false;
   /** Bumped by every start/stop, so that a late result of an earlier attempt is ignored. */
   private generation = 0;
   private readonly log: Logger;
@@ -131,7 +132,9 @@ export class Lifecycle extends EventEmitter<LifecycleEvents> {
         if (generation === this.generation && this._state === 'running') this.attempt = 0;
       }, this.policy.stableSec * 1000);
     })().finally(() => {
-      if (this.generation === generation) this.starting = undefined;
+      // By identity, not generation: a failure reported mid-start bumps the generation, and a
+      // stale promise left here would make every later start() a no-op.
+      if (this.starting === attempt) this.starting = undefined;
     });
     this.starting = attempt;
     return attempt;
@@ -143,8 +146,20 @@ export class Lifecycle extends EventEmitter<LifecycleEvents> {
    */
   async failed(reason: string, options: { clean?: boolean } = {}): Promise<void> {
     if (this._state === 'stopping' || this._state === 'stopped' || this._state === 'disabled' || this._state === 'crashed') return;
-    if (this._state === 'restarting') return;
+    // One death is often reported twice (the exit, then the closed connection): the first, more
+    // specific report is handled and later ones are dropped.
+    if (this._state === 'restarting' || this.failing) return;
+    this.failing = true;
+    try {
+      await this.handleFailure(reason, options);
+    } finally {
+      this.failing = false;
+    }
+  }
+
+  private async handleFailure(reason: string, options: { clean?: boolean }): Promise<void> {
     const generation = ++this.generation;
+    this.starting = undefined;
     this._lastError = reason;
     this.clearTimers();
     this.log.warn({ reason }, 'server failed');

@@ -3,13 +3,13 @@
 // pings and too much memory restart a server; a stderr flood stays within the ring buffer; shutdown
 // escalates to SIGKILL for a slow child; lazy and idle servers start on use; and hot reload restarts
 // only what changed. Health intervals and backoffs are small so the whole file runs in seconds.
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectStreamable, waitFor } from '../helpers/clients.js';
 import { startDaemon, type DaemonHandle } from '../helpers/daemon.js';
 import { fixturesDir } from '../helpers/fixtures.js';
+import { processRunning } from '../helpers/process.js';
 
 interface ServerRow {
   name: string;
@@ -28,15 +28,8 @@ function fixture(file: string, env: Record<string, string> = {}, extra: Record<s
   return { command: process.execPath, args: [join(fixturesDir, `${file}.mjs`)], env, ...extra };
 }
 
-/** The admin API may require the token the daemon writes to its data dir; send it when there is one. */
-function adminHeaders(daemon: DaemonHandle): Record<string, string> {
-  const file = join(daemon.dataDir, 'admin-token');
-  if (!existsSync(file)) return {};
-  return { Authorization: `Bearer ${readFileSync(file, 'utf8').trim()}` };
-}
-
 async function servers(daemon: DaemonHandle): Promise<ServerRow[]> {
-  const response = await fetch(`${daemon.url}/api/servers`, { headers: adminHeaders(daemon) });
+  const response = await daemon.api('/api/servers');
   expect(response.status).toBe(200);
   return ((await response.json()) as { servers: ServerRow[] }).servers;
 }
@@ -48,7 +41,7 @@ async function row(daemon: DaemonHandle, name: string): Promise<ServerRow> {
 }
 
 async function detail(daemon: DaemonHandle, name: string): Promise<ServerDetail> {
-  const response = await fetch(`${daemon.url}/api/servers/${name}`, { headers: adminHeaders(daemon) });
+  const response = await daemon.api(`/api/servers/${name}`);
   expect(response.status).toBe(200);
   return (await response.json()) as ServerDetail;
 }
@@ -75,20 +68,6 @@ function logEntries(daemon: DaemonHandle): Array<Record<string, unknown>> {
       return [];
     }
   });
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return process.platform !== 'linux';
-  }
 }
 
 const textOf = (result: Awaited<ReturnType<Client['callTool']>>): string | undefined =>
@@ -171,7 +150,7 @@ describe('supervised servers', () => {
 
     const after = await waitForRow(daemon, 'crashy', (r) => running(r) && r.pid !== firstPid);
     expect(after.pid).not.toBe(firstPid);
-    expect(processAlive(firstPid!)).toBe(false);
+    expect(processRunning(firstPid!)).toBe(false);
     // The same downstream session, now served by the new process.
     expect(await echo(client, 'after restart')).toBe('after restart');
   });
@@ -198,7 +177,7 @@ describe('supervised servers', () => {
     const spawned = () => logEntries(daemon).filter((e) => e.server === 'broken' && e.msg === 'child started').length;
     const before = spawned();
     expect(before).toBe(3); // the first start and maxRestarts (2) restarts
-    const response = await fetch(`${daemon.url}/api/servers/broken/start`, { method: 'POST', headers: adminHeaders(daemon) });
+    const response = await daemon.api('/api/servers/broken/start', { method: 'POST' });
     if (response.status === 404) ctx.skip(); // the control API is not there yet
     expect(response.status).toBeLessThan(500);
     // A new attempt: it spawns the command again (and, still broken, ends crashed once more).
@@ -219,7 +198,7 @@ describe('supervised servers', () => {
     const pids = entries.filter((e) => e.msg === 'child started').map((e) => e.pid as number);
     expect(pids).toHaveLength(2);
     expect(pids[1]).not.toBe(pids[0]);
-    for (const pid of pids) expect(processAlive(pid)).toBe(false);
+    for (const pid of pids) expect(processRunning(pid)).toBe(false);
   });
 
   it('a server over maxMemoryMb with onThreshold restart is restarted', async () => {
@@ -262,7 +241,7 @@ describe('supervised servers', () => {
     const client = await session(daemon, 'idle');
     const firstPid = Number(textOf(await client.callTool({ name: 'pid' })));
     await waitForRow(daemon, 'idle', (r) => r.state === 'stopped' && r.pid === null, 5000);
-    expect(processAlive(firstPid)).toBe(false);
+    expect(processRunning(firstPid)).toBe(false);
     const stopped = logEntries(daemon).find((e) => e.server === 'idle' && e.to === 'stopped');
     expect(stopped?.cause).toMatch(/^idle for \d+s$/);
     expect(await echo(client, 'after idle')).toBe('after idle');
@@ -296,12 +275,12 @@ describe('shutdown with a slow child', () => {
       expect(code).toBe(0);
       // stdin EOF (0.5 s), SIGTERM (1 s grace), SIGKILL: far less than the child's own 30 s.
       expect(elapsed).toBeLessThan(6000);
-      await waitFor(() => !processAlive(pid!), { timeoutMs: 2000 });
+      await waitFor(() => !processRunning(pid!), { timeoutMs: 2000 });
       const escalation = logEntries(daemon).find((e) => e.msg === 'no exit after SIGTERM; SIGKILL');
       expect(escalation).toMatchObject({ pid });
     } finally {
       await daemon.stop();
-      if (pid !== undefined && processAlive(pid)) process.kill(pid, 'SIGKILL');
+      if (pid !== undefined && processRunning(pid)) process.kill(pid, 'SIGKILL');
     }
   });
 });
