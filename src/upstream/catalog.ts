@@ -1,5 +1,5 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { ResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { PassThroughResult } from './passThrough.js';
 import type { Prompt, Resource, ResourceTemplate, ServerCapabilities, Tool } from '@modelcontextprotocol/sdk/types.js';
 
 /** What one server offers. Lists are read in full (every page) and replaced whole on refresh. */
@@ -35,7 +35,7 @@ const LIST_METHODS = {
 
 /**
  * Reads one list, following `nextCursor`, bounded so a server that loops its cursor cannot hang us.
- * Requests go through the loose ResultSchema, not the SDK's typed list helpers, whose schemas drop
+ * Requests go through a pass-through schema, not the SDK's typed list helpers, whose schemas drop
  * fields they do not know: a gateway must pass on everything the server said.
  */
 export async function fetchList<K extends CatalogKind>(
@@ -49,7 +49,7 @@ export async function fetchList<K extends CatalogKind>(
   let cursor: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
     const params = cursor === undefined ? {} : { cursor };
-    const result = await client.request({ method: LIST_METHODS[kind], params }, ResultSchema, { timeout: timeoutMs });
+    const result = await client.request({ method: LIST_METHODS[kind], params }, PassThroughResult, { timeout: timeoutMs });
     const list = result[kind];
     if (Array.isArray(list)) items.push(...list);
     cursor = typeof result.nextCursor === 'string' && result.nextCursor !== '' ? result.nextCursor : undefined;

@@ -18,6 +18,7 @@ export class StreamTransport implements Transport {
 
   private pending = '';
   private deferred = false;
+  private corked = false;
   private closed = false;
 
   constructor(
@@ -88,13 +89,27 @@ export class StreamTransport implements Transport {
     this.onerror?.(error);
   };
 
+  /**
+   * Writes are corked for the rest of the tick, so that the requests of many concurrent sessions
+   * reach the child in one write instead of one syscall each.
+   */
   send(message: JSONRPCMessage): Promise<void> {
     if (this.closed || this.output.destroyed) return Promise.reject(new Error('the server process is not running'));
+    if (!this.corked) {
+      this.corked = true;
+      this.output.cork();
+      process.nextTick(this.uncork);
+    }
     return new Promise((resolve) => {
       if (this.output.write(serializeMessage(message))) resolve();
       else this.output.once('drain', resolve);
     });
   }
+
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.output.uncork();
+  };
 
   async close(): Promise<void> {
     if (this.closed) return;

@@ -7,7 +7,6 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   ErrorCode,
   McpError,
-  ResultSchema,
   type ClientCapabilities,
   type Implementation,
   type Notification,
@@ -22,6 +21,7 @@ import type { Logger } from '../log.js';
 import type { ChildHandle, ExitInfo, SpawnChildOptions } from '../supervisor/childProcess.js';
 import { Lifecycle, type LifecycleState } from '../supervisor/lifecycle.js';
 import { createLogBuffer, type LogBuffer } from '../supervisor/logBuffer.js';
+import { PassThroughResult } from './passThrough.js';
 import { CATALOG_KINDS, emptyCatalog, fetchList, type CatalogKind, type CatalogLists } from './catalog.js';
 import { StreamTransport } from './streamTransport.js';
 
@@ -327,7 +327,7 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
     if (options.signal) requestOptions.signal = options.signal;
     if (options.onprogress) requestOptions.onprogress = options.onprogress;
     try {
-      return await client.request({ method, params } as Request, ResultSchema, requestOptions);
+      return await client.request({ method, params } as Request, PassThroughResult, requestOptions);
     } catch (error) {
       throw await this.explain(error, method);
     } finally {
