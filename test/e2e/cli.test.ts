@@ -1,48 +1,19 @@
 // The built CLI as a person runs it: list-servers and list-tools read a running daemon when one
 // listens on the config's port and otherwise start the servers themselves (and stop them again);
 // --version, --help, import, and a config error that names the file and the field.
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/clients.js';
 import { startDaemon, type DaemonHandle } from '../helpers/daemon.js';
 import { fixtureServer } from '../helpers/fixtures.js';
 import { processRunning } from '../helpers/process.js';
+import { repoRoot, runCli as runCliIn, type CliResult } from '../helpers/cli.js';
 
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-const binPath = join(repoRoot, 'bin', 'mcp-orch.js');
-const CLI_TIMEOUT_MS = 20_000;
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `mcp-orch <args>` to its end (SIGKILLed after CLI_TIMEOUT_MS, which fails the test). */
-function runCli(args: string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [binPath, ...args], { cwd: tempDir, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`mcp-orch ${args.join(' ')} did not finish within ${CLI_TIMEOUT_MS} ms; stderr:\n${stderr}`));
-    }, CLI_TIMEOUT_MS);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
+/** Runs `mcp-orch <args>` in the test's temp dir. */
+const runCli = (args: string[]): Promise<CliResult> => runCliIn(args, { cwd: tempDir });
 
 /** A port nothing listens on right now, so that the CLI finds no daemon there. */
 function freePort(): Promise<number> {

@@ -1,0 +1,45 @@
+/** Runs the built CLI (`bin/mcp-orch.js`) as a person would, to its end, bounded in time. */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+export const binPath = join(repoRoot, 'bin', 'mcp-orch.js');
+const CLI_TIMEOUT_MS = 20_000;
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunCliOptions {
+  cwd?: string;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+/** Runs `mcp-orch <args>` to its end (SIGKILLed after the timeout, which rejects). */
+export function runCli(args: string[], options: RunCliOptions = {}): Promise<CliResult> {
+  const timeoutMs = options.timeoutMs ?? CLI_TIMEOUT_MS;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [binPath, ...args], {
+      cwd: options.cwd ?? repoRoot,
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`mcp-orch ${args.join(' ')} did not finish within ${timeoutMs} ms; stderr:\n${stderr}`));
+    }, timeoutMs);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
