@@ -1,0 +1,55 @@
+/**
+ * A Streamable HTTP POST is answered with an SSE stream that, for most calls, carries one event
+ * and ends at once. Streaming it costs a write for the headers, one per chunk and one for the end;
+ * a body known in full goes out in a single write. So the stream is read for as long as chunks are
+ * already there: if it ends within that turn, the response is sent whole; otherwise (progress, a
+ * sampling request, a long call) what was read goes first and the rest keeps streaming.
+ */
+export async function coalesceEventStream(response: Response): Promise<Response> {
+  const body = response.body;
+  if (!body || !response.headers.get('content-type')?.startsWith('text/event-stream')) return response;
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  // A read that lost the race is still owed its chunk: the streaming part must start with it.
+  let pending: ReturnType<typeof reader.read> | undefined;
+  for (;;) {
+    pending = reader.read();
+    const next = await Promise.race([pending, nextTurn()]);
+    if (next === undefined) break; // nothing more ready now: keep streaming
+    pending = undefined;
+    if (next.done) return new Response(concat(chunks), { status: response.status, headers: response.headers });
+    chunks.push(next.value);
+  }
+  const rest = new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (const chunk of chunks) controller.enqueue(chunk);
+    },
+    async pull(controller) {
+      const read = pending ?? reader.read();
+      pending = undefined;
+      const { done, value } = await read;
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+  return new Response(rest, { status: response.status, headers: response.headers });
+}
+
+/** Resolves after pending I/O callbacks and microtasks: what the stream has by then is "ready now". */
+function nextTurn(): Promise<undefined> {
+  return new Promise((resolve) => setImmediate(resolve, undefined));
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
