@@ -7,6 +7,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   ErrorCode,
   McpError,
+  ResultSchema,
   type ClientCapabilities,
   type Implementation,
   type Notification,
@@ -26,6 +27,9 @@ import { CATALOG_KINDS, emptyCatalog, fetchList, type CatalogKind, type CatalogL
 import { StreamTransport } from './streamTransport.js';
 
 export type UpstreamState = LifecycleState;
+
+/** The protocol era a server speaks: 2026-07-28 (stateless, answers server/discover) or 2025-11-25. */
+export type UpstreamEra = '2026-07-28' | '2025-11-25';
 
 /** A request the server sends to its client (sampling, elicitation, roots); the gateway routes it. */
 export type ServerRequestHandler = (upstream: Upstream, request: Request, signal: AbortSignal) => Promise<Result>;
@@ -82,6 +86,8 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
   private inFlight = 0;
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly log: Logger;
+  /** The era probed on the current connection; a reconnect probes again. */
+  private eraProbe: { client: Client; era: Promise<UpstreamEra> } | undefined;
 
   constructor(
     readonly name: string,
@@ -333,6 +339,35 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
     } finally {
       this.inFlight--;
       this.lastUsed = Date.now();
+    }
+  }
+
+  /**
+   * The protocol era the server speaks, probed once per connection: a server that lists 2026-07-28
+   * in the supportedVersions of its server/discover answer is spoken to in 2026 requests (the _meta
+   * envelope on each); any other answer, an error included, means 2025-11-25 over the session.
+   */
+  async era(): Promise<UpstreamEra> {
+    const client = await this.ready();
+    if (this.eraProbe?.client !== client) this.eraProbe = { client, era: this.probeEra(client) };
+    return this.eraProbe.era;
+  }
+
+  private async probeEra(client: Client): Promise<UpstreamEra> {
+    const _meta = {
+      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+      'io.modelcontextprotocol/clientCapabilities': {},
+      'io.modelcontextprotocol/clientInfo': this.deps.clientInfo,
+    };
+    try {
+      const result = await client.request({ method: 'server/discover', params: { _meta } }, ResultSchema, { timeout: this.timeoutMs });
+      const versions = result.supportedVersions;
+      const era: UpstreamEra = Array.isArray(versions) && versions.includes('2026-07-28') ? '2026-07-28' : '2025-11-25';
+      this.log.info({ era }, 'protocol era probed');
+      return era;
+    } catch (error) {
+      this.log.debug({ err: describeError(error) }, 'server/discover failed; speaking 2025-11-25');
+      return '2025-11-25';
     }
   }
 
