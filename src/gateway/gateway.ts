@@ -10,11 +10,14 @@ import type { Upstream, UpstreamState } from '../upstream/upstream.js';
 import { unionCapabilities } from './capabilities.js';
 import { errorResponse, requestIdOf } from './responses.js';
 import { LogLevelRegistry } from './logLevels.js';
+import { classifyEra } from './modern/classify.js';
+import { ModernFront } from './modern/front.js';
 import { ServerRequestRouter } from './serverRequests.js';
 import { GatewaySession, type RequestObserver, type SessionDeps, type SessionSetup } from './session.js';
 import { SseServerTransport } from './sseTransport.js';
 import { SubscriptionRegistry } from './subscriptions.js';
 import { createView, type ViewSpec } from './view.js';
+import { waitBounded } from './wait.js';
 
 export interface GatewayOptions {
   pool: UpstreamPool;
@@ -58,6 +61,8 @@ export class Gateway {
   private readonly log: Logger;
   private readonly detachPool: () => void;
   private readonly sweeper: NodeJS.Timeout | undefined;
+  /** Answers 2026-07-28 (stateless) requests; 2025 ones keep the sessions below. */
+  private readonly modern: ModernFront;
 
   constructor(private readonly options: GatewayOptions) {
     this.log = options.logger.child({ component: 'gateway' });
@@ -71,6 +76,7 @@ export class Gateway {
       ...(options.observer ? { observer: options.observer } : {}),
     };
     this.detachPool = this.watchPool(options.pool);
+    this.modern = new ModernFront({ ...options, logger: this.log, router: this.router });
     const idleMs = options.sessionIdleMs ?? 0;
     if (idleMs > 0) {
       this.sweeper = setInterval(() => this.closeIdle(idleMs), Math.min(60_000, Math.max(1000, idleMs / 2)));
@@ -144,6 +150,8 @@ export class Gateway {
 
   /** One Streamable HTTP request (POST, GET or DELETE) on an endpoint of `spec`. */
   async streamable(request: Request, spec: ViewSpec, body: unknown): Promise<Response> {
+    const era = classifyEra({ method: request.method, header: (name) => request.headers.get(name), body });
+    if (era === 'modern') return this.modern.handle(request, spec, body);
     const sessionId = request.headers.get('mcp-session-id');
     if (sessionId) {
       const open = this.sessionFor(sessionId, spec);
@@ -260,6 +268,8 @@ export class Gateway {
         case 'notifications/resources/updated':
           this.subscriptions.notify(upstream, String(params.uri));
           return;
+        case 'notifications/subscriptions/acknowledged': // of the gateway's own listen stream to a 2026 server
+          return;
         default:
           if (notification.method.endsWith('/list_changed')) return; // announced after the catalog refresh
           each(upstream, (session) => {
@@ -281,6 +291,7 @@ export class Gateway {
   async close(): Promise<void> {
     clearInterval(this.sweeper);
     this.detachPool();
+    this.modern.close();
     await Promise.all([...this.sessions.values()].map(({ session }) => session.close()));
   }
 }
@@ -288,16 +299,4 @@ export class Gateway {
 function isInitialize(body: unknown): boolean {
   const messages = Array.isArray(body) ? body : [body];
   return messages.some((m) => m && typeof m === 'object' && (m as { method?: unknown }).method === 'initialize');
-}
-
-async function waitBounded(promises: Promise<unknown>[], ms: number): Promise<void> {
-  if (promises.length === 0) return;
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    Promise.allSettled(promises),
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, ms);
-    }),
-  ]);
-  clearTimeout(timer);
 }

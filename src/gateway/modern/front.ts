@@ -1,0 +1,426 @@
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import {
+  McpError,
+  type ClientCapabilities,
+  type Notification,
+  type Result,
+  type ServerCapabilities,
+  type ServerNotification,
+  type ServerRequest,
+} from '@modelcontextprotocol/sdk/types.js';
+import { jsonRpcErrorOf, OrchError } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import type { CatalogKind } from '../../upstream/catalog.js';
+import type { UpstreamPool } from '../../upstream/pool.js';
+import type { Upstream } from '../../upstream/upstream.js';
+import { unionCapabilities } from '../capabilities.js';
+import { exposeContentUris } from '../content.js';
+import { requestIdOf } from '../responses.js';
+import type { ServerRequestRouter } from '../serverRequests.js';
+import type { RequestObserver } from '../session.js';
+import { createView, type View, type ViewSpec } from '../view.js';
+import { waitBounded } from '../wait.js';
+import { META_CLIENT_CAPABILITIES, META_CLIENT_INFO, META_PROTOCOL_VERSION, META_SUBSCRIPTION_ID, MODERN_VERSION } from './classify.js';
+import { METHOD_NOT_FOUND, ModernError, validateModernRequest, type JsonRpcId, type ModernRequest } from './headers.js';
+import { discoverResult, legacyParams, modernCapabilities, modernResult, splitProgressToken, sseFrame } from './translate.js';
+
+type Params = Record<string, unknown>;
+type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+export interface ModernFrontOptions {
+  pool: UpstreamPool;
+  logger: Logger;
+  separator: string;
+  version: string;
+  router: ServerRequestRouter;
+  observer?: RequestObserver;
+}
+
+/** Methods of the 2025 session protocol that the 2026 revision removed: 404 and -32601. */
+const REMOVED = new Set(['initialize', 'ping', 'logging/setLevel', 'resources/subscribe', 'resources/unsubscribe']);
+
+/** How long a new unified answer waits for servers still starting, as the 2025 sessions do. */
+const UNIFIED_START_WAIT_MS = 10_000;
+/** How long subscriptions/listen waits for a 2026 server to acknowledge the gateway's own listen stream. */
+const UPSTREAM_ACK_WAIT_MS = 2_000;
+
+const LIST_CHANGED: Record<CatalogKind, { method: string; filter: string }> = {
+  tools: { method: 'notifications/tools/list_changed', filter: 'toolsListChanged' },
+  prompts: { method: 'notifications/prompts/list_changed', filter: 'promptsListChanged' },
+  resources: { method: 'notifications/resources/list_changed', filter: 'resourcesListChanged' },
+  resourceTemplates: { method: 'notifications/resources/list_changed', filter: 'resourcesListChanged' },
+};
+
+/** One open subscriptions/listen stream of a 2026 client. */
+interface Listener {
+  view: View;
+  agreed: Set<string>;
+  /** Sends a notification tagged with the stream's subscription id. */
+  send(message: { method: string; params?: Params }): void;
+}
+
+/**
+ * The 2026-07-28 front of every /mcp endpoint: stateless, one HTTP request per JSON-RPC request,
+ * so any daemon instance could answer it. A per-server endpoint whose server speaks 2026 passes
+ * each request through unchanged (names are the server's own); otherwise the gateway answers from
+ * the view (server/discover, the lists) and forwards calls to the owning server in that server's
+ * era. List changes reach 2026 clients on subscriptions/listen streams, fed by the catalog events
+ * that the servers' own notifications (2025 or 2026) trigger.
+ */
+export class ModernFront {
+  private readonly log: Logger;
+  private readonly listeners = new Set<Listener>();
+  /** The gateway's own listen stream to each 2026 server, open while 2026 clients listen. */
+  private readonly upstreamListens = new Map<Upstream, AbortController>();
+  private readonly detach: () => void;
+
+  constructor(private readonly options: ModernFrontOptions) {
+    this.log = options.logger.child({ component: 'modern' });
+    const onCatalog = (upstream: Upstream, kind: CatalogKind): void => this.listChanged(upstream, [kind]);
+    const onState = (upstream: Upstream): void => {
+      // A server appearing or leaving changes every list of the unified endpoint.
+      for (const listener of this.listeners) {
+        if (listener.view.spec.kind === 'unified') this.notifyListener(listener, ['tools', 'prompts', 'resources']);
+      }
+      if (upstream.state !== 'running') this.upstreamListens.get(upstream)?.abort();
+    };
+    options.pool.on('catalog', onCatalog);
+    options.pool.on('state', onState);
+    this.detach = () => {
+      options.pool.off('catalog', onCatalog);
+      options.pool.off('state', onState);
+    };
+  }
+
+  /** One 2026 POST on an endpoint of `spec`. */
+  async handle(request: Request, spec: ViewSpec, body: unknown): Promise<Response> {
+    let modern: ModernRequest;
+    try {
+      modern = validateModernRequest((name) => request.headers.get(name), body);
+    } catch (error) {
+      return errorJson(requestIdOf(body), error);
+    }
+    try {
+      return await this.answer(modern, createView(spec, this.options.pool, this.options.separator), request);
+    } catch (error) {
+      return errorJson(modern.id, error);
+    }
+  }
+
+  private async answer(request: ModernRequest, view: View, http: Request): Promise<Response> {
+    if (REMOVED.has(request.method)) {
+      throw new ModernError(404, METHOD_NOT_FOUND, `Method not found: ${request.method} is not part of the ${MODERN_VERSION} protocol`);
+    }
+    if (request.method === 'subscriptions/listen') return this.listen(request, view, http);
+    if (view.spec.kind === 'server') {
+      const [upstream] = view.upstreams();
+      if (!upstream) view.tools(); // throws the unknown-server error naming the known ones
+      if ((await upstream!.era()) === MODERN_VERSION) {
+        return this.respond(request, http, (onprogress) => this.forward(upstream!, request, request.params, http.signal, onprogress));
+      }
+    } else {
+      await waitBounded(view.upstreams().map((u) => u.settled()), UNIFIED_START_WAIT_MS);
+    }
+    return this.respond(request, http, (onprogress) => this.translated(request, view, http.signal, onprogress));
+  }
+
+  /** A request the gateway answers from the view, forwarding calls to the server that owns the name. */
+  private async translated(request: ModernRequest, view: View, signal: AbortSignal, onprogress: OnProgress): Promise<Result> {
+    const params = request.params;
+    const call = async (upstream: Upstream, rewritten: Params): Promise<Result> => {
+      const result = await this.forward(upstream, request, rewritten, signal, onprogress);
+      return view.rewritesUris ? exposeContentUris(result, (uri) => view.exposeUri(upstream, uri)) : result;
+    };
+    switch (request.method) {
+      case 'server/discover':
+        return this.discover(view);
+      case 'tools/list':
+        return { tools: view.tools() };
+      case 'prompts/list':
+        return { prompts: view.prompts() };
+      case 'resources/list':
+        return { resources: view.resources() };
+      case 'resources/templates/list':
+        return { resourceTemplates: view.resourceTemplates() };
+      case 'tools/call': {
+        const target = view.resolveTool(String(params.name));
+        return call(target.upstream, { ...params, name: target.name });
+      }
+      case 'prompts/get': {
+        const target = view.resolvePrompt(String(params.name));
+        return call(target.upstream, { ...params, name: target.name });
+      }
+      case 'resources/read': {
+        const target = view.resolveUri(String(params.uri));
+        return call(target.upstream, { ...params, uri: target.name });
+      }
+      case 'completion/complete': {
+        const ref = (params.ref ?? {}) as Params;
+        const prompt = ref.type === 'ref/prompt';
+        const target = prompt ? view.resolvePrompt(String(ref.name)) : view.resolveUri(String(ref.uri));
+        return call(target.upstream, { ...params, ref: prompt ? { ...ref, name: target.name } : { ...ref, uri: target.name } });
+      }
+      default: {
+        // Per-server endpoints pass other methods on (tasks, extensions); the unified one cannot route them.
+        const [upstream] = view.spec.kind === 'server' ? view.upstreams() : [];
+        if (!upstream) throw new ModernError(404, METHOD_NOT_FOUND, `Method not found: ${request.method}`);
+        return this.forward(upstream, request, params, signal, onprogress);
+      }
+    }
+  }
+
+  private async discover(view: View): Promise<Result> {
+    if (view.spec.kind === 'server') {
+      const [upstream] = view.upstreams();
+      await upstream!.ready();
+      return discoverResult(upstream!.capabilities, upstream!.serverInfo ?? { name: upstream!.name, version: this.options.version }, upstream!.instructions);
+    }
+    const running = view.upstreams().filter((u) => u.available);
+    const instructions = running
+      .filter((u) => u.instructions)
+      .map((u) => `## ${u.name}\n${u.instructions}`)
+      .join('\n\n');
+    return discoverResult(
+      unionCapabilities(running.map((u) => u.capabilities)),
+      { name: 'mcp-orch', title: 'mcp-orch unified endpoint', version: this.options.version },
+      instructions || undefined,
+    );
+  }
+
+  /**
+   * Sends one request to a server in its era: a 2026 server gets the client's envelope as sent,
+   * a 2025 server the params without it, over the gateway's session. Progress comes back under
+   * the client's own token; the HTTP request's abort cancels the upstream request.
+   */
+  private async forward(upstream: Upstream, request: ModernRequest, params: Params, signal: AbortSignal, onprogress: OnProgress): Promise<Result> {
+    const modern = (await upstream.era()) === MODERN_VERSION;
+    const { params: withoutToken, progressToken } = splitProgressToken(params);
+    const sent = modern ? withoutToken : legacyParams(withoutToken);
+    const untrack = modern ? () => undefined : this.options.router.track(upstream, carrier(request, upstream), noClientRequests(request, upstream));
+    const started = performance.now();
+    let failed = true;
+    try {
+      const result = await upstream.request(request.method, sent, {
+        signal,
+        ...(progressToken === undefined || !onprogress
+          ? {}
+          : { onprogress: (progress) => onprogress({ method: 'notifications/progress', params: { ...progress, progressToken } }) }),
+      });
+      failed = result.isError === true;
+      return result;
+    } finally {
+      untrack();
+      this.options.observer?.requestFinished({
+        server: upstream.name,
+        method: request.method,
+        name: typeof params.name === 'string' ? params.name : undefined,
+        durationMs: performance.now() - started,
+        error: failed,
+      });
+    }
+  }
+
+  /**
+   * The HTTP answer: JSON, or an SSE stream when the client asked for progress and accepts SSE,
+   * so that progress notifications arrive before the result.
+   */
+  private async respond(request: ModernRequest, http: Request, produce: (onprogress: OnProgress) => Promise<Result>): Promise<Response> {
+    const wantsProgress = splitProgressToken(request.params).progressToken !== undefined;
+    const acceptsSse = (http.headers.get('accept') ?? '').includes('text/event-stream');
+    if (!wantsProgress || !acceptsSse) {
+      const result = await produce(undefined);
+      return Response.json({ jsonrpc: '2.0', id: request.id, result: modernResult(request.method, result) });
+    }
+    const encoder = new TextEncoder();
+    const stream = new ReadableStream<Uint8Array>({
+      start: async (controller) => {
+        const write = (message: unknown): void => {
+          try {
+            controller.enqueue(encoder.encode(sseFrame(message)));
+          } catch {
+            // the client went away; the abort signal cancels the upstream request
+          }
+        };
+        try {
+          const result = await produce((notification) => write({ jsonrpc: '2.0', ...notification }));
+          write({ jsonrpc: '2.0', id: request.id, result: modernResult(request.method, result) });
+        } catch (error) {
+          write({ jsonrpc: '2.0', id: request.id, error: wireErrorOf(error).error });
+        }
+        try {
+          controller.close();
+        } catch {
+          // already cancelled
+        }
+      },
+    });
+    return new Response(stream, { status: 200, headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' } });
+  }
+
+  /**
+   * subscriptions/listen: an SSE stream that starts with the acknowledgement and then carries the
+   * list changes the client asked for, each tagged with the subscription id (the request's id).
+   */
+  private async listen(request: ModernRequest, view: View, http: Request): Promise<Response> {
+    const asked = (request.params.notifications ?? {}) as Params;
+    const offered = modernCapabilities(await this.capabilitiesOf(view));
+    const agreed = new Set<string>();
+    if (asked.toolsListChanged === true && offered.tools) agreed.add('toolsListChanged');
+    if (asked.promptsListChanged === true && offered.prompts) agreed.add('promptsListChanged');
+    if (asked.resourcesListChanged === true && offered.resources) agreed.add('resourcesListChanged');
+    // 2026 servers announce list changes on a listen stream only; open the gateway's own first.
+    await Promise.all(view.upstreams().filter((u) => u.available).map((u) => this.listenUpstream(u)));
+
+    const encoder = new TextEncoder();
+    let listener: Listener | undefined;
+    const stop = (): void => {
+      if (listener) this.listeners.delete(listener);
+    };
+    const stream = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        listener = {
+          view,
+          agreed,
+          send: (message) => {
+            const params = message.params ?? {};
+            const meta = { ...(params._meta as Params | undefined), [META_SUBSCRIPTION_ID]: request.id };
+            try {
+              controller.enqueue(encoder.encode(sseFrame({ jsonrpc: '2.0', ...message, params: { ...params, _meta: meta } })));
+            } catch {
+              stop();
+            }
+          },
+        };
+        const notifications = Object.fromEntries([...agreed].map((key) => [key, true]));
+        listener.send({ method: 'notifications/subscriptions/acknowledged', params: { notifications } });
+        this.listeners.add(listener);
+        http.signal.addEventListener('abort', () => {
+          stop();
+          try {
+            controller.close();
+          } catch {
+            // already closed
+          }
+        });
+      },
+      cancel: stop,
+    });
+    return new Response(stream, { status: 200, headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' } });
+  }
+
+  private async capabilitiesOf(view: View): Promise<ServerCapabilities> {
+    if (view.spec.kind === 'unified') return unionCapabilities(view.upstreams().filter((u) => u.available).map((u) => u.capabilities));
+    const [upstream] = view.upstreams();
+    if (!upstream) view.tools(); // throws the unknown-server error naming the known ones
+    await upstream!.ready();
+    return upstream!.capabilities;
+  }
+
+  /** Opens the gateway's listen stream to a 2026 server once, and waits for its acknowledgement. */
+  private async listenUpstream(upstream: Upstream): Promise<void> {
+    if (this.upstreamListens.has(upstream)) return;
+    if ((await upstream.era().catch(() => undefined)) !== MODERN_VERSION || this.upstreamListens.has(upstream)) return;
+    const abort = new AbortController();
+    this.upstreamListens.set(upstream, abort);
+    const acknowledged = new Promise<void>((resolve) => {
+      const timer = setTimeout(done, UPSTREAM_ACK_WAIT_MS);
+      const onNotification = (from: Upstream, notification: Notification): void => {
+        if (from === upstream && notification.method === 'notifications/subscriptions/acknowledged') done();
+      };
+      function done(): void {
+        clearTimeout(timer);
+        pool.off('notification', onNotification);
+        resolve();
+      }
+      const pool = this.options.pool;
+      pool.on('notification', onNotification);
+    });
+    const params = {
+      _meta: {
+        [META_PROTOCOL_VERSION]: MODERN_VERSION,
+        [META_CLIENT_CAPABILITIES]: {},
+        [META_CLIENT_INFO]: { name: 'mcp-orch', version: this.options.version },
+      },
+      notifications: { toolsListChanged: true, promptsListChanged: true, resourcesListChanged: true },
+    };
+    void upstream
+      .request('subscriptions/listen', params, { signal: abort.signal })
+      .catch((error: unknown) => this.log.debug({ server: upstream.name, err: (error as Error).message }, 'listen stream ended'))
+      .finally(() => {
+        if (this.upstreamListens.get(upstream) === abort) this.upstreamListens.delete(upstream);
+        // Reopened while 2026 clients still listen (the request ends at the server's timeout).
+        if (!abort.signal.aborted && [...this.listeners].some((l) => l.view.sees(upstream))) void this.listenUpstream(upstream);
+      });
+    await acknowledged;
+  }
+
+  private listChanged(upstream: Upstream, kinds: CatalogKind[]): void {
+    for (const listener of this.listeners) if (listener.view.sees(upstream)) this.notifyListener(listener, kinds);
+  }
+
+  private notifyListener(listener: Listener, kinds: CatalogKind[]): void {
+    const methods = new Set(kinds.filter((kind) => listener.agreed.has(LIST_CHANGED[kind].filter)).map((kind) => LIST_CHANGED[kind].method));
+    for (const method of methods) listener.send({ method });
+  }
+
+  /** Ends every listen stream, the gateway's own included. */
+  close(): void {
+    this.detach();
+    for (const abort of this.upstreamListens.values()) abort.abort();
+    this.upstreamListens.clear();
+    this.listeners.clear();
+  }
+}
+
+type OnProgress = ((notification: { method: string; params: Params }) => void) | undefined;
+
+/**
+ * The 2026 client behind a request to a 2025 server, as the server-request router sees it: its
+ * declared capabilities decide whether a sampling or elicitation request could be answered at all.
+ */
+function carrier(request: ModernRequest, upstream: Upstream): Parameters<ServerRequestRouter['track']>[1] {
+  return {
+    id: `modern:${String(request.id)}`,
+    clientCapabilities: () => request.meta[META_CLIENT_CAPABILITIES] as ClientCapabilities,
+    sees: (candidate) => candidate === upstream,
+    request: () => Promise.reject(crossingError(upstream)),
+  };
+}
+
+/** Until input_required translation lands, a 2025 server's sampling or elicitation cannot reach a 2026 client. */
+function noClientRequests(_request: ModernRequest, upstream: Upstream): Extra {
+  return { sendRequest: (req: ServerRequest) => Promise.reject(crossingError(upstream, req.method)) } as unknown as Extra;
+}
+
+function crossingError(upstream: Upstream, method = 'a server->client request'): McpError {
+  return new McpError(
+    -32601,
+    `mcp-orch: server "${upstream.name}" speaks 2025-11-25 and sent ${method}, which cannot reach a 2026-07-28 client ` +
+      '(translation to input_required is not supported yet); call it from a 2025-11-25 session',
+  );
+}
+
+/** The HTTP status and JSON-RPC error a 2026 client gets for an error. */
+function wireErrorOf(error: unknown): { status: number; error: { code: number; message: string; data?: unknown } } {
+  if (error instanceof ModernError) {
+    return { status: error.status, error: { code: error.code, message: error.message, ...(error.data === undefined ? {} : { data: error.data }) } };
+  }
+  if (error instanceof McpError) {
+    const message = error.message.replace(/^MCP error -?\d+: /, '');
+    return { status: statusOfCode(error.code), error: { code: error.code, message, ...(error.data === undefined ? {} : { data: error.data }) } };
+  }
+  const wire = jsonRpcErrorOf(error);
+  return { status: error instanceof OrchError ? statusOfCode(wire.code) : 500, error: wire };
+}
+
+/** Protocol-level rejections have their own statuses; any other error is the answer to a request. */
+function statusOfCode(code: number): number {
+  if (code === METHOD_NOT_FOUND) return 404;
+  if (code === -32020 || code === -32021 || code === -32022 || code === -32600 || code === -32700) return 400;
+  return 200;
+}
+
+function errorJson(id: JsonRpcId | null, error: unknown): Response {
+  const { status, error: body } = wireErrorOf(error);
+  return Response.json({ jsonrpc: '2.0', id, error: body }, { status });
+}
