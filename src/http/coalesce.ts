@@ -1,9 +1,10 @@
 /**
  * A Streamable HTTP POST is answered with an SSE stream that, for most calls, carries one event
  * and ends at once. Streaming it costs a write for the headers, one per chunk and one for the end;
- * a body known in full goes out in a single write. So the stream is read for as long as chunks are
- * already there: if it ends within that turn, the response is sent whole; otherwise (progress, a
- * sampling request, a long call) what was read goes first and the rest keeps streaming.
+ * a body known in full goes out in a single write. So the first event is awaited (the client has
+ * nothing to read before it anyway), then the stream is read for as long as chunks are already
+ * there: if it ends, the response is sent whole; otherwise (progress, a sampling request) what was
+ * read goes first and the rest keeps streaming.
  */
 export async function coalesceEventStream(response: Response): Promise<Response> {
   const body = response.body;
@@ -12,9 +13,9 @@ export async function coalesceEventStream(response: Response): Promise<Response>
   const chunks: Uint8Array[] = [];
   // A read that lost the race is still owed its chunk: the streaming part must start with it.
   let pending: ReturnType<typeof reader.read> | undefined;
-  for (;;) {
+  for (let first = true; ; first = false) {
     pending = reader.read();
-    const next = await Promise.race([pending, nextTurn()]);
+    const next = first ? await pending : await Promise.race([pending, nextTurn()]);
     if (next === undefined) break; // nothing more ready now: keep streaming
     pending = undefined;
     if (next.done) return new Response(concat(chunks), { status: response.status, headers: response.headers });
