@@ -1,0 +1,144 @@
+// Both protocol eras on one URL: the conformance suite 0.2.0-alpha.12, one revision per run, against
+// the per-server endpoint fronting conformance-server-2026.mjs (the suite's reference server speaking
+// 2025-11-25 and 2026-07-28 over stdio). The endpoint must score what that server scores alone.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDaemon, type DaemonHandle } from '../helpers/daemon.js';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+const kitDir = resolve(repoRoot, '..', 'shared', 'conformance');
+const serverPath = join(kitDir, 'conformance-server-2026.mjs');
+const scriptPath = join(kitDir, 'conformance.sh');
+const SUITE_VERSION = '0.2.0-alpha.12';
+
+/** What conformance-server-2026.mjs scores alone (scored checks; pending and extension scenarios apart). */
+const SCORES: Record<string, string> = {
+  '2025-11-25': 'conformance: 70 passed, 0 failed',
+  '2026-07-28': 'conformance: 119 passed, 0 failed',
+};
+
+/** The first run installs the suite from the npm registry into the cache. */
+const RUN_TIMEOUT_MS = 240_000;
+
+const envelope = {
+  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+  'io.modelcontextprotocol/clientCapabilities': {},
+};
+
+function runConformance(url: string, args: string[]): Promise<{ code: number | null; output: string; lastLine: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn('bash', [scriptPath, url, ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, MCP_CONFORMANCE_VERSION: SUITE_VERSION, MCP_CONFORMANCE_WAIT: '30' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      output += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS - 10_000);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      const lines = stdout.split('\n').filter((line) => line.trim() !== '');
+      resolvePromise({ code, output, lastLine: lines.at(-1) ?? '' });
+    });
+  });
+}
+
+/** The parts of a JSON-RPC response these tests read. */
+interface Reply {
+  id: unknown;
+  result: Record<string, any> & { tools: { name: string }[] }; // eslint-disable-line @typescript-eslint/no-explicit-any
+  error: { code: number; data?: unknown };
+}
+
+/** A raw 2026 POST with the standard headers, which `headers` may override. */
+async function post2026(url: string, body: object, headers: Record<string, string> = {}): Promise<{ status: number; json: Reply }> {
+  const { method } = body as { method: string };
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/json',
+      Accept: 'application/json, text/event-stream',
+      'MCP-Protocol-Version': '2026-07-28',
+      'Mcp-Method': method,
+      ...headers,
+    },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 9, ...body }),
+  });
+  return { status: response.status, json: (await response.json()) as Reply };
+}
+
+describe('both protocol eras on one endpoint', () => {
+  let daemon: DaemonHandle | undefined;
+
+  beforeAll(async () => {
+    if (!existsSync(scriptPath) || !existsSync(serverPath)) {
+      throw new Error(`conformance kit not found: expected ${scriptPath} and ${serverPath} (../shared/conformance next to the repo)`);
+    }
+    daemon = await startDaemon({ config: { mcpServers: { everything: { command: 'node', args: [serverPath] } } } });
+  });
+
+  afterAll(async () => {
+    await daemon?.stop();
+  });
+
+  for (const revision of Object.keys(SCORES)) {
+    it(
+      `scores like the dual-era reference server on the per-server endpoint, --requirements ${revision}`,
+      async () => {
+        const result = await runConformance(`${daemon!.url}/servers/everything/mcp`, ['--requirements', revision]);
+        const report = `exit code ${result.code}; conformance.sh output:\n${result.output}`;
+        expect(result.lastLine, report).toBe(SCORES[revision]);
+      },
+      RUN_TIMEOUT_MS,
+    );
+  }
+
+  it('answers server/discover on the unified endpoint from the gateway itself', async () => {
+    const { status, json } = await post2026(`${daemon!.url}/mcp`, { method: 'server/discover', params: { _meta: envelope } });
+    expect(status).toBe(200);
+    expect(json.result.supportedVersions).toEqual(['2026-07-28']);
+    expect(json.result.resultType).toBe('complete');
+    expect(json.result._meta['io.modelcontextprotocol/serverInfo'].name).toBe('mcp-orch');
+    expect(json.result.capabilities.tools).toBeDefined();
+  });
+
+  it('lists namespaced tools to a 2026 client on the unified endpoint', async () => {
+    const { status, json } = await post2026(`${daemon!.url}/mcp`, { method: 'tools/list', params: { _meta: envelope } });
+    expect(status).toBe(200);
+    expect(json.result.resultType).toBe('complete');
+    expect(json.result.tools.map((tool) => tool.name)).toContain('everything__test_simple_text');
+  });
+
+  it('refuses contradictory or missing headers and _meta with the spec errors on both endpoints', async () => {
+    for (const path of ['/mcp', '/servers/everything/mcp']) {
+      const url = `${daemon!.url}${path}`;
+      const mismatch = await post2026(url, { method: 'tools/list', params: { _meta: envelope } }, { 'Mcp-Method': 'prompts/list' });
+      expect([mismatch.status, mismatch.json.error.code, mismatch.json.id]).toEqual([400, -32020, 9]);
+      const noMeta = await post2026(url, { method: 'tools/list', params: {} });
+      expect([noMeta.status, noMeta.json.error.code]).toEqual([400, -32602]);
+      const call = { method: 'tools/call', params: { name: 'test_simple_text', arguments: {}, _meta: envelope } };
+      const noName = await post2026(url, call);
+      expect([noName.status, noName.json.error.code]).toEqual([400, -32020]);
+      const v999 = { ...envelope, 'io.modelcontextprotocol/protocolVersion': 'v999' };
+      const unsupported = await post2026(url, { method: 'server/discover', params: { _meta: v999 } }, { 'MCP-Protocol-Version': 'v999' });
+      expect([unsupported.status, unsupported.json.error.code]).toEqual([400, -32022]);
+      expect(unsupported.json.error.data).toEqual({ supported: ['2026-07-28'], requested: 'v999' });
+      const removed = await post2026(url, { method: 'ping', params: { _meta: envelope } });
+      expect([removed.status, removed.json.error.code]).toEqual([404, -32601]);
+    }
+  });
+});
