@@ -2,12 +2,13 @@
 // reload (an added server starts, an untouched one keeps its pid, an invalid edit is refused and the
 // old config keeps serving), the admin token, serve --daemon with stop-daemon, and one daemon per
 // data dir.
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type CliResult } from '../helpers/cli.js';
+import { binPath, runCli, type CliResult } from '../helpers/cli.js';
 import { connectStreamable, waitFor } from '../helpers/clients.js';
 import { startDaemon, type DaemonHandle } from '../helpers/daemon.js';
 import { fixturePath, fixtureServer } from '../helpers/fixtures.js';
@@ -69,7 +70,7 @@ function waitRunning(daemon: DaemonHandle, names: string[]): Promise<unknown> {
 
 describe('control commands against a live daemon', () => {
   let daemon: DaemonHandle;
-  const config = () => ({ mcpServers: { noisy: noisyServer, two: fixtureServer('echo', { FIXTURE_ID: 'two' }) } });
+  const config = () => ({ mcpServers: { noisy: { ...noisyServer, logFile: true }, two: fixtureServer('echo', { FIXTURE_ID: 'two' }) } });
 
   beforeAll(async () => {
     // --no-watch: the reload under test is the one the CLI asks for, not the file watcher's.
@@ -130,6 +131,33 @@ describe('control commands against a live daemon', () => {
     const lines = result.stdout.trimEnd().split('\n');
     expect(lines).toContain(STDERR_LINE);
     expect(lines.length).toBeLessThanOrEqual(5);
+  });
+
+  it('logs -f prints new lines as they come', async () => {
+    const follower = spawn(process.execPath, [binPath, 'logs', 'noisy', '-f', '--lines', '1', '--data-dir', daemon.dataDir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    follower.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    const count = () => out.split('\n').filter((line) => line === STDERR_LINE).length;
+    try {
+      // The last line comes first; once it is here the follower is subscribed to new ones.
+      await waitFor(() => count() === 1, { timeoutMs: 10_000 });
+      await daemon.api('/api/servers/noisy/restart', { method: 'POST' });
+      await waitFor(() => count() === 2, { timeoutMs: 10_000 });
+    } finally {
+      follower.kill('SIGTERM');
+    }
+  });
+
+  it('appends stderr to <dataDir>/logs/<server>.log when logFile is set', async () => {
+    const file = join(daemon.dataDir, 'logs', 'noisy.log');
+    const lines = await waitFor(() => {
+      const found = existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l.endsWith(STDERR_LINE)) : [];
+      return found.length > 0 ? found : undefined;
+    });
+    expect(lines[0]).toMatch(/^\d{4}-\d\d-\d\dT\S+Z /);
+    expect(existsSync(join(daemon.dataDir, 'logs', 'two.log'))).toBe(false);
   });
 
   it('an unknown server is an error naming the configured ones', async () => {
