@@ -197,7 +197,7 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
     } catch (error) {
       const reason = await this.startFailure(error);
       await this.teardown();
-      throw new Error(reason);
+      throw new Error(reason, { cause: error });
     }
   }
 
