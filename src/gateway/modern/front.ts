@@ -21,7 +21,7 @@ import type { RequestObserver } from '../session.js';
 import { createView, type View, type ViewSpec } from '../view.js';
 import { waitBounded } from '../wait.js';
 import { META_CLIENT_CAPABILITIES, META_CLIENT_INFO, META_PROTOCOL_VERSION, META_SUBSCRIPTION_ID, MODERN_VERSION } from './classify.js';
-import { METHOD_NOT_FOUND, ModernError, validateModernRequest, type JsonRpcId, type ModernRequest } from './headers.js';
+import { INVALID_PARAMS, METHOD_NOT_FOUND, ModernError, validateModernRequest, type JsonRpcId, type ModernRequest } from './headers.js';
 import { discoverResult, legacyParams, modernCapabilities, modernResult, splitProgressToken, sseFrame } from './translate.js';
 
 type Params = Record<string, unknown>;
@@ -410,6 +410,8 @@ function wireErrorOf(error: unknown): { status: number; error: { code: number; m
     return { status: statusOfCode(error.code), error: { code: error.code, message, ...(error.data === undefined ? {} : { data: error.data }) } };
   }
   const wire = jsonRpcErrorOf(error);
+  // SEP-2164: 2026 clients get -32602 for an unknown resource, not the earlier -32002.
+  if (error instanceof OrchError && error.code === 'UNKNOWN_RESOURCE') wire.code = INVALID_PARAMS;
   return { status: error instanceof OrchError ? statusOfCode(wire.code) : 500, error: wire };
 }
 
