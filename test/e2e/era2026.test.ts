@@ -13,6 +13,12 @@ const kitDir = resolve(repoRoot, '..', 'shared', 'conformance');
 const serverPath = join(kitDir, 'conformance-server-2026.mjs');
 const scriptPath = join(kitDir, 'conformance.sh');
 const SUITE_VERSION = '0.2.0-alpha.12';
+const baselines: Record<string, string> = {
+  '2025-11-25': join(repoRoot, 'test', 'conformance', 'unified-expected-failures.yml'),
+  '2026-07-28': join(repoRoot, 'test', 'conformance', 'unified-2026-expected-failures.yml'),
+};
+/** Checks measured passing on the unified endpoint with the baselines (not-scored scenarios included, as conformance.sh counts them then). */
+const UNIFIED_MIN_PASSED: Record<string, number> = { '2025-11-25': 44, '2026-07-28': 107 };
 
 /** What conformance-server-2026.mjs scores alone (scored checks; pending and extension scenarios apart). */
 const SCORES: Record<string, string> = {
@@ -102,6 +108,22 @@ describe('both protocol eras on one endpoint', () => {
         const result = await runConformance(`${daemon!.url}/servers/everything/mcp`, ['--requirements', revision]);
         const report = `exit code ${result.code}; conformance.sh output:\n${result.output}`;
         expect(result.lastLine, report).toBe(SCORES[revision]);
+      },
+      RUN_TIMEOUT_MS,
+    );
+  }
+
+  for (const revision of Object.keys(SCORES)) {
+    it(
+      `fails on the unified endpoint only where names and URIs are namespaced, --requirements ${revision}`,
+      async () => {
+        const result = await runConformance(`${daemon!.url}/mcp`, ['--requirements', revision, '--expected-failures', baselines[revision]!]);
+        const report = `exit code ${result.code}; conformance.sh output:\n${result.output}`;
+        const score = /^conformance: (\d+) passed, (\d+) failed/.exec(result.lastLine);
+        expect(score, report).not.toBeNull();
+        expect(result.code, report).toBe(0);
+        expect(Number(score![2]), report).toBe(0);
+        expect(Number(score![1]), report).toBeGreaterThanOrEqual(UNIFIED_MIN_PASSED[revision]!);
       },
       RUN_TIMEOUT_MS,
     );
