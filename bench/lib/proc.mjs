@@ -30,14 +30,14 @@ export function rssKiB(pid) {
 export function descendants(pid) {
   const out = [];
   const visit = (p) => {
-    let tasks = [];
+    let tasks;
     try {
       tasks = readdirSync(`/proc/${p}/task`);
     } catch {
       return;
     }
     for (const task of tasks) {
-      let children = '';
+      let children;
       try {
         children = readFileSync(`/proc/${p}/task/${task}/children`, 'utf8');
       } catch {
