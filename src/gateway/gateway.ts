@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, Request as McpRequest, Notification, Result } from '@modelcontextprotocol/sdk/types.js';
@@ -12,6 +13,7 @@ import { errorResponse, requestIdOf } from './responses.js';
 import { LogLevelRegistry } from './logLevels.js';
 import { classifyEra } from './modern/classify.js';
 import { ModernFront } from './modern/front.js';
+import { REQUEST_STATE_KEY_FILE, RequestStateCodec } from './modern/requestState.js';
 import { ServerRequestRouter } from './serverRequests.js';
 import { GatewaySession, type RequestObserver, type SessionDeps, type SessionSetup } from './session.js';
 import { SseServerTransport } from './sseTransport.js';
@@ -27,7 +29,18 @@ export interface GatewayOptions {
   observer?: RequestObserver;
   /** HTTP sessions without a request for this long are closed (clients that vanished without DELETE). */
   sessionIdleMs?: number;
+  /**
+   * The daemon's data dir: the key that signs requestState (input_required results issued for 2025
+   * servers to 2026 clients) is kept in `<dataDir>/request-state.key`, created 0600 when missing,
+   * so that the daemon signs with the same key after a restart. Without it the key is random per
+   * process.
+   */
+  dataDir?: string;
+  /** How long such a requestState is valid, and the server's request waits for the client's answers. Default 5 minutes. */
+  requestStateTtlMs?: number;
 }
+
+const DEFAULT_REQUEST_STATE_TTL_MS = 5 * 60 * 1000;
 
 type TransportKind = SessionSetup['transportKind'];
 
@@ -76,11 +89,29 @@ export class Gateway {
       ...(options.observer ? { observer: options.observer } : {}),
     };
     this.detachPool = this.watchPool(options.pool);
-    this.modern = new ModernFront({ ...options, logger: this.log, router: this.router });
+    this.modern = new ModernFront({
+      ...options,
+      logger: this.log,
+      router: this.router,
+      codec: this.requestStateCodec(options.dataDir),
+      requestStateTtlMs: options.requestStateTtlMs ?? DEFAULT_REQUEST_STATE_TTL_MS,
+    });
     const idleMs = options.sessionIdleMs ?? 0;
     if (idleMs > 0) {
       this.sweeper = setInterval(() => this.closeIdle(idleMs), Math.min(60_000, Math.max(1000, idleMs / 2)));
       this.sweeper.unref();
+    }
+  }
+
+  /** The requestState key from the data dir; a random one when there is none or it cannot be read. */
+  private requestStateCodec(dataDir: string | undefined): RequestStateCodec {
+    if (!dataDir) return RequestStateCodec.ephemeral();
+    const path = join(dataDir, REQUEST_STATE_KEY_FILE);
+    try {
+      return RequestStateCodec.fromKeyFile(path);
+    } catch (error) {
+      this.log.warn({ path, err: (error as Error).message }, 'cannot use the requestState key file; using a key for this process only');
+      return RequestStateCodec.ephemeral();
     }
   }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
   McpError,
@@ -22,6 +23,8 @@ import { createView, type View, type ViewSpec } from '../view.js';
 import { waitBounded } from '../wait.js';
 import { META_CLIENT_CAPABILITIES, META_CLIENT_INFO, META_PROTOCOL_VERSION, META_SUBSCRIPTION_ID, MODERN_VERSION } from './classify.js';
 import { INVALID_PARAMS, METHOD_NOT_FOUND, ModernError, validateModernRequest, type JsonRpcId, type ModernRequest } from './headers.js';
+import { INPUT_REQUIRED_METHODS, InputBridge } from './inputRequired.js';
+import type { RequestStateCodec } from './requestState.js';
 import { discoverResult, legacyParams, modernCapabilities, modernResult, splitProgressToken, sseFrame } from './translate.js';
 
 type Params = Record<string, unknown>;
@@ -34,6 +37,10 @@ export interface ModernFrontOptions {
   version: string;
   router: ServerRequestRouter;
   observer?: RequestObserver;
+  /** Signs the requestState of input_required results the gateway issues for 2025 servers. */
+  codec: RequestStateCodec;
+  /** How long such a requestState is valid and the server's request waits for the client's answers. */
+  requestStateTtlMs: number;
 }
 
 /** Methods of the 2025 session protocol that the 2026 revision removed: 404 and -32601. */
@@ -73,9 +80,12 @@ export class ModernFront {
   /** The gateway's own listen stream to each 2026 server, open while 2026 clients listen. */
   private readonly upstreamListens = new Map<Upstream, AbortController>();
   private readonly detach: () => void;
+  /** 2025 servers' sampling, elicitation and roots requests, turned into input_required rounds. */
+  private readonly bridge: InputBridge;
 
   constructor(private readonly options: ModernFrontOptions) {
     this.log = options.logger.child({ component: 'modern' });
+    this.bridge = new InputBridge({ codec: options.codec, router: options.router, logger: this.log, ttlMs: options.requestStateTtlMs });
     const onCatalog = (upstream: Upstream, kind: CatalogKind): void => this.listChanged(upstream, [kind]);
     const onState = (upstream: Upstream): void => {
       // A server appearing or leaving changes every list of the unified endpoint.
@@ -112,23 +122,25 @@ export class ModernFront {
       throw new ModernError(404, METHOD_NOT_FOUND, `Method not found: ${request.method} is not part of the ${MODERN_VERSION} protocol`);
     }
     if (request.method === 'subscriptions/listen') return this.listen(request, view, http);
+    const call: CallContext = { request, signal: http.signal, caller: callerOf(view, http) };
     if (view.spec.kind === 'server') {
       const [upstream] = view.upstreams();
       if (!upstream) view.tools(); // throws the unknown-server error naming the known ones
       if ((await upstream!.era()) === MODERN_VERSION) {
-        return this.respond(request, http, (onprogress) => this.forward(upstream!, request, request.params, http.signal, onprogress));
+        return this.respond(request, http, (onprogress) => this.forward(upstream!, call, request.params, onprogress));
       }
     } else {
       await waitBounded(view.upstreams().map((u) => u.settled()), UNIFIED_START_WAIT_MS);
     }
-    return this.respond(request, http, (onprogress) => this.translated(request, view, http.signal, onprogress));
+    return this.respond(request, http, (onprogress) => this.translated(call, view, onprogress));
   }
 
   /** A request the gateway answers from the view, forwarding calls to the server that owns the name. */
-  private async translated(request: ModernRequest, view: View, signal: AbortSignal, onprogress: OnProgress): Promise<Result> {
+  private async translated(context: CallContext, view: View, onprogress: OnProgress): Promise<Result> {
+    const request = context.request;
     const params = request.params;
     const call = async (upstream: Upstream, rewritten: Params): Promise<Result> => {
-      const result = await this.forward(upstream, request, rewritten, signal, onprogress);
+      const result = await this.forward(upstream, context, rewritten, onprogress);
       return view.rewritesUris ? exposeContentUris(result, (uri) => view.exposeUri(upstream, uri)) : result;
     };
     switch (request.method) {
@@ -164,7 +176,7 @@ export class ModernFront {
         // Per-server endpoints pass other methods on (tasks, extensions); the unified one cannot route them.
         const [upstream] = view.spec.kind === 'server' ? view.upstreams() : [];
         if (!upstream) throw new ModernError(404, METHOD_NOT_FOUND, `Method not found: ${request.method}`);
-        return this.forward(upstream, request, params, signal, onprogress);
+        return this.forward(upstream, context, params, onprogress);
       }
     }
   }
@@ -190,29 +202,50 @@ export class ModernFront {
   /**
    * Sends one request to a server in its era: a 2026 server gets the client's envelope as sent,
    * a 2025 server the params without it, over the gateway's session. Progress comes back under
-   * the client's own token; the HTTP request's abort cancels the upstream request.
+   * the client's own token; the HTTP request's abort cancels the upstream request. A 2025 server's
+   * sampling, elicitation or roots request during tools/call, prompts/get or resources/read reaches
+   * the client as an input_required result (the bridge); during any other method it fails.
    */
-  private async forward(upstream: Upstream, request: ModernRequest, params: Params, signal: AbortSignal, onprogress: OnProgress): Promise<Result> {
+  private async forward(upstream: Upstream, context: CallContext, params: Params, onprogress: OnProgress): Promise<Result> {
+    const { request, signal } = context;
     const modern = (await upstream.era()) === MODERN_VERSION;
     const { params: withoutToken, progressToken } = splitProgressToken(params);
-    const sent = modern ? withoutToken : legacyParams(withoutToken);
+    const relay =
+      progressToken === undefined || !onprogress
+        ? undefined
+        : (progress: Progress) => onprogress({ method: 'notifications/progress', params: { ...progress, progressToken } });
+    if (!modern && INPUT_REQUIRED_METHODS.has(request.method)) {
+      const { requestState: _state, inputResponses: _responses, ...fresh } = withoutToken;
+      return this.bridge.call({
+        upstream,
+        binding: { caller: context.caller, request: `${request.method} ${upstream.name} ${String(params.name ?? params.uri)}` },
+        capabilities: (request.meta[META_CLIENT_CAPABILITIES] ?? {}) as ClientCapabilities,
+        params,
+        signal,
+        onprogress: relay,
+        start: (bridgeSignal, bridgeProgress) => this.send(upstream, request.method, legacyParams(fresh), bridgeSignal, bridgeProgress),
+      });
+    }
     const untrack = modern ? () => undefined : this.options.router.track(upstream, carrier(request, upstream), noClientRequests(request, upstream));
+    try {
+      return await this.send(upstream, request.method, modern ? withoutToken : legacyParams(withoutToken), signal, relay);
+    } finally {
+      untrack();
+    }
+  }
+
+  /** One upstream request, observed for metrics. */
+  private async send(upstream: Upstream, method: string, params: Params, signal: AbortSignal, onprogress: ((progress: Progress) => void) | undefined): Promise<Result> {
     const started = performance.now();
     let failed = true;
     try {
-      const result = await upstream.request(request.method, sent, {
-        signal,
-        ...(progressToken === undefined || !onprogress
-          ? {}
-          : { onprogress: (progress) => onprogress({ method: 'notifications/progress', params: { ...progress, progressToken } }) }),
-      });
+      const result = await upstream.request(method, params, { signal, ...(onprogress ? { onprogress } : {}) });
       failed = result.isError === true;
       return result;
     } finally {
-      untrack();
       this.options.observer?.requestFinished({
         server: upstream.name,
-        method: request.method,
+        method,
         name: typeof params.name === 'string' ? params.name : undefined,
         durationMs: performance.now() - started,
         error: failed,
@@ -366,6 +399,7 @@ export class ModernFront {
   /** Ends every listen stream, the gateway's own included. */
   close(): void {
     this.detach();
+    this.bridge.close();
     for (const abort of this.upstreamListens.values()) abort.abort();
     this.upstreamListens.clear();
     this.listeners.clear();
@@ -373,6 +407,21 @@ export class ModernFront {
 }
 
 type OnProgress = ((notification: { method: string; params: Params }) => void) | undefined;
+type Progress = { progress: number; total?: number; message?: string };
+
+/** One 2026 request on its way to a server, with who sent it. */
+interface CallContext {
+  request: ModernRequest;
+  signal: AbortSignal;
+  /** The caller a requestState is bound to: the endpoint, and a digest of the Authorization header when sent. */
+  caller: string;
+}
+
+function callerOf(view: View, http: Request): string {
+  const authorization = http.headers.get('authorization');
+  const credentials = authorization ? createHash('sha256').update(authorization).digest('base64url') : 'anonymous';
+  return `${view.spec.kind}:${view.label}|${credentials}`;
+}
 
 /**
  * The 2026 client behind a request to a 2025 server, as the server-request router sees it: its
@@ -387,7 +436,7 @@ function carrier(request: ModernRequest, upstream: Upstream): Parameters<ServerR
   };
 }
 
-/** Until input_required translation lands, a 2025 server's sampling or elicitation cannot reach a 2026 client. */
+/** Outside tools/call, prompts/get and resources/read, a 2025 server's sampling or elicitation cannot reach a 2026 client. */
 function noClientRequests(_request: ModernRequest, upstream: Upstream): Extra {
   return { sendRequest: (req: ServerRequest) => Promise.reject(crossingError(upstream, req.method)) } as unknown as Extra;
 }
@@ -395,8 +444,8 @@ function noClientRequests(_request: ModernRequest, upstream: Upstream): Extra {
 function crossingError(upstream: Upstream, method = 'a server->client request'): McpError {
   return new McpError(
     -32601,
-    `mcp-orch: server "${upstream.name}" speaks 2025-11-25 and sent ${method}, which cannot reach a 2026-07-28 client ` +
-      '(translation to input_required is not supported yet); call it from a 2025-11-25 session',
+    `mcp-orch: server "${upstream.name}" speaks 2025-11-25 and sent ${method}, which cannot reach a 2026-07-28 client here: ` +
+      'input_required results are allowed only on tools/call, prompts/get and resources/read; call it from a 2025-11-25 session',
   );
 }
 
