@@ -176,7 +176,14 @@ async function followLogs(response: Response): Promise<void> {
   if (!response.body) return;
   const decoder = new TextDecoder();
   let buffer = '';
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+  const chunks = (async function* () {
+    try {
+      yield* response.body as unknown as AsyncIterable<Uint8Array>;
+    } catch {
+      // the connection went away ("terminated"): the caller finds out why
+    }
+  })();
+  for await (const chunk of chunks) {
     buffer += decoder.decode(chunk, { stream: true });
     let end: number;
     while ((end = buffer.indexOf('\n\n')) !== -1) {
@@ -214,7 +221,9 @@ function registerLogs(program: Command): void {
           throw new OrchError('INTERNAL', `the daemon answered ${response.status} to logs -f`);
         }
         await followLogs(response);
-        throw noDaemon(client.dataDir, 'the daemon closed the log stream');
+        // The stream ended: the server was removed (404 names the others) or the daemon stopped.
+        await client.request('GET', `/api/servers/${encodeURIComponent(server)}`);
+        throw new OrchError('INTERNAL', `the daemon closed the log stream of ${server}`);
       }),
     );
 }

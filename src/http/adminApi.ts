@@ -125,12 +125,20 @@ export function createAdminApi(deps: AdminApiDeps): Hono {
       const keepalive = setInterval(() => {
         chain = chain.then(() => stream.write(': keepalive\n\n')).then(() => undefined, () => undefined);
       }, KEEPALIVE_MS);
+      // Until the client goes away, or the server leaves the pool (removed from the config).
+      let onChanged = (): void => undefined;
       await new Promise<void>((resolve) => {
+        onChanged = () => {
+          if (pool.get(upstream.name) !== upstream) resolve();
+        };
+        pool.on('changed', onChanged);
         if (stream.aborted) resolve();
         stream.onAbort(resolve);
       });
+      pool.off('changed', onChanged);
       clearInterval(keepalive);
       unsubscribe();
+      await chain;
     });
   });
 
