@@ -35,7 +35,13 @@ async function fromDaemon(context: CommandContext): Promise<Omit<Snapshot, 'sour
     });
     if (response.ok) return (await response.json()) as Omit<Snapshot, 'source'>;
     await response.body?.cancel();
-  } catch {
+    if (response.status === 401) {
+      throw new OrchError('DAEMON_UNREACHABLE', `the mcp-orch daemon at ${base} did not accept the admin token of data dir ${context.dataDir}`, {
+        hint: 'pass the --data-dir that daemon was started with',
+      });
+    }
+  } catch (error) {
+    if (error instanceof OrchError) throw error;
     // no daemon listening
   }
   return undefined;
