@@ -9,6 +9,19 @@ import { detachServe } from './detach.js';
 
 type ServeOptions = ConfigOptions & ServeOverrides & { watch?: boolean; daemon?: boolean };
 
+/** A port in use: by another mcp-orch (it answers /health) or by something else. */
+async function explainListenError(error: unknown, host: string, port: number): Promise<unknown> {
+  if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') return error;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1500) }).catch(() => undefined);
+  const isOrch = response !== undefined && ((await response.json().catch(() => ({}))) as { status?: unknown }).status !== undefined;
+  return new OrchError('BAD_REQUEST', `${url} is in use${isOrch ? ' by another mcp-orch daemon' : ''}`, {
+    hint: isOrch
+      ? 'stop it with `mcp-orch stop-daemon --data-dir <its data dir>`, or pick another --port'
+      : 'pick another --port (0 for any free one), or stop what listens there',
+  });
+}
+
 /** One daemon per data dir: a second one would replace the first's admin token and daemon.json. */
 async function refuseSecond(dataDir: string): Promise<void> {
   const running = await runningDaemon(dataDir);
@@ -82,7 +95,10 @@ export function registerServeCommands(program: Command): void {
           ...(options.watch === false ? {} : { watchPath: loaded.path }),
         });
         handleSignals(daemon);
-        const { url } = await daemon.start();
+        const { url } = await daemon.start().catch(async (error: unknown) => {
+          await daemon.close();
+          throw await explainListenError(error, context.config.orch.host, context.config.orch.port);
+        });
         process.stderr.write(
           `mcp-orch ${loaded.path}\n  unified:    ${url}/mcp  (SSE: ${url}/sse)\n  per server: ${url}/servers/{name}/mcp\n`,
         );

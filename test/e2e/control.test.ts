@@ -212,12 +212,16 @@ describe('control commands against a live daemon', () => {
     }
   });
 
-  it('a second serve on the same data dir refuses, naming the first', async () => {
+  it('a second serve on the same data dir (or port) refuses, naming the first', async () => {
     await daemon.writeConfig(config());
     const result = await runCli(['serve', '--config', daemon.configPath, '--port', '0', '--data-dir', daemon.dataDir]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`mcp-orch is already running (pid ${daemon.process.pid}) at ${daemon.url}`);
     expect(result.stderr).toContain('mcp-orch stop-daemon');
+    // The same port with another data dir: the port is taken, by an mcp-orch.
+    const samePort = await runCli(['serve', '--config', daemon.configPath, '--port', String(daemon.port), '--data-dir', join(tempDir, 'other')]);
+    expect(samePort.code).toBe(1);
+    expect(samePort.stderr).toContain(`${daemon.url} is in use by another mcp-orch daemon`);
     // The first one still answers with its token.
     expect(await daemon.api('/api/servers').then((r) => r.status)).toBe(200);
   });
