@@ -27,7 +27,8 @@ interface InFlight {
   extra: Extra;
 }
 
-const CAPABILITY_FOR: Record<string, keyof ClientCapabilities> = {
+/** The server->client requests of the 2025 protocol that need a client capability, and which. */
+export const CAPABILITY_FOR: Readonly<Record<string, keyof ClientCapabilities>> = {
   'sampling/createMessage': 'sampling',
   'elicitation/create': 'elicitation',
   'roots/list': 'roots',

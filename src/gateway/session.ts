@@ -21,6 +21,7 @@ import { jsonRpcErrorOf, OrchError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Upstream } from '../upstream/upstream.js';
 import { exposeContentUris } from './content.js';
+import { settleInputRequired } from './inputRounds.js';
 import type { ServerRequestRouter } from './serverRequests.js';
 import { LEVELS, type LogLevelRegistry } from './logLevels.js';
 import type { SubscriptionRegistry } from './subscriptions.js';
@@ -28,6 +29,10 @@ import type { View } from './view.js';
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 type Params = Record<string, unknown>;
+type Progress = { progress: number; total?: number; message?: string };
+
+/** Sampling and elicitation can wait on a person. */
+const CLIENT_REQUEST_TIMEOUT_MS = 10 * 60 * 1000;
 
 /** Told about every request forwarded to a server, for metrics. */
 export interface RequestObserver {
@@ -126,7 +131,7 @@ export class GatewaySession {
   }
 
   request(request: Request, signal: AbortSignal): Promise<Result> {
-    return this.server.request(request as ServerRequest, ResultSchema, { signal, timeout: 10 * 60 * 1000 });
+    return this.server.request(request as ServerRequest, ResultSchema, { signal, timeout: CLIENT_REQUEST_TIMEOUT_MS });
   }
 
   private async dispatch(request: Request, extra: Extra): Promise<Result> {
@@ -230,19 +235,32 @@ export class GatewaySession {
     const untrack = this.deps.router.track(upstream, this, extra);
     const started = performance.now();
     let failed = true;
+    const options = {
+      signal: extra.signal,
+      ...(progressToken === undefined
+        ? {}
+        : {
+            onprogress: (progress: Progress) => {
+              void extra
+                .sendNotification({ method: 'notifications/progress', params: { ...progress, progressToken } })
+                .catch(() => undefined);
+            },
+          }),
+    };
     try {
-      const result = await upstream.request(method, upstreamParams, {
-        signal: extra.signal,
-        ...(progressToken === undefined
-          ? {}
-          : {
-              onprogress: (progress) => {
-                void extra
-                  .sendNotification({ method: 'notifications/progress', params: { ...progress, progressToken } })
-                  .catch(() => undefined);
-              },
-            }),
-      });
+      let result = await upstream.request(method, upstreamParams, options);
+      if (result.resultType === 'input_required') {
+        // A 2026 server asked for input in its result (today's upstreams answer 2025 sessions in
+        // 2025, so this is for servers that answer input_required anyway): the client answers
+        // each input request as a server->client request on this request's stream.
+        result = await settleInputRequired(result, {
+          server: upstream.name,
+          capabilities: this.clientCapabilities(),
+          ask: (input) => extra.sendRequest(input as ServerRequest, ResultSchema, { signal: extra.signal, timeout: CLIENT_REQUEST_TIMEOUT_MS }),
+          retry: (inputResponses, requestState) =>
+            upstream.request(method, { ...upstreamParams, inputResponses, ...(requestState === undefined ? {} : { requestState }) }, options),
+        });
+      }
       failed = result.isError === true;
       return result;
     } finally {
