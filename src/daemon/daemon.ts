@@ -11,6 +11,7 @@ import type { ControlAction, ReloadReport } from '../http/adminApi.js';
 import { createApp } from '../http/app.js';
 import { serve, type Served } from '../http/serve.js';
 import type { Logger } from '../log.js';
+import { createStatsReader } from '../metrics/liveStats.js';
 import { createMetrics, type Metrics } from '../metrics/metrics.js';
 import { spawnChild } from '../supervisor/childProcess.js';
 import { attachLogFile, type LogFile } from '../supervisor/logFile.js';
@@ -59,7 +60,8 @@ export function createDaemon(options: DaemonOptions): Daemon {
   const { logger } = options;
   let config = options.config;
   const pool = new UpstreamPool();
-  const metrics = createMetrics({ pool, sessionCounts: () => gateway.sessionCounts() });
+  const readStats = createStatsReader();
+  const metrics = createMetrics({ pool, sessionCounts: () => gateway.sessionCounts(), readStats });
   const gateway = new Gateway({ pool, logger, separator: config.orch.namespaceSeparator, version: VERSION, observer: metrics.observer });
   const logFiles = new Map<string, LogFile>();
   let served: Served | undefined;
@@ -180,7 +182,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
         allowedOrigins: config.orch.allowedOrigins,
         maxBodyBytes: config.orch.maxBodyBytes,
         isShuttingDown: () => shuttingDown,
-        admin: { token: writeAdminToken(options.dataDir), tokenFile, control: { control, reloadFromFile } },
+        admin: { token: writeAdminToken(options.dataDir), tokenFile, control: { control, reloadFromFile }, readStats },
         metrics,
       });
       served = await serve(app, config.orch.host, config.orch.port);

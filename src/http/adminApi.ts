@@ -2,7 +2,8 @@ import { Hono, type Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { ConfigDiff } from '../config/diff.js';
 import { httpStatusOf, isOrchError } from '../errors.js';
-import type { Transition } from '../supervisor/lifecycle.js';
+import type { StatsReader } from '../metrics/liveStats.js';
+import type { Stats, Transition } from '../supervisor/lifecycle.js';
 import type { LogLine } from '../supervisor/logBuffer.js';
 import type { UpstreamPool } from '../upstream/pool.js';
 import { serverStatus, type ServerStatus } from '../upstream/status.js';
@@ -25,6 +26,8 @@ export interface AdminControl {
 export interface AdminApiDeps {
   pool: UpstreamPool;
   control: AdminControl;
+  /** Fresh CPU/memory per server; without it, the lifecycle's last sample. */
+  readStats?: StatsReader;
 }
 
 /** A server's status for the admin API and `mcp-orch status`: the public status plus supervision figures. */
@@ -41,9 +44,10 @@ const HISTORY_SHOWN = 10;
 const DEFAULT_LOG_LINES = 100;
 const KEEPALIVE_MS = 15_000;
 
-export function adminStatus(upstream: Upstream, now = Date.now()): AdminServerStatus {
+/** A server's admin status; `stats` (a fresher sample) replaces the lifecycle's last one when given. */
+export function adminStatus(upstream: Upstream, stats: Stats | undefined = upstream.lifecycle.stats, now = Date.now()): AdminServerStatus {
   const { lifecycle } = upstream;
-  const { startedAt, stats } = lifecycle;
+  const { startedAt } = lifecycle;
   return {
     ...serverStatus(upstream),
     uptimeSec: startedAt === undefined ? null : Math.max(0, Math.round((now - startedAt) / 1000)),
@@ -85,10 +89,15 @@ function parseLines(raw: string | undefined, capacity: number): number {
 export function createAdminApi(deps: AdminApiDeps): Hono {
   const api = new Hono();
   const { pool, control } = deps;
+  const readStats: StatsReader = deps.readStats ?? (async (upstream) => upstream.lifecycle.stats);
+  const statusOf = async (upstream: Upstream): Promise<AdminServerStatus> => adminStatus(upstream, await readStats(upstream));
+  const statusOfAll = (): Promise<AdminServerStatus[]> => Promise.all(pool.all().map(statusOf));
 
-  api.get('/servers', (c) => {
+  api.get('/servers', async (c) => {
     const withTools = c.req.query('catalog') !== undefined;
-    const servers = pool.all().map((upstream) => ({ ...adminStatus(upstream), ...(withTools ? { toolList: toolList(upstream) } : {}) }));
+    const servers = await Promise.all(
+      pool.all().map(async (upstream) => ({ ...(await statusOf(upstream)), ...(withTools ? { toolList: toolList(upstream) } : {}) })),
+    );
     return c.json({ servers });
   });
 
@@ -96,17 +105,17 @@ export function createAdminApi(deps: AdminApiDeps): Hono {
     api.post(`/servers/${action}-all`, async (c) => {
       try {
         await Promise.all(pool.names().map((name) => control.control(name, action)));
-        return c.json({ action, servers: pool.all().map((u) => adminStatus(u)) });
+        return c.json({ action, servers: await statusOfAll() });
       } catch (error) {
         return failure(c, error);
       }
     });
   }
 
-  api.get('/servers/:name', (c) => {
+  api.get('/servers/:name', async (c) => {
     const upstream = pool.get(c.req.param('name'));
     if (!upstream) return unknownServer(c, c.req.param('name'), pool.names());
-    return c.json({ ...adminStatus(upstream), catalog: upstream.catalog, stderr: upstream.logs.lines(50) });
+    return c.json({ ...(await statusOf(upstream)), catalog: upstream.catalog, stderr: upstream.logs.lines(50) });
   });
 
   api.get('/servers/:name/logs', (c) => {
@@ -151,7 +160,7 @@ export function createAdminApi(deps: AdminApiDeps): Hono {
     try {
       await control.control(name, action as ControlAction);
       const upstream = pool.get(name);
-      return c.json({ action, server: upstream ? adminStatus(upstream) : null });
+      return c.json({ action, server: upstream ? await statusOf(upstream) : null });
     } catch (error) {
       return failure(c, error);
     }

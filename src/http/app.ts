@@ -4,6 +4,7 @@ import { OrchError } from '../errors.js';
 import type { Gateway } from '../gateway/gateway.js';
 import { errorResponse } from '../gateway/responses.js';
 import type { ViewSpec } from '../gateway/view.js';
+import type { StatsReader } from '../metrics/liveStats.js';
 import type { UpstreamPool } from '../upstream/pool.js';
 import { poolStatus } from '../upstream/status.js';
 import { createAdminApi, type AdminControl } from './adminApi.js';
@@ -18,7 +19,7 @@ export interface AppDeps {
   maxBodyBytes: number;
   isShuttingDown: () => boolean;
   /** The admin API under /api, open to holders of the token only. Without it /api answers 404. */
-  admin?: { token: string; tokenFile: string; control: AdminControl };
+  admin?: { token: string; tokenFile: string; control: AdminControl; readStats?: StatsReader };
   /** Served at /metrics in the Prometheus text format. */
   metrics?: { contentType: string; text(): Promise<string> };
 }
@@ -46,7 +47,8 @@ export function createApp(deps: AppDeps): Hono {
     const api = new Hono();
     api.use(originGuard(deps.allowedOrigins));
     api.use(adminAuth(deps.admin.token, deps.admin.tokenFile));
-    api.route('/', createAdminApi({ pool: deps.pool, control: deps.admin.control }));
+    const { control, readStats } = deps.admin;
+    api.route('/', createAdminApi({ pool: deps.pool, control, ...(readStats ? { readStats } : {}) }));
     app.route('/api', api);
   }
 

@@ -2,6 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { RequestObserver } from '../gateway/session.js';
 import type { LifecycleState, Stats } from '../supervisor/lifecycle.js';
 import type { UpstreamPool } from '../upstream/pool.js';
+import { createStatsReader, type StatsReader } from './liveStats.js';
 
 export const STATES: readonly LifecycleState[] = ['starting', 'running', 'unhealthy', 'restarting', 'stopping', 'stopped', 'crashed', 'disabled'];
 
@@ -9,6 +10,8 @@ export interface MetricsDeps {
   pool: UpstreamPool;
   /** Open downstream sessions by transport. */
   sessionCounts: () => Record<string, number>;
+  /** CPU/memory per server; defaults to a createStatsReader() of its own. */
+  readStats?: StatsReader;
   /** Also export prom-client's process metrics (CPU, memory, event loop, ...). Default true. */
   processMetrics?: boolean;
 }
@@ -54,24 +57,27 @@ export function createMetrics(deps: MetricsDeps): Metrics {
       for (const upstream of pool.all()) this.inc({ server: upstream.name }, upstream.lifecycle.restarts);
     },
   });
-  /** A per-server gauge read from the last CPU/memory sample; servers without a process or a sample have no series. */
+  /** A per-server gauge from a fresh CPU/memory sample; servers without a process have no series. */
+  const readStats = deps.readStats ?? createStatsReader();
   const sampleGauge = (name: string, help: string, read: (stats: Stats) => number): void => {
     new Gauge({
       name,
       help,
       labelNames: ['server'],
       registers,
-      collect() {
+      async collect() {
         this.reset();
-        for (const upstream of pool.all()) {
-          const stats = upstream.lifecycle.stats;
-          if (stats && upstream.pid !== undefined) this.set({ server: upstream.name }, read(stats));
-        }
+        const upstreams = pool.all();
+        const stats = await Promise.all(upstreams.map(readStats));
+        upstreams.forEach((upstream, i) => {
+          const s = stats[i];
+          if (s) this.set({ server: upstream.name }, read(s));
+        });
       },
     });
   };
-  sampleGauge('mcp_orch_server_cpu_percent', "CPU use of each server's process tree at the last sample, in percent of one core", (s) => s.cpuPercent);
-  sampleGauge('mcp_orch_server_memory_bytes', "Resident memory of each server's process tree at the last sample", (s) => s.memoryBytes);
+  sampleGauge('mcp_orch_server_cpu_percent', "CPU use of each server's process tree, in percent of one core", (s) => s.cpuPercent);
+  sampleGauge('mcp_orch_server_memory_bytes', "Resident memory of each server's process tree", (s) => s.memoryBytes);
   new Gauge({
     name: 'mcp_orch_sessions_open',
     help: 'Open downstream MCP sessions by transport',

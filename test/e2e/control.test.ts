@@ -20,6 +20,8 @@ interface StatusRow {
   pid: number | null;
   uptimeSec: number | null;
   restarts: number;
+  cpuPercent: number | null;
+  memoryBytes: number | null;
   tools: number;
   lastError: string | null;
   history: { from: string; to: string; cause: string }[];
@@ -93,6 +95,9 @@ describe('control commands against a live daemon', () => {
       expect(server.tools).toBeGreaterThan(5);
       expect(server.uptimeSec).toBeGreaterThanOrEqual(0);
       expect(server.history.at(-1)).toMatchObject({ to: 'running' });
+      // Sampled for the answer, without waiting for the next health check.
+      expect(server.memoryBytes).toBeGreaterThan(10 * 1024 * 1024);
+      expect(server.cpuPercent).toBeGreaterThanOrEqual(0);
     }
     const table = ok(await runCli(['status', '--data-dir', daemon.dataDir])).stdout;
     expect(table).toMatch(/SERVER\s+STATE\s+PID\s+UPTIME\s+RESTARTS\s+CPU\s+MEMORY\s+TOOLS\s+LAST ERROR/);
