@@ -59,10 +59,20 @@ export interface Daemon {
 export function createDaemon(options: DaemonOptions): Daemon {
   const { logger } = options;
   let config = options.config;
+  // Before the gateway: it keeps its requestState signing key here.
+  fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const pool = new UpstreamPool();
   const readStats = createStatsReader();
   const metrics = createMetrics({ pool, sessionCounts: () => gateway.sessionCounts(), readStats });
-  const gateway = new Gateway({ pool, logger, separator: config.orch.namespaceSeparator, version: VERSION, observer: metrics.observer });
+  const gateway = new Gateway({
+    pool,
+    logger,
+    separator: config.orch.namespaceSeparator,
+    version: VERSION,
+    observer: metrics.observer,
+    dataDir: options.dataDir,
+    sessionIdleMs: config.orch.sessionIdleSec * 1000,
+  });
   const logFiles = new Map<string, LogFile>();
   let served: Served | undefined;
   let watcher: ConfigWatcher | undefined;
@@ -171,7 +181,6 @@ export function createDaemon(options: DaemonOptions): Daemon {
     metrics,
 
     async start(startOptions = {}) {
-      fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
       for (const name of enabled(config)) startServer(name);
       if (startOptions.http === false) return {};
       const tokenFile = path.join(options.dataDir, ADMIN_TOKEN_FILE);

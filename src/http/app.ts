@@ -9,6 +9,7 @@ import type { UpstreamPool } from '../upstream/pool.js';
 import { poolStatus } from '../upstream/status.js';
 import { createAdminApi, type AdminControl } from './adminApi.js';
 import { adminAuth } from './adminAuth.js';
+import { coalesceEventStream } from './coalesce.js';
 import { originGuard } from './origin.js';
 
 export interface AppDeps {
@@ -73,7 +74,8 @@ export function createApp(deps: AppDeps): Hono {
       if (parsed instanceof Response) return parsed;
       body = parsed;
     }
-    return gateway.streamable(c.req.raw, spec, body);
+    const response = await gateway.streamable(c.req.raw, spec, body);
+    return c.req.method === 'POST' ? coalesceEventStream(response) : response;
   };
   const sseMessage = async (c: Context, spec: ViewSpec): Promise<Response> => {
     const parsed = await readJson(c);
