@@ -54,3 +54,22 @@ describe('diffConfigs', () => {
     expect(diff.unchanged).toEqual(['fs', 'web']);
   });
 });
+
+describe('supervision defaults', () => {
+  it('a changed orch.defaults changes the servers that inherit it, not those that override it', () => {
+    const before = configSchema.parse({ mcpServers: { a: { command: 'x' }, b: { command: 'y', restart: 'never' } } });
+    const after = configSchema.parse({
+      orch: { defaults: { restart: 'always' } },
+      mcpServers: { a: { command: 'x' }, b: { command: 'y', restart: 'never' } },
+    });
+    const diff = diffConfigs(before, after);
+    expect(diff.changed).toEqual(['a']);
+    expect(diff.unchanged).toEqual(['b']);
+  });
+
+  it('writing a default out explicitly is no change', () => {
+    const before = configSchema.parse({ mcpServers: { a: { command: 'x' } } });
+    const after = configSchema.parse({ mcpServers: { a: { command: 'x', restart: 'on-failure', health: { intervalSec: 10 } } } });
+    expect(diffConfigs(before, after).unchanged).toEqual(['a']);
+  });
+});

@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { Config, OrchSettings, ServerConfig } from './schema.js';
+import type { Config, OrchSettings } from './schema.js';
+import { supervisionFor } from './supervision.js';
 
 /**
  * What a config change means for the running set of servers, as plain data (design habit 8): the
@@ -19,13 +20,17 @@ export interface ConfigDiff {
 
 export const RESTART_SETTINGS = ['host', 'port', 'dataDir'] as const satisfies readonly (keyof OrchSettings)[];
 
-function running(config: Config): Map<string, ServerConfig> {
-  const out = new Map<string, ServerConfig>();
+/**
+ * Each running server as it will actually run: its own keys plus the supervision settings in force
+ * (so a change to `orch.defaults` counts as a change to every server that inherits it).
+ */
+function running(config: Config): Map<string, unknown> {
+  const out = new Map<string, unknown>();
   for (const [name, server] of Object.entries(config.mcpServers)) {
     if (server.disabled === true) continue;
     // `disabled: false` and no `disabled` mean the same; neither should restart a child.
     const { disabled: _disabled, ...rest } = server;
-    out.set(name, rest as ServerConfig);
+    out.set(name, { ...rest, ...supervisionFor(server, config.orch) });
   }
   return out;
 }
