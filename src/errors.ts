@@ -23,6 +23,7 @@ export type OrchErrorCode =
   | 'NO_ROUTE'
   | 'CAPABILITY_MISSING'
   | 'DAEMON_UNREACHABLE'
+  | 'SHUTTING_DOWN'
   | 'INTERNAL';
 
 export interface OrchErrorOptions {
@@ -80,6 +81,7 @@ const WIRE: Record<OrchErrorCode, { http: number; jsonrpc: number }> = {
   NO_ROUTE: { http: 404, jsonrpc: -32601 },
   CAPABILITY_MISSING: { http: 400, jsonrpc: -32601 },
   DAEMON_UNREACHABLE: { http: 503, jsonrpc: -32603 },
+  SHUTTING_DOWN: { http: 503, jsonrpc: -32603 },
   INTERNAL: { http: 500, jsonrpc: -32603 },
 };
 

@@ -218,11 +218,13 @@ export function createDaemon(options: DaemonOptions): Daemon {
 
     close() {
       closing ??= (async () => {
+        // The listener stays up until the children are gone, so /health can say 503 meanwhile
+        // and new MCP requests get a clear answer instead of a refused connection.
         shuttingDown = true;
         await watcher?.close();
-        await served?.close();
         await gateway.close();
         await Promise.all(pool.all().map((upstream) => upstream.close()));
+        await served?.close();
         await Promise.all([...logFiles.keys()].map(closeLogFile));
         if (served) removeDaemonInfo(options.dataDir);
         logger.info('stopped');

@@ -54,6 +54,10 @@ export function createApp(deps: AppDeps): Hono {
   }
 
   const mcp = new Hono();
+  mcp.use(async (c, next) => {
+    if (!deps.isShuttingDown()) return next();
+    return errorResponse(new OrchError('SHUTTING_DOWN', 'mcp-orch is shutting down', { hint: 'connect again once it has restarted' }));
+  });
   mcp.use(originGuard(deps.allowedOrigins));
   mcp.use(
     bodyLimit({

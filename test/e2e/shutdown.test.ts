@@ -69,6 +69,18 @@ describe('daemon shutdown', () => {
       const exited = once(daemon.process, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
       const started = Date.now();
       daemon.process.kill('SIGTERM');
+      // While it stops its children it still answers, and says it is going away.
+      const health = await waitFor(
+        async () => {
+          const response = await fetch(`${daemon.url}/health`);
+          return response.status === 503 ? ((await response.json()) as { status: string }) : undefined;
+        },
+        { timeoutMs: 2000, intervalMs: 10 },
+      );
+      expect(health.status).toBe('shutting-down');
+      const refused = await fetch(`${daemon.url}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      expect(refused.status).toBe(503);
+      expect(((await refused.json()) as { error: { message: string } }).error.message).toContain('shutting down');
       const [code, signal] = await Promise.race([
         exited,
         new Promise<never>((_, reject) => setTimeout(() => reject(new Error('daemon did not exit within 10 s of SIGTERM')), 10_000).unref()),
