@@ -1,6 +1,4 @@
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { PassThroughResult } from './passThrough.js';
-import type { Prompt, Resource, ResourceTemplate, ServerCapabilities, Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Prompt, Resource, ResourceTemplate, Result, ServerCapabilities, Tool } from '@modelcontextprotocol/sdk/types.js';
 
 /** What one server offers. Lists are read in full (every page) and replaced whole on refresh. */
 export interface CatalogLists {
@@ -33,23 +31,21 @@ const LIST_METHODS = {
   resourceTemplates: 'resources/templates/list',
 } as const satisfies Record<CatalogKind, string>;
 
+/** Sends one list request to the server in its era (the 2026 envelope added when it needs one). */
+export type ListSender = (method: string, params: Record<string, unknown>) => Promise<Result>;
+
 /**
  * Reads one list, following `nextCursor`, bounded so a server that loops its cursor cannot hang us.
  * Requests go through a pass-through schema, not the SDK's typed list helpers, whose schemas drop
  * fields they do not know: a gateway must pass on everything the server said.
  */
-export async function fetchList<K extends CatalogKind>(
-  client: Client,
-  kind: K,
-  capabilities: ServerCapabilities,
-  timeoutMs: number,
-): Promise<CatalogLists[K]> {
+export async function fetchList<K extends CatalogKind>(send: ListSender, kind: K, capabilities: ServerCapabilities): Promise<CatalogLists[K]> {
   if (!supported(kind, capabilities)) return [];
   const items: unknown[] = [];
   let cursor: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
     const params = cursor === undefined ? {} : { cursor };
-    const result = await client.request({ method: LIST_METHODS[kind], params }, PassThroughResult, { timeout: timeoutMs });
+    const result = await send(LIST_METHODS[kind], params);
     const list = result[kind];
     if (Array.isArray(list)) items.push(...list);
     cursor = typeof result.nextCursor === 'string' && result.nextCursor !== '' ? result.nextCursor : undefined;

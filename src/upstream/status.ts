@@ -8,6 +8,13 @@ export interface ServerStatus {
   type: 'stdio' | 'streamable-http' | 'sse';
   target: string;
   state: Upstream['state'];
+  /**
+   * The protocol era the server was probed at on its current connection: '2026-07-28' when it lists
+   * it in server/discover, '2025-11-25' otherwise; null while not connected.
+   */
+  era: Upstream['protocolEra'] | null;
+  /** The server speaks 2026-07-28 only (connected without initialize). */
+  modernOnly: boolean;
   pid: number | null;
   tools: number;
   prompts: number;
@@ -22,6 +29,8 @@ export function serverStatus(upstream: Upstream): ServerStatus {
     type: upstream.transportKind,
     target: isStdioServer(config) ? [config.command, ...config.args].join(' ') : redactUrl(config.url),
     state: upstream.state,
+    era: upstream.protocolEra ?? null,
+    modernOnly: upstream.modernOnly,
     pid: upstream.pid ?? null,
     tools: catalog.tools.length,
     prompts: catalog.prompts.length,

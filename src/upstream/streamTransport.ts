@@ -20,6 +20,7 @@ export class StreamTransport implements Transport {
   private deferred = false;
   private corked = false;
   private closed = false;
+  private started = false;
 
   constructor(
     private readonly input: Readable,
@@ -27,7 +28,10 @@ export class StreamTransport implements Transport {
     private readonly onGarbage: (line: string, error: Error) => void,
   ) {}
 
+  /** Idempotent: the server/discover probe starts the transport before the client connects it. */
   async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
     this.input.on('data', this.onData);
     this.input.on('end', this.onEnd);
     this.input.on('error', this.onStreamError);

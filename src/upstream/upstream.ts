@@ -2,14 +2,14 @@ import { EventEmitter } from 'node:events';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import { Protocol, type RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   ErrorCode,
   McpError,
-  ResultSchema,
   type ClientCapabilities,
   type Implementation,
+  type JSONRPCMessage,
   type Notification,
   type Progress,
   type Request,
@@ -24,12 +24,33 @@ import { Lifecycle, type LifecycleState } from '../supervisor/lifecycle.js';
 import { createLogBuffer, type LogBuffer } from '../supervisor/logBuffer.js';
 import { PassThroughResult } from './passThrough.js';
 import { CATALOG_KINDS, emptyCatalog, fetchList, type CatalogKind, type CatalogLists } from './catalog.js';
+import { ModernHttpTransport } from './modernHttpTransport.js';
 import { StreamTransport } from './streamTransport.js';
 
 export type UpstreamState = LifecycleState;
 
 /** The protocol era a server speaks: 2026-07-28 (stateless, answers server/discover) or 2025-11-25. */
 export type UpstreamEra = '2026-07-28' | '2025-11-25';
+
+const MODERN: UpstreamEra = '2026-07-28';
+const META_PROTOCOL_VERSION = 'io.modelcontextprotocol/protocolVersion';
+const META_CLIENT_CAPABILITIES = 'io.modelcontextprotocol/clientCapabilities';
+const META_CLIENT_INFO = 'io.modelcontextprotocol/clientInfo';
+const META_SERVER_INFO = 'io.modelcontextprotocol/serverInfo';
+/** The longest the server/discover probe waits before a silent server is taken for a 2025 one. */
+const PROBE_MAX_MS = 10_000;
+/** How long ensureListening() waits for a 2026 server to acknowledge the listen stream. */
+const LISTEN_ACK_WAIT_MS = 2_000;
+/** The listen stream is one long request; it is reopened when it ends while the connection lives. */
+const LISTEN_TIMEOUT_MS = 24 * 3600_000;
+const LISTEN_REOPEN_MS = 1_000;
+
+/** What a 2026-only server said of itself in server/discover (it has no initialize result). */
+interface Discovered {
+  capabilities: ServerCapabilities;
+  serverInfo: Implementation | undefined;
+  instructions: string | undefined;
+}
 
 /** A request the server sends to its client (sampling, elicitation, roots); the gateway routes it. */
 export type ServerRequestHandler = (upstream: Upstream, request: Request, signal: AbortSignal) => Promise<Result>;
@@ -86,8 +107,12 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
   private inFlight = 0;
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly log: Logger;
-  /** The era probed on the current connection; a reconnect probes again. */
-  private eraProbe: { client: Client; era: Promise<UpstreamEra> } | undefined;
+  /** The era probed on the current connection (server/discover before anything else); a reconnect probes again. */
+  private connectionEra: UpstreamEra | undefined;
+  /** Set for a server that speaks 2026-07-28 only: connected without initialize, spoken to with the envelope. */
+  private discovered: Discovered | undefined;
+  /** The one subscriptions/listen stream to a 2026 server on the current connection. */
+  private listenStream: { client: Client; abort: AbortController; acknowledged: Promise<void>; ack: () => void } | undefined;
 
   constructor(
     readonly name: string,
@@ -105,7 +130,9 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
         stop: () => this.teardown(),
         ping: async (timeoutMs) => {
           if (!this.client) throw new Error('not connected');
-          await this.client.ping({ timeout: timeoutMs });
+          // ping is deprecated in 2026-07-28: server/discover is the liveness probe there.
+          if (this.discovered) await this.client.request(this.enveloped('server/discover', {}), PassThroughResult, { timeout: timeoutMs });
+          else await this.client.ping({ timeout: timeoutMs });
         },
         pid: () => this.child?.pid,
       },
@@ -152,13 +179,28 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
     return this.child?.pid;
   }
   get capabilities(): ServerCapabilities {
+    if (this.discovered) return this.discovered.capabilities;
     return this.client?.getServerCapabilities() ?? {};
   }
   get serverInfo(): Implementation | undefined {
+    if (this.discovered) return this.discovered.serverInfo;
     return this.client?.getServerVersion();
   }
   get instructions(): string | undefined {
+    if (this.discovered) return this.discovered.instructions;
     return this.client?.getInstructions();
+  }
+  /**
+   * The era of the current connection, for status: '2026-07-28' for a server that answered
+   * server/discover listing it (spoken to without initialize when it lists no 2025 revision),
+   * '2025-11-25' otherwise; undefined until connected.
+   */
+  get protocolEra(): UpstreamEra | undefined {
+    return this.client ? this.connectionEra : undefined;
+  }
+  /** Whether the server speaks 2026-07-28 only, so that no session to it exists. */
+  get modernOnly(): boolean {
+    return this.discovered !== undefined;
   }
   get timeoutMs(): number {
     return this.config.timeout * 1000;
@@ -185,7 +227,7 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
     try {
       const client = await withTimeout(this.open(), this.timeoutMs, () => `did not finish initialize within ${this.config.timeout}s`);
       this.client = client;
-      const lists = await Promise.all(CATALOG_KINDS.map((kind) => fetchList(client, kind, client.getServerCapabilities() ?? {}, this.timeoutMs)));
+      const lists = await Promise.all(CATALOG_KINDS.map((kind) => fetchList(this.lister(client), kind, this.capabilities)));
       const changed = CATALOG_KINDS.filter((kind, i) => JSON.stringify(this._catalog[kind]) !== JSON.stringify(lists[i]));
       CATALOG_KINDS.forEach((kind, i) => {
         (this._catalog as Record<CatalogKind, unknown>)[kind] = lists[i];
@@ -193,7 +235,9 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
       this.catalogKnown = true;
       // After a restart, sessions hear about lists that differ from the previous run's.
       for (const kind of changed) this.emit('catalog', kind);
-      this.log.info({ tools: this._catalog.tools.length, pid: this.pid }, 'server connected');
+      // A 2026-only server announces list changes on a listen stream only: keep one open.
+      if (this.discovered) void this.ensureListening();
+      this.log.info({ tools: this._catalog.tools.length, pid: this.pid, era: this.connectionEra }, 'server connected');
     } catch (error) {
       const reason = await this.startFailure(error);
       await this.teardown();
@@ -210,9 +254,27 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
   }
 
   private async open(): Promise<Client> {
+    this.connectionEra = undefined;
+    this.discovered = undefined;
     if (isStdioServer(this.config)) return this.openStdio(this.config);
     const remote = this.config;
-    if (remote.type === 'sse') return this.openClient(sseTransport(remote));
+    if (remote.type === 'sse') {
+      // Legacy HTTP+SSE predates 2026-07-28, which is Streamable HTTP only.
+      this.connectionEra = '2025-11-25';
+      return this.openClient(sseTransport(remote));
+    }
+    // server/discover first, statelessly: a 2026-only server is kept on that transport; any other
+    // answer (an error, a 4xx from a session-bound 2025 server) falls back to initialize.
+    const modern = new ModernHttpTransport(new URL(remote.url), remote.headers);
+    const found = await this.probe(modern);
+    if (found) {
+      return this.openDiscovered(
+        found,
+        () => this.openClient(streamableTransport(remote), this.probeWaitMs),
+        () => this.openModern(modern),
+      );
+    }
+    await modern.close();
     if (remote.type) return this.openClient(streamableTransport(remote));
     try {
       const client = await this.openClient(streamableTransport(remote));
@@ -247,10 +309,153 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
       if (this.child !== child) return;
       void this.lifecycle.failed(`wrote something other than JSON-RPC to stdout (servers must log to stderr): ${JSON.stringify(line)}`);
     });
-    return this.openClient(transport);
+    // The 2026-07-28 stdio probe: server/discover first, initialize on the same stream when it fails.
+    const found = await this.probe(transport);
+    if (!found) return this.openClient(transport);
+    return this.openDiscovered(
+      found,
+      async () => {
+        const lent = lend(transport);
+        const client = await this.openClient(lent.transport, this.probeWaitMs);
+        lent.keep();
+        return client;
+      },
+      () => this.openModern(transport),
+    );
   }
 
-  private async openClient(transport: Transport): Promise<Client> {
+  /** How long each probe waits for an answer: 10 s at most, or half the server's timeout. */
+  private get probeWaitMs(): number {
+    return Math.min(PROBE_MAX_MS, this.timeoutMs / 2);
+  }
+
+  /**
+   * A server that answered server/discover with 2026-07-28 is offered initialize next: a dual-era
+   * server takes it, and 2025 sessions keep what only a session carries (logging, resource
+   * subscriptions, server->client requests outside a call) while 2026 clients are passed through.
+   * A server that refuses it (or stays silent) speaks 2026-07-28 only and is spoken to statelessly.
+   */
+  private async openDiscovered(found: Discovered, initialize: () => Promise<Client>, modern: () => Promise<Client>): Promise<Client> {
+    try {
+      return await initialize();
+    } catch (error) {
+      this.log.info({ err: describeError(error) }, 'initialize refused after server/discover: the server speaks 2026-07-28 only');
+      this.discovered = found;
+      return modern();
+    }
+  }
+
+  /**
+   * Sends server/discover (with the 2026 envelope) on a transport nobody has connected yet and
+   * records the era; returns what the server said of itself when it lists 2026-07-28. An error, a
+   * non-JSON-RPC answer or silence (up to probeWaitMs) means a server of the initialize era.
+   */
+  private async probe(transport: Transport): Promise<Discovered | undefined> {
+    const id = 'mcp-orch-discover';
+    const waitMs = this.probeWaitMs;
+    const result = await new Promise<Result | undefined>((resolve) => {
+      const finish = (value: Result | undefined): void => {
+        clearTimeout(timer);
+        transport.onmessage = undefined;
+        transport.onclose = undefined;
+        resolve(value);
+      };
+      const timer = setTimeout(() => finish(undefined), waitMs);
+      transport.onmessage = (message: JSONRPCMessage) => {
+        const reply = message as { id?: unknown; result?: Result };
+        if (reply.id === id) finish(reply.result);
+      };
+      transport.onclose = () => finish(undefined);
+      const request = { jsonrpc: '2.0', id, ...this.enveloped('server/discover', {}) } as JSONRPCMessage;
+      transport
+        .start()
+        .then(() => transport.send(request))
+        .catch(() => finish(undefined));
+    });
+    const versions = Array.isArray(result?.supportedVersions) ? (result.supportedVersions as unknown[]) : [];
+    this.connectionEra = versions.includes(MODERN) ? MODERN : '2025-11-25';
+    this.log.info({ era: this.connectionEra }, 'protocol era probed');
+    if (this.connectionEra !== MODERN || !result) return undefined;
+    const meta = (result._meta ?? {}) as Record<string, unknown>;
+    return {
+      capabilities: (result.capabilities ?? {}) as ServerCapabilities,
+      serverInfo: (result.serverInfo ?? meta[META_SERVER_INFO]) as Implementation | undefined,
+      instructions: typeof result.instructions === 'string' ? result.instructions : undefined,
+    };
+  }
+
+  /** A client on a 2026-only server: the SDK's transport plumbing without its initialize handshake. */
+  private async openModern(transport: Transport): Promise<Client> {
+    const client = this.newClient();
+    await Protocol.prototype.connect.call(client, transport);
+    return client;
+  }
+
+  /** The request with the 2026 envelope in `_meta`, unless it carries one (a 2026 client's own). */
+  private enveloped(method: string, params: Request['params'] | undefined): { method: string; params: NonNullable<Request['params']> } {
+    const meta = (params?._meta ?? {}) as Record<string, unknown>;
+    if (meta[META_PROTOCOL_VERSION] !== undefined) return { method, params: params ?? {} };
+    const _meta = {
+      ...meta,
+      [META_PROTOCOL_VERSION]: MODERN,
+      [META_CLIENT_CAPABILITIES]: CLIENT_CAPABILITIES,
+      [META_CLIENT_INFO]: this.deps.clientInfo,
+    };
+    return { method, params: { ...params, _meta } };
+  }
+
+  /** Sends catalog list requests in the server's era. */
+  private lister(client: Client): (method: string, params: Record<string, unknown>) => Promise<Result> {
+    return (method, params) =>
+      client.request(this.discovered ? this.enveloped(method, params) : { method, params }, PassThroughResult, { timeout: this.timeoutMs });
+  }
+
+  /**
+   * Keeps one subscriptions/listen stream open to a 2026 server for the life of the connection (a
+   * 2026-only server from the start; a dual-era one once a 2026 client listens), reopened when the
+   * server ends it. Its list changes refresh the catalog like a 2025 server's notifications do.
+   * Resolves when the server acknowledges it (or after 2 s).
+   */
+  ensureListening(): Promise<void> {
+    const client = this.client;
+    if (!client || this.connectionEra !== MODERN) return Promise.resolve();
+    if (this.listenStream?.client === client) return this.listenStream.acknowledged;
+    const abort = new AbortController();
+    let ack = (): void => undefined;
+    const acknowledged = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, LISTEN_ACK_WAIT_MS);
+      timer.unref();
+      ack = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    const stream = { client, abort, acknowledged, ack };
+    this.listenStream = stream;
+    const request = this.enveloped('subscriptions/listen', {
+      notifications: { toolsListChanged: true, promptsListChanged: true, resourcesListChanged: true },
+    });
+    void client
+      .request(request, PassThroughResult, { signal: abort.signal, timeout: LISTEN_TIMEOUT_MS })
+      .catch((error: unknown) => this.log.debug({ err: describeError(error) }, 'listen stream ended'))
+      .finally(() => {
+        if (this.listenStream !== stream) return;
+        this.listenStream = undefined;
+        if (abort.signal.aborted || this.client !== client) return;
+        setTimeout(() => {
+          if (this.client === client) void this.ensureListening();
+        }, LISTEN_REOPEN_MS).unref();
+      });
+    return acknowledged;
+  }
+
+  private async openClient(transport: Transport, timeoutMs = this.timeoutMs): Promise<Client> {
+    const client = this.newClient();
+    await client.connect(transport, { timeout: timeoutMs });
+    return client;
+  }
+
+  private newClient(): Client {
     const client = new Client(this.deps.clientInfo, { capabilities: CLIENT_CAPABILITIES });
     client.fallbackRequestHandler = (request, extra) => this.deps.onServerRequest(this, request, extra.signal);
     client.fallbackNotificationHandler = (notification) => this.onNotification(notification);
@@ -258,11 +463,11 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
     client.onclose = () => {
       if (this.client === client) void this.lifecycle.failed(`connection closed${this.stderrTail()}`);
     };
-    await client.connect(transport, { timeout: this.timeoutMs });
     return client;
   }
 
   private async onNotification(notification: Notification): Promise<void> {
+    if (notification.method === 'notifications/subscriptions/acknowledged') this.listenStream?.ack();
     const kinds = LIST_CHANGED[notification.method];
     if (kinds && this.client) {
       await Promise.all(kinds.map((kind) => this.refresh(kind)));
@@ -275,7 +480,7 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
     const client = this.client;
     if (!client) return;
     try {
-      const list = await fetchList(client, kind, this.capabilities, this.timeoutMs);
+      const list = await fetchList(this.lister(client), kind, this.capabilities);
       (this._catalog as Record<CatalogKind, unknown>)[kind] = list;
       this.emit('catalog', kind);
     } catch (error) {
@@ -333,7 +538,8 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
     if (options.signal) requestOptions.signal = options.signal;
     if (options.onprogress) requestOptions.onprogress = options.onprogress;
     try {
-      return await client.request({ method, params } as Request, PassThroughResult, requestOptions);
+      const request = this.discovered ? this.enveloped(method, params) : { method, params };
+      return await client.request(request as Request, PassThroughResult, requestOptions);
     } catch (error) {
       throw await this.explain(error, method);
     } finally {
@@ -343,36 +549,19 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
   }
 
   /**
-   * The protocol era the server speaks, probed once per connection: a server that lists 2026-07-28
-   * in the supportedVersions of its server/discover answer is spoken to in 2026 requests (the _meta
-   * envelope on each); any other answer, an error included, means 2025-11-25 over the session.
+   * The protocol era the server speaks, probed once per connection before anything else: a server
+   * that lists 2026-07-28 in the supportedVersions of its server/discover answer is spoken to in 2026
+   * requests (the _meta envelope on each); any other answer, an error included, means 2025-11-25.
    */
   async era(): Promise<UpstreamEra> {
-    const client = await this.ready();
-    if (this.eraProbe?.client !== client) this.eraProbe = { client, era: this.probeEra(client) };
-    return this.eraProbe.era;
-  }
-
-  private async probeEra(client: Client): Promise<UpstreamEra> {
-    const _meta = {
-      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-      'io.modelcontextprotocol/clientCapabilities': {},
-      'io.modelcontextprotocol/clientInfo': this.deps.clientInfo,
-    };
-    try {
-      const result = await client.request({ method: 'server/discover', params: { _meta } }, ResultSchema, { timeout: this.timeoutMs });
-      const versions = result.supportedVersions;
-      const era: UpstreamEra = Array.isArray(versions) && versions.includes('2026-07-28') ? '2026-07-28' : '2025-11-25';
-      this.log.info({ era }, 'protocol era probed');
-      return era;
-    } catch (error) {
-      this.log.debug({ err: describeError(error) }, 'server/discover failed; speaking 2025-11-25');
-      return '2025-11-25';
-    }
+    await this.ready();
+    return this.connectionEra ?? '2025-11-25';
   }
 
   async notify(notification: Notification): Promise<void> {
     if (this.state !== 'running' || !this.client) return;
+    // 2026-07-28 has no client notifications to a server outside a request (roots changes included).
+    if (this.discovered) return;
     await this.client.notification(notification).catch((error: unknown) => {
       this.log.debug({ method: notification.method, err: describeError(error) }, 'notification not delivered');
     });
@@ -407,6 +596,8 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
     const child = this.child;
     this.client = undefined;
     this.child = undefined;
+    this.listenStream?.abort.abort();
+    this.listenStream = undefined;
     await client?.close().catch(() => undefined);
     await child?.stop();
   }
@@ -443,6 +634,29 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
 /** States that end by themselves in running or in a final state. */
 function isTransient(state: UpstreamState): boolean {
   return state === 'starting' || state === 'restarting' || state === 'unhealthy' || state === 'stopping';
+}
+
+/**
+ * Lends a stdio transport to a client for an initialize attempt: if the attempt fails, the client's
+ * close() only lets go of it, so that the same stream can then be spoken to without initialize.
+ * `keep()` after a successful attempt hands it over for good.
+ */
+function lend(inner: Transport): { transport: Transport; keep(): void } {
+  let kept = false;
+  const lent: Transport = {
+    start: () => inner.start(),
+    send: (message, options) => inner.send(message, options),
+    close: async () => {
+      if (kept) return inner.close();
+      inner.onmessage = undefined;
+      inner.onclose = undefined;
+      inner.onerror = undefined;
+    },
+  };
+  inner.onmessage = (message, extra) => lent.onmessage?.(message, extra);
+  inner.onclose = () => lent.onclose?.();
+  inner.onerror = (error) => lent.onerror?.(error);
+  return { transport: lent, keep: () => (kept = true) };
 }
 
 function streamableTransport(config: RemoteServerConfig): Transport {

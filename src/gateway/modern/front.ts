@@ -3,7 +3,6 @@ import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/proto
 import {
   McpError,
   type ClientCapabilities,
-  type Notification,
   type Result,
   type ServerCapabilities,
   type ServerNotification,
@@ -21,7 +20,7 @@ import type { ServerRequestRouter } from '../serverRequests.js';
 import type { RequestObserver } from '../session.js';
 import { createView, type View, type ViewSpec } from '../view.js';
 import { waitBounded } from '../wait.js';
-import { META_CLIENT_CAPABILITIES, META_CLIENT_INFO, META_PROTOCOL_VERSION, META_SUBSCRIPTION_ID, MODERN_VERSION } from './classify.js';
+import { META_CLIENT_CAPABILITIES, META_SUBSCRIPTION_ID, MODERN_VERSION } from './classify.js';
 import { INVALID_PARAMS, METHOD_NOT_FOUND, ModernError, validateModernRequest, type JsonRpcId, type ModernRequest } from './headers.js';
 import { INPUT_REQUIRED_METHODS, InputBridge } from './inputRequired.js';
 import type { RequestStateCodec } from './requestState.js';
@@ -48,8 +47,6 @@ const REMOVED = new Set(['initialize', 'ping', 'logging/setLevel', 'resources/su
 
 /** How long a new unified answer waits for servers still starting, as the 2025 sessions do. */
 const UNIFIED_START_WAIT_MS = 10_000;
-/** How long subscriptions/listen waits for a 2026 server to acknowledge the gateway's own listen stream. */
-const UPSTREAM_ACK_WAIT_MS = 2_000;
 
 const LIST_CHANGED: Record<CatalogKind, { method: string; filter: string }> = {
   tools: { method: 'notifications/tools/list_changed', filter: 'toolsListChanged' },
@@ -77,8 +74,6 @@ interface Listener {
 export class ModernFront {
   private readonly log: Logger;
   private readonly listeners = new Set<Listener>();
-  /** The gateway's own listen stream to each 2026 server, open while 2026 clients listen. */
-  private readonly upstreamListens = new Map<Upstream, AbortController>();
   private readonly detach: () => void;
   /** 2025 servers' sampling, elicitation and roots requests, turned into input_required rounds. */
   private readonly bridge: InputBridge;
@@ -87,12 +82,11 @@ export class ModernFront {
     this.log = options.logger.child({ component: 'modern' });
     this.bridge = new InputBridge({ codec: options.codec, router: options.router, logger: this.log, ttlMs: options.requestStateTtlMs });
     const onCatalog = (upstream: Upstream, kind: CatalogKind): void => this.listChanged(upstream, [kind]);
-    const onState = (upstream: Upstream): void => {
+    const onState = (): void => {
       // A server appearing or leaving changes every list of the unified endpoint.
       for (const listener of this.listeners) {
         if (listener.view.spec.kind === 'unified') this.notifyListener(listener, ['tools', 'prompts', 'resources']);
       }
-      if (upstream.state !== 'running') this.upstreamListens.get(upstream)?.abort();
     };
     options.pool.on('catalog', onCatalog);
     options.pool.on('state', onState);
@@ -302,7 +296,8 @@ export class ModernFront {
     if (asked.promptsListChanged === true && offered.prompts) agreed.add('promptsListChanged');
     if (asked.resourcesListChanged === true && offered.resources) agreed.add('resourcesListChanged');
     // 2026 servers announce list changes on a listen stream only; open the gateway's own first.
-    await Promise.all(view.upstreams().filter((u) => u.available).map((u) => this.listenUpstream(u)));
+    // The stream is the upstream's own (one per connection), which also keeps its catalog fresh.
+    await Promise.all(view.upstreams().filter((u) => u.available).map((u) => u.ensureListening()));
 
     const encoder = new TextEncoder();
     let listener: Listener | undefined;
@@ -349,44 +344,6 @@ export class ModernFront {
     return upstream!.capabilities;
   }
 
-  /** Opens the gateway's listen stream to a 2026 server once, and waits for its acknowledgement. */
-  private async listenUpstream(upstream: Upstream): Promise<void> {
-    if (this.upstreamListens.has(upstream)) return;
-    if ((await upstream.era().catch(() => undefined)) !== MODERN_VERSION || this.upstreamListens.has(upstream)) return;
-    const abort = new AbortController();
-    this.upstreamListens.set(upstream, abort);
-    const acknowledged = new Promise<void>((resolve) => {
-      const timer = setTimeout(done, UPSTREAM_ACK_WAIT_MS);
-      const onNotification = (from: Upstream, notification: Notification): void => {
-        if (from === upstream && notification.method === 'notifications/subscriptions/acknowledged') done();
-      };
-      function done(): void {
-        clearTimeout(timer);
-        pool.off('notification', onNotification);
-        resolve();
-      }
-      const pool = this.options.pool;
-      pool.on('notification', onNotification);
-    });
-    const params = {
-      _meta: {
-        [META_PROTOCOL_VERSION]: MODERN_VERSION,
-        [META_CLIENT_CAPABILITIES]: {},
-        [META_CLIENT_INFO]: { name: 'mcp-orch', version: this.options.version },
-      },
-      notifications: { toolsListChanged: true, promptsListChanged: true, resourcesListChanged: true },
-    };
-    void upstream
-      .request('subscriptions/listen', params, { signal: abort.signal })
-      .catch((error: unknown) => this.log.debug({ server: upstream.name, err: (error as Error).message }, 'listen stream ended'))
-      .finally(() => {
-        if (this.upstreamListens.get(upstream) === abort) this.upstreamListens.delete(upstream);
-        // Reopened while 2026 clients still listen (the request ends at the server's timeout).
-        if (!abort.signal.aborted && [...this.listeners].some((l) => l.view.sees(upstream))) void this.listenUpstream(upstream);
-      });
-    await acknowledged;
-  }
-
   private listChanged(upstream: Upstream, kinds: CatalogKind[]): void {
     for (const listener of this.listeners) if (listener.view.sees(upstream)) this.notifyListener(listener, kinds);
   }
@@ -400,8 +357,6 @@ export class ModernFront {
   close(): void {
     this.detach();
     this.bridge.close();
-    for (const abort of this.upstreamListens.values()) abort.abort();
-    this.upstreamListens.clear();
     this.listeners.clear();
   }
 }

@@ -1,0 +1,152 @@
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+
+const MODERN_VERSION = '2026-07-28';
+
+type Params = Record<string, unknown>;
+
+/** Methods whose `Mcp-Name` header names the tool, prompt or resource the body names. */
+const NAME_OF: Record<string, (params: Params) => unknown> = {
+  'tools/call': (params) => params.name,
+  'prompts/get': (params) => params.name,
+  'resources/read': (params) => params.uri,
+};
+
+/**
+ * A client transport for remote servers of the 2026-07-28 era: stateless Streamable HTTP, one POST
+ * per request with `MCP-Protocol-Version`, `Mcp-Method` and (for calls) `Mcp-Name` matching the
+ * body, answered with JSON or an SSE stream (progress, then the response; a subscriptions/listen
+ * stream stays open). No session and no GET stream. Cancelling a request (the SDK sends
+ * notifications/cancelled) closes its HTTP request, which is how 2026 servers learn of it; other
+ * client notifications have no 2026 meaning over HTTP and are dropped.
+ */
+export class ModernHttpTransport implements Transport {
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: (message: JSONRPCMessage) => void;
+
+  private readonly inFlight = new Map<string | number, AbortController>();
+  private closed = false;
+
+  constructor(
+    private readonly url: URL,
+    private readonly headers: Record<string, string> = {},
+  ) {}
+
+  async start(): Promise<void> {}
+
+  async send(message: JSONRPCMessage): Promise<void> {
+    if (this.closed) throw new Error('transport closed');
+    const msg = message as { id?: string | number; method?: string; params?: Params };
+    if (msg.method === undefined) return; // a response: 2026 servers send no requests to answer
+    if (msg.id === undefined) {
+      if (msg.method === 'notifications/cancelled') this.inFlight.get(msg.params?.requestId as string | number)?.abort();
+      return;
+    }
+    const id = msg.id;
+    const params = msg.params ?? {};
+    const meta = (params._meta ?? {}) as Params;
+    const version = typeof meta['io.modelcontextprotocol/protocolVersion'] === 'string' ? String(meta['io.modelcontextprotocol/protocolVersion']) : MODERN_VERSION;
+    const name = NAME_OF[msg.method]?.(params);
+    const abort = new AbortController();
+    this.inFlight.set(id, abort);
+    const headers: Record<string, string> = {
+      ...this.headers,
+      'Content-Type': 'application/json',
+      Accept: 'application/json, text/event-stream',
+      'MCP-Protocol-Version': version,
+      'Mcp-Method': msg.method,
+      ...(typeof name === 'string' ? { 'Mcp-Name': encodeHeader(name) } : {}),
+    };
+    let response: Response;
+    try {
+      response = await fetch(this.url, { method: 'POST', headers, body: JSON.stringify(message), signal: abort.signal });
+    } catch (error) {
+      this.inFlight.delete(id);
+      if (abort.signal.aborted) return;
+      throw error;
+    }
+    // The POST is sent; its answer is read in the background, as the SDK expects of a transport.
+    void this.receive(id, response, abort).finally(() => {
+      if (this.inFlight.get(id) === abort) this.inFlight.delete(id);
+    });
+  }
+
+  private async receive(id: string | number, response: Response, abort: AbortController): Promise<void> {
+    try {
+      const type = response.headers.get('content-type') ?? '';
+      if (type.includes('text/event-stream') && response.body) {
+        await this.readSse(response.body);
+        return;
+      }
+      const text = await response.text();
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = undefined;
+      }
+      if (isJsonRpc(body)) {
+        this.onmessage?.(body);
+        return;
+      }
+      this.onmessage?.({
+        jsonrpc: '2.0',
+        id,
+        error: { code: -32603, message: `HTTP ${response.status} ${response.statusText}${text ? `: ${text.slice(0, 200)}` : ''}` },
+      } as JSONRPCMessage);
+    } catch (error) {
+      if (!abort.signal.aborted && !this.closed) this.onerror?.(error as Error);
+    }
+  }
+
+  private async readSse(body: ReadableStream<Uint8Array>): Promise<void> {
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for await (const chunk of body) {
+      buffer += decoder.decode(chunk, { stream: true }).replace(/\r\n?/g, '\n');
+      let end = buffer.indexOf('\n\n');
+      while (end !== -1) {
+        const event = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const data = event
+          .split('\n')
+          .filter((line) => line.startsWith('data:'))
+          .map((line) => line.slice(5).replace(/^ /, ''))
+          .join('\n');
+        if (data) {
+          let message: unknown;
+          try {
+            message = JSON.parse(data);
+          } catch (error) {
+            this.onerror?.(error as Error);
+          }
+          if (isJsonRpc(message)) {
+            this.onmessage?.(message);
+            // The SDK runs notification handlers a microtask later but settles responses at once:
+            // after progress, let it run before a response read in the same chunk is delivered.
+            if ((message as { method?: unknown }).method === 'notifications/progress') await new Promise((resolve) => setImmediate(resolve));
+          }
+        }
+        end = buffer.indexOf('\n\n');
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const abort of this.inFlight.values()) abort.abort();
+    this.inFlight.clear();
+    this.onclose?.();
+  }
+}
+
+function isJsonRpc(value: unknown): value is JSONRPCMessage {
+  return typeof value === 'object' && value !== null && (value as { jsonrpc?: unknown }).jsonrpc === '2.0';
+}
+
+/** Header values must be ASCII: other names go as `=?base64?...?=`, as the 2026 transport defines. */
+function encodeHeader(value: string): string {
+  return /^[\x20-\x7e]*$/.test(value) && value.trim() === value ? value : `=?base64?${Buffer.from(value, 'utf8').toString('base64')}?=`;
+}
