@@ -235,8 +235,10 @@ export class GatewaySession {
     const untrack = this.deps.router.track(upstream, this, extra);
     const started = performance.now();
     let failed = true;
+    const clientCapabilities = this.clientCapabilities();
     const options = {
       signal: extra.signal,
+      ...(clientCapabilities ? { clientCapabilities } : {}),
       ...(progressToken === undefined
         ? {}
         : {
@@ -250,12 +252,12 @@ export class GatewaySession {
     try {
       let result = await upstream.request(method, upstreamParams, options);
       if (result.resultType === 'input_required') {
-        // A 2026 server asked for input in its result (today's upstreams answer 2025 sessions in
-        // 2025, so this is for servers that answer input_required anyway): the client answers
-        // each input request as a server->client request on this request's stream.
+        // A 2026-only server asked for input in its result (the request went with the envelope,
+        // declaring this client's capabilities): the client answers each input request as a
+        // server->client request on this request's stream, and the request is retried with them.
         result = await settleInputRequired(result, {
           server: upstream.name,
-          capabilities: this.clientCapabilities(),
+          capabilities: clientCapabilities,
           ask: (input) => extra.sendRequest(input as ServerRequest, ResultSchema, { signal: extra.signal, timeout: CLIENT_REQUEST_TIMEOUT_MS }),
           retry: (inputResponses, requestState) =>
             upstream.request(method, { ...upstreamParams, inputResponses, ...(requestState === undefined ? {} : { requestState }) }, options),

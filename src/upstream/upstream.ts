@@ -67,6 +67,11 @@ export interface UpstreamDeps {
 export interface ForwardOptions {
   signal?: AbortSignal;
   onprogress?: (progress: Progress) => void;
+  /**
+   * For a 2026-only server, the capabilities the envelope declares when the request has no envelope
+   * of its own (a 2025 session's request: its client's capabilities); the gateway's by default.
+   */
+  clientCapabilities?: ClientCapabilities;
 }
 
 interface UpstreamEvents {
@@ -392,13 +397,17 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
   }
 
   /** The request with the 2026 envelope in `_meta`, unless it carries one (a 2026 client's own). */
-  private enveloped(method: string, params: Request['params'] | undefined): { method: string; params: NonNullable<Request['params']> } {
+  private enveloped(
+    method: string,
+    params: Request['params'] | undefined,
+    capabilities: ClientCapabilities = CLIENT_CAPABILITIES,
+  ): { method: string; params: NonNullable<Request['params']> } {
     const meta = (params?._meta ?? {}) as Record<string, unknown>;
     if (meta[META_PROTOCOL_VERSION] !== undefined) return { method, params: params ?? {} };
     const _meta = {
       ...meta,
       [META_PROTOCOL_VERSION]: MODERN,
-      [META_CLIENT_CAPABILITIES]: CLIENT_CAPABILITIES,
+      [META_CLIENT_CAPABILITIES]: capabilities,
       [META_CLIENT_INFO]: this.deps.clientInfo,
     };
     return { method, params: { ...params, _meta } };
@@ -538,7 +547,7 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
     if (options.signal) requestOptions.signal = options.signal;
     if (options.onprogress) requestOptions.onprogress = options.onprogress;
     try {
-      const request = this.discovered ? this.enveloped(method, params) : { method, params };
+      const request = this.discovered ? this.enveloped(method, params, options.clientCapabilities) : { method, params };
       return await client.request(request as Request, PassThroughResult, requestOptions);
     } catch (error) {
       throw await this.explain(error, method);
