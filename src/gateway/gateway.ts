@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, Request as McpRequest, Notification, Result } from '@modelcontextprotocol/sdk/types.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv-provider.js';
@@ -17,6 +16,7 @@ import { REQUEST_STATE_KEY_FILE, RequestStateCodec } from './modern/requestState
 import { ServerRequestRouter } from './serverRequests.js';
 import { GatewaySession, type RequestObserver, type SessionDeps, type SessionSetup } from './session.js';
 import { SseServerTransport } from './sseTransport.js';
+import { StreamableHttpServerTransport } from './streamableTransport.js';
 import { SubscriptionRegistry } from './subscriptions.js';
 import { createView, type ViewSpec } from './view.js';
 import { waitBounded } from './wait.js';
@@ -46,7 +46,7 @@ type TransportKind = SessionSetup['transportKind'];
 
 interface OpenSession {
   session: GatewaySession;
-  transport: WebStandardStreamableHTTPServerTransport | SseServerTransport | Transport;
+  transport: StreamableHttpServerTransport | SseServerTransport | Transport;
   lastSeen: number;
 }
 
@@ -186,7 +186,7 @@ export class Gateway {
     const sessionId = request.headers.get('mcp-session-id');
     if (sessionId) {
       const open = this.sessionFor(sessionId, spec);
-      if (!(open?.transport instanceof WebStandardStreamableHTTPServerTransport)) {
+      if (!(open?.transport instanceof StreamableHttpServerTransport)) {
         return errorResponse(
           new OrchError('UNKNOWN_SESSION', `unknown session "${sessionId}"`, {
             hint: 'the session ended or belongs to another endpoint; send initialize again without Mcp-Session-Id',
@@ -211,7 +211,7 @@ export class Gateway {
     } catch (error) {
       return errorResponse(error, requestIdOf(body));
     }
-    const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: () => session.id });
+    const transport = new StreamableHttpServerTransport({ sessionIdGenerator: () => session.id });
     this.register(session, transport);
     await session.connect(transport);
     const response = await transport.handleRequest(request, { parsedBody: body });

@@ -1,0 +1,402 @@
+import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { OrchError } from '../errors.js';
+import { errorResponse, requestIdOf } from './responses.js';
+
+const encoder = new TextEncoder();
+const KEEPALIVE = encoder.encode(': keepalive\n\n');
+/** Proxies drop idle connections; open event streams get a comment line this often. */
+const KEEPALIVE_MS = 15_000;
+
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream',
+  'cache-control': 'no-cache, no-transform',
+  connection: 'keep-alive',
+  'x-accel-buffering': 'no',
+} as const;
+
+export interface StreamableTransportOptions {
+  /** Called once, when the initialize request arrives: the id the session is known by. */
+  sessionIdGenerator: () => string;
+}
+
+type Kind = 'request' | 'notification' | 'response';
+
+/** The requests of one POST and where their responses go: one JSON body, or the POST's event stream. */
+interface Exchange {
+  /** Responses still owed. */
+  pending: number;
+  /** JSON mode: resolves the POST with the body once every response is in. */
+  resolve: ((response: Response) => void) | undefined;
+  /** JSON mode: the responses, in arrival order (one for a single request). */
+  responses: JSONRPCMessage[] | undefined;
+  /** SSE mode: the POST's stream. */
+  stream: EventStream | undefined;
+}
+
+/** One open `text/event-stream` body. Writes after the client went away are dropped. */
+class EventStream {
+  readonly readable: ReadableStream<Uint8Array>;
+  private controller!: ReadableStreamDefaultController<Uint8Array>;
+  closed = false;
+
+  constructor(private readonly onend: (stream: EventStream) => void) {
+    this.readable = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        this.controller = controller;
+      },
+      cancel: () => this.end(false),
+    });
+  }
+
+  message(message: JSONRPCMessage): void {
+    this.write(encoder.encode(`event: message\ndata: ${JSON.stringify(message)}\n\n`));
+  }
+
+  write(chunk: Uint8Array): void {
+    if (this.closed) return;
+    try {
+      this.controller.enqueue(chunk);
+    } catch {
+      this.end(false);
+    }
+  }
+
+  end(close = true): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (close) {
+      try {
+        this.controller.close();
+      } catch {
+        // already cancelled by the client
+      }
+    }
+    this.onend(this);
+  }
+}
+
+/**
+ * The server side of Streamable HTTP (protocol 2025-11-25 and earlier 2025 revisions) for one
+ * session, on web-standard Request/Response. POST carries a JSON-RPC message or batch: initialize
+ * creates the session and its Mcp-Session-Id; notifications and responses are answered 202; requests
+ * get their responses on the POST. A POST is answered with one JSON body when nothing but the
+ * responses can flow on it (no progress token, and a client that declared none of sampling,
+ * elicitation and roots, so no server->client request rides on it), and with an event stream
+ * otherwise: messages sent for one of its requests go on it, and it ends after the last response.
+ * GET opens the session's one standalone event stream; DELETE ends the session.
+ *
+ * Inbound messages get an envelope check only; the SDK Protocol validates what it dispatches.
+ */
+export class StreamableHttpServerTransport implements Transport {
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: (message: JSONRPCMessage) => void;
+  sessionId: string | undefined;
+
+  private initialized = false;
+  private closed = false;
+  /** The client declared sampling, elicitation or roots: a request of ours may ride on any POST. */
+  private clientRequests = false;
+  private readonly exchanges = new Map<RequestId, Exchange>();
+  private standalone: EventStream | undefined;
+  private readonly streams = new Set<EventStream>();
+  private keepalive: NodeJS.Timeout | undefined;
+  /** The 200 of a JSON answer; one per session, the headers never change. */
+  private jsonInit: ResponseInit | undefined;
+  private sseInit: ResponseInit | undefined;
+  private readonly endStream = (stream: EventStream): void => {
+    this.streams.delete(stream);
+    if (this.standalone === stream) this.standalone = undefined;
+  };
+
+  constructor(private readonly options: StreamableTransportOptions) {}
+
+  async start(): Promise<void> {}
+
+  /** One HTTP request on the session's endpoint; `parsedBody` is the POST's JSON. */
+  async handleRequest(request: Request, options?: { parsedBody?: unknown }): Promise<Response> {
+    if (this.closed) return unknownSession(this.sessionId, options?.parsedBody);
+    switch (request.method) {
+      case 'POST':
+        return this.post(request, options?.parsedBody);
+      case 'GET':
+        return this.get(request);
+      case 'DELETE':
+        return this.delete(request);
+      default:
+        return httpError(405, 'Method not allowed.', null, { allow: 'GET, POST, DELETE' });
+    }
+  }
+
+  private post(request: Request, body: unknown): Response | Promise<Response> {
+    const headers = request.headers;
+    const accept = headers.get('accept');
+    const json = acceptsJson(accept);
+    const sse = acceptsEventStream(accept);
+    if (!json && !sse) {
+      return httpError(406, 'Not Acceptable: Client must accept both application/json and text/event-stream', requestIdOf(body));
+    }
+    const contentType = headers.get('content-type');
+    if (contentType !== 'application/json' && !isJsonMediaType(contentType)) {
+      return httpError(415, 'Unsupported Media Type: Content-Type must be application/json', requestIdOf(body));
+    }
+
+    const batch = Array.isArray(body);
+    const messages = (batch ? body : [body]) as JSONRPCMessage[];
+    if (messages.length === 0) return errorResponse(new OrchError('BAD_REQUEST', 'Invalid Request: empty batch'));
+    let requests = 0;
+    let initialize = false;
+    let progress = false;
+    for (const message of messages) {
+      const kind = kindOf(message);
+      if (kind === undefined) {
+        return errorResponse(
+          new OrchError('PARSE_ERROR', 'Parse error: Invalid JSON-RPC message', { hint: 'each message needs jsonrpc "2.0" and a method, or an id with a result or an error' }),
+          requestIdOf(body),
+        );
+      }
+      if (kind !== 'request') continue;
+      requests++;
+      const params = (message as { params?: { _meta?: { progressToken?: unknown } } }).params;
+      if (params?._meta?.progressToken !== undefined) progress = true;
+      if ((message as { method: string }).method === 'initialize' && typeof (params as { protocolVersion?: unknown } | undefined)?.protocolVersion === 'string') {
+        initialize = true;
+      }
+    }
+
+    if (initialize) {
+      if (this.initialized) {
+        return errorResponse(new OrchError('BAD_REQUEST', 'Invalid Request: Server already initialized'), requestIdOf(body));
+      }
+      if (messages.length > 1) {
+        return errorResponse(new OrchError('BAD_REQUEST', 'Invalid Request: Only one initialization request is allowed'), requestIdOf(body));
+      }
+      const capabilities = (messages[0] as { params: { capabilities?: Record<string, unknown> } }).params.capabilities;
+      this.clientRequests = Boolean(capabilities && (capabilities.sampling || capabilities.elicitation || capabilities.roots));
+      this.sessionId = this.options.sessionIdGenerator();
+      this.initialized = true;
+      this.jsonInit = { status: 200, headers: { 'content-type': 'application/json', 'mcp-session-id': this.sessionId } };
+    } else {
+      const refused = this.checkSession(headers, body);
+      if (refused) return refused;
+    }
+
+    if (requests === 0) {
+      for (const message of messages) {
+        this.onmessage?.(message);
+        if ((message as { method?: unknown }).method === 'notifications/cancelled') this.cancelled(message);
+      }
+      return new Response(null, { status: 202 });
+    }
+
+    // JSON unless something besides the responses may flow; whichever the client accepts otherwise.
+    const stream = sse && (!json || (!initialize && (progress || this.clientRequests)));
+    const exchange: Exchange = { pending: requests, resolve: undefined, responses: undefined, stream: undefined };
+    for (const message of messages) {
+      if (kindOf(message) === 'request') this.exchanges.set((message as { id: RequestId }).id, exchange);
+    }
+    if (stream) {
+      exchange.stream = this.openStream();
+      for (const message of messages) this.onmessage?.(message);
+      return new Response(exchange.stream.readable, this.sseInit!);
+    }
+    exchange.responses = batch ? [] : undefined;
+    return new Promise<Response>((resolve) => {
+      exchange.resolve = resolve;
+      for (const message of messages) this.onmessage?.(message);
+    });
+  }
+
+  private get(request: Request): Response {
+    const headers = request.headers;
+    if (!acceptsEventStream(headers.get('accept'))) {
+      return httpError(406, 'Not Acceptable: Client must accept text/event-stream', null);
+    }
+    const refused = this.checkSession(headers, undefined);
+    if (refused) return refused;
+    if (this.standalone) return httpError(409, 'Conflict: Only one SSE stream is allowed per session', null);
+    this.standalone = this.openStream();
+    return new Response(this.standalone.readable, this.sseInit!);
+  }
+
+  private async delete(request: Request): Promise<Response> {
+    const refused = this.checkSession(request.headers, undefined);
+    if (refused) return refused;
+    await this.close();
+    return new Response(null, { status: 200 });
+  }
+
+  /** The session and protocol version headers of a request after initialize. */
+  private checkSession(headers: Headers, body: unknown): Response | undefined {
+    if (!this.initialized) {
+      return errorResponse(new OrchError('MISSING_SESSION', 'Bad Request: Server not initialized'), requestIdOf(body));
+    }
+    const id = headers.get('mcp-session-id');
+    if (!id) {
+      return errorResponse(
+        new OrchError('MISSING_SESSION', 'Bad Request: Mcp-Session-Id header is required', {
+          hint: 'start with an initialize request; its response carries the session id',
+        }),
+        requestIdOf(body),
+      );
+    }
+    if (id !== this.sessionId) return unknownSession(id, body);
+    const version = headers.get('mcp-protocol-version');
+    if (version !== null && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
+      return httpError(
+        400,
+        `Bad Request: Unsupported protocol version: ${version} (supported versions: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`,
+        requestIdOf(body),
+      );
+    }
+    return undefined;
+  }
+
+  private openStream(): EventStream {
+    this.sseInit ??= { status: 200, headers: { ...SSE_HEADERS, 'mcp-session-id': this.sessionId! } };
+    const stream = new EventStream(this.endStream);
+    this.streams.add(stream);
+    if (!this.keepalive) {
+      this.keepalive = setInterval(() => {
+        if (this.streams.size === 0) {
+          clearInterval(this.keepalive);
+          this.keepalive = undefined;
+          return;
+        }
+        for (const open of this.streams) open.write(KEEPALIVE);
+      }, KEEPALIVE_MS);
+      this.keepalive.unref();
+    }
+    return stream;
+  }
+
+  async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    const response = 'result' in message || 'error' in message;
+    const id = response ? (message as { id: RequestId }).id : options?.relatedRequestId;
+    const exchange = id === undefined ? undefined : this.exchanges.get(id);
+    if (!exchange) {
+      if (response) throw new Error(`No connection established for request ID: ${String(id)}`);
+      return this.sendStandalone(message);
+    }
+    if (!response) {
+      // A JSON exchange carries nothing but its responses; the rest goes where it can.
+      if (exchange.stream) exchange.stream.message(message);
+      else this.sendStandalone(message);
+      return;
+    }
+    this.exchanges.delete(id!);
+    exchange.pending--;
+    if (exchange.stream) {
+      exchange.stream.message(message);
+      if (exchange.pending === 0) exchange.stream.end();
+      return;
+    }
+    if (exchange.responses) exchange.responses.push(message);
+    if (exchange.pending > 0) return;
+    exchange.resolve!(new Response(JSON.stringify(exchange.responses ?? message), this.jsonInit));
+  }
+
+  /**
+   * A request the client cancelled gets no response (the Protocol drops it), so its POST is settled
+   * here: a stream ends once nothing else is owed on it, a JSON body goes out with the responses
+   * owed to the rest of its batch, or as 202 when there are none.
+   */
+  private cancelled(notification: JSONRPCMessage): void {
+    const id = (notification as { params?: { requestId?: RequestId } }).params?.requestId;
+    const exchange = id === undefined ? undefined : this.exchanges.get(id);
+    if (!exchange) return;
+    this.exchanges.delete(id!);
+    if (--exchange.pending > 0) return;
+    if (exchange.stream) exchange.stream.end();
+    else if (exchange.responses?.length) exchange.resolve!(new Response(JSON.stringify(exchange.responses), this.jsonInit!));
+    else exchange.resolve!(new Response(null, { status: 202 }));
+  }
+
+  /** A message outside of any open POST: on the GET stream, or nowhere when there is none. */
+  private sendStandalone(message: JSONRPCMessage): void {
+    if (this.closed) throw new Error('the session is closed');
+    if (this.standalone) {
+      this.standalone.message(message);
+      return;
+    }
+    // A request of ours with nowhere to go must fail now rather than wait for its timeout.
+    if ('method' in message && 'id' in message) {
+      throw new Error(`no stream open to send ${message.method} to the client (open one with GET)`);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.keepalive);
+    this.keepalive = undefined;
+    for (const stream of [...this.streams]) stream.end();
+    const seen = new Set<Exchange>();
+    for (const exchange of this.exchanges.values()) {
+      if (seen.has(exchange)) continue;
+      seen.add(exchange);
+      exchange.resolve?.(unknownSession(this.sessionId, undefined));
+    }
+    this.exchanges.clear();
+    this.onclose?.();
+  }
+}
+
+function unknownSession(id: string | undefined, body: unknown): Response {
+  return errorResponse(
+    new OrchError('UNKNOWN_SESSION', `unknown session "${id ?? ''}"`, {
+      hint: 'the session ended or belongs to another endpoint; send initialize again without Mcp-Session-Id',
+    }),
+    requestIdOf(body),
+  );
+}
+
+/** A transport-level refusal with no OrchError code of its own (406, 409, 415, 405, bad version). */
+function httpError(status: number, message: string, id: RequestId | null, headers?: Record<string, string>): Response {
+  return new Response(JSON.stringify({ jsonrpc: '2.0', id, error: { code: -32000, message } }), {
+    status,
+    headers: { 'content-type': 'application/json', ...headers },
+  });
+}
+
+/** The envelope of a JSON-RPC 2.0 message, without looking further. */
+function kindOf(message: unknown): Kind | undefined {
+  if (typeof message !== 'object' || message === null) return undefined;
+  const m = message as { jsonrpc?: unknown; method?: unknown; id?: unknown; result?: unknown; error?: unknown; params?: unknown };
+  if (m.jsonrpc !== '2.0') return undefined;
+  const id = m.id;
+  const validId = typeof id === 'string' || (typeof id === 'number' && Number.isInteger(id));
+  if (typeof m.method === 'string') {
+    if (m.params !== undefined && (typeof m.params !== 'object' || m.params === null)) return undefined;
+    if (id === undefined) return 'notification';
+    return validId ? 'request' : undefined;
+  }
+  if (m.method !== undefined) return undefined;
+  if ('result' in m) return validId && typeof m.result === 'object' && m.result !== null ? 'response' : undefined;
+  if ('error' in m) {
+    const error = m.error as { code?: unknown; message?: unknown } | null;
+    return (validId || id === undefined || id === null) && typeof error === 'object' && error !== null && typeof error.code === 'number' && typeof error.message === 'string'
+      ? 'response'
+      : undefined;
+  }
+  return undefined;
+}
+
+/** Accept lists application/json (or a wildcard covering it). */
+function acceptsJson(accept: string | null): boolean {
+  if (!accept) return false;
+  return accept.includes('application/json') || accept.includes('*/*') || accept.includes('application/*');
+}
+
+/** Accept lists text/event-stream (or a wildcard covering it). */
+function acceptsEventStream(accept: string | null): boolean {
+  if (!accept) return false;
+  return accept.includes('text/event-stream') || accept.includes('*/*') || accept.includes('text/*');
+}
+
+function isJsonMediaType(contentType: string | null): boolean {
+  if (!contentType) return false;
+  const semicolon = contentType.indexOf(';');
+  return (semicolon === -1 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase() === 'application/json';
+}
