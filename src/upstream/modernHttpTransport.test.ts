@@ -1,0 +1,86 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ModernHttpTransport } from './modernHttpTransport.js';
+
+type Handler = (req: IncomingMessage, body: Record<string, unknown>, res: ServerResponse) => void;
+
+const servers: Server[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
+});
+
+async function serve(handler: Handler): Promise<URL> {
+  const server = createServer(async (req, res) => {
+    let text = '';
+    for await (const chunk of req) text += chunk;
+    handler(req, JSON.parse(text) as Record<string, unknown>, res);
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`);
+}
+
+function collect(transport: ModernHttpTransport): JSONRPCMessage[] {
+  const messages: JSONRPCMessage[] = [];
+  transport.onmessage = (message) => messages.push(message);
+  return messages;
+}
+
+const envelope = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28' };
+
+describe('ModernHttpTransport', () => {
+  it('sends the standard headers matching the body, configured headers too, and delivers a JSON answer', async () => {
+    let seen: IncomingMessage['headers'] = {};
+    const url = await serve((req, body, res) => {
+      seen = req.headers;
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: body.id, result: { ok: true } }));
+    });
+    const transport = new ModernHttpTransport(url, { Authorization: 'Bearer t' });
+    const messages = collect(transport);
+    await transport.send({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'grüße', _meta: envelope } });
+    await expect.poll(() => messages).toEqual([{ jsonrpc: '2.0', id: 1, result: { ok: true } }]);
+    expect(seen['mcp-protocol-version']).toBe('2026-07-28');
+    expect(seen['mcp-method']).toBe('tools/call');
+    expect(seen['mcp-name']).toBe(`=?base64?${Buffer.from('grüße').toString('base64')}?=`);
+    expect(seen.authorization).toBe('Bearer t');
+    await transport.close();
+  });
+
+  it('delivers SSE answers in order and turns a non-JSON-RPC HTTP error into an error response', async () => {
+    const url = await serve((_req, body, res) => {
+      if (body.method === 'tools/list') {
+        res.writeHead(404, { 'Content-Type': 'text/plain' }).end('no session');
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      res.write(`data: ${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 1, progress: 1 } })}\n\n`);
+      res.end(`event: message\r\ndata: ${JSON.stringify({ jsonrpc: '2.0', id: body.id, result: {} })}\r\n\r\n`);
+    });
+    const transport = new ModernHttpTransport(url);
+    const messages = collect(transport);
+    await transport.send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'slow', _meta: { ...envelope, progressToken: 1 } } });
+    await transport.send({ jsonrpc: '2.0', id: 3, method: 'tools/list', params: { _meta: envelope } });
+    await expect.poll(() => messages.length).toBe(3);
+    const byId = (id: number) => messages.find((message) => (message as { id?: number }).id === id);
+    expect(messages.findIndex((m) => (m as { method?: string }).method === 'notifications/progress')).toBeLessThan(messages.indexOf(byId(2)!));
+    expect((byId(3) as { error: { message: string } }).error.message).toMatch(/^HTTP 404 .*no session/);
+    await transport.close();
+  });
+
+  it('cancels a request by closing its HTTP request', async () => {
+    let closed = false;
+    const url = await serve((_req, _body, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      res.flushHeaders();
+      res.on('close', () => (closed = true));
+    });
+    const transport = new ModernHttpTransport(url);
+    collect(transport);
+    await transport.send({ jsonrpc: '2.0', id: 4, method: 'subscriptions/listen', params: { _meta: envelope } });
+    await transport.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 4 } });
+    await expect.poll(() => closed).toBe(true);
+    await transport.close();
+  });
+});
