@@ -59,17 +59,21 @@ export function createApp(deps: AppDeps): Hono {
     return errorResponse(new OrchError('SHUTTING_DOWN', 'mcp-orch is shutting down', { hint: 'connect again once it has restarted' }));
   });
   mcp.use(originGuard(deps.allowedOrigins));
-  mcp.use(
-    bodyLimit({
-      maxSize: deps.maxBodyBytes,
-      onError: () =>
-        errorResponse(
-          new OrchError('PAYLOAD_TOO_LARGE', `request body exceeds ${deps.maxBodyBytes} bytes`, {
-            hint: 'raise orch.maxBodyBytes in the config if such requests are expected',
-          }),
-        ),
-    }),
-  );
+  const tooLarge = (): Response =>
+    errorResponse(
+      new OrchError('PAYLOAD_TOO_LARGE', `request body exceeds ${deps.maxBodyBytes} bytes`, {
+        hint: 'raise orch.maxBodyBytes in the config if such requests are expected',
+      }),
+    );
+  const streamedLimit = bodyLimit({ maxSize: deps.maxBodyBytes, onError: tooLarge });
+  // A declared Content-Length is checked as a number; hono's bodyLimit, which wraps the body in a
+  // counting stream (and so builds a full web Request per POST), is kept for chunked bodies.
+  mcp.use(async (c, next) => {
+    const declared = c.req.header('content-length');
+    if (declared === undefined) return streamedLimit(c, next);
+    if (Number(declared) > deps.maxBodyBytes) return tooLarge();
+    return next();
+  });
 
   const streamable = async (c: Context, spec: ViewSpec): Promise<Response> => {
     let body: unknown;

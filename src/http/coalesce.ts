@@ -7,8 +7,10 @@
  * read goes first and the rest keeps streaming.
  */
 export async function coalesceEventStream(response: Response): Promise<Response> {
+  // The content type first: reading `body` turns a JSON answer built from a string into a stream.
+  if (!response.headers.get('content-type')?.startsWith('text/event-stream')) return response;
   const body = response.body;
-  if (!body || !response.headers.get('content-type')?.startsWith('text/event-stream')) return response;
+  if (!body) return response;
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   // A read that lost the race is still owed its chunk: the streaming part must start with it.
