@@ -21,6 +21,7 @@ import { jsonRpcErrorOf, OrchError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Upstream } from '../upstream/upstream.js';
 import { exposeContentUris } from './content.js';
+import { observed, splitProgressToken } from './forwarding.js';
 import { settleInputRequired } from './inputRounds.js';
 import type { ServerRequestRouter } from './serverRequests.js';
 import { LEVELS, type LogLevelRegistry } from './logLevels.js';
@@ -225,16 +226,8 @@ export class GatewaySession {
    * the upstream request, and upstream progress goes back under the client's own progress token.
    */
   private async forward(upstream: Upstream, method: string, params: Params | undefined, extra: Extra): Promise<Result> {
-    const meta = params?._meta as Params | undefined;
-    const progressToken = meta?.progressToken as string | number | undefined;
-    let upstreamParams = params;
-    if (progressToken !== undefined && meta) {
-      const { progressToken: _dropped, ...rest } = meta;
-      upstreamParams = { ...params, _meta: rest };
-    }
+    const { params: upstreamParams, progressToken } = params ? splitProgressToken(params) : { params, progressToken: undefined };
     const untrack = this.deps.router.track(upstream, this, extra);
-    const started = performance.now();
-    let failed = true;
     const clientCapabilities = this.clientCapabilities();
     const options = {
       signal: extra.signal,
@@ -250,32 +243,25 @@ export class GatewaySession {
           }),
     };
     try {
-      let result = await upstream.request(method, upstreamParams, options);
-      if (result.resultType === 'input_required') {
+      return await observed(this.deps.observer, { server: upstream.name, method, params }, async () => {
+        const result = await upstream.request(method, upstreamParams, options);
+        if (result.resultType !== 'input_required') return result;
         // A 2026-only server asked for input in its result (the request went with the envelope,
         // declaring this client's capabilities): the client answers each input request as a
         // server->client request on this request's stream, and the request is retried with them.
-        result = await settleInputRequired(result, {
+        return settleInputRequired(result, {
           server: upstream.name,
           capabilities: clientCapabilities,
           ask: (input) => extra.sendRequest(input as ServerRequest, ResultSchema, { signal: extra.signal, timeout: CLIENT_REQUEST_TIMEOUT_MS }),
           retry: (inputResponses, requestState) =>
             upstream.request(method, { ...upstreamParams, inputResponses, ...(requestState === undefined ? {} : { requestState }) }, options),
         });
-      }
-      failed = result.isError === true;
-      return result;
+      });
     } finally {
       untrack();
-      this.deps.observer?.requestFinished({
-        server: upstream.name,
-        method,
-        name: typeof params?.name === 'string' ? params.name : undefined,
-        durationMs: performance.now() - started,
-        error: failed,
-      });
     }
   }
+
 
   private async onClientNotification(notification: Notification): Promise<void> {
     if (notification.method !== 'notifications/roots/list_changed') return;

@@ -1,18 +1,12 @@
 // Both protocol eras on one URL: the conformance suite 0.2.0-alpha.12, one revision per run, against
 // the per-server endpoint fronting conformance-server-2026.mjs (the suite's reference server speaking
 // 2025-11-25 and 2026-07-28 over stdio). The endpoint must score what that server scores alone.
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot, requireKit, runConformance, RUN_TIMEOUT_MS } from '../helpers/conformance.js';
 import { startDaemon, type DaemonHandle } from '../helpers/daemon.js';
 
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-const kitDir = resolve(repoRoot, '..', 'shared', 'conformance');
-const serverPath = join(kitDir, 'conformance-server-2026.mjs');
-const scriptPath = join(kitDir, 'conformance.sh');
-const SUITE_VERSION = '0.2.0-alpha.12';
+const suite = { MCP_CONFORMANCE_VERSION: '0.2.0-alpha.12' };
 const baselines: Record<string, string> = {
   '2025-11-25': join(repoRoot, 'test', 'conformance', 'unified-expected-failures.yml'),
   '2026-07-28': join(repoRoot, 'test', 'conformance', 'unified-2026-expected-failures.yml'),
@@ -26,42 +20,10 @@ const SCORES: Record<string, string> = {
   '2026-07-28': 'conformance: 119 passed, 0 failed',
 };
 
-/** The first run installs the suite from the npm registry into the cache. */
-const RUN_TIMEOUT_MS = 240_000;
-
 const envelope = {
   'io.modelcontextprotocol/protocolVersion': '2026-07-28',
   'io.modelcontextprotocol/clientCapabilities': {},
 };
-
-function runConformance(url: string, args: string[]): Promise<{ code: number | null; output: string; lastLine: string }> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn('bash', [scriptPath, url, ...args], {
-      cwd: repoRoot,
-      env: { ...process.env, MCP_CONFORMANCE_VERSION: SUITE_VERSION, MCP_CONFORMANCE_WAIT: '30' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      output += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS - 10_000);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      const lines = stdout.split('\n').filter((line) => line.trim() !== '');
-      resolvePromise({ code, output, lastLine: lines.at(-1) ?? '' });
-    });
-  });
-}
 
 /** The parts of a JSON-RPC response these tests read. */
 interface Reply {
@@ -91,9 +53,8 @@ describe('both protocol eras on one endpoint', () => {
   let daemon: DaemonHandle | undefined;
 
   beforeAll(async () => {
-    if (!existsSync(scriptPath) || !existsSync(serverPath)) {
-      throw new Error(`conformance kit not found: expected ${scriptPath} and ${serverPath} (../shared/conformance next to the repo)`);
-    }
+    const serverPath = requireKit('conformance-server-2026.mjs');
+    requireKit('conformance.sh');
     daemon = await startDaemon({ config: { mcpServers: { everything: { command: 'node', args: [serverPath] } } } });
   });
 
@@ -105,7 +66,7 @@ describe('both protocol eras on one endpoint', () => {
     it(
       `scores like the dual-era reference server on the per-server endpoint, --requirements ${revision}`,
       async () => {
-        const result = await runConformance(`${daemon!.url}/servers/everything/mcp`, ['--requirements', revision]);
+        const result = await runConformance(`${daemon!.url}/servers/everything/mcp`, ['--requirements', revision], suite);
         const report = `exit code ${result.code}; conformance.sh output:\n${result.output}`;
         expect(result.lastLine, report).toBe(SCORES[revision]);
       },
@@ -117,7 +78,7 @@ describe('both protocol eras on one endpoint', () => {
     it(
       `fails on the unified endpoint only where names and URIs are namespaced, --requirements ${revision}`,
       async () => {
-        const result = await runConformance(`${daemon!.url}/mcp`, ['--requirements', revision, '--expected-failures', baselines[revision]!]);
+        const result = await runConformance(`${daemon!.url}/mcp`, ['--requirements', revision, '--expected-failures', baselines[revision]!], suite);
         const report = `exit code ${result.code}; conformance.sh output:\n${result.output}`;
         const score = /^conformance: (\d+) passed, (\d+) failed/.exec(result.lastLine);
         expect(score, report).not.toBeNull();

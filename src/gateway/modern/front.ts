@@ -24,7 +24,8 @@ import { META_CLIENT_CAPABILITIES, META_SUBSCRIPTION_ID, MODERN_VERSION } from '
 import { INVALID_PARAMS, METHOD_NOT_FOUND, ModernError, validateModernRequest, type JsonRpcId, type ModernRequest } from './headers.js';
 import { INPUT_REQUIRED_METHODS, InputBridge } from './inputRequired.js';
 import type { RequestStateCodec } from './requestState.js';
-import { discoverResult, legacyParams, modernCapabilities, modernResult, splitProgressToken, sseFrame } from './translate.js';
+import { observed, splitProgressToken } from '../forwarding.js';
+import { discoverResult, legacyParams, modernCapabilities, modernResult, sseFrame } from './translate.js';
 
 type Params = Record<string, unknown>;
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -229,22 +230,10 @@ export class ModernFront {
   }
 
   /** One upstream request, observed for metrics. */
-  private async send(upstream: Upstream, method: string, params: Params, signal: AbortSignal, onprogress: ((progress: Progress) => void) | undefined): Promise<Result> {
-    const started = performance.now();
-    let failed = true;
-    try {
-      const result = await upstream.request(method, params, { signal, ...(onprogress ? { onprogress } : {}) });
-      failed = result.isError === true;
-      return result;
-    } finally {
-      this.options.observer?.requestFinished({
-        server: upstream.name,
-        method,
-        name: typeof params.name === 'string' ? params.name : undefined,
-        durationMs: performance.now() - started,
-        error: failed,
-      });
-    }
+  private send(upstream: Upstream, method: string, params: Params, signal: AbortSignal, onprogress: ((progress: Progress) => void) | undefined): Promise<Result> {
+    return observed(this.options.observer, { server: upstream.name, method, params }, () =>
+      upstream.request(method, params, { signal, ...(onprogress ? { onprogress } : {}) }),
+    );
   }
 
   /**

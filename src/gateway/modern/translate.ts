@@ -33,15 +33,6 @@ export function legacyParams(params: Params): Params {
   return Object.keys(rest).length ? { ...others, _meta: rest } : others;
 }
 
-/** `params` without `_meta.progressToken`, and the token: the gateway tracks progress upstream under its own. */
-export function splitProgressToken(params: Params): { params: Params; progressToken: string | number | undefined } {
-  const meta = params._meta as Params | undefined;
-  const token = meta?.progressToken;
-  if (!meta || (typeof token !== 'string' && typeof token !== 'number')) return { params, progressToken: undefined };
-  const { progressToken: _dropped, ...rest } = meta;
-  return { params: { ...params, _meta: rest }, progressToken: token };
-}
-
 /**
  * What a 2026 client may rely on from a 2025 server's capabilities: resource subscriptions and
  * logging/setLevel are session features the 2026 revision replaced (subscriptions/listen, the
