@@ -136,6 +136,11 @@ async function phaseCalls() {
     set('connect', 'connect + initialize', 'ms', target, r.ms);
   }
 
+  // Every process gets the same JIT warm-up before any latency is taken, so the order of the
+  // targets does not favour the ones measured later (the first was always slower before this).
+  log('warm-up of every target');
+  for (const way of Object.values(ways)) await sequential(way, callOf(way), { warmup: P.warmup * 5, calls: 1 });
+
   for (const [target, way] of Object.entries(ways)) {
     log(`sequential tools/call: ${target}`);
     const r = await sequential(way, callOf(way), P);
