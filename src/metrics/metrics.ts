@@ -109,6 +109,23 @@ export function createMetrics(deps: MetricsDeps): Metrics {
     registers,
   });
 
+  // The labelled children of each (server, method, tool), looked up once: prom-client hashes the
+  // label object on every call otherwise, and this runs for every forwarded request.
+  const series = new Map<
+    string,
+    { requests: ReturnType<typeof requests.labels>; errors: ReturnType<typeof errors.labels>; duration: ReturnType<typeof duration.labels> }
+  >();
+  const seriesFor = (server: string, method: string, tool: string) => {
+    const key = `${server}\u0000${method}\u0000${tool}`;
+    let found = series.get(key);
+    if (!found) {
+      const labels = { server, method, tool };
+      found = { requests: requests.labels(labels), errors: errors.labels(labels), duration: duration.labels({ server, method }) };
+      series.set(key, found);
+    }
+    return found;
+  };
+
   if (deps.processMetrics !== false) collectDefaultMetrics({ register: registry });
 
   return {
@@ -116,10 +133,10 @@ export function createMetrics(deps: MetricsDeps): Metrics {
     contentType: registry.contentType,
     observer: {
       requestFinished({ server, method, name, durationMs, error }) {
-        const labels = { server, method, tool: name ?? '' };
-        requests.inc(labels);
-        if (error) errors.inc(labels);
-        duration.observe({ server, method }, durationMs / 1000);
+        const series = seriesFor(server, method, name ?? '');
+        series.requests.inc();
+        if (error) series.errors.inc();
+        series.duration.observe(durationMs / 1000);
       },
     },
     text: () => registry.metrics(),
