@@ -498,6 +498,14 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
   }
 
   /**
+   * Starts a lazy server that has never run, so that its catalog is known: a client opening a
+   * unified session is about to ask for the lists, which is this server's first use.
+   */
+  wakeForCatalog(): void {
+    if (this.state === 'stopped' && this.autoStart && !this.catalogKnown) void this.lifecycle.start('first use: catalog requested');
+  }
+
+  /**
    * Waits for the server to be running, up to its timeout, starting it first if the daemon stopped
    * it (lazy, idle); then fails with the reason it is not available.
    */

@@ -110,6 +110,7 @@ describe('supervised servers', () => {
           }),
           flood: fixture('flood-stderr', { FLOOD_LINES: '20000' }, { logLines: 10 }),
           lazy: fixture('echo', { FIXTURE_ID: 'lazy' }, { lazy: true }),
+          lazylist: fixture('echo', { FIXTURE_ID: 'lazylist' }, { lazy: true }),
           idle: fixture('echo', { FIXTURE_ID: 'idle' }, { idleTimeoutSec: 1 }),
         },
       },
@@ -129,6 +130,15 @@ describe('supervised servers', () => {
     expect(await echo(client, 'wake up')).toBe('wake up');
     expect(textOf(await client.callTool({ name: 'whoami' }))).toBe('lazy');
     expect(running(await row(daemon, 'lazy'))).toBe(true);
+  });
+
+  it('a lazy server starts when a unified session opens, so its tools are listed there', async () => {
+    expect(await row(daemon, 'lazylist')).toMatchObject({ state: 'stopped', pid: null });
+    const client = await connectStreamable(`${daemon.url}/mcp`);
+    clients.push(client);
+    const { tools } = await client.listTools();
+    expect(tools.map((tool) => tool.name)).toContain('lazylist__whoami');
+    expect(textOf(await client.callTool({ name: 'lazylist__whoami' }))).toBe('lazylist');
   });
 
   it('a call in flight when the server crashes fails at once naming the server; the server restarts and the session carries on', async () => {
