@@ -7,7 +7,6 @@ export type OrchErrorCode =
   | 'CONFIG_PARSE'
   | 'CONFIG_INVALID'
   | 'CONFIG_ENV_MISSING'
-  | 'IMPORT_CONFLICT'
   | 'UNKNOWN_SERVER'
   | 'UNKNOWN_TOOL'
   | 'UNKNOWN_PROMPT'
@@ -20,8 +19,6 @@ export type OrchErrorCode =
   | 'PARSE_ERROR'
   | 'FORBIDDEN_ORIGIN'
   | 'PAYLOAD_TOO_LARGE'
-  | 'NO_ROUTE'
-  | 'CAPABILITY_MISSING'
   | 'DAEMON_UNREACHABLE'
   | 'SHUTTING_DOWN'
   | 'INTERNAL';
@@ -65,7 +62,6 @@ const WIRE: Record<OrchErrorCode, { http: number; jsonrpc: number }> = {
   CONFIG_PARSE: { http: 400, jsonrpc: -32602 },
   CONFIG_INVALID: { http: 400, jsonrpc: -32602 },
   CONFIG_ENV_MISSING: { http: 500, jsonrpc: -32603 },
-  IMPORT_CONFLICT: { http: 409, jsonrpc: -32603 },
   UNKNOWN_SERVER: { http: 404, jsonrpc: -32602 },
   UNKNOWN_TOOL: { http: 404, jsonrpc: -32602 },
   UNKNOWN_PROMPT: { http: 404, jsonrpc: -32602 },
@@ -78,8 +74,6 @@ const WIRE: Record<OrchErrorCode, { http: number; jsonrpc: number }> = {
   PARSE_ERROR: { http: 400, jsonrpc: -32700 },
   FORBIDDEN_ORIGIN: { http: 403, jsonrpc: -32000 },
   PAYLOAD_TOO_LARGE: { http: 413, jsonrpc: -32000 },
-  NO_ROUTE: { http: 404, jsonrpc: -32601 },
-  CAPABILITY_MISSING: { http: 400, jsonrpc: -32601 },
   DAEMON_UNREACHABLE: { http: 503, jsonrpc: -32603 },
   SHUTTING_DOWN: { http: 503, jsonrpc: -32603 },
   INTERNAL: { http: 500, jsonrpc: -32603 },
