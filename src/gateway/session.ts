@@ -26,7 +26,7 @@ import { settleInputRequired } from './inputRounds.js';
 import type { ServerRequestRouter } from './serverRequests.js';
 import { LEVELS, type LogLevelRegistry } from './logLevels.js';
 import type { SubscriptionRegistry } from './subscriptions.js';
-import type { View } from './view.js';
+import type { Target, View } from './view.js';
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 type Params = Record<string, unknown>;
@@ -158,21 +158,12 @@ export class GatewaySession {
         return { resources: view.resources() };
       case 'resources/templates/list':
         return { resourceTemplates: view.resourceTemplates() };
-      case 'tools/call': {
-        const target = view.resolveTool(String(params.name));
-        const result = await this.forward(target.upstream, request.method, { ...params, name: target.name }, extra);
-        return exposeContentUris(result, this.exposer(target.upstream));
-      }
-      case 'prompts/get': {
-        const target = view.resolvePrompt(String(params.name));
-        const result = await this.forward(target.upstream, request.method, { ...params, name: target.name }, extra);
-        return exposeContentUris(result, this.exposer(target.upstream));
-      }
-      case 'resources/read': {
-        const target = view.resolveUri(String(params.uri));
-        const result = await this.forward(target.upstream, request.method, { ...params, uri: target.name }, extra);
-        return exposeContentUris(result, this.exposer(target.upstream));
-      }
+      case 'tools/call':
+        return this.forwardTo(view.resolveTool(String(params.name)), 'name', request.method, params, extra);
+      case 'prompts/get':
+        return this.forwardTo(view.resolvePrompt(String(params.name)), 'name', request.method, params, extra);
+      case 'resources/read':
+        return this.forwardTo(view.resolveUri(String(params.uri)), 'uri', request.method, params, extra);
       case 'resources/subscribe': {
         const target = view.resolveUri(String(params.uri));
         await this.deps.subscriptions.subscribe(this, target.upstream, target.name);
@@ -190,6 +181,12 @@ export class GatewaySession {
       default:
         return this.passThrough(request, extra);
     }
+  }
+
+  /** Forwards under the upstream's own name (or URI) and maps resource URIs in the result back to the view's. */
+  private async forwardTo(target: Target, key: 'name' | 'uri', method: string, params: Params, extra: Extra): Promise<Result> {
+    const result = await this.forward(target.upstream, method, { ...params, [key]: target.name }, extra);
+    return exposeContentUris(result, this.exposer(target.upstream));
   }
 
   private exposer(upstream: Upstream): ((uri: string) => string) | undefined {
