@@ -96,3 +96,21 @@ describe('admin API', () => {
     expect(await closing.json()).toMatchObject({ status: 'shutting-down' });
   });
 });
+
+describe('routing', () => {
+  it('keeps the MCP routes on hono’s RegExpRouter with the admin API mounted', async () => {
+    const { app: a } = app();
+    await a.request('/servers/none/mcp', { method: 'DELETE' });
+    // SmartRouter names the router it settled on at the first match; TrieRouter is the slow fallback.
+    expect((a.router as { name: string }).name).toBe('SmartRouter + RegExpRouter');
+  });
+
+  it('answers unknown routes, under /api too, with JSON naming the endpoints', async () => {
+    const { app: a } = app();
+    for (const path of ['/nope', '/api/nope']) {
+      const res = await a.request(path, { headers: auth });
+      expect(res.status, path).toBe(404);
+      expect(await res.json(), path).toMatchObject({ error: `no route for GET ${path}`, hint: expect.stringContaining('/servers/{name}/mcp') });
+    }
+  });
+});

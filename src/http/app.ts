@@ -45,12 +45,15 @@ export function createApp(deps: AppDeps): Hono {
   }
 
   if (deps.admin) {
-    const api = new Hono();
+    // Its own app, called rather than merged: its routes (`/servers/start-all` beside
+    // `/servers/:name/:action`) would push the whole router off hono's RegExpRouter onto the slower
+    // TrieRouter, and every MCP request would pay for that.
+    const api = withFallbacks(new Hono().basePath('/api'));
     api.use(originGuard(deps.allowedOrigins));
     api.use(adminAuth(deps.admin.token, deps.admin.tokenFile));
     const { control, readStats } = deps.admin;
     api.route('/', createAdminApi({ pool: deps.pool, control, ...(readStats ? { readStats } : {}) }));
-    app.route('/api', api);
+    app.all('/api/*', (c) => api.fetch(c.req.raw, c.env));
   }
 
   const mcp = new Hono();
@@ -105,6 +108,11 @@ export function createApp(deps: AppDeps): Hono {
   mcp.post('/servers/:server/sse', (c) => sseMessage(c, server(c)));
 
   app.route('/', mcp);
+  return withFallbacks(app);
+}
+
+/** Unknown routes answer JSON naming the endpoints; thrown errors answer through the WIRE table. */
+function withFallbacks<T extends Hono>(app: T): T {
   app.notFound((c) =>
     c.json(
       {
