@@ -1,10 +1,17 @@
 #!/usr/bin/env node
-// The HTTP floor: a do-nothing Streamable HTTP MCP endpoint on node:http that answers initialize,
-// tools/list and tools/call itself with JSON responses and a session id header. What a gateway costs
-// beyond this is its own overhead. TOOL_COUNT (default 1) sets the size of tools/list; `echo` is
-// always the first tool. Prints {"url": ...} on stdout once listening on 127.0.0.1 (PORT, default 0).
+// The floors: the least a Streamable HTTP MCP endpoint on node:http can do, with JSON responses and
+// a session id header. What a gateway costs beyond them is its own overhead.
+// - HTTP floor (no arguments): answers initialize, tools/list and tools/call itself. TOOL_COUNT
+//   (default 1) sets the size of tools/list; `echo` is always the first tool.
+// - Relay floor (`node bench/floor-server.mjs COMMAND [ARGS...]`): the cheapest gateway of
+//   mcp-orch's shape. Every request goes to one stdio MCP server as a raw JSON line with nothing in
+//   between but an id swap (no SDK, routing, validation or metrics); initialize is answered from the
+//   child's own initialize result, taken once at start.
+// Prints {"url": ...} on stdout once listening on 127.0.0.1 (PORT, default 0).
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
+import { createInterface } from 'node:readline';
 
 const toolCount = Math.max(1, Number.parseInt(process.env.TOOL_COUNT ?? '1', 10));
 const tools = Array.from({ length: toolCount }, (_, i) => ({
@@ -33,6 +40,43 @@ function result(method, params) {
   }
 }
 
+/** The HTTP floor's answer: the result, or method not found. */
+function answerItself(message) {
+  const value = result(message.method, message.params);
+  return value === undefined
+    ? { jsonrpc: '2.0', id: message.id, error: { code: -32601, message: `Method not found: ${message.method}` } }
+    : { jsonrpc: '2.0', id: message.id, result: value };
+}
+
+/** The relay floor's answer: the child's response under the client's id (initialize from start-up). */
+async function relayer([command, ...args]) {
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  process.on('exit', () => child.kill());
+  const pending = new Map();
+  let nextId = 0;
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    const message = JSON.parse(line);
+    pending.get(message.id)?.(message);
+    pending.delete(message.id);
+  });
+  const relay = (message) => {
+    const id = nextId++;
+    return new Promise((resolve) => {
+      pending.set(id, resolve);
+      child.stdin.write(`${JSON.stringify({ ...message, id })}\n`);
+    });
+  };
+  const clientInfo = { name: 'relay-floor', version: '1.0.0' };
+  const initialized = await relay({ jsonrpc: '2.0', method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo } });
+  child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n`);
+  return async (message) =>
+    message.method === 'initialize'
+      ? { jsonrpc: '2.0', id: message.id, result: initialized.result }
+      : { ...(await relay(message)), id: message.id };
+}
+
+const answer = process.argv.length > 2 ? await relayer(process.argv.slice(2)) : answerItself;
+
 const server = createServer((req, res) => {
   if (req.method === 'DELETE') {
     sessions.delete(req.headers['mcp-session-id']);
@@ -41,7 +85,7 @@ const server = createServer((req, res) => {
   if (req.method !== 'POST') return void res.writeHead(405, { allow: 'POST' }).end();
   const chunks = [];
   req.on('data', (chunk) => chunks.push(chunk));
-  req.on('end', () => {
+  req.on('end', async () => {
     const message = JSON.parse(Buffer.concat(chunks).toString('utf8'));
     if (message.id === undefined) return void res.writeHead(202).end();
     const headers = { 'content-type': 'application/json' };
@@ -52,15 +96,11 @@ const server = createServer((req, res) => {
     } else if (!sessions.has(req.headers['mcp-session-id'])) {
       return void res.writeHead(404, headers).end(JSON.stringify({ jsonrpc: '2.0', id: message.id, error: { code: -32001, message: 'Session not found' } }));
     }
-    const value = result(message.method, message.params);
-    const body = value === undefined
-      ? { jsonrpc: '2.0', id: message.id, error: { code: -32601, message: `Method not found: ${message.method}` } }
-      : { jsonrpc: '2.0', id: message.id, result: value };
-    res.writeHead(200, headers).end(JSON.stringify(body));
+    res.writeHead(200, headers).end(JSON.stringify(await answer(message)));
   });
 });
 
 server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
   process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${server.address().port}` })}\n`);
 });
-process.on("SIGTERM", () => process.exit(0));
+process.on('SIGTERM', () => process.exit(0));

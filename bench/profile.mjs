@@ -3,18 +3,21 @@
 // with the echo fixture, runs CALLS sequential calls per way in (per-server Streamable HTTP and SSE,
 // unified Streamable HTTP), stops it with SIGTERM so V8 writes the profile, and prints the summary.
 // Usage: node bench/profile.mjs [--calls N] [--way server-mcp|server-sse|unified-mcp] (repeatable)
+//        [--sessions N]: instead of sequential calls, N concurrent sessions for 5 s per way (the
+//        throughput figure's load, from worker processes)
 // The .cpuprofile and its summary land in bench/results/profile-<timestamp>/.
 import './lib/quiet.mjs';
 import { readdir, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatSummary, summarizeProfile } from './cpuprofile-summary.mjs';
-import { sequential } from './lib/measure.mjs';
+import { sequential, throughput } from './lib/measure.mjs';
 import { ECHO, repoRoot, startDaemon } from './lib/targets.mjs';
 import { readFileSync } from 'node:fs';
 
 const args = process.argv.slice(2);
 const opt = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
 const calls = Number(opt('--calls', '3000'));
+const sessions = Number(opt('--sessions', '0'));
 const chosen = args.flatMap((a, i) => (a === '--way' ? [args[i + 1]] : []));
 const waysWanted = chosen.length ? chosen : ['server-mcp', 'server-sse', 'unified-mcp'];
 
@@ -30,7 +33,10 @@ const figures = {};
 try {
   for (const name of waysWanted) {
     const [way, call] = ways[name];
-    figures[name] = await sequential(way, call, { warmup: 100, calls });
+    figures[name] = sessions
+      ? await throughput(way, call, sessions, { durationMs: 5_000, maxWorkers: 4 })
+      : await sequential(way, call, { warmup: 100, calls });
+    delete figures[name].latencies;
     process.stderr.write(`${name}: ${JSON.stringify(figures[name])}\n`);
   }
 } finally {
@@ -39,7 +45,7 @@ try {
 const file = (await readdir(dir)).find((f) => f.endsWith('.cpuprofile'));
 if (!file) throw new Error(`no .cpuprofile written in ${dir}`);
 const summary = summarizeProfile(JSON.parse(readFileSync(join(dir, file), 'utf8')), { top: 30 });
-const text = `calls per way: ${calls}; ways: ${waysWanted.join(', ')}\n${JSON.stringify(figures)}\n\n${formatSummary(summary)}\n`;
+const text = `${sessions ? `${sessions} sessions for 5 s` : `${calls} calls`} per way; ways: ${waysWanted.join(', ')}\n${JSON.stringify(figures)}\n\n${formatSummary(summary)}\n`;
 await writeFile(join(dir, 'summary.txt'), text);
 process.stdout.write(text);
 process.stderr.write(`profile: ${join(dir, file)}\n`);

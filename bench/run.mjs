@@ -9,9 +9,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect } from './lib/clients.mjs';
 import { connectTime, ownRssMiB, sequential, sessionsMemory, throughput, toolsList } from './lib/measure.mjs';
-import { freePort, pollUntil, treeRss } from './lib/proc.mjs';
+import { freePort, pollUntil, treeCpuMs, treeRss } from './lib/proc.mjs';
 import { ratio, round } from './lib/stats.mjs';
-import { printTable } from './lib/table.mjs';
+import { printTable, printTargets } from './lib/table.mjs';
+import { againstTargets } from './lib/targetsMet.mjs';
 import {
   ECHO,
   EVERYTHING,
@@ -22,6 +23,7 @@ import {
   startDaemon,
   startFloor,
   startMcpProxy,
+  startRelayFloor,
   startSupergateway,
   tenServersConfig,
 } from './lib/targets.mjs';
@@ -80,6 +82,7 @@ async function main() {
     daemon: daemonCli,
     params: P,
     figures: withRatios(figures),
+    targets: againstTargets(figures),
     raw,
     durationSec: round((Date.now() - started) / 1000, 1),
   };
@@ -87,7 +90,10 @@ async function main() {
   await mkdir(dir, { recursive: true });
   const file = join(dir, `${results.timestamp.replaceAll(':', '-').replace(/\.\d+Z$/, 'Z')}.json`);
   await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
-  if (!argv.has('--json-only')) printTable(results);
+  if (!argv.has('--json-only')) {
+    printTable(results);
+    printTargets(results.targets);
+  }
   log(`wrote ${file} (${results.durationSec} s)`);
 }
 
@@ -106,15 +112,17 @@ function withRatios(all) {
 /** Connect, sequential calls and throughput against the daemon (echo + everything), the references and peers. */
 async function phaseCalls() {
   const floor = track(await startFloor());
+  const relay = track(await startRelayFloor(ECHO));
   const orch = track(await startDaemon(mainConfig()));
   await waitAllRunning(orch.url, 2);
   const direct = { kind: 'stdio', ...ECHO };
   const ways = {
     direct,
-    floor: { kind: 'streamable', url: floor.mcpUrl },
-    'orch server mcp': { kind: 'streamable', url: `${orch.url}/servers/echo/mcp` },
+    floor: { kind: 'streamable', url: floor.mcpUrl, pid: floor.pid },
+    'relay floor mcp': { kind: 'streamable', url: relay.mcpUrl, pid: relay.pid },
+    'orch server mcp': { kind: 'streamable', url: `${orch.url}/servers/echo/mcp`, pid: orch.pid },
     'orch server sse': { kind: 'sse', url: `${orch.url}/servers/echo/sse` },
-    'orch unified mcp': { kind: 'streamable', url: `${orch.url}/mcp`, unified: true },
+    'orch unified mcp': { kind: 'streamable', url: `${orch.url}/mcp`, unified: true, pid: orch.pid },
     'orch unified sse': { kind: 'sse', url: `${orch.url}/sse`, unified: true },
   };
   let sg;
@@ -124,8 +132,8 @@ async function phaseCalls() {
     mp = track(await startMcpProxy(ECHO));
     await pollUntil(sg.healthUrl, sg.t0);
     await pollUntil(mp.healthUrl, mp.t0);
-    ways['supergateway mcp'] = { kind: 'streamable', url: sg.mcpUrl };
-    ways['mcp-proxy mcp'] = { kind: 'streamable', url: mp.mcpUrl };
+    ways['supergateway mcp'] = { kind: 'streamable', url: sg.mcpUrl, pid: sg.pid };
+    ways['mcp-proxy mcp'] = { kind: 'streamable', url: mp.mcpUrl, pid: mp.pid };
     ways['mcp-proxy sse'] = { kind: 'sse', url: mp.sseUrl };
   }
   const callOf = (way) => (way.unified ? UNIFIED_ECHO_CALL : ECHO_CALL);
@@ -158,20 +166,26 @@ async function phaseCalls() {
   for (const [target, r] of Object.entries(ev)) set('seq.everything.p50', 'server-everything echo p50', 'ms', target, r.p50);
   set('seq.everything.p50', 'server-everything echo p50', 'ms', 'floor', figures['seq.p50'].floor);
 
-  const loadWays = ['direct', 'floor', 'orch server mcp', 'orch unified mcp', ...(peers ? ['supergateway mcp', 'mcp-proxy mcp'] : [])];
+  const loadWays = ['direct', 'floor', 'relay floor mcp', 'orch server mcp', 'orch unified mcp', ...(peers ? ['supergateway mcp', 'mcp-proxy mcp'] : [])];
   for (const sessions of [1, 8, 64]) {
     for (const target of loadWays) {
       const way = ways[target];
       log(`throughput, ${sessions} sessions: ${target}`);
+      const cpuBefore = way.pid ? treeCpuMs(way.pid) : null;
       const r = await throughput(way, callOf(way), sessions, P);
       raw[`throughput ${sessions} ${target}`] = { ...r, way: undefined };
+      // What the target (with its children: the upstream, or a peer's per-session processes) burns
+      // per call; on 2 shared cores, CPU left to the load generators is what caps calls/s.
+      if (cpuBefore !== null && r.calls) {
+        set(`tput.${sessions}.cpu`, `CPU per call under ${sessions} sessions`, 'µs', target, round(((treeCpuMs(way.pid) - cpuBefore) / r.calls) * 1000, 0));
+      }
       set(`tput.${sessions}`, `throughput, ${sessions} sessions`, 'calls/s', target, r.callsPerSec, 'higher');
       set(`tput.${sessions}.p99`, `p99 under ${sessions} sessions`, 'ms', target, r.p99);
       if (r.errors) log(`  ${r.errors} errors`);
     }
   }
   raw['orch rss after load (MiB)'] = ownRssMiB(orch.pid);
-  await Promise.all([floor.stop(), orch.stop(), sg?.stop(), mp?.stop()]);
+  await Promise.all([floor.stop(), relay.stop(), orch.stop(), sg?.stop(), mp?.stop()]);
 }
 
 /** Start-up, idle RSS, tools/list and 1,000 sessions with ten many-tools servers behind the daemon. */

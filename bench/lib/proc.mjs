@@ -1,4 +1,4 @@
-// Process helpers: free ports, RSS from /proc, waiting for a line or a URL, stopping children.
+// Process helpers: free ports, RSS and CPU time from /proc, waiting for a line or a URL, stopping children.
 import { readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
@@ -58,6 +58,21 @@ export function treeRss(pid) {
   const own = rssKiB(pid) ?? 0;
   const children = descendants(pid).reduce((sum, p) => sum + (rssKiB(p) ?? 0), 0);
   return { own, children, total: own + children, childCount: descendants(pid).length };
+}
+
+/** CPU time (user + system) used so far by a process and its whole tree, in ms; gone processes count 0. */
+export function treeCpuMs(pid) {
+  const ticksPerMs = 100 / 1000; // USER_HZ is 100 on Linux
+  const cpu = (p) => {
+    try {
+      // Fields after the ")" that ends the command name: utime and stime are the 12th and 13th.
+      const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / ticksPerMs;
+    } catch {
+      return 0;
+    }
+  };
+  return [pid, ...descendants(pid)].reduce((sum, p) => sum + cpu(p), 0);
 }
 
 /** Resolves with the first value `match(line)` returns (not undefined) on `stream`; rejects on timeout or exit. */

@@ -18,7 +18,7 @@ export const ECHO = { command: node, args: [fromRoot('test/fixtures/echo.mjs')] 
 export const EVERYTHING = { command: node, args: [fromRoot('node_modules/@modelcontextprotocol/server-everything/dist/index.js'), 'stdio'] };
 export const manyTools = (count) => ({ command: node, args: [fromRoot('test/fixtures/many-tools.mjs')], env: { TOOL_COUNT: String(count) } });
 
-/** The daemon's config: echo (ours) and server-everything, the upstreams the issue names. */
+/** The daemon's config: echo (ours) and the official server-everything. */
 export function mainConfig() {
   return { mcpServers: { echo: ECHO, everything: EVERYTHING } };
 }
@@ -49,16 +49,16 @@ function handle(child, extra, cleanup) {
 /**
  * `mcp-orch serve` on 127.0.0.1. With `port` it listens there (for the start-up timing, which polls
  * /health from process start); otherwise on port 0, ready once its log says "listening".
- * `nodeArgs` go before the script (e.g. --cpu-prof).
+ * `nodeArgs` go before the script (e.g. --cpu-prof); `cli` is the build to run (default dist/cli.js).
  */
-export async function startDaemon(config, { port = 0, nodeArgs = [], waitListening = true } = {}) {
+export async function startDaemon(config, { port = 0, nodeArgs = [], waitListening = true, cli = daemonCli } = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'mcp-orch-bench-'));
   const configPath = join(dir, 'mcp-config.json');
   await writeFile(configPath, JSON.stringify(config, null, 2));
   const t0 = performance.now();
   const child = spawn(
     node,
-    [...nodeArgs, daemonCli, 'serve', '--config', configPath, '--port', String(port), '--data-dir', join(dir, 'data'), '--no-watch'],
+    [...nodeArgs, cli, 'serve', '--config', configPath, '--port', String(port), '--data-dir', join(dir, 'data'), '--no-watch'],
     { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   const h = handle(child, { t0, name: 'mcp-orch' }, () => rm(dir, { recursive: true, force: true }));
@@ -92,6 +92,17 @@ export async function startFloor({ toolCount = 1, port = 0 } = {}) {
   });
   const url = await waitForLine(child, child.stdout, (line) => (line.startsWith('{') ? JSON.parse(line).url : undefined));
   return { ...handle(child, { t0, name: 'floor' }), url, mcpUrl: `${url}/mcp` };
+}
+
+/** The relay floor (bench/floor-server.mjs with a command): the cheapest gateway in front of `server`. */
+export async function startRelayFloor(server) {
+  const t0 = performance.now();
+  const child = spawn(node, [fromRoot('bench/floor-server.mjs'), server.command, ...server.args], {
+    env: { ...process.env, ...server.env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await waitForLine(child, child.stdout, (line) => (line.startsWith('{') ? JSON.parse(line).url : undefined));
+  return { ...handle(child, { t0, name: 'relay floor' }), url, mcpUrl: `${url}/mcp` };
 }
 
 const shellQuote = (s) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`);
