@@ -19,6 +19,7 @@ import {
 import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 import { jsonRpcErrorOf, OrchError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { connectByKind } from '../upstream/messageKind.js';
 import type { Upstream } from '../upstream/upstream.js';
 import { exposeContentUris } from './content.js';
 import { observed, splitProgressToken } from './forwarding.js';
@@ -119,8 +120,8 @@ export class GatewaySession {
     this.detachRouter = deps.router.addSession(this);
   }
 
-  connect(transport: Transport): Promise<void> {
-    return this.server.connect(transport);
+  async connect(transport: Transport): Promise<void> {
+    await connectByKind(this.server, transport);
   }
 
   clientCapabilities(): ClientCapabilities | undefined {

@@ -1,6 +1,7 @@
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { OrchError } from '../errors.js';
+import { kindOf } from '../upstream/messageKind.js';
 import { errorResponse, requestIdOf } from './responses.js';
 
 const encoder = new TextEncoder();
@@ -20,7 +21,6 @@ export interface StreamableTransportOptions {
   sessionIdGenerator: () => string;
 }
 
-type Kind = 'request' | 'notification' | 'response';
 
 /** The requests of one POST and where their responses go: one JSON body, or the POST's event stream. */
 interface Exchange {
@@ -358,29 +358,6 @@ function httpError(status: number, message: string, id: RequestId | null, header
     status,
     headers: { 'content-type': 'application/json', ...headers },
   });
-}
-
-/** The envelope of a JSON-RPC 2.0 message, without looking further. */
-function kindOf(message: unknown): Kind | undefined {
-  if (typeof message !== 'object' || message === null) return undefined;
-  const m = message as { jsonrpc?: unknown; method?: unknown; id?: unknown; result?: unknown; error?: unknown; params?: unknown };
-  if (m.jsonrpc !== '2.0') return undefined;
-  const id = m.id;
-  const validId = typeof id === 'string' || (typeof id === 'number' && Number.isInteger(id));
-  if (typeof m.method === 'string') {
-    if (m.params !== undefined && (typeof m.params !== 'object' || m.params === null)) return undefined;
-    if (id === undefined) return 'notification';
-    return validId ? 'request' : undefined;
-  }
-  if (m.method !== undefined) return undefined;
-  if ('result' in m) return validId && typeof m.result === 'object' && m.result !== null ? 'response' : undefined;
-  if ('error' in m) {
-    const error = m.error as { code?: unknown; message?: unknown } | null;
-    return (validId || id === undefined || id === null) && typeof error === 'object' && error !== null && typeof error.code === 'number' && typeof error.message === 'string'
-      ? 'response'
-      : undefined;
-  }
-  return undefined;
 }
 
 /** Accept lists application/json (or a wildcard covering it). */

@@ -24,6 +24,7 @@ import { Lifecycle, type LifecycleState } from '../supervisor/lifecycle.js';
 import { createLogBuffer, type LogBuffer } from '../supervisor/logBuffer.js';
 import { PassThroughResult } from './passThrough.js';
 import { CATALOG_KINDS, emptyCatalog, fetchList, type CatalogKind, type CatalogLists } from './catalog.js';
+import { connectByKind } from './messageKind.js';
 import { ModernHttpTransport } from './modernHttpTransport.js';
 import { StreamTransport } from './streamTransport.js';
 
@@ -392,7 +393,7 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
   /** A client on a 2026-only server: the SDK's transport plumbing without its initialize handshake. */
   private async openModern(transport: Transport): Promise<Client> {
     const client = this.newClient();
-    await Protocol.prototype.connect.call(client, transport);
+    await connectByKind(client, transport, () => Protocol.prototype.connect.call(client, transport));
     return client;
   }
 
@@ -460,7 +461,7 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
 
   private async openClient(transport: Transport, timeoutMs = this.timeoutMs): Promise<Client> {
     const client = this.newClient();
-    await client.connect(transport, { timeout: timeoutMs });
+    await connectByKind(client, transport, () => client.connect(transport, { timeout: timeoutMs }));
     return client;
   }
 
