@@ -40,13 +40,13 @@ type AnyProtocol = Protocol<any, any, any>;
 
 /**
  * Connects an SDK Client or Server to its transport (with `connect`, by default protocol.connect),
- * then tells inbound messages apart by their
- * envelope (kindOf) instead of the SDK's zod guards. The SDK runs up to three zod safeParse calls
- * per message to learn its kind, and a request fails two of them first, building error objects
- * each time: about a sixth of mcp-orch's CPU per forwarded call under load (bench/compare.mjs,
- * 391 -> 326 µs). Messages go to the same Protocol methods the SDK's dispatcher calls, so
- * handlers, responses, progress and cancellation behave as before. Returns false (and leaves the
- * SDK's dispatcher in place) if this SDK version's Protocol lacks those methods.
+ * then tells inbound messages apart by their envelope (kindOf) instead of the SDK's zod guards.
+ * The SDK runs up to three zod safeParse calls per message to learn its kind, and a request fails
+ * two of them first, building error objects each time: about a sixth of mcp-orch's CPU per
+ * forwarded call under load (bench/compare.mjs, 391 -> 326 µs). Messages go to the same Protocol
+ * methods the SDK's dispatcher calls, so handlers, responses, progress and cancellation behave as
+ * before. Returns false (and leaves the SDK's dispatcher in place) if this SDK version's Protocol
+ * lacks those methods; a test pins that it has them.
  */
 export async function connectByKind(
   protocol: AnyProtocol,
