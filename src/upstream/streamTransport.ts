@@ -1,4 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
@@ -11,12 +12,19 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
  * A line that is not JSON-RPC is reported through `onGarbage` (the server is writing logs to
  * stdout, which corrupts the protocol stream) rather than silently dropped.
  */
+const CR = 13;
+
 export class StreamTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage) => void;
 
+  /** Keeps a character whose UTF-8 bytes are split across two chunks whole. */
+  private readonly decoder = new StringDecoder('utf8');
+  /** Text from the first undelivered line on; its last line may be incomplete. */
   private pending = '';
+  /** Text after `pending` that holds no newline yet: kept apart, so that a large line is joined once. */
+  private tail: string[] = [];
   private deferred = false;
   private corked = false;
   private closed = false;
@@ -39,7 +47,13 @@ export class StreamTransport implements Transport {
   }
 
   private readonly onData = (chunk: Buffer): void => {
-    this.pending += chunk.toString('utf8');
+    const text = this.decoder.write(chunk);
+    if (!text.includes('\n')) {
+      this.tail.push(text);
+      return;
+    }
+    this.pending += this.tail.join('') + text;
+    this.tail = [];
     if (!this.deferred) this.drain();
   };
 
@@ -50,17 +64,21 @@ export class StreamTransport implements Transport {
    */
   private drain(): void {
     this.deferred = false;
-    let newline = this.pending.indexOf('\n');
+    const text = this.pending;
+    let start = 0;
+    let newline = text.indexOf('\n');
     while (newline !== -1 && !this.closed) {
-      const line = this.pending.slice(0, newline).replace(/\r$/, '');
-      this.pending = this.pending.slice(newline + 1);
-      if (line.trim() !== '' && this.receive(line) === 'progress' && this.pending.includes('\n')) {
+      const end = newline > start && text.charCodeAt(newline - 1) === CR ? newline - 1 : newline;
+      const line = text.slice(start, end);
+      start = newline + 1;
+      newline = text.indexOf('\n', start);
+      if (line.trim() !== '' && this.receive(line) === 'progress' && newline !== -1) {
         this.deferred = true;
         setImmediate(() => this.drain());
-        return;
+        break;
       }
-      newline = this.pending.indexOf('\n');
     }
+    if (!this.closed) this.pending = text.slice(start);
   }
 
   /**
@@ -122,6 +140,7 @@ export class StreamTransport implements Transport {
     this.input.off('data', this.onData);
     this.input.off('end', this.onEnd);
     this.pending = '';
+    this.tail = [];
     this.onclose?.();
   }
 }

@@ -190,6 +190,14 @@ describe('MCP contract', () => {
       expect(textOf(failed)).toBe('fixture failure');
     });
 
+    it('carries large results intact, multi-byte characters split across pipe reads included', async () => {
+      const unit = 'line "quoted" \\ é\n'; // the blob tool's repeating unit, 20 bytes
+      for (const bytes of [700_001, 1_000_003, 1_048_577]) {
+        const text = textOf(await call('one', 'blob', { bytes }));
+        expect(text === unit.repeat(Math.ceil(bytes / Buffer.byteLength(unit))).slice(0, bytes), `${bytes} bytes`).toBe(true);
+      }
+    });
+
     it('lists and gets prompts, and completes prompt and template arguments', async () => {
       const client = await clientFor('one');
       const { prompts } = await client.listPrompts();
