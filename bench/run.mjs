@@ -32,8 +32,8 @@ const argv = new Set(process.argv.slice(2));
 const quick = argv.has('--quick');
 const peers = argv.has('--peers');
 const P = quick
-  ? { connects: 8, warmup: 100, calls: 500, listCalls: 50, durationMs: 1_500, sessions: 200, peerSessions: 16, maxWorkers: 4 }
-  : { connects: 20, warmup: 200, calls: 2_000, listCalls: 200, durationMs: 3_000, sessions: 1_000, peerSessions: 32, maxWorkers: 4 };
+  ? { connects: 8, warmup: 100, calls: 500, bigCalls: 12, listCalls: 50, durationMs: 1_500, sessions: 200, peerSessions: 16, maxWorkers: 4 }
+  : { connects: 20, warmup: 200, calls: 2_000, bigCalls: 40, listCalls: 200, durationMs: 3_000, sessions: 1_000, peerSessions: 32, maxWorkers: 4 };
 
 const ECHO_CALL = { name: 'echo', arguments: { text: 'hello' } };
 const UNIFIED_ECHO_CALL = { name: 'echo__echo', arguments: { text: 'hello' } };
@@ -165,6 +165,16 @@ async function phaseCalls() {
   raw['sequential server-everything'] = ev;
   for (const [target, r] of Object.entries(ev)) set('seq.everything.p50', 'server-everything echo p50', 'ms', target, r.p50);
   set('seq.everything.p50', 'server-everything echo p50', 'ms', 'floor', figures['seq.p50'].floor);
+
+  // A 1 MiB result (the echo fixture's blob tool, with quotes, newlines and non-ASCII to escape):
+  // what reading, decoding and passing on a large result costs. The do-nothing floor has no such tool.
+  for (const [target, way] of Object.entries(ways)) {
+    if (target === 'floor') continue;
+    log(`sequential tools/call, 1 MiB result: ${target}`);
+    const big = { name: way.unified ? 'echo__blob' : 'blob', arguments: { bytes: 1_048_576 } };
+    const r = await sequential(way, big, { warmup: P.bigCalls / 4, calls: P.bigCalls });
+    set('seq.big.p50', 'tools/call p50, 1 MiB result', 'ms', target, r.p50);
+  }
 
   const loadWays = ['direct', 'floor', 'relay floor mcp', 'orch server mcp', 'orch unified mcp', ...(peers ? ['supergateway mcp', 'mcp-proxy mcp'] : [])];
   for (const sessions of [1, 8, 64]) {
