@@ -69,6 +69,29 @@ describe('ModernHttpTransport', () => {
     await transport.close();
   });
 
+  it('reads an SSE answer cut anywhere: inside CRLF pairs, inside a character, data over several lines', async () => {
+    const event = Buffer.from(`event: message\r\ndata: {"jsonrpc":"2.0",\r\ndata: "id":5,"result":{"text":"é"}}\r\n\r\n`);
+    const cuts = [...event.keys()].filter((i) => event[i] === 0x0d || event[i] === 0xc3).map((i) => i + 1);
+    const url = await serve(async (_req, _body, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      let from = 0;
+      for (const cut of [...cuts, event.length]) {
+        res.write(event.subarray(from, cut));
+        from = cut;
+        await new Promise((resolve) => setTimeout(resolve, 5)); // one read per piece
+      }
+      res.end();
+    });
+    const transport = new ModernHttpTransport(url);
+    const messages = collect(transport);
+    const errors: Error[] = [];
+    transport.onerror = (error) => errors.push(error);
+    await transport.send({ jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'x', _meta: envelope } });
+    await expect.poll(() => messages).toEqual([{ jsonrpc: '2.0', id: 5, result: { text: 'é' } }]);
+    expect(errors).toEqual([]);
+    await transport.close();
+  });
+
   it('cancels a request by closing its HTTP request', async () => {
     let closed = false;
     const url = await serve((_req, _body, res) => {

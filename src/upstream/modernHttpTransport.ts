@@ -103,34 +103,49 @@ export class ModernHttpTransport implements Transport {
   private async readSse(body: ReadableStream<Uint8Array>): Promise<void> {
     const decoder = new TextDecoder();
     let buffer = '';
-    for await (const chunk of body) {
-      buffer += decoder.decode(chunk, { stream: true }).replace(/\r\n?/g, '\n');
-      let end = buffer.indexOf('\n\n');
+    const take = async (text: string): Promise<void> => {
+      // Only the new text, with the line end before it, can complete an event: no rescanning.
+      const from = Math.max(0, buffer.length - 1);
+      buffer += text.replace(/\r\n?/g, '\n');
+      let end = buffer.indexOf('\n\n', from);
       while (end !== -1) {
         const event = buffer.slice(0, end);
         buffer = buffer.slice(end + 2);
-        const data = event
-          .split('\n')
-          .filter((line) => line.startsWith('data:'))
-          .map((line) => line.slice(5).replace(/^ /, ''))
-          .join('\n');
-        if (data) {
-          let message: unknown;
-          try {
-            message = JSON.parse(data);
-          } catch (error) {
-            this.onerror?.(error as Error);
-          }
-          if (isJsonRpc(message)) {
-            this.onmessage?.(message);
-            // The SDK runs notification handlers a microtask later but settles responses at once:
-            // after progress, let it run before a response read in the same chunk is delivered.
-            if ((message as { method?: unknown }).method === 'notifications/progress') await new Promise((resolve) => setImmediate(resolve));
-          }
-        }
+        await this.deliverEvent(event);
         end = buffer.indexOf('\n\n');
       }
+    };
+    // A CR that ends a chunk may be the first half of a CRLF: it waits for the next chunk, so that
+    // the pair becomes one line end, not two (which would end the event early).
+    let heldCr = false;
+    for await (const chunk of body) {
+      const text: string = (heldCr ? '\r' : '') + decoder.decode(chunk, { stream: true });
+      heldCr = text.endsWith('\r');
+      await take(heldCr ? text.slice(0, -1) : text);
     }
+    if (heldCr) await take('\r');
+  }
+
+  /** One Server-Sent Event: its data lines, joined, delivered if they are a JSON-RPC message. */
+  private async deliverEvent(event: string): Promise<void> {
+    const data = event
+      .split('\n')
+      .filter((line) => line.startsWith('data:'))
+      .map((line) => line.slice(5).replace(/^ /, ''))
+      .join('\n');
+    if (!data) return;
+    let message: unknown;
+    try {
+      message = JSON.parse(data);
+    } catch (error) {
+      this.onerror?.(error as Error);
+      return;
+    }
+    if (!isJsonRpc(message)) return;
+    this.onmessage?.(message);
+    // The SDK runs notification handlers a microtask later but settles responses at once: after
+    // progress, let it run before a response read in the same chunk is delivered.
+    if ((message as { method?: unknown }).method === 'notifications/progress') await new Promise((resolve) => setImmediate(resolve));
   }
 
   async close(): Promise<void> {
