@@ -36,7 +36,6 @@ try {
     figures[name] = sessions
       ? await throughput(way, call, sessions, { durationMs: 5_000, maxWorkers: 4 })
       : await sequential(way, call, { warmup: 100, calls });
-    delete figures[name].latencies;
     process.stderr.write(`${name}: ${JSON.stringify(figures[name])}\n`);
   }
 } finally {

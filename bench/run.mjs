@@ -23,7 +23,6 @@ import {
   startDaemon,
   startFloor,
   startMcpProxy,
-  startRelayFloor,
   startSupergateway,
   tenServersConfig,
 } from './lib/targets.mjs';
@@ -112,7 +111,7 @@ function withRatios(all) {
 /** Connect, sequential calls and throughput against the daemon (echo + everything), the references and peers. */
 async function phaseCalls() {
   const floor = track(await startFloor());
-  const relay = track(await startRelayFloor(ECHO));
+  const relay = track(await startFloor({ relayTo: ECHO }));
   const orch = track(await startDaemon(mainConfig()));
   await waitAllRunning(orch.url, 2);
   const direct = { kind: 'stdio', ...ECHO };

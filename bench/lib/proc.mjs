@@ -62,12 +62,12 @@ export function treeRss(pid) {
 
 /** CPU time (user + system) used so far by a process and its whole tree, in ms; gone processes count 0. */
 export function treeCpuMs(pid) {
-  const ticksPerMs = 100 / 1000; // USER_HZ is 100 on Linux
+  const msPerTick = 10; // USER_HZ is 100 on Linux
   const cpu = (p) => {
     try {
       // Fields after the ")" that ends the command name: utime and stime are the 12th and 13th.
       const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
-      return (Number(fields[11]) + Number(fields[12])) / ticksPerMs;
+      return (Number(fields[11]) + Number(fields[12])) * msPerTick;
     } catch {
       return 0;
     }

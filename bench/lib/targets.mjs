@@ -83,26 +83,19 @@ export async function startDaemon(config, { port = 0, nodeArgs = [], waitListeni
   }
 }
 
-/** The do-nothing Streamable HTTP endpoint (bench/floor-server.mjs). */
-export async function startFloor({ toolCount = 1, port = 0 } = {}) {
+/**
+ * The floors (bench/floor-server.mjs): the do-nothing Streamable HTTP endpoint, or with `relayTo`
+ * (a server config) the relay floor, the cheapest gateway in front of that server.
+ */
+export async function startFloor({ toolCount = 1, port = 0, relayTo } = {}) {
   const t0 = performance.now();
-  const child = spawn(node, [fromRoot('bench/floor-server.mjs')], {
-    env: { ...process.env, TOOL_COUNT: String(toolCount), PORT: String(port) },
+  const relay = relayTo ? [relayTo.command, ...relayTo.args] : [];
+  const child = spawn(node, [fromRoot('bench/floor-server.mjs'), ...relay], {
+    env: { ...process.env, TOOL_COUNT: String(toolCount), PORT: String(port), ...relayTo?.env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await waitForLine(child, child.stdout, (line) => (line.startsWith('{') ? JSON.parse(line).url : undefined));
-  return { ...handle(child, { t0, name: 'floor' }), url, mcpUrl: `${url}/mcp` };
-}
-
-/** The relay floor (bench/floor-server.mjs with a command): the cheapest gateway in front of `server`. */
-export async function startRelayFloor(server) {
-  const t0 = performance.now();
-  const child = spawn(node, [fromRoot('bench/floor-server.mjs'), server.command, ...server.args], {
-    env: { ...process.env, ...server.env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await waitForLine(child, child.stdout, (line) => (line.startsWith('{') ? JSON.parse(line).url : undefined));
-  return { ...handle(child, { t0, name: 'relay floor' }), url, mcpUrl: `${url}/mcp` };
+  return { ...handle(child, { t0, name: relayTo ? 'relay floor' : 'floor' }), url, mcpUrl: `${url}/mcp` };
 }
 
 const shellQuote = (s) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`);
