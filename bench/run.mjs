@@ -8,7 +8,7 @@ import './lib/quiet.mjs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect } from './lib/clients.mjs';
-import { connectTime, ownRssMiB, sequential, sessionsMemory, throughput, toolsList } from './lib/measure.mjs';
+import { connectTime, interleavedSequential, ownRssMiB, sequential, sessionsMemory, throughput, toolsList } from './lib/measure.mjs';
 import { freePort, pollUntil, treeCpuMs, treeRss } from './lib/proc.mjs';
 import { ratio, round } from './lib/stats.mjs';
 import { printTable, printTargets } from './lib/table.mjs';
@@ -148,9 +148,11 @@ async function phaseCalls() {
   log('warm-up of every target');
   for (const way of Object.values(ways)) await sequential(way, callOf(way), { warmup: P.warmup * 5, calls: 1 });
 
-  for (const [target, way] of Object.entries(ways)) {
-    log(`sequential tools/call: ${target}`);
-    const r = await sequential(way, callOf(way), P);
+  const seq = await interleavedSequential(
+    Object.entries(ways).map(([target, way]) => [target, way, callOf(way)]),
+    { ...P, onRound: (r, rounds) => log(`sequential tools/call, round ${r} of ${rounds}: every target in turn`) },
+  );
+  for (const [target, r] of Object.entries(seq)) {
     raw[`sequential ${target}`] = r;
     for (const p of ['p50', 'p90', 'p99']) set(`seq.${p}`, `sequential tools/call ${p}`, 'ms', target, r[p]);
   }

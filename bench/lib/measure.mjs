@@ -22,6 +22,27 @@ export async function connectTime(way, n) {
 
 /** One client, `calls` sequential tools/call after `warmup` of them: p50/p90/p99 in ms. */
 export async function sequential(way, call, { warmup, calls }) {
+  return summarize(await timedCalls(way, call, { warmup, calls }));
+}
+
+/**
+ * `sequential` over several targets ([name, way, call]) in interleaved rounds: each round runs
+ * every target in turn, so load that comes and goes during a run weighs on all of them alike.
+ * p50/p90/p99 per target over the calls of all rounds (`calls` in all, split over the rounds).
+ */
+export async function interleavedSequential(targets, { warmup, calls, rounds = 4, onRound = () => {} }) {
+  const samples = new Map(targets.map(([name]) => [name, []]));
+  for (let r = 0; r < rounds; r++) {
+    onRound(r + 1, rounds);
+    for (const [name, way, call] of targets) {
+      samples.get(name).push(...(await timedCalls(way, call, { warmup: Math.ceil(warmup / rounds), calls: Math.ceil(calls / rounds) })));
+    }
+  }
+  return Object.fromEntries([...samples].map(([name, values]) => [name, summarize(values)]));
+}
+
+/** One client's latencies in ms for `calls` sequential tools/call after `warmup` of them. */
+async function timedCalls(way, call, { warmup, calls }) {
   const client = await connect(way);
   try {
     for (let i = 0; i < warmup; i++) await callTool(client, call);
@@ -31,7 +52,7 @@ export async function sequential(way, call, { warmup, calls }) {
       await callTool(client, call);
       latencies[i] = performance.now() - t;
     }
-    return summarize(latencies);
+    return latencies;
   } finally {
     await client.close();
   }
