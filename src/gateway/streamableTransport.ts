@@ -21,7 +21,6 @@ export interface StreamableTransportOptions {
   sessionIdGenerator: () => string;
 }
 
-
 /** The requests of one POST and where their responses go: one JSON body, or the POST's event stream. */
 interface Exchange {
   /** Responses still owed. */

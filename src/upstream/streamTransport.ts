@@ -4,6 +4,8 @@ import { serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 
+const CR = 13;
+
 /**
  * An MCP transport over a child's stdout/stdin that the supervisor spawned. The SDK's own stdio
  * client transport spawns its child itself; mcp-orch keeps spawning in the supervisor, which owns
@@ -12,8 +14,6 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
  * A line that is not JSON-RPC is reported through `onGarbage` (the server is writing logs to
  * stdout, which corrupts the protocol stream) rather than silently dropped.
  */
-const CR = 13;
-
 export class StreamTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
