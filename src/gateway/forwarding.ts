@@ -1,7 +1,11 @@
-import type { Result } from '@modelcontextprotocol/sdk/types.js';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import type { Result, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { RequestObserver } from './session.js';
 
-type Params = Record<string, unknown>;
+/** A request's params, as the gateway reads and rewrites them. */
+export type Params = Record<string, unknown>;
+/** What the SDK Server hands a request handler beside the request. */
+export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
 /**
  * The client's progress token comes off the forwarded params: the upstream client sets its own,

@@ -1,7 +1,7 @@
 import { ErrorCode, McpError, type ClientCapabilities, type Result } from '@modelcontextprotocol/sdk/types.js';
 import { CAPABILITY_FOR } from './serverRequests.js';
+import type { Params } from './forwarding.js';
 
-type Params = Record<string, unknown>;
 
 /** Rounds after which a server that keeps answering input_required is given up on. */
 export const MAX_INPUT_ROUNDS = 10;

@@ -1,4 +1,3 @@
-import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
   ErrorCode,
   McpError,
@@ -6,12 +5,11 @@ import {
   type ClientCapabilities,
   type Request,
   type Result,
-  type ServerNotification,
   type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Upstream } from '../upstream/upstream.js';
+import type { Extra } from './forwarding.js';
 
-type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
 /** The part of a downstream session this router needs. */
 export interface RequestingSession {

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   ErrorCode,
@@ -11,6 +10,7 @@ import {
   type LoggingLevel,
   type Notification,
   type Request,
+  type Progress,
   type Result,
   type ServerCapabilities,
   type ServerNotification,
@@ -22,16 +22,13 @@ import type { Logger } from '../log.js';
 import { connectByKind } from '../upstream/messageKind.js';
 import type { Upstream } from '../upstream/upstream.js';
 import { exposeContentUris } from './content.js';
-import { observed, splitProgressToken } from './forwarding.js';
+import { observed, splitProgressToken, type Extra, type Params } from './forwarding.js';
 import { settleInputRequired } from './inputRounds.js';
 import type { ServerRequestRouter } from './serverRequests.js';
 import { LEVELS, type LogLevelRegistry } from './logLevels.js';
 import type { SubscriptionRegistry } from './subscriptions.js';
 import type { Target, View } from './view.js';
 
-type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
-type Params = Record<string, unknown>;
-type Progress = { progress: number; total?: number; message?: string };
 
 /** Sampling and elicitation can wait on a person. */
 const CLIENT_REQUEST_TIMEOUT_MS = 10 * 60 * 1000;

@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
-import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
   McpError,
   type ClientCapabilities,
+  type Progress,
   type Result,
   type ServerCapabilities,
-  type ServerNotification,
   type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
 import { jsonRpcErrorOf, OrchError } from '../../errors.js';
@@ -24,11 +23,9 @@ import { META_CLIENT_CAPABILITIES, META_SUBSCRIPTION_ID, MODERN_VERSION } from '
 import { INVALID_PARAMS, METHOD_NOT_FOUND, ModernError, validateModernRequest, type JsonRpcId, type ModernRequest } from './headers.js';
 import { INPUT_REQUIRED_METHODS, InputBridge } from './inputRequired.js';
 import type { RequestStateCodec } from './requestState.js';
-import { observed, splitProgressToken } from '../forwarding.js';
+import { observed, splitProgressToken, type Extra, type Params } from '../forwarding.js';
 import { discoverResult, legacyParams, modernCapabilities, modernResult, sseFrame } from './translate.js';
 
-type Params = Record<string, unknown>;
-type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
 export interface ModernFrontOptions {
   pool: UpstreamPool;
@@ -351,7 +348,6 @@ export class ModernFront {
 }
 
 type OnProgress = ((notification: { method: string; params: Params }) => void) | undefined;
-type Progress = { progress: number; total?: number; message?: string };
 
 /** One 2026 request on its way to a server, with who sent it. */
 interface CallContext {

@@ -1,7 +1,7 @@
 import { META_CLIENT_CAPABILITIES, META_PROTOCOL_VERSION, MODERN_VERSION, metaOf } from './classify.js';
+import type { Params } from '../forwarding.js';
 
 export type JsonRpcId = string | number;
-type Params = Record<string, unknown>;
 
 /** JSON-RPC error codes of the 2026-07-28 revision, besides the JSON-RPC 2.0 ones. */
 export const HEADER_MISMATCH = -32020;

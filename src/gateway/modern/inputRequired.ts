@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
   McpError,
   type ClientCapabilities,
   type Request,
+  type Progress,
   type Result,
-  type ServerNotification,
   type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../../log.js';
@@ -13,10 +12,8 @@ import type { Upstream } from '../../upstream/upstream.js';
 import type { ServerRequestRouter } from '../serverRequests.js';
 import { INVALID_PARAMS, MISSING_CLIENT_CAPABILITY, ModernError } from './headers.js';
 import { RequestStateError, type RequestStateBinding, type RequestStateCodec } from './requestState.js';
+import type { Extra, Params } from '../forwarding.js';
 
-type Params = Record<string, unknown>;
-type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
-type Progress = { progress: number; total?: number; message?: string };
 
 /** Methods on which the 2026-07-28 revision allows an input_required result. */
 export const INPUT_REQUIRED_METHODS: ReadonlySet<string> = new Set(['tools/call', 'prompts/get', 'resources/read']);

@@ -1,7 +1,7 @@
 import type { Implementation, Result, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import { META_SERVER_INFO, MODERN_VERSION } from './classify.js';
+import type { Params } from '../forwarding.js';
 
-type Params = Record<string, unknown>;
 
 /** Methods whose 2026 results carry cache hints (SEP-2549). */
 const CACHEABLE = new Set(['server/discover', 'tools/list', 'prompts/list', 'resources/list', 'resources/templates/list', 'resources/read']);
