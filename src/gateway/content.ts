@@ -1,14 +1,18 @@
 import type { Result } from '@modelcontextprotocol/sdk/types.js';
+import type { Upstream } from '../upstream/upstream.js';
+import type { View } from './view.js';
 
 type Item = Record<string, unknown>;
 
 /**
  * Rewrites the resource URIs inside a result (tool content, prompt messages, read contents) to the
  * form a client of the view must use, so that a `resource_link` a tool returns on the unified
- * endpoint can be read back through it. Results are copied only where something changes.
+ * endpoint can be read back through it. Results are copied only where something changes; views
+ * that keep URIs as they are (per server) return the result itself.
  */
-export function exposeContentUris(result: Result, expose: ((uri: string) => string) | undefined): Result {
-  if (!expose) return result;
+export function exposeContentUris(result: Result, view: View, upstream: Upstream): Result {
+  if (!view.rewritesUris) return result;
+  const expose = (uri: string): string => view.exposeUri(upstream, uri);
   const out: Record<string, unknown> = { ...result };
   if (Array.isArray(result.content)) out.content = (result.content as Item[]).map((item) => exposeItem(item, expose));
   if (Array.isArray(result.contents)) out.contents = (result.contents as Item[]).map((item) => withUri(item, expose));

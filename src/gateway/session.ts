@@ -27,8 +27,7 @@ import { settleInputRequired } from './inputRounds.js';
 import type { ServerRequestRouter } from './serverRequests.js';
 import { LEVELS, type LogLevelRegistry } from './logLevels.js';
 import type { SubscriptionRegistry } from './subscriptions.js';
-import type { Target, View } from './view.js';
-
+import { routeRequest, type View } from './view.js';
 
 /** Sampling and elicitation can wait on a person. */
 const CLIENT_REQUEST_TIMEOUT_MS = 10 * 60 * 1000;
@@ -148,20 +147,6 @@ export class GatewaySession {
     const params = (request.params ?? {}) as Params;
     const view = this.view;
     switch (request.method) {
-      case 'tools/list':
-        return { tools: view.tools() };
-      case 'prompts/list':
-        return { prompts: view.prompts() };
-      case 'resources/list':
-        return { resources: view.resources() };
-      case 'resources/templates/list':
-        return { resourceTemplates: view.resourceTemplates() };
-      case 'tools/call':
-        return this.forwardTo(view.resolveTool(String(params.name)), 'name', request.method, params, extra);
-      case 'prompts/get':
-        return this.forwardTo(view.resolvePrompt(String(params.name)), 'name', request.method, params, extra);
-      case 'resources/read':
-        return this.forwardTo(view.resolveUri(String(params.uri)), 'uri', request.method, params, extra);
       case 'resources/subscribe': {
         const target = view.resolveUri(String(params.uri));
         await this.deps.subscriptions.subscribe(this, target.upstream, target.name);
@@ -172,31 +157,14 @@ export class GatewaySession {
         await this.deps.subscriptions.unsubscribe(this, target.upstream, target.name);
         return {};
       }
-      case 'completion/complete':
-        return this.complete(params, extra);
       case 'logging/setLevel':
         return this.setLevel(params);
-      default:
-        return this.passThrough(request, extra);
     }
-  }
-
-  /** Forwards under the upstream's own name (or URI) and maps resource URIs in the result back to the view's. */
-  private async forwardTo(target: Target, key: 'name' | 'uri', method: string, params: Params, extra: Extra): Promise<Result> {
-    const result = await this.forward(target.upstream, method, { ...params, [key]: target.name }, extra);
-    return exposeContentUris(result, this.exposer(target.upstream));
-  }
-
-  private exposer(upstream: Upstream): ((uri: string) => string) | undefined {
-    return this.view.rewritesUris ? (uri) => this.view.exposeUri(upstream, uri) : undefined;
-  }
-
-  private async complete(params: Params, extra: Extra): Promise<Result> {
-    const ref = (params.ref ?? {}) as Params;
-    const target =
-      ref.type === 'ref/prompt' ? this.view.resolvePrompt(String(ref.name)) : this.view.resolveUri(String(ref.uri));
-    const upstreamRef = ref.type === 'ref/prompt' ? { ...ref, name: target.name } : { ...ref, uri: target.name };
-    return this.forward(target.upstream, 'completion/complete', { ...params, ref: upstreamRef }, extra);
+    const route = routeRequest(view, request.method, request.params as Params | undefined);
+    if (!route) throw new McpError(ErrorCode.MethodNotFound, `method not found: ${request.method}`);
+    if ('answer' in route) return route.answer;
+    const result = await this.forward(route.upstream, request.method, route.params, extra);
+    return exposeContentUris(result, view, route.upstream);
   }
 
   private async setLevel(params: Params): Promise<Result> {
@@ -207,13 +175,6 @@ export class GatewaySession {
     this.logLevel = level;
     await this.deps.logLevels.set(this, level, this.view.upstreams());
     return {};
-  }
-
-  /** Per-server endpoints pass unknown methods on (tasks, extensions); the unified one cannot route them. */
-  private async passThrough(request: Request, extra: Extra): Promise<Result> {
-    const [upstream] = this.view.spec.kind === 'server' ? this.view.upstreams() : [];
-    if (!upstream) throw new McpError(ErrorCode.MethodNotFound, `method not found: ${request.method}`);
-    return this.forward(upstream, request.method, request.params as Params | undefined, extra);
   }
 
   /**

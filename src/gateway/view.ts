@@ -1,7 +1,8 @@
-import type { Prompt, Resource, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Prompt, Resource, ResourceTemplate, Result, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { OrchError } from '../errors.js';
 import type { UpstreamPool } from '../upstream/pool.js';
 import type { Upstream } from '../upstream/upstream.js';
+import type { Params } from './forwarding.js';
 import { namespacedName, namespacedUri, namespacedUriTemplate, parseNamespacedUri } from './naming.js';
 
 /** What an endpoint shows: one server with its names untouched, or every server namespaced. */
@@ -34,6 +35,51 @@ export interface View {
   exposeUri(upstream: Upstream, uri: string): string;
   /** Whether exposeUri changes anything, so results need rewriting. */
   readonly rewritesUris: boolean;
+}
+
+/**
+ * Where a request goes in a view: answered from the catalog, or forwarded to the server that owns
+ * the name, with names and URIs in its params rewritten to that server's own. Per-server views pass
+ * other methods on unchanged (tasks, extensions); undefined means the view cannot route the method.
+ * Methods with session state of their own (subscriptions, log levels) are the caller's.
+ */
+export type Route = { answer: Result } | { upstream: Upstream; params: Params | undefined };
+
+export function routeRequest(view: View, method: string, params: Params | undefined): Route | undefined {
+  const p = params ?? {};
+  const to = (target: Target, rewritten: Params): Route => ({ upstream: target.upstream, params: rewritten });
+  switch (method) {
+    case 'tools/list':
+      return { answer: { tools: view.tools() } };
+    case 'prompts/list':
+      return { answer: { prompts: view.prompts() } };
+    case 'resources/list':
+      return { answer: { resources: view.resources() } };
+    case 'resources/templates/list':
+      return { answer: { resourceTemplates: view.resourceTemplates() } };
+    case 'tools/call': {
+      const target = view.resolveTool(String(p.name));
+      return to(target, { ...p, name: target.name });
+    }
+    case 'prompts/get': {
+      const target = view.resolvePrompt(String(p.name));
+      return to(target, { ...p, name: target.name });
+    }
+    case 'resources/read': {
+      const target = view.resolveUri(String(p.uri));
+      return to(target, { ...p, uri: target.name });
+    }
+    case 'completion/complete': {
+      const ref = (p.ref ?? {}) as Params;
+      const prompt = ref.type === 'ref/prompt';
+      const target = prompt ? view.resolvePrompt(String(ref.name)) : view.resolveUri(String(ref.uri));
+      return to(target, { ...p, ref: prompt ? { ...ref, name: target.name } : { ...ref, uri: target.name } });
+    }
+    default: {
+      const [upstream] = view.spec.kind === 'server' ? view.upstreams() : [];
+      return upstream ? { upstream, params } : undefined;
+    }
+  }
 }
 
 export function createView(spec: ViewSpec, pool: UpstreamPool, separator: string): View {

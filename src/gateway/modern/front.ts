@@ -17,7 +17,7 @@ import { exposeContentUris } from '../content.js';
 import { requestIdOf } from '../responses.js';
 import type { ServerRequestRouter } from '../serverRequests.js';
 import type { RequestObserver } from '../session.js';
-import { createView, type View, type ViewSpec } from '../view.js';
+import { createView, routeRequest, type View, type ViewSpec } from '../view.js';
 import { waitBounded } from '../wait.js';
 import { META_CLIENT_CAPABILITIES, META_SUBSCRIPTION_ID, MODERN_VERSION } from './classify.js';
 import { INVALID_PARAMS, METHOD_NOT_FOUND, ModernError, validateModernRequest, type JsonRpcId, type ModernRequest } from './headers.js';
@@ -129,48 +129,13 @@ export class ModernFront {
 
   /** A request the gateway answers from the view, forwarding calls to the server that owns the name. */
   private async translated(context: CallContext, view: View, onprogress: OnProgress): Promise<Result> {
-    const request = context.request;
-    const params = request.params;
-    const call = async (upstream: Upstream, rewritten: Params): Promise<Result> => {
-      const result = await this.forward(upstream, context, rewritten, onprogress);
-      return view.rewritesUris ? exposeContentUris(result, (uri) => view.exposeUri(upstream, uri)) : result;
-    };
-    switch (request.method) {
-      case 'server/discover':
-        return this.discover(view);
-      case 'tools/list':
-        return { tools: view.tools() };
-      case 'prompts/list':
-        return { prompts: view.prompts() };
-      case 'resources/list':
-        return { resources: view.resources() };
-      case 'resources/templates/list':
-        return { resourceTemplates: view.resourceTemplates() };
-      case 'tools/call': {
-        const target = view.resolveTool(String(params.name));
-        return call(target.upstream, { ...params, name: target.name });
-      }
-      case 'prompts/get': {
-        const target = view.resolvePrompt(String(params.name));
-        return call(target.upstream, { ...params, name: target.name });
-      }
-      case 'resources/read': {
-        const target = view.resolveUri(String(params.uri));
-        return call(target.upstream, { ...params, uri: target.name });
-      }
-      case 'completion/complete': {
-        const ref = (params.ref ?? {}) as Params;
-        const prompt = ref.type === 'ref/prompt';
-        const target = prompt ? view.resolvePrompt(String(ref.name)) : view.resolveUri(String(ref.uri));
-        return call(target.upstream, { ...params, ref: prompt ? { ...ref, name: target.name } : { ...ref, uri: target.name } });
-      }
-      default: {
-        // Per-server endpoints pass other methods on (tasks, extensions); the unified one cannot route them.
-        const [upstream] = view.spec.kind === 'server' ? view.upstreams() : [];
-        if (!upstream) throw new ModernError(404, METHOD_NOT_FOUND, `Method not found: ${request.method}`);
-        return this.forward(upstream, context, params, onprogress);
-      }
-    }
+    const { method, params } = context.request;
+    if (method === 'server/discover') return this.discover(view);
+    const route = routeRequest(view, method, params);
+    if (!route) throw new ModernError(404, METHOD_NOT_FOUND, `Method not found: ${method}`);
+    if ('answer' in route) return route.answer;
+    const result = await this.forward(route.upstream, context, route.params ?? {}, onprogress);
+    return exposeContentUris(result, view, route.upstream);
   }
 
   private async discover(view: View): Promise<Result> {
