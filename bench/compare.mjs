@@ -63,7 +63,10 @@ try {
   process.stdout.write(
     `after/before: p50 ${round(after['p50 (ms)'] / before['p50 (ms)'])}×, throughput ${round(after[key] / before[key])}×,` +
       ` CPU a call ${round(after['CPU µs a call'] / before['CPU µs a call'])}×` +
-      ` (rounds: ${rounds}, load average ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')})\n`,
+      ` (rounds: ${rounds}, load average ${(await import('node:os'))
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')})\n`,
   );
 } finally {
   await Promise.all([floor.stop(), ...daemons.map((d) => d.stop())]);

@@ -88,15 +88,28 @@ export function summarizeProfile(profile, { top = 25 } = {}) {
     totalMs: Math.round(total / 1000),
     busyMs: Math.round(busy / 1000),
     idleMs: Math.round(idle / 1000),
-    functions: [...fns.values()].sort((a, b) => b.us - a.us).slice(0, top).map((f) => ({
-      selfPct: pct(f.us),
-      selfMs: Math.round(f.us / 1000),
-      name: f.name,
-      where: f.where,
-      // For native frames: the JavaScript stacks that spent the time, largest first.
-      ...(f.via.size ? { via: [...f.via.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([stack, us]) => ({ pct: pct(us), stack })) } : {}),
-    })),
-    areas: [...areas.entries()].sort((a, b) => b[1] - a[1]).slice(0, top).map(([area, us]) => ({ selfPct: pct(us), selfMs: Math.round(us / 1000), area })),
+    functions: [...fns.values()]
+      .sort((a, b) => b.us - a.us)
+      .slice(0, top)
+      .map((f) => ({
+        selfPct: pct(f.us),
+        selfMs: Math.round(f.us / 1000),
+        name: f.name,
+        where: f.where,
+        // For native frames: the JavaScript stacks that spent the time, largest first.
+        ...(f.via.size
+          ? {
+              via: [...f.via.entries()]
+                .sort((a, b) => b[1] - a[1])
+                .slice(0, 3)
+                .map(([stack, us]) => ({ pct: pct(us), stack })),
+            }
+          : {}),
+      })),
+    areas: [...areas.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([area, us]) => ({ selfPct: pct(us), selfMs: Math.round(us / 1000), area })),
   };
 }
 

@@ -67,7 +67,11 @@ async function relayer([command, ...args]) {
     });
   };
   const clientInfo = { name: 'relay-floor', version: '1.0.0' };
-  const initialized = await relay({ jsonrpc: '2.0', method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo } });
+  const initialized = await relay({
+    jsonrpc: '2.0',
+    method: 'initialize',
+    params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo },
+  });
   child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n`);
   return async (message) =>
     message.method === 'initialize'
@@ -94,7 +98,9 @@ const server = createServer((req, res) => {
       sessions.add(id);
       headers['mcp-session-id'] = id;
     } else if (!sessions.has(req.headers['mcp-session-id'])) {
-      return void res.writeHead(404, headers).end(JSON.stringify({ jsonrpc: '2.0', id: message.id, error: { code: -32001, message: 'Session not found' } }));
+      return void res
+        .writeHead(404, headers)
+        .end(JSON.stringify({ jsonrpc: '2.0', id: message.id, error: { code: -32001, message: 'Session not found' } }));
     }
     res.writeHead(200, headers).end(JSON.stringify(await answer(message)));
   });

@@ -21,13 +21,30 @@ const sessions = Number(opt('--sessions', '0'));
 const chosen = args.flatMap((a, i) => (a === '--way' ? [args[i + 1]] : []));
 const waysWanted = chosen.length ? chosen : ['server-mcp', 'server-sse', 'unified-mcp'];
 
-const dir = join(repoRoot, 'bench', 'results', `profile-${new Date().toISOString().replaceAll(':', '-').replace(/\.\d+Z$/, 'Z')}`);
+const dir = join(
+  repoRoot,
+  'bench',
+  'results',
+  `profile-${new Date()
+    .toISOString()
+    .replaceAll(':', '-')
+    .replace(/\.\d+Z$/, 'Z')}`,
+);
 await mkdir(dir, { recursive: true });
 const orch = await startDaemon({ mcpServers: { echo: ECHO } }, { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
 const ways = {
-  'server-mcp': [{ kind: 'streamable', url: `${orch.url}/servers/echo/mcp` }, { name: 'echo', arguments: { text: 'hello' } }],
-  'server-sse': [{ kind: 'sse', url: `${orch.url}/servers/echo/sse` }, { name: 'echo', arguments: { text: 'hello' } }],
-  'unified-mcp': [{ kind: 'streamable', url: `${orch.url}/mcp` }, { name: 'echo__echo', arguments: { text: 'hello' } }],
+  'server-mcp': [
+    { kind: 'streamable', url: `${orch.url}/servers/echo/mcp` },
+    { name: 'echo', arguments: { text: 'hello' } },
+  ],
+  'server-sse': [
+    { kind: 'sse', url: `${orch.url}/servers/echo/sse` },
+    { name: 'echo', arguments: { text: 'hello' } },
+  ],
+  'unified-mcp': [
+    { kind: 'streamable', url: `${orch.url}/mcp` },
+    { name: 'echo__echo', arguments: { text: 'hello' } },
+  ],
 };
 const figures = {};
 try {

@@ -32,7 +32,17 @@ const quick = argv.has('--quick');
 const peers = argv.has('--peers');
 const P = quick
   ? { connects: 8, warmup: 100, calls: 500, bigCalls: 12, listCalls: 50, durationMs: 1_500, sessions: 200, peerSessions: 16, maxWorkers: 4 }
-  : { connects: 20, warmup: 200, calls: 2_000, bigCalls: 40, listCalls: 200, durationMs: 3_000, sessions: 1_000, peerSessions: 32, maxWorkers: 4 };
+  : {
+      connects: 20,
+      warmup: 200,
+      calls: 2_000,
+      bigCalls: 40,
+      listCalls: 200,
+      durationMs: 3_000,
+      sessions: 1_000,
+      peerSessions: 32,
+      maxWorkers: 4,
+    };
 
 const ECHO_CALL = { name: 'echo', arguments: { text: 'hello' } };
 const UNIFIED_ECHO_CALL = { name: 'echo__echo', arguments: { text: 'hello' } };
@@ -177,7 +187,14 @@ async function phaseCalls() {
     set('seq.big.p50', 'tools/call p50, 1 MiB result', 'ms', target, r.p50);
   }
 
-  const loadWays = ['direct', 'floor', 'relay floor mcp', 'orch server mcp', 'orch unified mcp', ...(peers ? ['supergateway mcp', 'mcp-proxy mcp'] : [])];
+  const loadWays = [
+    'direct',
+    'floor',
+    'relay floor mcp',
+    'orch server mcp',
+    'orch unified mcp',
+    ...(peers ? ['supergateway mcp', 'mcp-proxy mcp'] : []),
+  ];
   for (const sessions of [1, 8, 64]) {
     for (const target of loadWays) {
       const way = ways[target];
@@ -188,7 +205,13 @@ async function phaseCalls() {
       // What the target (with its children: the upstream, or a peer's per-session processes) burns
       // per call; on 2 shared cores, CPU left to the load generators is what caps calls/s.
       if (cpuBefore !== null && r.calls) {
-        set(`tput.${sessions}.cpu`, `CPU per call under ${sessions} sessions`, 'µs', target, round(((treeCpuMs(way.pid) - cpuBefore) / r.calls) * 1000, 0));
+        set(
+          `tput.${sessions}.cpu`,
+          `CPU per call under ${sessions} sessions`,
+          'µs',
+          target,
+          round(((treeCpuMs(way.pid) - cpuBefore) / r.calls) * 1000, 0),
+        );
       }
       set(`tput.${sessions}`, `throughput, ${sessions} sessions`, 'calls/s', target, r.callsPerSec, 'higher');
       set(`tput.${sessions}.p99`, `p99 under ${sessions} sessions`, 'ms', target, r.p99);
@@ -233,7 +256,11 @@ async function phaseTenServers() {
   log(`memory: ${P.sessions} sessions`);
   const orchMem = await sessionsMemory(orch.pid, `${orch.url}/mcp`, P.sessions);
   const floorMem = await sessionsMemory(floor.pid, floor.mcpUrl, P.sessions);
-  raw.memory = { 'mcp-orch (10 servers, unified)': orchMem, floor: floorMem, 'mcp-orch upstream children (MiB)': round(treeRss(orch.pid).children / 1024, 1) };
+  raw.memory = {
+    'mcp-orch (10 servers, unified)': orchMem,
+    floor: floorMem,
+    'mcp-orch upstream children (MiB)': round(treeRss(orch.pid).children / 1024, 1),
+  };
   set('mem.idle', 'RSS idle, 10 servers', 'MiB', 'mcp-orch', orchMem.idleRssMiB);
   set('mem.idle', 'RSS idle, 10 servers', 'MiB', 'floor', floorMem.idleRssMiB);
   set('mem.loaded', `RSS with ${P.sessions} sessions`, 'MiB', 'mcp-orch', orchMem.loadedRssMiB);
@@ -245,10 +272,19 @@ async function phaseTenServers() {
 
 /** Peers: start-up (one server each: they front a single command) and memory with a few sessions. */
 async function phasePeerMemoryAndStart() {
-  for (const [name, start] of [['supergateway', startSupergateway], ['mcp-proxy', startMcpProxy]]) {
+  for (const [name, start] of [
+    ['supergateway', startSupergateway],
+    ['mcp-proxy', startMcpProxy],
+  ]) {
     log(`${name}: start-up and memory with ${P.peerSessions} sessions`);
     const peer = track(await start(manyTools(509)));
-    set('start.health', 'start to /health 200 (10 servers)', 'ms', `${name} (1 server)`, round(await pollUntil(peer.healthUrl, peer.t0), 0));
+    set(
+      'start.health',
+      'start to /health 200 (10 servers)',
+      'ms',
+      `${name} (1 server)`,
+      round(await pollUntil(peer.healthUrl, peer.t0), 0),
+    );
     const list = await toolsList({ kind: 'streamable', url: peer.mcpUrl }, { warmup: 5, calls: P.listCalls });
     raw[`tools/list 510 tools ${name}`] = list;
     set('list.p50', 'tools/list p50 (510 tools)', 'ms', `${name} (1 server)`, list.p50);
@@ -266,7 +302,12 @@ function floorInit() {
     init: {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'b', version: '0' } } }),
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 0,
+        method: 'initialize',
+        params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'b', version: '0' } },
+      }),
     },
   };
 }

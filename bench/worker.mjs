@@ -10,9 +10,7 @@ const job = JSON.parse(process.argv[2]);
 const { way, sessions, durationMs, call } = job;
 
 const clients =
-  way.kind === 'stdio'
-    ? Array(sessions).fill(await connect(way))
-    : await Promise.all(Array.from({ length: sessions }, () => connect(way)));
+  way.kind === 'stdio' ? Array(sessions).fill(await connect(way)) : await Promise.all(Array.from({ length: sessions }, () => connect(way)));
 for (const client of new Set(clients)) await callTool(client, call); // warm-up
 
 process.send({ type: 'ready' });

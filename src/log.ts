@@ -29,7 +29,10 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   };
   if (pretty) {
     // In-process stream rather than a worker transport: it survives bundling and keeps ordering.
-    return pino(base, prettyStream({ destination: destination.fd ?? 2, translateTime: 'HH:MM:ss', ignore: 'pid,hostname', singleLine: true, sync: true }));
+    return pino(
+      base,
+      prettyStream({ destination: destination.fd ?? 2, translateTime: 'HH:MM:ss', ignore: 'pid,hostname', singleLine: true, sync: true }),
+    );
   }
   return pino(base, destination);
 }

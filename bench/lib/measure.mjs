@@ -83,7 +83,9 @@ export async function toolsList(way, { warmup, calls }) {
 export async function throughput(way, call, sessions, { durationMs, maxWorkers }) {
   const workers = Math.min(sessions, maxWorkers);
   const shares = Array.from({ length: workers }, (_, i) => Math.floor(sessions / workers) + (i < sessions % workers ? 1 : 0));
-  const children = shares.map((share) => fork(workerPath, [JSON.stringify({ way, sessions: share, durationMs, call })], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }));
+  const children = shares.map((share) =>
+    fork(workerPath, [JSON.stringify({ way, sessions: share, durationMs, call })], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }),
+  );
   try {
     const next = (child, type) =>
       new Promise((resolve, reject) => {
@@ -108,7 +110,16 @@ export async function throughput(way, call, sessions, { durationMs, maxWorkers }
     const { p50, p99 } = summarize(latencies);
     return { sessions, workers, callsPerSec: round((calls / elapsed) * 1000, 0), p50, p99, calls, errors };
   } finally {
-    await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => { c.once('exit', r); setTimeout(() => c.kill('SIGKILL'), 5_000).unref(); }) : undefined)));
+    await Promise.all(
+      children.map((c) =>
+        c.exitCode === null
+          ? new Promise((r) => {
+              c.once('exit', r);
+              setTimeout(() => c.kill('SIGKILL'), 5_000).unref();
+            })
+          : undefined,
+      ),
+    );
   }
 }
 

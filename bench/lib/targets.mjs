@@ -15,8 +15,15 @@ const fromRoot = (...parts) => join(repoRoot, ...parts);
 export const daemonCli = process.env.MCP_ORCH_CLI ?? fromRoot('dist/cli.js');
 
 export const ECHO = { command: node, args: [fromRoot('test/fixtures/echo.mjs')] };
-export const EVERYTHING = { command: node, args: [fromRoot('node_modules/@modelcontextprotocol/server-everything/dist/index.js'), 'stdio'] };
-export const manyTools = (count) => ({ command: node, args: [fromRoot('test/fixtures/many-tools.mjs')], env: { TOOL_COUNT: String(count) } });
+export const EVERYTHING = {
+  command: node,
+  args: [fromRoot('node_modules/@modelcontextprotocol/server-everything/dist/index.js'), 'stdio'],
+};
+export const manyTools = (count) => ({
+  command: node,
+  args: [fromRoot('test/fixtures/many-tools.mjs')],
+  env: { TOOL_COUNT: String(count) },
+});
 
 /** The daemon's config: echo (ours) and the official server-everything. */
 export function mainConfig() {
@@ -107,8 +114,20 @@ export async function startSupergateway(server, { port } = {}) {
   const command = [server.command, ...server.args].map(shellQuote).join(' ');
   const child = spawn(
     node,
-    [fromRoot('node_modules/supergateway/dist/index.js'), '--stdio', command, '--outputTransport', 'streamableHttp', '--stateful',
-      '--port', String(port), '--logLevel', 'none', '--healthEndpoint', '/health'],
+    [
+      fromRoot('node_modules/supergateway/dist/index.js'),
+      '--stdio',
+      command,
+      '--outputTransport',
+      'streamableHttp',
+      '--stateful',
+      '--port',
+      String(port),
+      '--logLevel',
+      'none',
+      '--healthEndpoint',
+      '/health',
+    ],
     { env: { ...process.env, ...server.env }, stdio: ['ignore', 'ignore', 'ignore'] },
   );
   const url = `http://127.0.0.1:${port}`;
@@ -121,7 +140,16 @@ export async function startMcpProxy(server, { port } = {}) {
   const t0 = performance.now();
   const child = spawn(
     node,
-    [fromRoot('node_modules/mcp-proxy/dist/bin/mcp-proxy.mjs'), '--port', String(port), '--host', '127.0.0.1', '--', server.command, ...server.args],
+    [
+      fromRoot('node_modules/mcp-proxy/dist/bin/mcp-proxy.mjs'),
+      '--port',
+      String(port),
+      '--host',
+      '127.0.0.1',
+      '--',
+      server.command,
+      ...server.args,
+    ],
     { env: { ...process.env, ...server.env }, stdio: ['ignore', 'ignore', 'ignore'] },
   );
   const url = `http://127.0.0.1:${port}`;

@@ -19,20 +19,42 @@ export function againstTargets(figures) {
   const pick = (f, names) => Object.fromEntries(names.filter((n) => f?.rows[n] !== undefined).map((n) => [n, f.rows[n]]));
   if (seq?.floor) {
     const over = Object.fromEntries(Object.entries(pick(seq, ORCH)).map(([n, v]) => [n, round(v - seq.floor)]));
-    out.push(line('tools/call p50 within 0.3 ms of the HTTP floor (ms over it)', over, (v) => v <= 0.3, round(seq.rows[RELAY] - seq.floor)));
+    out.push(
+      line('tools/call p50 within 0.3 ms of the HTTP floor (ms over it)', over, (v) => v <= 0.3, round(seq.rows[RELAY] - seq.floor)),
+    );
     const r = (a, b) => (seq.rows[a] && seq.rows[b] ? round(seq.rows[a] / seq.rows[b]) : null);
-    out.push(line('unified within 5% of per-server (unified / per-server p50)', { mcp: r('orch unified mcp', 'orch server mcp'), sse: r('orch unified sse', 'orch server sse') }, (v) => v <= 1.05));
+    out.push(
+      line(
+        'unified within 5% of per-server (unified / per-server p50)',
+        { mcp: r('orch unified mcp', 'orch server mcp'), sse: r('orch unified sse', 'orch server sse') },
+        (v) => v <= 1.05,
+      ),
+    );
   }
   const bestPeerP50 = Math.min(...Object.values(pick(seq, PEERS)));
   if (Number.isFinite(bestPeerP50)) {
     const ratios = Object.fromEntries(Object.entries(pick(seq, ORCH)).map(([n, v]) => [n, round(v / bestPeerP50)]));
-    out.push(line(`p50 at most 2/3 of the best peer's (${bestPeerP50} ms): ratio`, ratios, (v) => v <= 2 / 3, round(seq.rows[RELAY] / bestPeerP50)));
+    out.push(
+      line(
+        `p50 at most 2/3 of the best peer's (${bestPeerP50} ms): ratio`,
+        ratios,
+        (v) => v <= 2 / 3,
+        round(seq.rows[RELAY] / bestPeerP50),
+      ),
+    );
   }
   const tput = figures['tput.64'];
   const bestPeerTput = Math.max(...Object.values(pick(tput, PEERS)));
   if (Number.isFinite(bestPeerTput)) {
     const ratios = Object.fromEntries(Object.entries(pick(tput, ORCH)).map(([n, v]) => [n, round(v / bestPeerTput)]));
-    out.push(line(`calls/s at 64 sessions at least 2x the best peer's (${bestPeerTput}): ratio`, ratios, (v) => v >= 2, round(tput.rows[RELAY] / bestPeerTput)));
+    out.push(
+      line(
+        `calls/s at 64 sessions at least 2x the best peer's (${bestPeerTput}): ratio`,
+        ratios,
+        (v) => v >= 2,
+        round(tput.rows[RELAY] / bestPeerTput),
+      ),
+    );
   }
   const loaded = figures['mem.loaded']?.rows['mcp-orch'];
   if (loaded !== undefined) {

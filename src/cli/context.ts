@@ -34,7 +34,8 @@ export function loadContext(options: ConfigOptions & ServeOverrides, defaultLeve
   if (options.host) overrides.host = options.host;
   if (options.port !== undefined) overrides.port = parsePort(options.port);
   if (options.allowOrigin?.length) overrides.allowedOrigins = [...loaded.config.orch.allowedOrigins, ...options.allowOrigin];
-  overrides.logLevel = parseLevel(options.logLevel) ?? (loaded.config.orch.logLevel === 'info' ? defaultLevel : loaded.config.orch.logLevel);
+  overrides.logLevel =
+    parseLevel(options.logLevel) ?? (loaded.config.orch.logLevel === 'info' ? defaultLevel : loaded.config.orch.logLevel);
   const config = withOverrides(loaded.config, overrides);
   const logger = createLogger({ level: config.orch.logLevel });
   for (const warning of loaded.warnings) logger.warn(warning);

@@ -140,7 +140,10 @@ function registerControl(program: Command): void {
           if (!server) {
             throw new OrchError('BAD_REQUEST', `which server? \`mcp-orch ${action} SERVER\`, or \`mcp-orch ${action} --all\``);
           }
-          const result = await client.request<{ server: AdminServerStatus }>('POST', `/api/servers/${encodeURIComponent(server)}/${action}`);
+          const result = await client.request<{ server: AdminServerStatus }>(
+            'POST',
+            `/api/servers/${encodeURIComponent(server)}/${action}`,
+          );
           const s = result.server;
           const pid = s.pid === null ? '' : ` (pid ${s.pid})`;
           process.stdout.write(`${s.name}: ${s.state}${pid}${s.lastError && s.state !== 'running' ? `: ${s.lastError}` : ''}\n`);
@@ -208,7 +211,8 @@ function registerLogs(program: Command): void {
     .action(
       withDaemon(async (client, options: DaemonOptions & { follow?: boolean; lines: string }, server: string) => {
         const lines = Number.parseInt(options.lines, 10);
-        if (!Number.isInteger(lines) || lines < 0) throw new OrchError('BAD_REQUEST', `--lines: expected a whole number, got "${options.lines}"`);
+        if (!Number.isInteger(lines) || lines < 0)
+          throw new OrchError('BAD_REQUEST', `--lines: expected a whole number, got "${options.lines}"`);
         const path = `/api/servers/${encodeURIComponent(server)}/logs?lines=${lines}`;
         if (!options.follow) {
           const body = await client.request<{ lines: LogLine[] }>('GET', path);

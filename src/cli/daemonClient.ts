@@ -30,11 +30,12 @@ export async function connectDaemon(dataDir: string): Promise<DaemonClient> {
 
 export function daemonClient(dataDir: string, info: DaemonInfo, token: string): DaemonClient {
   const send = (path: string, init: RequestInit = {}): Promise<Response> =>
-    fetch(`${info.url}${path}`, { ...init, headers: { ...(init.headers as Record<string, string>), Authorization: `Bearer ${token}` } }).catch(
-      (error: unknown) => {
-        throw noDaemon(dataDir, `${info.url}: ${error instanceof Error ? error.message : String(error)}`);
-      },
-    );
+    fetch(`${info.url}${path}`, {
+      ...init,
+      headers: { ...(init.headers as Record<string, string>), Authorization: `Bearer ${token}` },
+    }).catch((error: unknown) => {
+      throw noDaemon(dataDir, `${info.url}: ${error instanceof Error ? error.message : String(error)}`);
+    });
   return {
     info,
     dataDir,
@@ -50,7 +51,11 @@ export function daemonClient(dataDir: string, info: DaemonInfo, token: string): 
       }
       if (!response.ok) {
         const { error, hint, code } = body as { error?: string; hint?: string; code?: OrchErrorCode };
-        throw new OrchError(code ?? (response.status === 404 ? 'UNKNOWN_SERVER' : 'INTERNAL'), error ?? `HTTP ${response.status}`, hint ? { hint } : {});
+        throw new OrchError(
+          code ?? (response.status === 404 ? 'UNKNOWN_SERVER' : 'INTERNAL'),
+          error ?? `HTTP ${response.status}`,
+          hint ? { hint } : {},
+        );
       }
       return body as T;
     },

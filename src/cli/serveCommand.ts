@@ -26,9 +26,13 @@ async function explainListenError(error: unknown, host: string, port: number): P
 async function refuseSecond(dataDir: string): Promise<void> {
   const running = await runningDaemon(dataDir);
   if (running) {
-    throw new OrchError('BAD_REQUEST', `mcp-orch is already running (pid ${running.pid}) at ${running.url}; stop it with \`mcp-orch stop-daemon\``, {
-      hint: `or give this one another --data-dir than ${dataDir}`,
-    });
+    throw new OrchError(
+      'BAD_REQUEST',
+      `mcp-orch is already running (pid ${running.pid}) at ${running.url}; stop it with \`mcp-orch stop-daemon\``,
+      {
+        hint: `or give this one another --data-dir than ${dataDir}`,
+      },
+    );
   }
 }
 

@@ -36,9 +36,13 @@ async function fromDaemon(context: CommandContext): Promise<Omit<Snapshot, 'sour
     if (response.ok) return (await response.json()) as Omit<Snapshot, 'source'>;
     await response.body?.cancel();
     if (response.status === 401) {
-      throw new OrchError('DAEMON_UNREACHABLE', `the mcp-orch daemon at ${base} did not accept the admin token of data dir ${context.dataDir}`, {
-        hint: 'pass the --data-dir that daemon was started with',
-      });
+      throw new OrchError(
+        'DAEMON_UNREACHABLE',
+        `the mcp-orch daemon at ${base} did not accept the admin token of data dir ${context.dataDir}`,
+        {
+          hint: 'pass the --data-dir that daemon was started with',
+        },
+      );
     }
   } catch (error) {
     if (error instanceof OrchError) throw error;
@@ -78,7 +82,14 @@ export function registerServerCommands(program: Command): void {
         const { source, servers } = await snapshot(context);
         if (options.json) return printJson({ source, servers: servers.map(({ toolList: _tools, ...rest }) => rest) });
         const wide = Boolean(process.stdout.isTTY);
-        const rows = servers.map((s) => [s.name, s.type, clip(s.target, wide ? 50 : 200), s.state, s.tools, clip(s.error ?? '', wide ? 60 : 500)]);
+        const rows = servers.map((s) => [
+          s.name,
+          s.type,
+          clip(s.target, wide ? 50 : 200),
+          s.state,
+          s.tools,
+          clip(s.error ?? '', wide ? 60 : 500),
+        ]);
         process.stdout.write(`${table(['name', 'type', 'command/url', 'state', 'tools', 'error'], rows)}\n`);
         if (source === 'direct') process.stdout.write('(no daemon running: servers were started to inspect them, and stopped again)\n');
       } catch (error) {
@@ -103,7 +114,8 @@ export function registerServerCommands(program: Command): void {
         if (options.json) return printJson(chosen.map((s) => ({ server: s.name, source, state: s.state, tools: s.toolList })));
         const rows = chosen.flatMap((s) => s.toolList.map((t) => [s.name, t.name, clip((t.description ?? '').split('\n')[0] ?? '', 80)]));
         process.stdout.write(`${table(['server', 'tool', 'description'], rows)}\n`);
-        for (const s of chosen.filter((c) => c.state !== 'running')) process.stdout.write(`${s.name}: ${s.state}${s.error ? ` (${s.error})` : ''}\n`);
+        for (const s of chosen.filter((c) => c.state !== 'running'))
+          process.stdout.write(`${s.name}: ${s.state}${s.error ? ` (${s.error})` : ''}\n`);
       } catch (error) {
         reportError(error);
       }

@@ -29,7 +29,13 @@ const readJson = (file: string): Record<string, any> => JSON.parse(fs.readFileSy
 
 const cline = {
   mcpServers: {
-    github: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-github'], env: { GITHUB_TOKEN: '${GITHUB_TOKEN}' }, autoApprove: ['search'], alwaysAllow: [] },
+    github: {
+      command: 'npx',
+      args: ['-y', '@modelcontextprotocol/server-github'],
+      env: { GITHUB_TOKEN: '${GITHUB_TOKEN}' },
+      autoApprove: ['search'],
+      alwaysAllow: [],
+    },
     remote: { url: 'https://example.com/mcp', disabled: true },
   },
 };
@@ -39,7 +45,14 @@ describe('importServers: source formats', () => {
     const from = write('cline_mcp_settings.json', cline);
     const into = path.join(dir, 'nested', 'mcp-config.json');
     const result = importServers(from, into);
-    expect(result).toMatchObject({ added: ['github', 'remote'], skipped: [], renamed: [], sourceKey: 'mcpServers', target: into, created: true });
+    expect(result).toMatchObject({
+      added: ['github', 'remote'],
+      skipped: [],
+      renamed: [],
+      sourceKey: 'mcpServers',
+      target: into,
+      created: true,
+    });
     expect(readJson(into)).toEqual(cline);
     // The written file is a config mcp-orch can load.
     expect(Object.keys(loadConfig(into, { GITHUB_TOKEN: 't' }).config.mcpServers)).toEqual(['github', 'remote']);
@@ -60,7 +73,11 @@ describe('importServers: source formats', () => {
     const into = write('mcp-config.json', { mcpServers: {} });
     const result = importServers(from, into);
     expect(result).toMatchObject({ added: ['fetch', 'api'], skipped: [], sourceKey: 'servers', created: false });
-    expect(readJson(into).mcpServers.api).toEqual({ type: 'http', url: 'https://api.example.com/mcp', headers: { 'X-Key': '${env:API_KEY}' } });
+    expect(readJson(into).mcpServers.api).toEqual({
+      type: 'http',
+      url: 'https://api.example.com/mcp',
+      headers: { 'X-Key': '${env:API_KEY}' },
+    });
   });
 
   it('imports VS Code settings.json ({"mcp": {"servers": ...}})', () => {
@@ -123,7 +140,9 @@ describe('importServers: conflicts', () => {
 
   it('counts a definition equal after defaults as already present', () => {
     const into = write('mcp-config.json', { mcpServers: { a: { command: 'x', args: [], env: {} } } });
-    expect(importServers(write('from.json', { mcpServers: { a: { command: 'x' } } }), into).skipped).toEqual([{ name: 'a', reason: 'already present' }]);
+    expect(importServers(write('from.json', { mcpServers: { a: { command: 'x' } } }), into).skipped).toEqual([
+      { name: 'a', reason: 'already present' },
+    ]);
   });
 
   it('overwrites when asked, keeping the other top-level keys', () => {
@@ -169,7 +188,10 @@ describe('importServers: YAML target', () => {
     const text = fs.readFileSync(into, 'utf8');
     expect(text).toContain('# my servers');
     expect(text).toContain('# custom port');
-    expect(YAML.parse(text)).toEqual({ orch: { port: 9000 }, mcpServers: { a: { command: 'x' }, b: { url: 'https://b.example.com/mcp', autoApprove: ['t'] } } });
+    expect(YAML.parse(text)).toEqual({
+      orch: { port: 9000 },
+      mcpServers: { a: { command: 'x' }, b: { url: 'https://b.example.com/mcp', autoApprove: ['t'] } },
+    });
   });
 
   it('creates a new YAML target', () => {

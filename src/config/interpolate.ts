@@ -63,4 +63,3 @@ export function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv): Interpol
 
   return { value: walk(value, []), missing, unsupported };
 }
-

@@ -97,7 +97,9 @@ function describeSchema(schema: z.ZodType, plural = false): string {
     case 'object':
       return pick('an object', 'objects');
     case 'enum':
-      return `one of ${Object.values(def.entries ?? {}).map((v) => JSON.stringify(v)).join(', ')}`;
+      return `one of ${Object.values(def.entries ?? {})
+        .map((v) => JSON.stringify(v))
+        .join(', ')}`;
     case 'literal':
       return (def.values ?? []).map((v) => JSON.stringify(v)).join(' or ');
     default:

@@ -113,7 +113,9 @@ describe('interpolation', () => {
 
   it('replaces ${VAR} and ${VAR:-default} in values but not keys', () => {
     const { config } = parse(
-      { mcpServers: { gh: { command: '${CMD}', args: ['--token=${TOKEN}', '${NONE:-fallback}', '${EMPTY:-used}'], env: { '${K}': 'v' } } } },
+      {
+        mcpServers: { gh: { command: '${CMD}', args: ['--token=${TOKEN}', '${NONE:-fallback}', '${EMPTY:-used}'], env: { '${K}': 'v' } } },
+      },
       { CMD: 'github-mcp', TOKEN: 't0k', EMPTY: '' },
     );
     expect(config.mcpServers.gh).toMatchObject({ command: 'github-mcp', args: ['--token=t0k', 'fallback', 'used'], env: { '${K}': 'v' } });
@@ -171,7 +173,9 @@ describe('validation messages', () => {
     expect(failure(() => parse({ mcpServers: { n: { args: [] } } })).message).toBe(
       'c.json: mcpServers.n: needs "command" (a stdio server) or "url" (a remote server)',
     );
-    expect(failure(() => parse({ mcpServers: { n: 'npx foo' } })).message).toMatch(/^c\.json: mcpServers\.n: expected a server object .*, got "npx foo"$/);
+    expect(failure(() => parse({ mcpServers: { n: 'npx foo' } })).message).toMatch(
+      /^c\.json: mcpServers\.n: expected a server object .*, got "npx foo"$/,
+    );
   });
 
   it('explains bad server names and shortens long values', () => {
@@ -209,7 +213,9 @@ describe('variables in disabled servers', () => {
     });
     const { config, warnings } = parseConfigText(text, 'c.json', { LIVE_ARG: 'x' });
     expect(config.mcpServers.live).toMatchObject({ args: ['x'] });
-    expect(warnings.join('\n')).toContain('mcpServers.parked.headers.Authorization: environment variable PARKED_TOKEN is not set (server disabled)');
+    expect(warnings.join('\n')).toContain(
+      'mcpServers.parked.headers.Authorization: environment variable PARKED_TOKEN is not set (server disabled)',
+    );
     expect(() => parseConfigText(text, 'c.json', {})).toThrow(/mcpServers\.live\.args\[0\]: environment variable LIVE_ARG is not set/);
   });
 });

@@ -134,7 +134,9 @@ export function validateConfigData(data: unknown, file: string, env: NodeJS.Proc
   // A server is often disabled precisely because its token is not at hand: warn, do not fail.
   const disabled = disabledServerPrefixes(data);
   const inDisabled = (r: { path: string }): boolean => disabled.some((prefix) => r.path.startsWith(prefix));
-  const missingWarnings = missing.filter(inDisabled).map((r) => `${file}: ${r.path}: environment variable ${r.variable} is not set (server disabled)`);
+  const missingWarnings = missing
+    .filter(inDisabled)
+    .map((r) => `${file}: ${r.path}: environment variable ${r.variable} is not set (server disabled)`);
   const fatal = missing.filter((r) => !inDisabled(r));
   if (fatal.length > 0) {
     const lines = fatal.map((r) => `${file}: ${r.path}: environment variable ${r.variable} is not set`);

@@ -117,7 +117,11 @@ export const orchSchema = z.looseObject({
   /** Extra Origin values allowed on HTTP transports, besides localhost ones. */
   allowedOrigins: z.array(z.string()).default([]),
   /** Largest accepted request body. */
-  maxBodyBytes: z.number().int().positive().default(4 * 1024 * 1024),
+  maxBodyBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(4 * 1024 * 1024),
   /** HTTP sessions idle this long are closed; clients that vanish without DELETE leave them behind. 0: never. */
   sessionIdleSec: z.number().min(0).default(1800),
   /** Seconds a stdio child gets to exit after SIGTERM before SIGKILL. */

@@ -122,7 +122,10 @@ export function createDaemon(options: DaemonOptions): Daemon {
     await closeLogFile(name);
   };
 
-  const enabled = (c: Config): string[] => Object.entries(c.mcpServers).filter(([, s]) => s.disabled !== true).map(([n]) => n);
+  const enabled = (c: Config): string[] =>
+    Object.entries(c.mcpServers)
+      .filter(([, s]) => s.disabled !== true)
+      .map(([n]) => n);
 
   // One reload at a time: the file watcher and the admin API may ask at once.
   let reloading: Promise<unknown> = Promise.resolve();

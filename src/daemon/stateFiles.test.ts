@@ -3,7 +3,15 @@ import { mkdtempSync, rmSync, statSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { processAlive, readAdminToken, readDaemonInfo, removeDaemonInfo, runningDaemon, writeAdminToken, writeDaemonInfo } from './stateFiles.js';
+import {
+  processAlive,
+  readAdminToken,
+  readDaemonInfo,
+  removeDaemonInfo,
+  runningDaemon,
+  writeAdminToken,
+  writeDaemonInfo,
+} from './stateFiles.js';
 
 let dir: string;
 beforeEach(() => {

@@ -7,7 +7,10 @@ describe('unionCapabilities', () => {
   });
 
   it('advertises what any server supports, subscriptions only if one supports them', () => {
-    const caps = unionCapabilities([{ tools: {}, logging: {} }, { resources: {}, prompts: {}, completions: {} }]);
+    const caps = unionCapabilities([
+      { tools: {}, logging: {} },
+      { resources: {}, prompts: {}, completions: {} },
+    ]);
     expect(caps).toEqual({
       tools: { listChanged: true },
       prompts: { listChanged: true },

@@ -155,7 +155,10 @@ export class Gateway {
     } else {
       const upstreams = view.upstreams();
       for (const upstream of upstreams) upstream.wakeForCatalog();
-      await waitBounded(upstreams.map((u) => u.settled()), UNIFIED_START_WAIT_MS);
+      await waitBounded(
+        upstreams.map((u) => u.settled()),
+        UNIFIED_START_WAIT_MS,
+      );
       const running = upstreams.filter((u) => u.available);
       const instructions = running
         .filter((u) => u.instructions)

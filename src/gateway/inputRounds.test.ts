@@ -2,7 +2,10 @@ import type { Result } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
 import { settleInputRequired } from './inputRounds.js';
 
-const elicit = (message: string) => ({ method: 'elicitation/create', params: { mode: 'form', message, requestedSchema: { type: 'object', properties: {} } } });
+const elicit = (message: string) => ({
+  method: 'elicitation/create',
+  params: { mode: 'form', message, requestedSchema: { type: 'object', properties: {} } },
+});
 
 describe('settleInputRequired', () => {
   it('asks the 2025 client each input request and retries with the answers and the state, round after round', async () => {
@@ -23,7 +26,9 @@ describe('settleInputRequired', () => {
         capabilities: { elicitation: {}, sampling: {} },
         ask: async (request) => {
           asked.push(request.method === 'elicitation/create' ? String(request.params.message) : request.method);
-          return request.method === 'elicitation/create' ? { action: 'accept', content: { v: asked.length } } : { role: 'assistant', model: 'm', content: { type: 'text', text: 'x' } };
+          return request.method === 'elicitation/create'
+            ? { action: 'accept', content: { v: asked.length } }
+            : { role: 'assistant', model: 'm', content: { type: 'text', text: 'x' } };
         },
         retry: async (inputResponses, requestState) => {
           retries.push({ inputResponses, requestState });
@@ -42,11 +47,14 @@ describe('settleInputRequired', () => {
   it('names the capability the 2025 client lacks, and input a 2025 client cannot be asked for', async () => {
     const options = { server: 'modern', capabilities: { elicitation: {} }, ask: async () => ({}), retry: async () => ({}) };
     await expect(
-      settleInputRequired({ resultType: 'input_required', inputRequests: { s: { method: 'sampling/createMessage', params: {} } } }, options),
+      settleInputRequired(
+        { resultType: 'input_required', inputRequests: { s: { method: 'sampling/createMessage', params: {} } } },
+        options,
+      ),
     ).rejects.toThrow(/needs sampling\/createMessage, but the client did not declare the "sampling" capability/);
-    await expect(settleInputRequired({ resultType: 'input_required', inputRequests: { t: { method: 'tasks/get', params: {} } } }, options)).rejects.toThrow(
-      /tasks\/get, which has no 2025-11-25 server->client request/,
-    );
+    await expect(
+      settleInputRequired({ resultType: 'input_required', inputRequests: { t: { method: 'tasks/get', params: {} } } }, options),
+    ).rejects.toThrow(/tasks\/get, which has no 2025-11-25 server->client request/);
   });
 
   it('gives up on a server that never stops asking', async () => {

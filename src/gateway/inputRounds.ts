@@ -2,7 +2,6 @@ import { ErrorCode, McpError, type ClientCapabilities, type Result } from '@mode
 import { CAPABILITY_FOR } from './serverRequests.js';
 import type { Params } from './forwarding.js';
 
-
 /** Rounds after which a server that keeps answering input_required is given up on. */
 export const MAX_INPUT_ROUNDS = 10;
 
@@ -49,7 +48,10 @@ export async function settleInputRequired(first: Result, options: InputRoundsOpt
       }
     }
     const answers = await Promise.all(
-      requests.map(async ([key, request]) => [key, await options.ask({ method: String(request.method), params: (request.params ?? {}) as Params })] as const),
+      requests.map(
+        async ([key, request]) =>
+          [key, await options.ask({ method: String(request.method), params: (request.params ?? {}) as Params })] as const,
+      ),
     );
     const state = typeof result.requestState === 'string' ? result.requestState : undefined;
     result = await options.retry(Object.fromEntries(answers), state);

@@ -10,7 +10,6 @@ import {
 import type { Upstream } from '../upstream/upstream.js';
 import type { Extra } from './forwarding.js';
 
-
 /** The part of a downstream session this router needs. */
 export interface RequestingSession {
   readonly id: string;
@@ -71,8 +70,7 @@ export class ServerRequestRouter {
 
   async route(upstream: Upstream, request: Request, signal: AbortSignal): Promise<Result> {
     const capability = CAPABILITY_FOR[request.method];
-    const able = (session: RequestingSession): boolean =>
-      capability === undefined || Boolean(session.clientCapabilities()?.[capability]);
+    const able = (session: RequestingSession): boolean => capability === undefined || Boolean(session.clientCapabilities()?.[capability]);
 
     const inFlight = this.inFlight.get(upstream.name) ?? [];
     const carrier = inFlight.at(-1);

@@ -75,7 +75,6 @@ function stripSdkPrefix(message: string): string {
   return message.replace(/^MCP error -?\d+: /, '');
 }
 
-
 /**
  * One downstream MCP session: an SDK Server whose every request is answered from the view's
  * catalog or forwarded to the upstream that owns the name. Requests are dispatched by method in
@@ -208,16 +207,20 @@ export class GatewaySession {
         return settleInputRequired(result, {
           server: upstream.name,
           capabilities: clientCapabilities,
-          ask: (input) => extra.sendRequest(input as ServerRequest, ResultSchema, { signal: extra.signal, timeout: CLIENT_REQUEST_TIMEOUT_MS }),
+          ask: (input) =>
+            extra.sendRequest(input as ServerRequest, ResultSchema, { signal: extra.signal, timeout: CLIENT_REQUEST_TIMEOUT_MS }),
           retry: (inputResponses, requestState) =>
-            upstream.request(method, { ...upstreamParams, inputResponses, ...(requestState === undefined ? {} : { requestState }) }, options),
+            upstream.request(
+              method,
+              { ...upstreamParams, inputResponses, ...(requestState === undefined ? {} : { requestState }) },
+              options,
+            ),
         });
       });
     } finally {
       untrack();
     }
   }
-
 
   private async onClientNotification(notification: Notification): Promise<void> {
     if (notification.method !== 'notifications/roots/list_changed') return;

@@ -44,7 +44,11 @@ async function open(capabilities: Record<string, unknown> = {}, options: { answe
     ? (async () => {
         const pending = handle.t.handleRequest(post(initialize(capabilities)), { parsedBody: initialize(capabilities) });
         await Promise.resolve();
-        await handle.t.send({ jsonrpc: '2.0', id: 0, result: { protocolVersion: '2025-11-25', capabilities: {}, serverInfo: { name: 's', version: '0' } } });
+        await handle.t.send({
+          jsonrpc: '2.0',
+          id: 0,
+          result: { protocolVersion: '2025-11-25', capabilities: {}, serverInfo: { name: 's', version: '0' } },
+        });
         return pending;
       })()
     : handle.t.handleRequest(post(initialize(capabilities)), { parsedBody: initialize(capabilities) }));
@@ -126,7 +130,12 @@ describe('StreamableHttpServerTransport', () => {
 
   it('streams a request with a progress token: its progress, then the response, then the end', async () => {
     const { t } = await open({}, { answer: false });
-    const request: JSONRPCMessage = { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'slow', _meta: { progressToken: 'p' } } };
+    const request: JSONRPCMessage = {
+      jsonrpc: '2.0',
+      id: 7,
+      method: 'tools/call',
+      params: { name: 'slow', _meta: { progressToken: 'p' } },
+    };
     const response = await call(t, request);
     expect(response.headers.get('content-type')).toBe('text/event-stream');
     expect(response.headers.get('mcp-session-id')).toBe(SESSION);
@@ -150,7 +159,11 @@ describe('StreamableHttpServerTransport', () => {
 
   it('answers as JSON when the client accepts only JSON, and as a stream when it accepts only SSE', async () => {
     const { t } = await open();
-    const json = await call(t, { jsonrpc: '2.0', id: 1, method: 'a', params: { _meta: { progressToken: 1 } } }, inSession({ accept: 'application/json' }));
+    const json = await call(
+      t,
+      { jsonrpc: '2.0', id: 1, method: 'a', params: { _meta: { progressToken: 1 } } },
+      inSession({ accept: 'application/json' }),
+    );
     expect(json.headers.get('content-type')).toBe('application/json');
     const sse = await call(t, { jsonrpc: '2.0', id: 2, method: 'b' }, inSession({ accept: 'text/event-stream' }));
     expect(sse.headers.get('content-type')).toBe('text/event-stream');
@@ -197,7 +210,9 @@ describe('StreamableHttpServerTransport', () => {
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { message: string } }).error.message).toContain('1999-01-01');
     for (const version of ['2025-11-25', '2025-06-18', '2025-03-26']) {
-      expect((await call(t, { jsonrpc: '2.0', id: version, method: 'a' }, inSession({ 'mcp-protocol-version': version }))).status).toBe(200);
+      expect((await call(t, { jsonrpc: '2.0', id: version, method: 'a' }, inSession({ 'mcp-protocol-version': version }))).status).toBe(
+        200,
+      );
     }
   });
 
@@ -260,7 +275,9 @@ describe('StreamableHttpServerTransport', () => {
 
   it('refuses a DELETE of another session with 404 and keeps the session', async () => {
     const { t, closed } = await open();
-    const response = await t.handleRequest(new Request('http://localhost/mcp', { method: 'DELETE', headers: inSession({ 'mcp-session-id': 'x' }) }));
+    const response = await t.handleRequest(
+      new Request('http://localhost/mcp', { method: 'DELETE', headers: inSession({ 'mcp-session-id': 'x' }) }),
+    );
     expect(response.status).toBe(404);
     expect(closed()).toBe(0);
   });

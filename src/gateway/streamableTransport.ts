@@ -151,7 +151,9 @@ export class StreamableHttpServerTransport implements Transport {
       const kind = kindOf(message);
       if (kind === undefined) {
         return errorResponse(
-          new OrchError('PARSE_ERROR', 'Parse error: Invalid JSON-RPC message', { hint: 'each message needs jsonrpc "2.0" and a method, or an id with a result or an error' }),
+          new OrchError('PARSE_ERROR', 'Parse error: Invalid JSON-RPC message', {
+            hint: 'each message needs jsonrpc "2.0" and a method, or an id with a result or an error',
+          }),
           requestIdOf(body),
         );
       }
@@ -159,7 +161,10 @@ export class StreamableHttpServerTransport implements Transport {
       requests++;
       const params = (message as { params?: { _meta?: { progressToken?: unknown } } }).params;
       if (params?._meta?.progressToken !== undefined) progress = true;
-      if ((message as { method: string }).method === 'initialize' && typeof (params as { protocolVersion?: unknown } | undefined)?.protocolVersion === 'string') {
+      if (
+        (message as { method: string }).method === 'initialize' &&
+        typeof (params as { protocolVersion?: unknown } | undefined)?.protocolVersion === 'string'
+      ) {
         initialize = true;
       }
     }
@@ -169,7 +174,10 @@ export class StreamableHttpServerTransport implements Transport {
         return errorResponse(new OrchError('BAD_REQUEST', 'Invalid Request: Server already initialized'), requestIdOf(body));
       }
       if (messages.length > 1) {
-        return errorResponse(new OrchError('BAD_REQUEST', 'Invalid Request: Only one initialization request is allowed'), requestIdOf(body));
+        return errorResponse(
+          new OrchError('BAD_REQUEST', 'Invalid Request: Only one initialization request is allowed'),
+          requestIdOf(body),
+        );
       }
       const capabilities = (messages[0] as { params: { capabilities?: Record<string, unknown> } }).params.capabilities;
       this.clientRequests = Boolean(capabilities && (capabilities.sampling || capabilities.elicitation || capabilities.roots));

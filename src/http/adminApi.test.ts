@@ -110,7 +110,10 @@ describe('routing', () => {
     for (const path of ['/nope', '/api/nope']) {
       const res = await a.request(path, { headers: auth });
       expect(res.status, path).toBe(404);
-      expect(await res.json(), path).toMatchObject({ error: `no route for GET ${path}`, hint: expect.stringContaining('/servers/{name}/mcp') });
+      expect(await res.json(), path).toMatchObject({
+        error: `no route for GET ${path}`,
+        hint: expect.stringContaining('/servers/{name}/mcp'),
+      });
     }
   });
 });

@@ -132,7 +132,12 @@ export function createAdminApi(deps: AdminApiDeps): Hono {
       for (const entry of upstream.logs.lines(c.req.query('lines') === undefined ? 0 : lines)) send(entry);
       const unsubscribe = upstream.logs.onLine(send);
       const keepalive = setInterval(() => {
-        chain = chain.then(() => stream.write(': keepalive\n\n')).then(() => undefined, () => undefined);
+        chain = chain
+          .then(() => stream.write(': keepalive\n\n'))
+          .then(
+            () => undefined,
+            () => undefined,
+          );
       }, KEEPALIVE_MS);
       // Until the client goes away, or the server leaves the pool (removed from the config).
       let onChanged = (): void => undefined;

@@ -4,7 +4,16 @@ import type { LifecycleState, Stats } from '../supervisor/lifecycle.js';
 import type { UpstreamPool } from '../upstream/pool.js';
 import { createStatsReader, type StatsReader } from './liveStats.js';
 
-export const STATES: readonly LifecycleState[] = ['starting', 'running', 'unhealthy', 'restarting', 'stopping', 'stopped', 'crashed', 'disabled'];
+export const STATES: readonly LifecycleState[] = [
+  'starting',
+  'running',
+  'unhealthy',
+  'restarting',
+  'stopping',
+  'stopped',
+  'crashed',
+  'disabled',
+];
 
 export interface MetricsDeps {
   pool: UpstreamPool;

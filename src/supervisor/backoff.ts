@@ -24,11 +24,9 @@ export function nextDelay(attempt: number, options: BackoffOptions = {}): number
     throw new OrchError('INTERNAL', `backoff attempt must be a non-negative integer, got ${attempt}`);
   }
   if (!(initialMs >= 0) || !(maxMs >= initialMs) || !(factor >= 1) || !(jitter >= 0 && jitter <= 1)) {
-    throw new OrchError(
-      'INTERNAL',
-      `invalid backoff options: initialMs=${initialMs} maxMs=${maxMs} factor=${factor} jitter=${jitter}`,
-      { hint: 'need 0 <= initialMs <= maxMs, factor >= 1, 0 <= jitter <= 1' },
-    );
+    throw new OrchError('INTERNAL', `invalid backoff options: initialMs=${initialMs} maxMs=${maxMs} factor=${factor} jitter=${jitter}`, {
+      hint: 'need 0 <= initialMs <= maxMs, factor >= 1, 0 <= jitter <= 1',
+    });
   }
   // Math.min first, so a large attempt (factor ** attempt === Infinity) still gives maxMs.
   const base = Math.min(maxMs, initialMs * factor ** attempt);

@@ -69,12 +69,17 @@ function captureLogger(): { logger: ReturnType<typeof createLogger>; entries: Ar
 }
 
 const quiet = createLogger({ level: 'silent' });
-const fail = (message = 'boom') => () => Promise.reject(new Error(message));
-const sampleOf = (cpuPercent: number, memoryMb: number) => async (pid: number): Promise<TreeSample> => ({
-  cpuPercent,
-  memoryBytes: memoryMb * MB,
-  pids: [pid],
-});
+const fail =
+  (message = 'boom') =>
+  () =>
+    Promise.reject(new Error(message));
+const sampleOf =
+  (cpuPercent: number, memoryMb: number) =>
+  async (pid: number): Promise<TreeSample> => ({
+    cpuPercent,
+    memoryBytes: memoryMb * MB,
+    pids: [pid],
+  });
 
 /** The "restarting in N ms" delays, in order, from the history. */
 function delays(lifecycle: Lifecycle): number[] {
@@ -156,7 +161,11 @@ describe('Lifecycle: restart policy and backoff', () => {
     expect(unit.starts).toBe(2);
     expect(lifecycle.state).toBe('running');
     expect(lifecycle.restarts).toBe(1);
-    expect(lifecycle.history.at(-2)).toMatchObject({ from: 'restarting', to: 'starting', cause: 'restart 1 after: failed to start: no token' });
+    expect(lifecycle.history.at(-2)).toMatchObject({
+      from: 'restarting',
+      to: 'starting',
+      cause: 'restart 1 after: failed to start: no token',
+    });
   });
 
   it('doubles the delay across consecutive failures, up to maxMs', async () => {
@@ -483,7 +492,16 @@ describe('Lifecycle: history', () => {
 
     const { history } = lifecycle;
     expect(path(lifecycle)).toEqual([
-      'starting', 'restarting', 'starting', 'running', 'unhealthy', 'restarting', 'starting', 'running', 'stopping', 'stopped',
+      'starting',
+      'restarting',
+      'starting',
+      'running',
+      'unhealthy',
+      'restarting',
+      'starting',
+      'running',
+      'stopping',
+      'stopped',
     ]);
     history.forEach((t, i) => {
       expect(t.from).toBe(i === 0 ? 'stopped' : history[i - 1]!.to);

@@ -260,7 +260,8 @@ export class Lifecycle extends EventEmitter<LifecycleEvents> {
     const cpuOver = sample.cpuPercent > maxCpuPercent;
     const memoryOver = sample.memoryBytes > maxMemoryMb * MB;
     if (cpuOver && !this.overLimit.cpu) breaches.push(`CPU ${sample.cpuPercent.toFixed(0)}% over the limit of ${maxCpuPercent}%`);
-    if (memoryOver && !this.overLimit.memory) breaches.push(`memory ${(sample.memoryBytes / MB).toFixed(0)} MB over the limit of ${maxMemoryMb} MB`);
+    if (memoryOver && !this.overLimit.memory)
+      breaches.push(`memory ${(sample.memoryBytes / MB).toFixed(0)} MB over the limit of ${maxMemoryMb} MB`);
     this.overLimit = { cpu: cpuOver, memory: memoryOver };
     if (breaches.length === 0) return;
     const reason = breaches.join(', ');

@@ -55,7 +55,10 @@ export function createLogFile(file: string, options: LogFileOptions): LogFile {
   const writeBatch = async (lines: string[]): Promise<void> => {
     if (size === undefined) {
       await fs.mkdir(path.dirname(file), { recursive: true });
-      size = await fs.stat(file).then((s) => s.size, () => 0);
+      size = await fs.stat(file).then(
+        (s) => s.size,
+        () => 0,
+      );
     }
     let chunk = '';
     let chunkBytes = 0;

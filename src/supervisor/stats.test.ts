@@ -57,8 +57,11 @@ describe('sampleProcessTree', () => {
   it('sums a real child and its grandchild', async () => {
     const child = spawn(
       process.execPath,
-      ['-e', `const g = require('node:child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
-              g.on('spawn', () => console.log(g.pid)); setInterval(() => {}, 1000);`],
+      [
+        '-e',
+        `const g = require('node:child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+              g.on('spawn', () => console.log(g.pid)); setInterval(() => {}, 1000);`,
+      ],
       { stdio: ['ignore', 'pipe', 'inherit'], detached: true },
     );
     children.push(child);

@@ -39,7 +39,11 @@ export type ListSender = (method: string, params: Record<string, unknown>) => Pr
  * Requests go through a pass-through schema, not the SDK's typed list helpers, whose schemas drop
  * fields they do not know: a gateway must pass on everything the server said.
  */
-export async function fetchList<K extends CatalogKind>(send: ListSender, kind: K, capabilities: ServerCapabilities): Promise<CatalogLists[K]> {
+export async function fetchList<K extends CatalogKind>(
+  send: ListSender,
+  kind: K,
+  capabilities: ServerCapabilities,
+): Promise<CatalogLists[K]> {
   if (!supported(kind, capabilities)) return [];
   const items: unknown[] = [];
   let cursor: string | undefined;

@@ -20,7 +20,11 @@ export function kindOf(message: unknown): MessageKind | undefined {
   if ('result' in m) return validId && typeof m.result === 'object' && m.result !== null ? 'response' : undefined;
   if ('error' in m) {
     const error = m.error as { code?: unknown; message?: unknown } | null;
-    return (validId || id === undefined || id === null) && typeof error === 'object' && error !== null && typeof error.code === 'number' && typeof error.message === 'string'
+    return (validId || id === undefined || id === null) &&
+      typeof error === 'object' &&
+      error !== null &&
+      typeof error.code === 'number' &&
+      typeof error.message === 'string'
       ? 'response'
       : undefined;
   }

@@ -55,16 +55,25 @@ describe('ModernHttpTransport', () => {
         return;
       }
       res.writeHead(200, { 'Content-Type': 'text/event-stream' });
-      res.write(`data: ${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 1, progress: 1 } })}\n\n`);
+      res.write(
+        `data: ${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 1, progress: 1 } })}\n\n`,
+      );
       res.end(`event: message\r\ndata: ${JSON.stringify({ jsonrpc: '2.0', id: body.id, result: {} })}\r\n\r\n`);
     });
     const transport = new ModernHttpTransport(url);
     const messages = collect(transport);
-    await transport.send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'slow', _meta: { ...envelope, progressToken: 1 } } });
+    await transport.send({
+      jsonrpc: '2.0',
+      id: 2,
+      method: 'tools/call',
+      params: { name: 'slow', _meta: { ...envelope, progressToken: 1 } },
+    });
     await transport.send({ jsonrpc: '2.0', id: 3, method: 'tools/list', params: { _meta: envelope } });
     await expect.poll(() => messages.length).toBe(3);
     const byId = (id: number) => messages.find((message) => (message as { id?: number }).id === id);
-    expect(messages.findIndex((m) => (m as { method?: string }).method === 'notifications/progress')).toBeLessThan(messages.indexOf(byId(2)!));
+    expect(messages.findIndex((m) => (m as { method?: string }).method === 'notifications/progress')).toBeLessThan(
+      messages.indexOf(byId(2)!),
+    );
     expect((byId(3) as { error: { message: string } }).error.message).toMatch(/^HTTP 404 .*no session/);
     await transport.close();
   });

@@ -46,7 +46,10 @@ export class ModernHttpTransport implements Transport {
     const id = msg.id;
     const params = msg.params ?? {};
     const meta = (params._meta ?? {}) as Params;
-    const version = typeof meta['io.modelcontextprotocol/protocolVersion'] === 'string' ? String(meta['io.modelcontextprotocol/protocolVersion']) : MODERN_VERSION;
+    const version =
+      typeof meta['io.modelcontextprotocol/protocolVersion'] === 'string'
+        ? String(meta['io.modelcontextprotocol/protocolVersion'])
+        : MODERN_VERSION;
     const name = NAME_OF[msg.method]?.(params);
     const abort = new AbortController();
     this.inFlight.set(id, abort);

@@ -37,7 +37,9 @@ describe('StreamTransport', () => {
     const big = line({ jsonrpc: '2.0', id: 1, result: { text: 'x'.repeat(200_000) } });
     const pieces = Array.from({ length: Math.ceil(big.length / 10_001) }, (_, i) => big.subarray(i * 10_001, (i + 1) * 10_001));
     await feed(...pieces);
-    await feed(Buffer.concat([line({ jsonrpc: '2.0', id: 2, result: {} }), Buffer.from('\r\n  \n'), line({ jsonrpc: '2.0', method: 'm' })]));
+    await feed(
+      Buffer.concat([line({ jsonrpc: '2.0', id: 2, result: {} }), Buffer.from('\r\n  \n'), line({ jsonrpc: '2.0', method: 'm' })]),
+    );
     expect(received.map((m) => m.id ?? m.method)).toEqual([1, 2, 'm']);
     expect((received[0] as { result: { text: string } }).result.text).toHaveLength(200_000);
     expect(garbage).toEqual([]);

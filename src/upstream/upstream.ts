@@ -540,7 +540,7 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
     const state = this.state;
     const reason = isTransient(state)
       ? `is ${state} (not running after ${this.config.timeout}s)${this.error ? `; last error: ${this.error}` : ''}`
-      : this.error ?? `is ${state}`;
+      : (this.error ?? `is ${state}`);
     return new OrchError('SERVER_UNAVAILABLE', `server "${this.name}" is unavailable: ${reason}`, {
       hint: `see \`mcp-orch logs ${this.name}\` and the server's entry in the config`,
       data: { server: this.name, state },
@@ -631,13 +631,16 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
     const idleMs = this.deps.supervision.idleTimeoutSec * 1000;
     if (idleMs <= 0) return;
     clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(() => {
-      if (this.state !== 'running') return;
-      const idleFor = Date.now() - this.lastUsed;
-      if (this.inFlight > 0 || idleFor < idleMs) return this.scheduleIdleCheck();
-      this.autoStart = true;
-      void this.lifecycle.stop(`idle for ${Math.round(idleFor / 1000)}s`);
-    }, Math.max(1000, idleMs - (Date.now() - this.lastUsed)));
+    this.idleTimer = setTimeout(
+      () => {
+        if (this.state !== 'running') return;
+        const idleFor = Date.now() - this.lastUsed;
+        if (this.inFlight > 0 || idleFor < idleMs) return this.scheduleIdleCheck();
+        this.autoStart = true;
+        void this.lifecycle.stop(`idle for ${Math.round(idleFor / 1000)}s`);
+      },
+      Math.max(1000, idleMs - (Date.now() - this.lastUsed)),
+    );
     this.idleTimer.unref();
   }
 
@@ -685,7 +688,9 @@ function sseTransport(config: RemoteServerConfig): Transport {
   const headers = config.headers;
   return new SSEClientTransport(new URL(config.url), {
     requestInit: { headers },
-    eventSourceInit: { fetch: (url, init) => fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), ...headers } }) },
+    eventSourceInit: {
+      fetch: (url, init) => fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), ...headers } }),
+    },
   });
 }
 

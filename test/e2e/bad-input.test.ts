@@ -47,10 +47,13 @@ beforeAll(async () => {
       orch: { maxBodyBytes: 1024, logLevel: 'debug' },
     },
   });
-  await waitFor(async () => {
-    const rows = await servers();
-    return rows.find((s) => s.name === 'one')?.state === 'running' && rows.find((s) => s.name === 'two')?.state === 'running';
-  }, { timeoutMs: 15_000 });
+  await waitFor(
+    async () => {
+      const rows = await servers();
+      return rows.find((s) => s.name === 'one')?.state === 'running' && rows.find((s) => s.name === 'two')?.state === 'running';
+    },
+    { timeoutMs: 15_000 },
+  );
 });
 
 afterAll(async () => {
@@ -116,8 +119,7 @@ async function connectUnified(): Promise<Client> {
   return client;
 }
 
-const textOf = (result: Awaited<ReturnType<Client['callTool']>>) =>
-  (result.content as Array<{ type: string; text?: string }>)[0]?.text;
+const textOf = (result: Awaited<ReturnType<Client['callTool']>>) => (result.content as Array<{ type: string; text?: string }>)[0]?.text;
 
 describe('malformed requests', () => {
   it('answers malformed JSON with 400 and a JSON-RPC parse error', async () => {
@@ -201,7 +203,11 @@ describe('unknown names', () => {
     try {
       const headers = { 'mcp-session-id': sessionId!, 'mcp-protocol-version': '2025-06-18' };
       expect((await post('/mcp', { jsonrpc: '2.0', method: 'notifications/initialized' }, headers)).status).toBe(202);
-      const { reply } = await post('/mcp', { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'one__nope', arguments: {} } }, headers);
+      const { reply } = await post(
+        '/mcp',
+        { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'one__nope', arguments: {} } },
+        headers,
+      );
       expect(reply?.error?.code).toBe(-32602);
       expect(reply?.error?.message).toContain('one__nope');
       // The SDK client prefixes "MCP error <code>: " itself; a prefixed wire message shows up doubled.

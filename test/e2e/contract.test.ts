@@ -302,11 +302,11 @@ describe('MCP contract', () => {
 
     it('sends progress once per step under the client’s own token', async () => {
       const updates: Progress[] = [];
-      const result = await (await clientFor('one')).callTool(
-        { name: ep.name('one', 'slow'), arguments: { ms: 200, steps: 4 } },
-        undefined,
-        { onprogress: (progress) => updates.push(progress) },
-      );
+      const result = await (
+        await clientFor('one')
+      ).callTool({ name: ep.name('one', 'slow'), arguments: { ms: 200, steps: 4 } }, undefined, {
+        onprogress: (progress) => updates.push(progress),
+      });
       expect(textOf(result)).toBe('done after 4 steps');
       // The SDK hands a progress to onprogress only when its token is the one this request sent.
       expect(updates.map((update) => update.progress)).toEqual([1, 2, 3, 4]);
@@ -317,11 +317,9 @@ describe('MCP contract', () => {
       const stats = async () => (await call('one', 'slow_stats')).structuredContent as { started: number; cancelled: number };
       const before = await stats();
       const abort = new AbortController();
-      const pending = (await clientFor('one')).callTool(
-        { name: ep.name('one', 'slow'), arguments: { ms: 60_000, steps: 1 } },
-        undefined,
-        { signal: abort.signal },
-      );
+      const pending = (await clientFor('one')).callTool({ name: ep.name('one', 'slow'), arguments: { ms: 60_000, steps: 1 } }, undefined, {
+        signal: abort.signal,
+      });
       pending.catch(() => undefined);
       await waitFor(async () => (await stats()).started > before.started);
       abort.abort('contract test cancels');
@@ -388,11 +386,13 @@ describe('MCP contract', () => {
       // gateway routes it to the session with the newest request in flight to that server: exact for
       // calls one after the other, as here, but with two concurrent calls both samplings would go to
       // whichever client called last.
-      const answer = (text: string): ConnectOptions['sampling'] => () => ({
-        role: 'assistant',
-        model: 'contract-model',
-        content: { type: 'text', text },
-      });
+      const answer =
+        (text: string): ConnectOptions['sampling'] =>
+        () => ({
+          role: 'assistant',
+          model: 'contract-model',
+          content: { type: 'text', text },
+        });
       const [a, b] = await Promise.all([
         connect(ep.url('llm'), { clientInfo: { name: 'client-a', version: '0.0.0' }, sampling: answer('A') }),
         connect(ep.url('llm'), { clientInfo: { name: 'client-b', version: '0.0.0' }, sampling: answer('B') }),

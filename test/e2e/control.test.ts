@@ -36,7 +36,10 @@ let noisyServer: { command: string; args: string[] };
 beforeAll(async () => {
   tempDir = await mkdtemp(join(tmpdir(), 'mcp-orch-control-'));
   const script = join(tempDir, 'noisy.mjs');
-  await writeFile(script, `process.stderr.write(${JSON.stringify(`${STDERR_LINE}\n`)});\nawait import(${JSON.stringify(fixturePath('echo'))});\n`);
+  await writeFile(
+    script,
+    `process.stderr.write(${JSON.stringify(`${STDERR_LINE}\n`)});\nawait import(${JSON.stringify(fixturePath('echo'))});\n`,
+  );
   noisyServer = { command: process.execPath, args: [script] };
 });
 
@@ -158,7 +161,11 @@ describe('control commands against a live daemon', () => {
   it('appends stderr to <dataDir>/logs/<server>.log when logFile is set', async () => {
     const file = join(daemon.dataDir, 'logs', 'noisy.log');
     const lines = await waitFor(() => {
-      const found = existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l.endsWith(STDERR_LINE)) : [];
+      const found = existsSync(file)
+        ? readFileSync(file, 'utf8')
+            .split('\n')
+            .filter((l) => l.endsWith(STDERR_LINE))
+        : [];
       return found.length > 0 ? found : undefined;
     });
     expect(lines[0]).toMatch(/^\d{4}-\d\d-\d\dT\S+Z /);
@@ -224,7 +231,15 @@ describe('control commands against a live daemon', () => {
     expect(result.stderr).toContain(`mcp-orch is already running (pid ${daemon.process.pid}) at ${daemon.url}`);
     expect(result.stderr).toContain('mcp-orch stop-daemon');
     // The same port with another data dir: the port is taken, by an mcp-orch.
-    const samePort = await runCli(['serve', '--config', daemon.configPath, '--port', String(daemon.port), '--data-dir', join(tempDir, 'other')]);
+    const samePort = await runCli([
+      'serve',
+      '--config',
+      daemon.configPath,
+      '--port',
+      String(daemon.port),
+      '--data-dir',
+      join(tempDir, 'other'),
+    ]);
     expect(samePort.code).toBe(1);
     expect(samePort.stderr).toContain(`${daemon.url} is in use by another mcp-orch daemon`);
     // The first one still answers with its token.
@@ -252,7 +267,9 @@ describe('serve --daemon and stop-daemon', () => {
     let daemonPid: number | undefined;
     const pids: number[] = [];
     try {
-      const started = ok(await runCli(['serve', '--daemon', '--config', configPath, '--port', '0', '--data-dir', dataDir], { timeoutMs: 40_000 }));
+      const started = ok(
+        await runCli(['serve', '--daemon', '--config', configPath, '--port', '0', '--data-dir', dataDir], { timeoutMs: 40_000 }),
+      );
       const match = /running at (http:\/\/\S+) \(pid (\d+)\)/.exec(started.stdout);
       expect(match, started.stdout).not.toBeNull();
       daemonPid = Number(match![2]);

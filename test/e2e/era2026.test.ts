@@ -78,7 +78,11 @@ describe('both protocol eras on one endpoint', () => {
     it(
       `fails on the unified endpoint only where names and URIs are namespaced, --requirements ${revision}`,
       async () => {
-        const result = await runConformance(`${daemon!.url}/mcp`, ['--requirements', revision, '--expected-failures', baselines[revision]!], suite);
+        const result = await runConformance(
+          `${daemon!.url}/mcp`,
+          ['--requirements', revision, '--expected-failures', baselines[revision]!],
+          suite,
+        );
         const report = `exit code ${result.code}; conformance.sh output:\n${result.output}`;
         const score = /^conformance: (\d+) passed, (\d+) failed/.exec(result.lastLine);
         expect(score, report).not.toBeNull();

@@ -57,7 +57,12 @@ interface Reply {
 }
 
 let nextId = 1;
-async function post2026(url: string, method: string, params: Record<string, unknown>, headers: Record<string, string> = {}): Promise<{ status: number; json: Reply }> {
+async function post2026(
+  url: string,
+  method: string,
+  params: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: Reply }> {
   const response = await fetch(url, {
     method: 'POST',
     headers: {
@@ -126,7 +131,9 @@ describe('2026-07-28 and 2025-11-25 clients on one daemon', () => {
     ]);
     const names = (list: { tools: Array<{ name: string }> }) => list.tools.map((tool) => tool.name);
     for (const list of [modernTools, legacyTools]) {
-      expect(names(list)).toEqual(expect.arrayContaining(['echo__echo', 'sampling__ask_llm', 'sampling__ask_user', 'everything__test_simple_text']));
+      expect(names(list)).toEqual(
+        expect.arrayContaining(['echo__echo', 'sampling__ask_llm', 'sampling__ask_user', 'everything__test_simple_text']),
+      );
     }
     expect(textOf(modernEcho)).toBe('from 2026');
     expect(textOf(legacyEcho)).toBe('from 2025');
@@ -157,7 +164,10 @@ describe('2026-07-28 and 2025-11-25 clients on one daemon', () => {
   it('relays progress to both eras', async () => {
     const seen: Record<string, number[]> = { modern: [], legacy: [] };
     const [modernSlow, legacySlow] = await Promise.all([
-      modern['/mcp']!.callTool({ name: 'echo__slow', arguments: { ms: 300, steps: 3 } }, { onprogress: (p) => seen.modern!.push(p.progress) }),
+      modern['/mcp']!.callTool(
+        { name: 'echo__slow', arguments: { ms: 300, steps: 3 } },
+        { onprogress: (p) => seen.modern!.push(p.progress) },
+      ),
       legacy['/servers/echo/mcp']!.callTool({ name: 'slow', arguments: { ms: 300, steps: 3 } }, undefined, {
         onprogress: (p) => seen.legacy!.push(p.progress),
       }),

@@ -96,18 +96,26 @@ describe('supervised servers', () => {
           steady: fixture('echo', { FIXTURE_ID: 'steady' }),
           crashy: fixture('crash-after', { CRASH_AFTER: '2' }, { ...fast, timeout: 10 }),
           broken: fixture('crash-on-start', {}, { maxRestarts: 2, backoff: { initialMs: 50, maxMs: 200 }, timeout: 5 }),
-          noping: fixture('no-ping', { PING_OK: '1' }, {
-            ...fast,
-            maxRestarts: 1,
-            health: { intervalSec: 0.2, timeoutSec: 0.3, failureThreshold: 2 },
-          }),
-          grow: fixture('grow-memory', {}, {
-            ...fast,
-            health: { intervalSec: 0.2, timeoutSec: 2, failureThreshold: 3 },
-            // A Node fixture with the SDK loaded sits at about 70 MB; `grow 100` takes it well past 130.
-            maxMemoryMb: 130,
-            onThreshold: 'restart',
-          }),
+          noping: fixture(
+            'no-ping',
+            { PING_OK: '1' },
+            {
+              ...fast,
+              maxRestarts: 1,
+              health: { intervalSec: 0.2, timeoutSec: 0.3, failureThreshold: 2 },
+            },
+          ),
+          grow: fixture(
+            'grow-memory',
+            {},
+            {
+              ...fast,
+              health: { intervalSec: 0.2, timeoutSec: 2, failureThreshold: 3 },
+              // A Node fixture with the SDK loaded sits at about 70 MB; `grow 100` takes it well past 130.
+              maxMemoryMb: 130,
+              onThreshold: 'restart',
+            },
+          ),
           flood: fixture('flood-stderr', { FLOOD_LINES: '20000' }, { logLines: 10 }),
           lazy: fixture('echo', { FIXTURE_ID: 'lazy' }, { lazy: true }),
           lazylist: fixture('echo', { FIXTURE_ID: 'lazylist' }, { lazy: true }),

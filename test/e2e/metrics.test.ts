@@ -47,9 +47,7 @@ function parseExposition(text: string): Exposition {
 
 /** The value of the one sample with this name and (at least) these labels; undefined when absent. */
 function value(exposition: Exposition, name: string, labels: Record<string, string> = {}): number | undefined {
-  const found = exposition.samples.filter(
-    (s) => s.name === name && Object.entries(labels).every(([key, v]) => s.labels[key] === v),
-  );
+  const found = exposition.samples.filter((s) => s.name === name && Object.entries(labels).every(([key, v]) => s.labels[key] === v));
   if (found.length > 1) throw new Error(`${found.length} samples of ${name} match ${JSON.stringify(labels)}`);
   return found[0]?.value;
 }
@@ -68,7 +66,10 @@ describe('/metrics', () => {
   beforeAll(async () => {
     // Health checks (which also sample CPU/memory) are off: /metrics samples by itself at scrape time.
     daemon = await startDaemon({
-      config: { mcpServers: { one: fixtureServer('echo'), two: fixtureServer('echo') }, orch: { defaults: { health: { intervalSec: 0 } } } },
+      config: {
+        mcpServers: { one: fixtureServer('echo'), two: fixtureServer('echo') },
+        orch: { defaults: { health: { intervalSec: 0 } } },
+      },
     });
     await waitFor(
       async () => {

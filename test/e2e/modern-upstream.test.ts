@@ -81,7 +81,9 @@ describe('upstreams of the 2026-07-28 era only, over stdio and HTTP', () => {
   });
 
   it('shows both servers running in the 2026-07-28 era, modern only', async () => {
-    const servers = (await (await daemon.api('/api/servers')).json()) as { servers: Array<{ name: string; state: string; era: string; modernOnly: boolean; type: string }> };
+    const servers = (await (await daemon.api('/api/servers')).json()) as {
+      servers: Array<{ name: string; state: string; era: string; modernOnly: boolean; type: string }>;
+    };
     const byName = Object.fromEntries(servers.servers.map((server) => [server.name, server]));
     expect(byName.local).toMatchObject({ state: 'running', era: MODERN, modernOnly: true, type: 'stdio' });
     expect(byName.remote).toMatchObject({ state: 'running', era: MODERN, modernOnly: true, type: 'streamable-http' });
@@ -98,7 +100,9 @@ describe('upstreams of the 2026-07-28 era only, over stdio and HTTP', () => {
   it('lists and calls tools, prompts and resources from both eras at once', async () => {
     const [modernTools, legacyTools] = await Promise.all([modern['/mcp']!.listTools(), legacy['/mcp']!.listTools()]);
     for (const list of [modernTools, legacyTools]) {
-      expect(list.tools.map((tool) => tool.name)).toEqual(expect.arrayContaining(['local__echo', 'local__ask', 'remote__echo', 'remote__slow']));
+      expect(list.tools.map((tool) => tool.name)).toEqual(
+        expect.arrayContaining(['local__echo', 'local__ask', 'remote__echo', 'remote__slow']),
+      );
     }
     const calls = await Promise.all(
       paths.flatMap((path) => {
@@ -119,13 +123,17 @@ describe('upstreams of the 2026-07-28 era only, over stdio and HTTP', () => {
     ]);
     expect(modernPrompt.messages[0]?.content).toEqual({ type: 'text', text: 'Hello from 2026, Ada!' });
     expect(legacyPrompt.messages[0]?.content).toEqual({ type: 'text', text: 'Hello from 2026, Grace!' });
-    for (const read of [modernRead, legacyRead]) expect((read.contents[0] as { text: string }).text).toBe('This server speaks 2026-07-28 only.');
+    for (const read of [modernRead, legacyRead])
+      expect((read.contents[0] as { text: string }).text).toBe('This server speaks 2026-07-28 only.');
   });
 
   it('relays progress to both eras, from stdio and HTTP', async () => {
     const seen: Record<string, number[]> = { modern: [], legacy: [] };
     const [modernSlow, legacySlow] = await Promise.all([
-      modern['/mcp']!.callTool({ name: 'remote__slow', arguments: { steps: 3, ms: 150 } }, { onprogress: (p) => seen.modern!.push(p.progress) }),
+      modern['/mcp']!.callTool(
+        { name: 'remote__slow', arguments: { steps: 3, ms: 150 } },
+        { onprogress: (p) => seen.modern!.push(p.progress) },
+      ),
       legacy['/servers/local/mcp']!.callTool({ name: 'slow', arguments: { steps: 3, ms: 150 } }, undefined, {
         onprogress: (p) => seen.legacy!.push(p.progress),
       }),
@@ -160,10 +168,12 @@ describe('upstreams of the 2026-07-28 era only, over stdio and HTTP', () => {
     }
   });
 
-    it('keeps the catalog fresh from the server listen stream, for both eras', async () => {
+  it('keeps the catalog fresh from the server listen stream, for both eras', async () => {
     const grown = await legacy['/servers/remote/mcp']!.callTool({ name: 'grow', arguments: {} });
     expect(textOf(grown)).toMatch(/^now \d+ tools$/);
-    await waitFor(async () => (await legacy['/mcp']!.listTools()).tools.some((tool) => tool.name.startsWith('remote__extra_')), { timeoutMs: 5_000 });
+    await waitFor(async () => (await legacy['/mcp']!.listTools()).tools.some((tool) => tool.name.startsWith('remote__extra_')), {
+      timeoutMs: 5_000,
+    });
     const modernList = await modern['/mcp']!.listTools();
     expect(modernList.tools.some((tool) => tool.name.startsWith('remote__extra_'))).toBe(true);
   });

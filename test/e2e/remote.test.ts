@@ -64,7 +64,9 @@ describe('remote upstreams', () => {
   it('reports an unreachable remote server as crashed with the reason, and serves the others', async () => {
     const row = await waitFor(
       async () => {
-        const { servers } = (await (await gateway.api('/api/servers')).json()) as { servers: { name: string; state: string; error: string | null }[] };
+        const { servers } = (await (await gateway.api('/api/servers')).json()) as {
+          servers: { name: string; state: string; error: string | null }[];
+        };
         const down = servers.find((s) => s.name === 'down');
         return down?.state === 'crashed' ? down : undefined;
       },

@@ -14,7 +14,6 @@ interface ServerRow {
   pid: number | null;
 }
 
-
 /** Waits until every server is running and returns their child pids by name. */
 async function runningPids(daemon: DaemonHandle, names: string[]): Promise<Map<string, number>> {
   return waitFor(
@@ -83,7 +82,9 @@ describe('daemon shutdown', () => {
       expect(((await refused.json()) as { error: { message: string } }).error.message).toContain('shutting down');
       const [code, signal] = await Promise.race([
         exited,
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('daemon did not exit within 10 s of SIGTERM')), 10_000).unref()),
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error('daemon did not exit within 10 s of SIGTERM')), 10_000).unref(),
+        ),
       ]);
       expect({ code, signal }).toEqual({ code: 0, signal: null });
       // stdin EOF (0.5 s), SIGTERM + stopGraceSec (1 s), then SIGKILL: well under the helper's 10 s.

@@ -18,7 +18,6 @@ const binPath = join(repoRoot, 'bin', 'mcp-orch.js');
 /** StdioClientTransport.close() waits this long for an exit on stdin EOF before it sends SIGTERM. */
 const SDK_CLOSE_GRACE_MS = 2000;
 
-
 let tempDir: string;
 let client: Client | undefined;
 let transport: StdioClientTransport | undefined;
@@ -56,8 +55,7 @@ afterAll(async () => {
   await rm(tempDir, { recursive: true, force: true });
 });
 
-const textOf = (result: Awaited<ReturnType<Client['callTool']>>) =>
-  (result.content as Array<{ type: string; text?: string }>)[0]?.text;
+const textOf = (result: Awaited<ReturnType<Client['callTool']>>) => (result.content as Array<{ type: string; text?: string }>)[0]?.text;
 
 describe('mcp-orch stdio', () => {
   it('lists the tools of both servers, namespaced', async () => {
@@ -73,7 +71,10 @@ describe('mcp-orch stdio', () => {
 
   it('keeps stdout for the protocol and logs on stderr', async () => {
     await waitFor(() => stderr.join('').includes('child started'));
-    const logLines = stderr.join('').split('\n').filter((line) => line.startsWith('{'));
+    const logLines = stderr
+      .join('')
+      .split('\n')
+      .filter((line) => line.startsWith('{'));
     expect(logLines.length).toBeGreaterThan(0);
     expect(transportErrors).toEqual([]);
   });

@@ -4,14 +4,7 @@
  */
 import { fileURLToPath } from 'node:url';
 
-export const FIXTURE_NAMES = [
-  'echo',
-  'sampling',
-  'garbage',
-  'crash-on-start',
-  'many-tools',
-  'ignore-sigterm',
-] as const;
+export const FIXTURE_NAMES = ['echo', 'sampling', 'garbage', 'crash-on-start', 'many-tools', 'ignore-sigterm'] as const;
 export type FixtureName = (typeof FIXTURE_NAMES)[number];
 
 export const fixturesDir = fileURLToPath(new URL('../fixtures/', import.meta.url));
@@ -21,10 +14,7 @@ export function fixturePath(name: FixtureName): string {
 }
 
 /** Absolute path of each fixture by name, e.g. `fixturePaths.echo`. */
-export const fixturePaths = Object.fromEntries(FIXTURE_NAMES.map((name) => [name, fixturePath(name)])) as Record<
-  FixtureName,
-  string
->;
+export const fixturePaths = Object.fromEntries(FIXTURE_NAMES.map((name) => [name, fixturePath(name)])) as Record<FixtureName, string>;
 
 /** The 60-character tool that many-tools.mjs always registers (kept in step by fixtures.test.ts). */
 export const LONG_TOOL_NAME = 'a_tool_name_that_is_sixty_characters_long_to_test_namespaces';

@@ -26,7 +26,6 @@ import type { RequestStateCodec } from './requestState.js';
 import { observed, splitProgressToken, type Extra, type Params } from '../forwarding.js';
 import { discoverResult, legacyParams, modernCapabilities, modernResult, sseFrame } from './translate.js';
 
-
 export interface ModernFrontOptions {
   pool: UpstreamPool;
   logger: Logger;
@@ -122,7 +121,10 @@ export class ModernFront {
         return this.respond(request, http, (onprogress) => this.forward(upstream!, call, request.params, onprogress));
       }
     } else {
-      await waitBounded(view.upstreams().map((u) => u.settled()), UNIFIED_START_WAIT_MS);
+      await waitBounded(
+        view.upstreams().map((u) => u.settled()),
+        UNIFIED_START_WAIT_MS,
+      );
     }
     return this.respond(request, http, (onprogress) => this.translated(call, view, onprogress));
   }
@@ -142,7 +144,11 @@ export class ModernFront {
     if (view.spec.kind === 'server') {
       const [upstream] = view.upstreams();
       await upstream!.ready();
-      return discoverResult(upstream!.capabilities, upstream!.serverInfo ?? { name: upstream!.name, version: this.options.version }, upstream!.instructions);
+      return discoverResult(
+        upstream!.capabilities,
+        upstream!.serverInfo ?? { name: upstream!.name, version: this.options.version },
+        upstream!.instructions,
+      );
     }
     const running = view.upstreams().filter((u) => u.available);
     const instructions = running
@@ -183,7 +189,9 @@ export class ModernFront {
         start: (bridgeSignal, bridgeProgress) => this.send(upstream, request.method, legacyParams(fresh), bridgeSignal, bridgeProgress),
       });
     }
-    const untrack = modern ? () => undefined : this.options.router.track(upstream, carrier(request, upstream), noClientRequests(request, upstream));
+    const untrack = modern
+      ? () => undefined
+      : this.options.router.track(upstream, carrier(request, upstream), noClientRequests(request, upstream));
     try {
       return await this.send(upstream, request.method, modern ? withoutToken : legacyParams(withoutToken), signal, relay);
     } finally {
@@ -192,7 +200,13 @@ export class ModernFront {
   }
 
   /** One upstream request, observed for metrics. */
-  private send(upstream: Upstream, method: string, params: Params, signal: AbortSignal, onprogress: ((progress: Progress) => void) | undefined): Promise<Result> {
+  private send(
+    upstream: Upstream,
+    method: string,
+    params: Params,
+    signal: AbortSignal,
+    onprogress: ((progress: Progress) => void) | undefined,
+  ): Promise<Result> {
     return observed(this.options.observer, { server: upstream.name, method, params }, () =>
       upstream.request(method, params, { signal, ...(onprogress ? { onprogress } : {}) }),
     );
@@ -248,7 +262,12 @@ export class ModernFront {
     if (asked.resourcesListChanged === true && offered.resources) agreed.add('resourcesListChanged');
     // 2026 servers announce list changes on a listen stream only; open the gateway's own first.
     // The stream is the upstream's own (one per connection), which also keeps its catalog fresh.
-    await Promise.all(view.upstreams().filter((u) => u.available).map((u) => u.ensureListening()));
+    await Promise.all(
+      view
+        .upstreams()
+        .filter((u) => u.available)
+        .map((u) => u.ensureListening()),
+    );
 
     const encoder = new TextEncoder();
     let listener: Listener | undefined;
@@ -288,7 +307,13 @@ export class ModernFront {
   }
 
   private async capabilitiesOf(view: View): Promise<ServerCapabilities> {
-    if (view.spec.kind === 'unified') return unionCapabilities(view.upstreams().filter((u) => u.available).map((u) => u.capabilities));
+    if (view.spec.kind === 'unified')
+      return unionCapabilities(
+        view
+          .upstreams()
+          .filter((u) => u.available)
+          .map((u) => u.capabilities),
+      );
     const [upstream] = view.upstreams();
     if (!upstream) view.tools(); // throws the unknown-server error naming the known ones
     await upstream!.ready();
@@ -300,7 +325,9 @@ export class ModernFront {
   }
 
   private notifyListener(listener: Listener, kinds: CatalogKind[]): void {
-    const methods = new Set(kinds.filter((kind) => listener.agreed.has(LIST_CHANGED[kind].filter)).map((kind) => LIST_CHANGED[kind].method));
+    const methods = new Set(
+      kinds.filter((kind) => listener.agreed.has(LIST_CHANGED[kind].filter)).map((kind) => LIST_CHANGED[kind].method),
+    );
     for (const method of methods) listener.send({ method });
   }
 
@@ -357,11 +384,17 @@ function crossingError(upstream: Upstream, method = 'a server->client request'):
 /** The HTTP status and JSON-RPC error a 2026 client gets for an error. */
 function wireErrorOf(error: unknown): { status: number; error: { code: number; message: string; data?: unknown } } {
   if (error instanceof ModernError) {
-    return { status: error.status, error: { code: error.code, message: error.message, ...(error.data === undefined ? {} : { data: error.data }) } };
+    return {
+      status: error.status,
+      error: { code: error.code, message: error.message, ...(error.data === undefined ? {} : { data: error.data }) },
+    };
   }
   if (error instanceof McpError) {
     const message = error.message.replace(/^MCP error -?\d+: /, '');
-    return { status: statusOfCode(error.code), error: { code: error.code, message, ...(error.data === undefined ? {} : { data: error.data }) } };
+    return {
+      status: statusOfCode(error.code),
+      error: { code: error.code, message, ...(error.data === undefined ? {} : { data: error.data }) },
+    };
   }
   const wire = jsonRpcErrorOf(error);
   // SEP-2164: 2026 clients get -32602 for an unknown resource, not the earlier -32002.

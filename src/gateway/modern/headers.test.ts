@@ -30,7 +30,10 @@ function rejection(headers: Record<string, string>, body: unknown): ModernError 
 describe('validateModernRequest', () => {
   it('accepts a request whose headers mirror the body, with whitespace and lowercase names', () => {
     const body = { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'echo', arguments: {}, _meta: envelope } };
-    const request = validateModernRequest(headersOf({ 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': '  echo ' }), body);
+    const request = validateModernRequest(
+      headersOf({ 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': '  echo ' }),
+      body,
+    );
     expect(request).toMatchObject({ id: 7, method: 'tools/call', version: '2026-07-28' });
   });
 
@@ -42,8 +45,17 @@ describe('validateModernRequest', () => {
   });
 
   it('rejects a missing envelope or envelope field with -32602 and HTTP 400, naming the field', () => {
-    for (const meta of [undefined, { 'io.modelcontextprotocol/clientCapabilities': {} }, { 'io.modelcontextprotocol/protocolVersion': '2026-07-28' }]) {
-      const error = rejection(standard('server/discover'), { jsonrpc: '2.0', id: 1, method: 'server/discover', params: meta ? { _meta: meta } : {} });
+    for (const meta of [
+      undefined,
+      { 'io.modelcontextprotocol/clientCapabilities': {} },
+      { 'io.modelcontextprotocol/protocolVersion': '2026-07-28' },
+    ]) {
+      const error = rejection(standard('server/discover'), {
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'server/discover',
+        params: meta ? { _meta: meta } : {},
+      });
       expect(error.status).toBe(400);
       expect(error.code).toBe(-32602);
     }
@@ -51,7 +63,12 @@ describe('validateModernRequest', () => {
   });
 
   it('rejects an MCP-Protocol-Version header that is missing or contradicts _meta with -32020', () => {
-    const body = { jsonrpc: '2.0', id: 1, method: 'server/discover', params: { _meta: { ...envelope, 'io.modelcontextprotocol/protocolVersion': 'v999' } } };
+    const body = {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'server/discover',
+      params: { _meta: { ...envelope, 'io.modelcontextprotocol/protocolVersion': 'v999' } },
+    };
     const contradicting = rejection(standard('server/discover'), body);
     expect([contradicting.status, contradicting.code]).toEqual([400, -32020]);
     const { 'MCP-Protocol-Version': _dropped, ...noVersion } = standard('tools/list');
@@ -59,7 +76,12 @@ describe('validateModernRequest', () => {
   });
 
   it('rejects an unsupported version with -32022 naming the supported ones and echoing the requested one', () => {
-    const body = { jsonrpc: '2.0', id: 1, method: 'server/discover', params: { _meta: { ...envelope, 'io.modelcontextprotocol/protocolVersion': 'v999' } } };
+    const body = {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'server/discover',
+      params: { _meta: { ...envelope, 'io.modelcontextprotocol/protocolVersion': 'v999' } },
+    };
     const error = rejection({ ...standard('server/discover'), 'MCP-Protocol-Version': 'v999' }, body);
     expect([error.status, error.code]).toEqual([400, -32022]);
     expect(error.data).toEqual({ supported: ['2026-07-28'], requested: 'v999' });

@@ -90,7 +90,8 @@ export function validateModernRequest(header: (name: string) => string | null, b
 export function checkStandardHeaders(header: (name: string) => string | null, method: string, params: Params): void {
   const methodHeader = decoded(header('mcp-method'), 'Mcp-Method');
   if (methodHeader === undefined) throw mismatch(`the Mcp-Method header is required and must be "${method}"`, 'Mcp-Method');
-  if (methodHeader !== method) throw mismatch(`the Mcp-Method header "${methodHeader}" does not match the method "${method}"`, 'Mcp-Method');
+  if (methodHeader !== method)
+    throw mismatch(`the Mcp-Method header "${methodHeader}" does not match the method "${method}"`, 'Mcp-Method');
   const name = routedName(method, params);
   const nameHeader = decoded(header('mcp-name'), 'Mcp-Name');
   if (name === undefined) return;

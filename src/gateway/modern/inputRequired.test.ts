@@ -15,7 +15,12 @@ type Handler = (ask: (request: Request) => Promise<Result>, signal: AbortSignal)
 
 function setup(ttlMs = 60_000) {
   const router = new ServerRequestRouter();
-  const bridge = new InputBridge({ codec: new RequestStateCodec(Buffer.alloc(32, 1)), router, logger: createLogger({ level: 'silent' }), ttlMs });
+  const bridge = new InputBridge({
+    codec: new RequestStateCodec(Buffer.alloc(32, 1)),
+    router,
+    logger: createLogger({ level: 'silent' }),
+    ttlMs,
+  });
   let started = 0;
   /** One round: the server's handler runs on the first, later rounds carry answers and the state. */
   const round = (handler: Handler, params: Record<string, unknown> = {}, capabilities: object = everything): Promise<Result> => {
@@ -52,10 +57,16 @@ describe('InputBridge', () => {
     const first = await round(greet);
     expect(first.resultType).toBe('input_required');
     expect(first.inputRequests).toEqual({ elicitation_1: elicit('name?') });
-    const second = await round(greet, { requestState: first.requestState, inputResponses: { elicitation_1: { action: 'accept', content: { v: 'Ada' } } } });
+    const second = await round(greet, {
+      requestState: first.requestState,
+      inputResponses: { elicitation_1: { action: 'accept', content: { v: 'Ada' } } },
+    });
     expect(second.resultType).toBe('input_required');
     expect(Object.keys(second.inputRequests as object)).toEqual(['elicitation_2']);
-    const third = await round(greet, { requestState: second.requestState, inputResponses: { elicitation_2: { action: 'accept', content: { v: 'teal' } } } });
+    const third = await round(greet, {
+      requestState: second.requestState,
+      inputResponses: { elicitation_2: { action: 'accept', content: { v: 'teal' } } },
+    });
     expect(third).toEqual({ content: [{ type: 'text', text: 'Ada likes teal' }] });
     expect(starts()).toBe(1);
     expect(bridge.size).toBe(0);

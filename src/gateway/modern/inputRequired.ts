@@ -14,7 +14,6 @@ import { INVALID_PARAMS, MISSING_CLIENT_CAPABILITY, ModernError } from './header
 import { RequestStateError, type RequestStateBinding, type RequestStateCodec } from './requestState.js';
 import type { Extra, Params } from '../forwarding.js';
 
-
 /** Methods on which the 2026-07-28 revision allows an input_required result. */
 export const INPUT_REQUIRED_METHODS: ReadonlySet<string> = new Set(['tools/call', 'prompts/get', 'resources/read']);
 

@@ -2,9 +2,15 @@ import type { Implementation, Result, ServerCapabilities } from '@modelcontextpr
 import { META_SERVER_INFO, MODERN_VERSION } from './classify.js';
 import type { Params } from '../forwarding.js';
 
-
 /** Methods whose 2026 results carry cache hints (SEP-2549). */
-const CACHEABLE = new Set(['server/discover', 'tools/list', 'prompts/list', 'resources/list', 'resources/templates/list', 'resources/read']);
+const CACHEABLE = new Set([
+  'server/discover',
+  'tools/list',
+  'prompts/list',
+  'resources/list',
+  'resources/templates/list',
+  'resources/read',
+]);
 
 /**
  * A result as a 2026 client expects it: `resultType` ("complete" unless the server said otherwise,
