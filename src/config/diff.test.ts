@@ -45,13 +45,16 @@ describe('diffConfigs', () => {
     expect(diffConfigs(config(base), config(next)).changed).toEqual(['web']);
   });
 
-  it('lists orch settings that need a restart apart from live ones', () => {
+  it('lists every changed orch setting but defaults as needing a restart', () => {
     const old = config({ ...base, orch: { port: 8000, logLevel: 'info' } });
-    const next = config({ ...base, orch: { port: 9000, host: '0.0.0.0', dataDir: '/data', logLevel: 'debug' } });
+    const next = config({
+      ...base,
+      orch: { port: 9000, host: '0.0.0.0', dataDir: '/data', logLevel: 'debug', defaults: { maxRestarts: 2 } },
+    });
     const diff = diffConfigs(old, next);
-    expect(diff.restartRequired).toEqual(['host', 'port', 'dataDir']);
-    expect(diff.settingsChanged).toEqual(['dataDir', 'host', 'logLevel', 'port']);
-    expect(diff.unchanged).toEqual(['fs', 'web']);
+    expect(diff.restartRequired).toEqual(['dataDir', 'host', 'logLevel', 'port']);
+    expect(diff.settingsChanged).toEqual(['dataDir', 'defaults', 'host', 'logLevel', 'port']);
+    expect(diff.changed).toEqual(['fs', 'web']);
   });
 });
 

@@ -3,8 +3,8 @@ import type { Config, OrchSettings } from './schema.js';
 import { supervisionFor } from './supervision.js';
 
 /**
- * What a config change means for the running set of servers, as plain data (design habit 8): the
- * supervisor carries it out. Disabled servers are not part of the running set, so enabling one is an
+ * What a config change means for the running set of servers, as plain data: the daemon carries it
+ * out, and tests check it without processes. Disabled servers are not part of the running set, so enabling one is an
  * addition and disabling one a removal; servers disabled on both sides appear in no list.
  */
 export interface ConfigDiff {
@@ -12,13 +12,18 @@ export interface ConfigDiff {
   removed: string[];
   changed: string[];
   unchanged: string[];
-  /** orch settings that only take effect when the daemon restarts (it binds and opens them once). */
+  /**
+   * orch settings that take effect when the daemon restarts: all but `defaults`, which reaches the
+   * servers that inherit it as a change of each (in `changed`). The daemon reads the others once, at
+   * start (the listener, the gateway, the logger).
+   */
   restartRequired: string[];
-  /** Every orch setting that differs, including the ones that apply live (logLevel, ...). */
+  /** Every orch setting that differs. */
   settingsChanged: string[];
 }
 
-export const RESTART_SETTINGS = ['host', 'port', 'dataDir'] as const satisfies readonly (keyof OrchSettings)[];
+/** orch settings applied on reload, through the servers they change. */
+export const LIVE_SETTINGS = ['defaults'] as const satisfies readonly (keyof OrchSettings)[];
 
 /**
  * Each running server as it will actually run: its own keys plus the supervision settings in force
@@ -56,8 +61,7 @@ export function diffConfigs(old: Config, next: Config): ConfigDiff {
     const b = (next.orch as Record<string, unknown>)[key];
     if (!isDeepStrictEqual(a, b)) diff.settingsChanged.push(key);
   }
-  diff.restartRequired = RESTART_SETTINGS.filter((key) => diff.settingsChanged.includes(key));
-
   for (const list of [diff.added, diff.removed, diff.changed, diff.unchanged, diff.settingsChanged]) list.sort(byName);
+  diff.restartRequired = diff.settingsChanged.filter((key) => !(LIVE_SETTINGS as readonly string[]).includes(key));
   return diff;
 }
