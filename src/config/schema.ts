@@ -73,6 +73,19 @@ const common = {
   disabled: z.boolean().optional(),
   /** Seconds allowed for connect + initialize, and for each forwarded request. */
   timeout: z.number().positive().max(3600).default(30),
+  /**
+   * `shared` (default): one instance serves every client. `session`: one instance per downstream
+   * session (and per 2026-07-28 request), for servers that sample, elicit, use roots or keep state
+   * per client.
+   */
+  isolation: z.enum(['shared', 'session']).default('shared'),
+  /** With `isolation: "session"`, instances running at once at most. */
+  maxInstances: z.number().int().min(1).max(1000).default(20),
+  /**
+   * Directories (or file:// URIs) the gateway offers a shared server as its roots; clients' own roots
+   * never reach a shared server. Without it, no roots are offered. Relative paths are from `cwd`.
+   */
+  roots: z.array(z.string().min(1, 'must not be empty')).optional(),
   ...supervisionOverrides.shape,
 };
 

@@ -7,6 +7,7 @@ import { supervisionFor } from '../config/supervision.js';
 import { watchConfig, type ConfigWatcher } from '../config/watch.js';
 import { OrchError } from '../errors.js';
 import { Gateway } from '../gateway/gateway.js';
+import { unknownServer } from '../gateway/view.js';
 import type { ControlAction, ReloadReport } from '../http/adminApi.js';
 import { createApp } from '../http/app.js';
 import { serve, type Served } from '../http/serve.js';
@@ -69,7 +70,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
     logger,
     separator: config.orch.namespaceSeparator,
     version: VERSION,
-    observer: metrics.observer,
+    observers: [metrics.observer],
     dataDir: options.dataDir,
     sessionIdleMs: config.orch.sessionIdleSec * 1000,
   });
@@ -90,6 +91,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
       stopGraceMs: config.orch.stopGraceSec * 1000,
       supervision,
       onServerRequest: gateway.routeServerRequest,
+      watch: (instance) => pool.watch(instance),
     });
     if (supervision.logFile) {
       const file = path.join(options.dataDir, 'logs', `${name}.log`);
@@ -154,12 +156,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
 
   const control = async (name: string, action: ControlAction): Promise<void> => {
     const upstream = pool.get(name);
-    if (!upstream) {
-      const known = pool.names();
-      throw new OrchError('UNKNOWN_SERVER', `unknown server "${name}"`, {
-        hint: known.length ? `configured servers: ${known.join(', ')}` : 'no servers are configured',
-      });
-    }
+    if (!upstream) throw unknownServer(name, pool.names());
     logger.info({ server: name, action }, `${action} requested`);
     if (action === 'start') await upstream.lifecycle.start('start requested');
     else if (action === 'stop') await upstream.stop('stop requested');

@@ -1,32 +1,35 @@
 import { join } from 'node:path';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage, Request as McpRequest, Notification, Result } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, Notification, Request as McpRequest, RequestId, Result } from '@modelcontextprotocol/sdk/types.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv-provider.js';
 import { OrchError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { CatalogKind } from '../upstream/catalog.js';
 import type { UpstreamPool } from '../upstream/pool.js';
 import type { Upstream, UpstreamState } from '../upstream/upstream.js';
-import { unionCapabilities } from './capabilities.js';
-import { errorResponse, requestIdOf } from './responses.js';
+import type { Connection, TransportKind } from './caller.js';
+import { LIST_CHANGED } from './constants.js';
+import { Forwarder, type RequestObserver } from './forward.js';
 import { LogLevelRegistry } from './logLevels.js';
 import { classifyEra } from './modern/classify.js';
 import { ModernFront } from './modern/front.js';
+import { ListenStreams } from './modern/listen.js';
 import { REQUEST_STATE_KEY_FILE, RequestStateCodec } from './modern/requestState.js';
+import { errorResponse, requestIdOf } from './responses.js';
 import { ServerRequestRouter } from './serverRequests.js';
-import { GatewaySession, type RequestObserver, type SessionDeps, type SessionSetup } from './session.js';
+import { GatewaySession, type SessionDeps } from './session.js';
 import { SseServerTransport } from './sseTransport.js';
 import { StreamableHttpServerTransport } from './streamableTransport.js';
 import { SubscriptionRegistry } from './subscriptions.js';
-import { createView, type ViewSpec } from './view.js';
-import { waitBounded } from './wait.js';
+import { createView, type View, type ViewSpec } from './view.js';
 
 export interface GatewayOptions {
   pool: UpstreamPool;
   logger: Logger;
   separator: string;
   version: string;
-  observer?: RequestObserver;
+  /** Told of every finished request (metrics; next, the audit). */
+  observers?: RequestObserver[];
   /** HTTP sessions without a request for this long are closed (clients that vanished without DELETE). */
   sessionIdleMs?: number;
   /**
@@ -42,57 +45,55 @@ export interface GatewayOptions {
 
 const DEFAULT_REQUEST_STATE_TTL_MS = 5 * 60 * 1000;
 
-type TransportKind = SessionSetup['transportKind'];
-
 interface OpenSession {
   session: GatewaySession;
   transport: StreamableHttpServerTransport | SseServerTransport | Transport;
   lastSeen: number;
 }
 
-/** Bound on how long a new unified session waits for servers that are still starting. */
-const UNIFIED_START_WAIT_MS = 10_000;
-
-const LIST_CHANGED: Record<CatalogKind, string> = {
-  tools: 'notifications/tools/list_changed',
-  prompts: 'notifications/prompts/list_changed',
-  resources: 'notifications/resources/list_changed',
-  resourceTemplates: 'notifications/resources/list_changed',
-};
-
 /**
- * The downstream side: MCP sessions over Streamable HTTP, legacy SSE and stdio, each bound to a
- * view (one server or all of them), all sharing the upstream pool. Speaks web-standard
- * Request/Response, so any HTTP framework can front it.
+ * The downstream side: MCP sessions over Streamable HTTP, legacy SSE and stdio (2025-11-25) and
+ * stateless 2026-07-28 requests, each on a view (one server or all of them), all taking one
+ * forwarding path to the shared upstream pool. Speaks web-standard Request/Response, so any HTTP
+ * framework can front it.
  */
 export class Gateway {
-  readonly router = new ServerRequestRouter();
   readonly subscriptions = new SubscriptionRegistry();
   readonly logLevels = new LogLevelRegistry();
+  readonly router: ServerRequestRouter;
   private readonly sessions = new Map<string, OpenSession>();
+  private readonly views = new Map<string, View>();
   private readonly deps: SessionDeps;
   private readonly log: Logger;
   private readonly detachPool: () => void;
   private readonly sweeper: NodeJS.Timeout | undefined;
+  private readonly listen: ListenStreams;
   /** Answers 2026-07-28 (stateless) requests; 2025 ones keep the sessions below. */
   private readonly modern: ModernFront;
 
   constructor(private readonly options: GatewayOptions) {
     this.log = options.logger.child({ component: 'gateway' });
-    this.deps = {
-      logger: this.log,
+    this.router = new ServerRequestRouter((id) => this.sessions.get(id)?.session.peer);
+    const forwarder = new Forwarder({
       router: this.router,
       subscriptions: this.subscriptions,
       logLevels: this.logLevels,
+      observers: options.observers ?? [],
+    });
+    this.deps = {
+      logger: this.log,
+      forwarder,
+      subscriptions: this.subscriptions,
+      logLevels: this.logLevels,
       validator: new AjvJsonSchemaValidator(),
-      version: options.version,
-      ...(options.observer ? { observer: options.observer } : {}),
     };
     this.detachPool = this.watchPool(options.pool);
+    this.listen = new ListenStreams({ pool: options.pool, admit: () => () => undefined });
     this.modern = new ModernFront({
-      ...options,
+      forwarder,
+      listen: this.listen,
       logger: this.log,
-      router: this.router,
+      version: options.version,
       codec: this.requestStateCodec(options.dataDir),
       requestStateTtlMs: options.requestStateTtlMs ?? DEFAULT_REQUEST_STATE_TTL_MS,
     });
@@ -115,6 +116,19 @@ export class Gateway {
     }
   }
 
+  /**
+   * The view of an endpoint; an unknown server is refused here, from the path, before anything in
+   * the body is looked at. Views are kept, so that the unified one's tables are built once per change.
+   */
+  viewFor(spec: ViewSpec): View {
+    const key = spec.kind === 'server' ? `server:${spec.server}` : spec.kind;
+    const known = this.views.get(key);
+    if (known && (spec.kind === 'unified' || this.options.pool.get(spec.server))) return known;
+    const view = createView(spec, this.options.pool, this.options.separator);
+    this.views.set(key, view);
+    return view;
+  }
+
   /** Closes HTTP sessions whose client stopped sending requests without ending the session. */
   private closeIdle(idleMs: number): void {
     const cutoff = Date.now() - idleMs;
@@ -134,45 +148,13 @@ export class Gateway {
   }
 
   /** Routes the server->client requests of an upstream; wired into each Upstream by the daemon. */
-  routeServerRequest = (upstream: Upstream, request: McpRequest, signal: AbortSignal): Promise<Result> =>
-    this.router.route(upstream, request, signal);
+  routeServerRequest = (upstream: Upstream, request: McpRequest, signal: AbortSignal, related?: RequestId): Promise<Result> =>
+    this.router.route(upstream, request, signal, related);
 
-  /** Creates a session for a view once its servers are ready, with the capabilities they offer. */
-  async openSession(spec: ViewSpec, transportKind: TransportKind): Promise<GatewaySession> {
-    const view = createView(spec, this.options.pool, this.options.separator);
-    let setup: SessionSetup;
-    if (spec.kind === 'server') {
-      const [upstream] = view.upstreams();
-      if (!upstream) view.tools(); // throws the unknown-server error naming the known ones
-      await upstream!.ready();
-      setup = {
-        view,
-        transportKind,
-        capabilities: { ...upstream!.capabilities },
-        serverInfo: upstream!.serverInfo ?? { name: upstream!.name, version: this.options.version },
-        ...(upstream!.instructions ? { instructions: upstream!.instructions } : {}),
-      };
-    } else {
-      const upstreams = view.upstreams();
-      for (const upstream of upstreams) upstream.wakeForCatalog();
-      await waitBounded(
-        upstreams.map((u) => u.settled()),
-        UNIFIED_START_WAIT_MS,
-      );
-      const running = upstreams.filter((u) => u.available);
-      const instructions = running
-        .filter((u) => u.instructions)
-        .map((u) => `## ${u.name}\n${u.instructions}`)
-        .join('\n\n');
-      setup = {
-        view,
-        transportKind,
-        capabilities: unionCapabilities(running.map((u) => u.capabilities)),
-        serverInfo: { name: 'mcp-orch', title: 'mcp-orch unified endpoint', version: this.options.version },
-        ...(instructions ? { instructions } : {}),
-      };
-    }
-    return new GatewaySession(setup, this.deps);
+  /** Creates a session on a view once its servers are ready, with the capabilities they offer. */
+  private async openSession(view: View, transportKind: TransportKind, connection: Connection): Promise<GatewaySession> {
+    const { capabilities, serverInfo, instructions } = await view.describe(this.options.version);
+    return new GatewaySession({ view, transportKind, connection, capabilities, serverInfo, instructions }, this.deps);
   }
 
   private register(session: GatewaySession, transport: OpenSession['transport']): void {
@@ -184,9 +166,15 @@ export class Gateway {
   }
 
   /** One Streamable HTTP request (POST, GET or DELETE) on an endpoint of `spec`. */
-  async streamable(request: Request, spec: ViewSpec, body: unknown): Promise<Response> {
+  async streamable(request: Request, spec: ViewSpec, body: unknown, connection: Connection = {}): Promise<Response> {
+    let view: View;
+    try {
+      view = this.viewFor(spec);
+    } catch (error) {
+      return errorResponse(error, requestIdOf(body));
+    }
     const era = classifyEra({ method: request.method, header: (name) => request.headers.get(name), body });
-    if (era === 'modern') return this.modern.handle(request, spec, body);
+    if (era === 'modern') return this.modern.handle(request, view, body, connection);
     const sessionId = request.headers.get('mcp-session-id');
     if (sessionId) {
       const open = this.sessionFor(sessionId, spec);
@@ -211,7 +199,7 @@ export class Gateway {
     }
     let session: GatewaySession;
     try {
-      session = await this.openSession(spec, 'streamable-http');
+      session = await this.openSession(view, 'streamable-http', connection);
     } catch (error) {
       return errorResponse(error, requestIdOf(body));
     }
@@ -225,10 +213,10 @@ export class Gateway {
   }
 
   /** GET on a legacy SSE endpoint: a new session whose messages are POSTed to `messagesPath`. */
-  async sseConnect(spec: ViewSpec, messagesPath: string): Promise<Response> {
+  async sseConnect(spec: ViewSpec, messagesPath: string, connection: Connection = {}): Promise<Response> {
     let session: GatewaySession;
     try {
-      session = await this.openSession(spec, 'sse');
+      session = await this.openSession(this.viewFor(spec), 'sse', connection);
     } catch (error) {
       return errorResponse(error);
     }
@@ -241,6 +229,11 @@ export class Gateway {
 
   /** POST of a message to a legacy SSE session. */
   sseMessage(sessionId: string | undefined, spec: ViewSpec, body: unknown): Response {
+    try {
+      this.viewFor(spec);
+    } catch (error) {
+      return errorResponse(error, requestIdOf(body));
+    }
     const open = sessionId ? this.sessionFor(sessionId, spec) : undefined;
     if (!(open?.transport instanceof SseServerTransport)) {
       const error = sessionId
@@ -255,9 +248,9 @@ export class Gateway {
     return new Response('Accepted', { status: 202 });
   }
 
-  /** A unified session over an already-open transport (`mcp-orch stdio`). */
+  /** A session over an already-open transport (`mcp-orch stdio`). */
   async connectTransport(spec: ViewSpec, transport: Transport): Promise<GatewaySession> {
-    const session = await this.openSession(spec, 'stdio');
+    const session = await this.openSession(this.viewFor(spec), 'stdio', {});
     this.register(session, transport);
     await session.connect(transport);
     return session;
@@ -265,10 +258,7 @@ export class Gateway {
 
   private sessionFor(id: string, spec: ViewSpec): OpenSession | undefined {
     const open = this.sessions.get(id);
-    if (!open) return undefined;
-    const own = open.session.view.spec;
-    const same = own.kind === spec.kind && (own.kind === 'unified' || (spec.kind === 'server' && own.server === spec.server));
-    return same ? open : undefined;
+    return open?.session.view.matches(spec) ? open : undefined;
   }
 
   private watchPool(pool: UpstreamPool): () => void {
@@ -279,54 +269,70 @@ export class Gateway {
       each(upstream, (session) => session.notify({ method: LIST_CHANGED[kind] }));
     };
     // A server appearing or disappearing changes what the unified endpoint lists; a restarted one
-    // needs the subscriptions its sessions hold.
+    // needs the subscriptions and log levels its sessions hold.
     const visible = new Map<string, boolean>();
     const onState = (upstream: Upstream, state: UpstreamState): void => {
       if (state === 'running') {
         void this.subscriptions.resubscribe(upstream);
         void this.logLevels.restarted(upstream);
       }
+      if (upstream.owner !== undefined) return; // a session's own instance changes no list
       const now = upstream.available;
       if ((visible.get(upstream.name) ?? false) === now) return;
       visible.set(upstream.name, now);
       for (const { session } of this.sessions.values()) {
-        if (session.view.spec.kind !== 'unified') continue;
+        if (!session.view.followsMembership) continue;
         for (const method of new Set(Object.values(LIST_CHANGED))) session.notify({ method });
-      }
-    };
-    const onNotification = (upstream: Upstream, notification: Notification): void => {
-      const params = (notification.params ?? {}) as Record<string, unknown>;
-      switch (notification.method) {
-        case 'notifications/message':
-          each(upstream, (session) => session.logMessage(upstream, params));
-          return;
-        case 'notifications/resources/updated':
-          this.subscriptions.notify(upstream, String(params.uri));
-          return;
-        case 'notifications/subscriptions/acknowledged': // of the gateway's own listen stream to a 2026 server
-          return;
-        default:
-          if (notification.method.endsWith('/list_changed')) return; // announced after the catalog refresh
-          each(upstream, (session) => {
-            if (session.view.spec.kind === 'server') session.notify(notification);
-          });
       }
     };
     pool.on('catalog', onCatalog);
     pool.on('state', onState);
-    pool.on('notification', onNotification);
+    pool.on('notification', this.onNotification);
     return () => {
       pool.off('catalog', onCatalog);
       pool.off('state', onState);
-      pool.off('notification', onNotification);
+      pool.off('notification', this.onNotification);
     };
   }
+
+  /**
+   * A server's notification goes only where it belongs: log messages to the sessions that set a log
+   * level on a shared server (or to the session owning its instance), resource updates to their
+   * subscribers, a URL elicitation's completion and a task's status to the client that started them,
+   * anything else from a session's own instance to that session. A shared server cannot say which
+   * client anything else is for, so it goes nowhere.
+   */
+  private readonly onNotification = (upstream: Upstream, notification: Notification): void => {
+    const params = (notification.params ?? {}) as Record<string, unknown>;
+    const owner = upstream.owner === undefined ? undefined : this.sessions.get(upstream.owner)?.session;
+    switch (notification.method) {
+      case 'notifications/message':
+        for (const { session } of this.sessions.values()) if (session.sees(upstream)) session.logMessage(upstream, params);
+        return;
+      case 'notifications/resources/updated':
+        this.subscriptions.notify(upstream, String(params.uri));
+        return;
+      case 'notifications/elicitation/complete':
+        if (!this.router.deliver(upstream, `elicitation:${String(params.elicitationId)}`, notification)) owner?.notify(notification);
+        return;
+      case 'notifications/tasks/status':
+        if (!this.router.deliver(upstream, `task:${String(params.taskId)}`, notification)) owner?.notify(notification);
+        return;
+      case 'notifications/subscriptions/acknowledged': // of the gateway's own listen stream to a 2026 server
+        return;
+      default:
+        if (notification.method.endsWith('/list_changed')) return; // announced after the catalog refresh
+        if (owner && !owner.view.followsMembership) owner.notify(notification);
+        else this.log.debug({ server: upstream.name, method: notification.method }, 'notification of a shared server not forwarded');
+    }
+  };
 
   /** Closes every session. Idempotent. */
   async close(): Promise<void> {
     clearInterval(this.sweeper);
     this.detachPool();
     this.modern.close();
+    this.listen.close();
     await Promise.all([...this.sessions.values()].map(({ session }) => session.close()));
   }
 }

@@ -1,6 +1,7 @@
-import { ErrorCode, McpError, type ClientCapabilities, type Result } from '@modelcontextprotocol/sdk/types.js';
-import { CAPABILITY_FOR } from './serverRequests.js';
-import type { Params } from './forwarding.js';
+import type { ClientCapabilities, Result } from '@modelcontextprotocol/sdk/types.js';
+import { OrchError } from '../errors.js';
+import { CAPABILITY_FOR } from './constants.js';
+import type { Params } from './forward.js';
 
 /** Rounds after which a server that keeps answering input_required is given up on. */
 export const MAX_INPUT_ROUNDS = 10;
@@ -28,21 +29,21 @@ export async function settleInputRequired(first: Result, options: InputRoundsOpt
   const maxRounds = options.maxRounds ?? MAX_INPUT_ROUNDS;
   for (let round = 1; result.resultType === 'input_required'; round++) {
     if (round > maxRounds) {
-      throw new McpError(ErrorCode.InternalError, `mcp-orch: server "${options.server}" still asked for input after ${maxRounds} rounds`);
+      throw new OrchError('INTERNAL', `mcp-orch: server "${options.server}" still asked for input after ${maxRounds} rounds`);
     }
     const requests = Object.entries((result.inputRequests ?? {}) as Record<string, { method?: unknown; params?: unknown }>);
     for (const [key, request] of requests) {
       const method = String(request?.method);
       const capability = CAPABILITY_FOR[method];
       if (!capability) {
-        throw new McpError(
-          ErrorCode.MethodNotFound,
+        throw new OrchError(
+          'METHOD_NOT_FOUND',
           `mcp-orch: server "${options.server}" asked for input "${key}" with ${method}, which has no 2025-11-25 server->client request`,
         );
       }
       if (!options.capabilities?.[capability]) {
-        throw new McpError(
-          ErrorCode.InvalidRequest,
+        throw new OrchError(
+          'CLIENT_REQUEST_REFUSED',
           `mcp-orch: server "${options.server}" needs ${method}, but the client did not declare the "${capability}" capability`,
         );
       }

@@ -3,7 +3,7 @@ import type { Upstream } from '../upstream/upstream.js';
 
 export const LEVELS: readonly LoggingLevel[] = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
 
-interface LevelHolder {
+export interface LevelHolder {
   sees(upstream: Upstream): boolean;
 }
 
@@ -45,7 +45,8 @@ export class LogLevelRegistry {
 
   private async sync(upstream: Upstream): Promise<void> {
     const level = this.levelFor(upstream);
-    if (level === undefined || this.sent.get(upstream) === level) return;
+    // A server with isolation: "session" answers no client itself; each instance gets its owner's level.
+    if (upstream.isolated || level === undefined || this.sent.get(upstream) === level) return;
     if (upstream.state !== 'running' || !upstream.capabilities.logging) return;
     this.sent.set(upstream, level);
     await upstream.request('logging/setLevel', { level }).catch(() => this.sent.delete(upstream));

@@ -1,96 +1,70 @@
 import { randomUUID } from 'node:crypto';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
-  ErrorCode,
-  McpError,
   ResultSchema,
   type ClientCapabilities,
   type Implementation,
   type LoggingLevel,
   type Notification,
   type Request,
-  type Progress,
   type Result,
   type ServerCapabilities,
   type ServerNotification,
   type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
-import { jsonRpcErrorOf, OrchError } from '../errors.js';
+import { isOrchError, WireError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { connectByKind } from '../upstream/messageKind.js';
 import type { Upstream } from '../upstream/upstream.js';
-import { exposeContentUris } from './content.js';
-import { observed, splitProgressToken, type Extra, type Params } from './forwarding.js';
+import type { Caller, Connection, TransportKind } from './caller.js';
+import { CLIENT_REQUEST_TIMEOUT_MS } from './constants.js';
+import type { Forwarder, Params, SessionState, Via } from './forward.js';
 import { settleInputRequired } from './inputRounds.js';
-import type { ServerRequestRouter } from './serverRequests.js';
 import { LEVELS, type LogLevelRegistry } from './logLevels.js';
+import type { Peer } from './serverRequests.js';
 import type { SubscriptionRegistry } from './subscriptions.js';
-import { routeRequest, type View } from './view.js';
+import type { View } from './view.js';
 
-/** Sampling and elicitation can wait on a person. */
-const CLIENT_REQUEST_TIMEOUT_MS = 10 * 60 * 1000;
-
-/** Told about every request forwarded to a server, for metrics. */
-export interface RequestObserver {
-  requestFinished(info: { server: string; method: string; name: string | undefined; durationMs: number; error: boolean }): void;
-}
+type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
 export interface SessionDeps {
   logger: Logger;
-  observer?: RequestObserver;
-  router: ServerRequestRouter;
+  forwarder: Forwarder;
   subscriptions: SubscriptionRegistry;
   logLevels: LogLevelRegistry;
   /** One validator shared by every session instead of one compiled per session. */
   validator: jsonSchemaValidator;
-  version: string;
 }
 
+/** What a session advertises at initialize: its view's servers' capabilities and identity. */
 export interface SessionSetup {
   view: View;
   capabilities: ServerCapabilities;
   serverInfo: Implementation;
-  instructions?: string;
-  transportKind: 'streamable-http' | 'sse' | 'stdio';
+  instructions?: string | undefined;
+  transportKind: TransportKind;
+  connection: Connection;
 }
 
 /**
- * An error as it goes on the wire. The SDK's McpError prefixes its message with "MCP error <code>:",
- * which clients then print twice; the Protocol layer sends `code`, `message` and `data` of whatever
- * a handler throws, so this carries them unprefixed.
+ * One downstream MCP session of the 2025-11-25 protocol (and earlier 2025 revisions): an SDK Server
+ * whose every request goes through the gateway's one forwarding path. Methods the gateway does not
+ * know are passed through on per-server endpoints, so nothing the protocol carries is dropped.
  */
-class WireError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-    readonly data?: unknown,
-  ) {
-    super(message);
-  }
-}
-
-function stripSdkPrefix(message: string): string {
-  return message.replace(/^MCP error -?\d+: /, '');
-}
-
-/**
- * One downstream MCP session: an SDK Server whose every request is answered from the view's
- * catalog or forwarded to the upstream that owns the name. Requests are dispatched by method in
- * one place so that nothing the protocol carries is dropped: methods the gateway does not know
- * are passed through on per-server endpoints.
- */
-export class GatewaySession {
+export class GatewaySession implements SessionState {
   readonly id = randomUUID();
   readonly server: Server;
   readonly view: View;
-  readonly transportKind: SessionSetup['transportKind'];
+  readonly transportKind: TransportKind;
   private readonly capabilities: ServerCapabilities;
+  private readonly connection: Connection;
   private logLevel: LoggingLevel | undefined;
   private closed = false;
   private readonly log: Logger;
-  private readonly detachRouter: () => void;
+  private callerCache: Caller | undefined;
   onclose?: () => void;
 
   constructor(
@@ -100,6 +74,7 @@ export class GatewaySession {
     this.view = setup.view;
     this.transportKind = setup.transportKind;
     this.capabilities = setup.capabilities;
+    this.connection = setup.connection;
     this.log = deps.logger.child({ session: this.id, endpoint: setup.view.label });
     this.server = new Server(setup.serverInfo, {
       capabilities: setup.capabilities,
@@ -112,119 +87,102 @@ export class GatewaySession {
     this.server.fallbackNotificationHandler = (notification) => this.onClientNotification(notification);
     this.server.onclose = () => void this.close();
     this.server.onerror = (error) => this.log.debug({ err: error.message }, 'session transport error');
-    this.detachRouter = deps.router.addSession(this);
   }
 
   async connect(transport: Transport): Promise<void> {
     await connectByKind(this.server, transport);
   }
 
+  /** Who this session is, for the forwarding path; the client's name is known once it has initialized. */
+  get caller(): Caller {
+    const client = this.server.getClientVersion();
+    if (!this.callerCache || this.callerCache.client !== client) {
+      this.callerCache = {
+        id: this.id,
+        era: '2025-11-25',
+        transport: this.transportKind,
+        endpoint: this.view.label,
+        address: this.connection.address,
+        client,
+      };
+    }
+    return this.callerCache;
+  }
+
   clientCapabilities(): ClientCapabilities | undefined {
     return this.server.getClientCapabilities();
   }
 
+  /** Whether notifications of `upstream` are for this session: a server its view shows, shared or its own instance. */
   sees(upstream: Upstream): boolean {
-    return this.view.sees(upstream);
+    return this.view.sees(upstream) && (upstream.owner === undefined || upstream.owner === this.id);
   }
 
+  setLogLevel(level: LoggingLevel): void {
+    this.logLevel = level;
+  }
+
+  /** Sends a request to the client outside of any request of its own (on the GET stream). */
   request(request: Request, signal: AbortSignal): Promise<Result> {
     return this.server.request(request as ServerRequest, ResultSchema, { signal, timeout: CLIENT_REQUEST_TIMEOUT_MS });
   }
 
+  /** This session as a peer outside of any request: what its own server instances ask. */
+  readonly peer: Peer = {
+    capabilities: () => this.clientCapabilities(),
+    request: (request, signal) => this.request(request, signal),
+    notify: (notification) => this.notify(notification),
+  };
+
   private async dispatch(request: Request, extra: Extra): Promise<Result> {
+    const peer: Peer = {
+      capabilities: () => this.clientCapabilities(),
+      // Sent as part of the client's request, so Streamable HTTP delivers it on that request's stream.
+      request: (serverRequest, signal) =>
+        extra.sendRequest(serverRequest as ServerRequest, ResultSchema, { signal, timeout: CLIENT_REQUEST_TIMEOUT_MS }),
+      notify: (notification) => this.notify(notification),
+    };
     try {
-      return await this.answer(request, extra);
+      return await this.deps.forwarder.forward(this.caller, this.view, request.method, request.params as Params | undefined, {
+        signal: extra.signal,
+        onProgress: (params) => void extra.sendNotification({ method: 'notifications/progress', params }).catch(() => undefined),
+        peer,
+        via: this.settleInput(peer, extra.signal),
+        session: this,
+      });
     } catch (error) {
-      if (error instanceof McpError) throw new WireError(error.code, stripSdkPrefix(error.message), error.data);
-      const wire = jsonRpcErrorOf(error);
-      if (!(error instanceof OrchError)) this.log.warn({ method: request.method, err: wire.message }, 'request failed');
-      throw new WireError(wire.code, wire.message, wire.data);
-    }
-  }
-
-  private async answer(request: Request, extra: Extra): Promise<Result> {
-    const params = (request.params ?? {}) as Params;
-    const view = this.view;
-    switch (request.method) {
-      case 'resources/subscribe': {
-        const target = view.resolveUri(String(params.uri));
-        await this.deps.subscriptions.subscribe(this, target.upstream, target.name);
-        return {};
+      const wire = WireError.of(error);
+      if (!isOrchError(error) && typeof (error as { code?: unknown }).code !== 'number') {
+        this.log.warn({ method: request.method, err: wire.message }, 'request failed');
       }
-      case 'resources/unsubscribe': {
-        const target = view.resolveUri(String(params.uri));
-        await this.deps.subscriptions.unsubscribe(this, target.upstream, target.name);
-        return {};
-      }
-      case 'logging/setLevel':
-        return this.setLevel(params);
+      throw wire;
     }
-    const route = routeRequest(view, request.method, request.params as Params | undefined);
-    if (!route) throw new McpError(ErrorCode.MethodNotFound, `method not found: ${request.method}`);
-    if ('answer' in route) return route.answer;
-    const result = await this.forward(route.upstream, request.method, route.params, extra);
-    return exposeContentUris(result, view, route.upstream);
-  }
-
-  private async setLevel(params: Params): Promise<Result> {
-    const level = params.level as LoggingLevel;
-    if (!LEVELS.includes(level)) {
-      throw new McpError(ErrorCode.InvalidParams, `unknown log level "${String(level)}"; expected one of ${LEVELS.join(', ')}`);
-    }
-    this.logLevel = level;
-    await this.deps.logLevels.set(this, level, this.view.upstreams());
-    return {};
   }
 
   /**
-   * Forwards one request with its cancellation and progress: the downstream abort signal cancels
-   * the upstream request, and upstream progress goes back under the client's own progress token.
+   * A 2026-only server asks for input in its result (the request went with the envelope, declaring
+   * this client's capabilities): the client answers each input request as a server->client request
+   * on this request's stream, and the request is sent again with the answers.
    */
-  private async forward(upstream: Upstream, method: string, params: Params | undefined, extra: Extra): Promise<Result> {
-    const { params: upstreamParams, progressToken } = params ? splitProgressToken(params) : { params, progressToken: undefined };
-    const untrack = this.deps.router.track(upstream, this, extra);
-    const clientCapabilities = this.clientCapabilities();
-    const options = {
-      signal: extra.signal,
-      ...(clientCapabilities ? { clientCapabilities } : {}),
-      ...(progressToken === undefined
-        ? {}
-        : {
-            onprogress: (progress: Progress) => {
-              void extra
-                .sendNotification({ method: 'notifications/progress', params: { ...progress, progressToken } })
-                .catch(() => undefined);
-            },
-          }),
-    };
-    try {
-      return await observed(this.deps.observer, { server: upstream.name, method, params }, async () => {
-        const result = await upstream.request(method, upstreamParams, options);
-        if (result.resultType !== 'input_required') return result;
-        // A 2026-only server asked for input in its result (the request went with the envelope,
-        // declaring this client's capabilities): the client answers each input request as a
-        // server->client request on this request's stream, and the request is retried with them.
-        return settleInputRequired(result, {
-          server: upstream.name,
-          capabilities: clientCapabilities,
-          ask: (input) =>
-            extra.sendRequest(input as ServerRequest, ResultSchema, { signal: extra.signal, timeout: CLIENT_REQUEST_TIMEOUT_MS }),
-          retry: (inputResponses, requestState) =>
-            upstream.request(
-              method,
-              { ...upstreamParams, inputResponses, ...(requestState === undefined ? {} : { requestState }) },
-              options,
-            ),
-        });
+  private settleInput(peer: Peer, signal: AbortSignal): Via {
+    return async (upstream, _method, params, send) => {
+      const result = await send(params);
+      if (result.resultType !== 'input_required') return result;
+      return settleInputRequired(result, {
+        server: upstream.name,
+        capabilities: this.clientCapabilities(),
+        ask: (input) => peer.request(input, signal),
+        retry: (inputResponses, requestState) =>
+          send({ ...params, inputResponses, ...(requestState === undefined ? {} : { requestState }) }),
       });
-    } finally {
-      untrack();
-    }
+    };
   }
 
+  /** A client's roots changed: only its own server instances hear of it; shared servers keep their configured roots. */
   private async onClientNotification(notification: Notification): Promise<void> {
     if (notification.method !== 'notifications/roots/list_changed') return;
-    await Promise.all(this.view.upstreams().map((upstream) => upstream.notify(notification)));
+    const own = this.view.upstreams().map((upstream) => upstream.instanceOf(this.id));
+    await Promise.all(own.map((instance) => instance?.notify(notification)));
   }
 
   /** Sends a notification from an upstream to this session's client, if the session is still open. */
@@ -235,12 +193,16 @@ export class GatewaySession {
     });
   }
 
-  /** Forwards a server's log message if it is at or above the level this client asked for. */
+  /**
+   * Forwards a server's log message at or above this client's level. A shared server's messages go
+   * only to sessions that set a level: its logs say what it did for everyone.
+   */
   logMessage(upstream: Upstream, params: Params): void {
+    if (!this.capabilities.logging) return;
+    if (upstream.owner === undefined && this.logLevel === undefined) return;
     const level = params.level as LoggingLevel;
     if (this.logLevel && LEVELS.indexOf(level) < LEVELS.indexOf(this.logLevel)) return;
-    if (!this.capabilities.logging) return;
-    const logger = this.view.spec.kind === 'unified' ? [upstream.name, params.logger].filter(Boolean).join('/') : params.logger;
+    const logger = this.view.loggerName(upstream, params.logger);
     this.notify({ method: 'notifications/message', params: { ...params, ...(logger ? { logger } : {}) } });
   }
 
@@ -251,9 +213,9 @@ export class GatewaySession {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.detachRouter();
     await this.deps.subscriptions.dropSubscriber(this);
     await this.deps.logLevels.drop(this, this.view.upstreams());
+    await Promise.all(this.view.upstreams().map((upstream) => upstream.releaseInstance(this.id)));
     await this.server.close().catch(() => undefined);
     this.onclose?.();
   }

@@ -1,20 +1,9 @@
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { OrchError } from '../errors.js';
+import { EventStream } from '../eventStream.js';
 import { kindOf } from '../upstream/messageKind.js';
 import { errorResponse, requestIdOf } from './responses.js';
-
-const encoder = new TextEncoder();
-const KEEPALIVE = encoder.encode(': keepalive\n\n');
-/** Proxies drop idle connections; open event streams get a comment line this often. */
-const KEEPALIVE_MS = 15_000;
-
-const SSE_HEADERS = {
-  'content-type': 'text/event-stream',
-  'cache-control': 'no-cache, no-transform',
-  connection: 'keep-alive',
-  'x-accel-buffering': 'no',
-} as const;
 
 export interface StreamableTransportOptions {
   /** Called once, when the initialize request arrives: the id the session is known by. */
@@ -31,48 +20,6 @@ interface Exchange {
   responses: JSONRPCMessage[] | undefined;
   /** SSE mode: the POST's stream. */
   stream: EventStream | undefined;
-}
-
-/** One open `text/event-stream` body. Writes after the client went away are dropped. */
-class EventStream {
-  readonly readable: ReadableStream<Uint8Array>;
-  private controller!: ReadableStreamDefaultController<Uint8Array>;
-  closed = false;
-
-  constructor(private readonly onend: (stream: EventStream) => void) {
-    this.readable = new ReadableStream<Uint8Array>({
-      start: (controller) => {
-        this.controller = controller;
-      },
-      cancel: () => this.end(false),
-    });
-  }
-
-  message(message: JSONRPCMessage): void {
-    this.write(encoder.encode(`event: message\ndata: ${JSON.stringify(message)}\n\n`));
-  }
-
-  write(chunk: Uint8Array): void {
-    if (this.closed) return;
-    try {
-      this.controller.enqueue(chunk);
-    } catch {
-      this.end(false);
-    }
-  }
-
-  end(close = true): void {
-    if (this.closed) return;
-    this.closed = true;
-    if (close) {
-      try {
-        this.controller.close();
-      } catch {
-        // already cancelled by the client
-      }
-    }
-    this.onend(this);
-  }
 }
 
 /**
@@ -100,14 +47,8 @@ export class StreamableHttpServerTransport implements Transport {
   private readonly exchanges = new Map<RequestId, Exchange>();
   private standalone: EventStream | undefined;
   private readonly streams = new Set<EventStream>();
-  private keepalive: NodeJS.Timeout | undefined;
   /** The 200 of a JSON answer; one per session, the headers never change. */
   private jsonInit: ResponseInit | undefined;
-  private sseInit: ResponseInit | undefined;
-  private readonly endStream = (stream: EventStream): void => {
-    this.streams.delete(stream);
-    if (this.standalone === stream) this.standalone = undefined;
-  };
 
   constructor(private readonly options: StreamableTransportOptions) {}
 
@@ -124,7 +65,7 @@ export class StreamableHttpServerTransport implements Transport {
       case 'DELETE':
         return this.delete(request);
       default:
-        return httpError(405, 'Method not allowed.', null, { allow: 'GET, POST, DELETE' });
+        return errorResponse(new OrchError('METHOD_NOT_ALLOWED', 'Method not allowed.'), null, { allow: 'GET, POST, DELETE' });
     }
   }
 
@@ -134,11 +75,17 @@ export class StreamableHttpServerTransport implements Transport {
     const json = acceptsJson(accept);
     const sse = acceptsEventStream(accept);
     if (!json && !sse) {
-      return httpError(406, 'Not Acceptable: Client must accept both application/json and text/event-stream', requestIdOf(body));
+      return errorResponse(
+        new OrchError('NOT_ACCEPTABLE', 'Not Acceptable: Client must accept both application/json and text/event-stream'),
+        requestIdOf(body),
+      );
     }
     const contentType = headers.get('content-type');
     if (contentType !== 'application/json' && !isJsonMediaType(contentType)) {
-      return httpError(415, 'Unsupported Media Type: Content-Type must be application/json', requestIdOf(body));
+      return errorResponse(
+        new OrchError('UNSUPPORTED_MEDIA_TYPE', 'Unsupported Media Type: Content-Type must be application/json'),
+        requestIdOf(body),
+      );
     }
 
     const batch = Array.isArray(body);
@@ -206,7 +153,7 @@ export class StreamableHttpServerTransport implements Transport {
     if (stream) {
       exchange.stream = this.openStream();
       for (const message of messages) this.onmessage?.(message);
-      return new Response(exchange.stream.readable, this.sseInit!);
+      return exchange.stream.response({ 'mcp-session-id': this.sessionId! });
     }
     exchange.responses = batch ? [] : undefined;
     return new Promise<Response>((resolve) => {
@@ -218,13 +165,13 @@ export class StreamableHttpServerTransport implements Transport {
   private get(request: Request): Response {
     const headers = request.headers;
     if (!acceptsEventStream(headers.get('accept'))) {
-      return httpError(406, 'Not Acceptable: Client must accept text/event-stream', null);
+      return errorResponse(new OrchError('NOT_ACCEPTABLE', 'Not Acceptable: Client must accept text/event-stream'));
     }
     const refused = this.checkSession(headers, undefined);
     if (refused) return refused;
-    if (this.standalone) return httpError(409, 'Conflict: Only one SSE stream is allowed per session', null);
+    if (this.standalone) return errorResponse(new OrchError('CONFLICT', 'Conflict: Only one SSE stream is allowed per session'));
     this.standalone = this.openStream();
-    return new Response(this.standalone.readable, this.sseInit!);
+    return this.standalone.response({ 'mcp-session-id': this.sessionId! });
   }
 
   private async delete(request: Request): Promise<Response> {
@@ -251,9 +198,11 @@ export class StreamableHttpServerTransport implements Transport {
     if (id !== this.sessionId) return unknownSession(id, body);
     const version = headers.get('mcp-protocol-version');
     if (version !== null && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
-      return httpError(
-        400,
-        `Bad Request: Unsupported protocol version: ${version} (supported versions: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`,
+      return errorResponse(
+        new OrchError(
+          'UNSUPPORTED_PROTOCOL_VERSION',
+          `Bad Request: Unsupported protocol version: ${version} (supported versions: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`,
+        ),
         requestIdOf(body),
       );
     }
@@ -261,20 +210,13 @@ export class StreamableHttpServerTransport implements Transport {
   }
 
   private openStream(): EventStream {
-    this.sseInit ??= { status: 200, headers: { ...SSE_HEADERS, 'mcp-session-id': this.sessionId! } };
-    const stream = new EventStream(this.endStream);
+    const stream = new EventStream({
+      onend: () => {
+        this.streams.delete(stream);
+        if (this.standalone === stream) this.standalone = undefined;
+      },
+    });
     this.streams.add(stream);
-    if (!this.keepalive) {
-      this.keepalive = setInterval(() => {
-        if (this.streams.size === 0) {
-          clearInterval(this.keepalive);
-          this.keepalive = undefined;
-          return;
-        }
-        for (const open of this.streams) open.write(KEEPALIVE);
-      }, KEEPALIVE_MS);
-      this.keepalive.unref();
-    }
     return stream;
   }
 
@@ -288,14 +230,14 @@ export class StreamableHttpServerTransport implements Transport {
     }
     if (!response) {
       // A JSON exchange carries nothing but its responses; the rest goes where it can.
-      if (exchange.stream) exchange.stream.message(message);
+      if (exchange.stream) exchange.stream.send(message);
       else this.sendStandalone(message);
       return;
     }
     this.exchanges.delete(id!);
     exchange.pending--;
     if (exchange.stream) {
-      exchange.stream.message(message);
+      exchange.stream.send(message);
       if (exchange.pending === 0) exchange.stream.end();
       return;
     }
@@ -324,7 +266,7 @@ export class StreamableHttpServerTransport implements Transport {
   private sendStandalone(message: JSONRPCMessage): void {
     if (this.closed) throw new Error('the session is closed');
     if (this.standalone) {
-      this.standalone.message(message);
+      this.standalone.send(message);
       return;
     }
     // A request of ours with nowhere to go must fail now rather than wait for its timeout.
@@ -336,8 +278,6 @@ export class StreamableHttpServerTransport implements Transport {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.keepalive);
-    this.keepalive = undefined;
     for (const stream of [...this.streams]) stream.end();
     const seen = new Set<Exchange>();
     for (const exchange of this.exchanges.values()) {
@@ -357,14 +297,6 @@ function unknownSession(id: string | undefined, body: unknown): Response {
     }),
     requestIdOf(body),
   );
-}
-
-/** A transport-level refusal with no OrchError code of its own (406, 409, 415, 405, bad version). */
-function httpError(status: number, message: string, id: RequestId | null, headers?: Record<string, string>): Response {
-  return new Response(JSON.stringify({ jsonrpc: '2.0', id, error: { code: -32000, message } }), {
-    status,
-    headers: { 'content-type': 'application/json', ...headers },
-  });
 }
 
 /** Accept lists application/json (or a wildcard covering it). */

@@ -6,14 +6,17 @@ export interface Subscriber {
 }
 
 /**
- * Resource subscriptions, counted per (server, URI): the upstream is subscribed when the first
+ * Resource subscriptions, counted per (upstream, URI): the upstream is subscribed when the first
  * session asks and unsubscribed when the last one leaves, so many clients cost one subscription.
+ * An instance of one session's own (isolation: "session") is an upstream of its own here.
  */
 export class SubscriptionRegistry {
   private readonly byKey = new Map<string, { upstream: Upstream; uri: string; subscribers: Set<Subscriber> }>();
+  private readonly ids = new WeakMap<Upstream, number>();
+  private nextId = 0;
 
   async subscribe(subscriber: Subscriber, upstream: Upstream, uri: string): Promise<void> {
-    const key = keyOf(upstream.name, uri);
+    const key = this.keyOf(upstream, uri);
     let entry = this.byKey.get(key);
     if (!entry) {
       await upstream.request('resources/subscribe', { uri });
@@ -24,7 +27,7 @@ export class SubscriptionRegistry {
   }
 
   async unsubscribe(subscriber: Subscriber, upstream: Upstream, uri: string): Promise<void> {
-    const key = keyOf(upstream.name, uri);
+    const key = this.keyOf(upstream, uri);
     const entry = this.byKey.get(key);
     if (!entry?.subscribers.delete(subscriber)) return;
     if (entry.subscribers.size === 0) {
@@ -45,13 +48,18 @@ export class SubscriptionRegistry {
     await Promise.all(held.map((entry) => upstream.request('resources/subscribe', { uri: entry.uri }).catch(() => undefined)));
   }
 
+  private keyOf(upstream: Upstream, uri: string): string {
+    let id = this.ids.get(upstream);
+    if (id === undefined) {
+      id = ++this.nextId;
+      this.ids.set(upstream, id);
+    }
+    return `${id}\u0000${uri}`;
+  }
+
   notify(upstream: Upstream, uri: string): void {
-    const entry = this.byKey.get(keyOf(upstream.name, uri));
+    const entry = this.byKey.get(this.keyOf(upstream, uri));
     if (!entry) return;
     for (const subscriber of entry.subscribers) subscriber.resourceUpdated(upstream, uri);
   }
-}
-
-function keyOf(server: string, uri: string): string {
-  return `${server}\u0000${uri}`;
 }

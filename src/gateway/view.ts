@@ -1,12 +1,30 @@
-import type { Prompt, Resource, ResourceTemplate, Result, Tool } from '@modelcontextprotocol/sdk/types.js';
+import type {
+  Implementation,
+  Prompt,
+  Resource,
+  ResourceTemplate,
+  Result,
+  ServerCapabilities,
+  Tool,
+} from '@modelcontextprotocol/sdk/types.js';
 import { OrchError } from '../errors.js';
 import type { UpstreamPool } from '../upstream/pool.js';
 import type { Upstream } from '../upstream/upstream.js';
-import type { Params } from './forwarding.js';
+import { unionCapabilities } from './capabilities.js';
+import { UNIFIED_START_WAIT_MS } from './constants.js';
+import type { Params } from './forward.js';
 import { namespacedName, namespacedUri, namespacedUriTemplate, parseNamespacedUri } from './naming.js';
+import { waitBounded } from './wait.js';
 
 /** What an endpoint shows: one server with its names untouched, or every server namespaced. */
 export type ViewSpec = { kind: 'server'; server: string } | { kind: 'unified' };
+
+/** What a client is told at initialize (2025) or server/discover (2026) about an endpoint. */
+export interface Description {
+  capabilities: ServerCapabilities;
+  serverInfo: Implementation;
+  instructions: string | undefined;
+}
 
 export interface Target {
   upstream: Upstream;
@@ -35,6 +53,18 @@ export interface View {
   exposeUri(upstream: Upstream, uri: string): string;
   /** Whether exposeUri changes anything, so results need rewriting. */
   readonly rewritesUris: boolean;
+  /** Whether servers coming and going change its lists (the unified view), so clients must hear of it. */
+  readonly followsMembership: boolean;
+  /** The one server whose requests a 2026 client may send through unchanged, if the view has one. */
+  passThrough(): Upstream | undefined;
+  /** Whether a session opened on this view may be used from an endpoint of `spec`. */
+  matches(spec: ViewSpec): boolean;
+  /** Resolves once servers that are starting have settled (bounded); what a list answer should wait for. */
+  settled(): Promise<void>;
+  /** Waits for its servers (bounded by their timeouts) and says what the endpoint offers. */
+  describe(version: string): Promise<Description>;
+  /** The `logger` of a server's log message as this view's clients see it. */
+  loggerName(upstream: Upstream, logger: unknown): string | undefined;
 }
 
 /**
@@ -82,8 +112,11 @@ export function routeRequest(view: View, method: string, params: Params | undefi
   }
 }
 
+/** A view of `spec`; an unknown server is refused here, from the path, before anything else. */
 export function createView(spec: ViewSpec, pool: UpstreamPool, separator: string): View {
-  return spec.kind === 'server' ? serverView(spec, pool) : unifiedView(pool, separator);
+  if (spec.kind === 'unified') return unifiedView(pool, separator);
+  if (!pool.get(spec.server)) throw unknownServer(spec.server, pool.names());
+  return serverView(spec, pool);
 }
 
 function serverView(spec: { kind: 'server'; server: string }, pool: UpstreamPool): View {
@@ -111,6 +144,20 @@ function serverView(spec: { kind: 'server'; server: string }, pool: UpstreamPool
     resolveUri: target,
     exposeUri: (_upstream, uri) => uri,
     rewritesUris: false,
+    followsMembership: false,
+    passThrough: () => pool.get(spec.server),
+    settled: async () => undefined,
+    matches: (other) => other.kind === 'server' && other.server === spec.server,
+    describe: async (version) => {
+      const server = upstream();
+      await server.ready();
+      return {
+        capabilities: { ...server.capabilities },
+        serverInfo: server.serverInfo ?? { name: server.name, version },
+        instructions: server.instructions,
+      };
+    },
+    loggerName: (_upstream, logger) => (typeof logger === 'string' ? logger : undefined),
   };
 }
 
@@ -198,6 +245,33 @@ function unifiedView(pool: UpstreamPool, separator: string): View {
     },
     exposeUri: (upstream, uri) => namespacedUri(upstream.name, uri),
     rewritesUris: true,
+    followsMembership: true,
+    passThrough: () => undefined,
+    settled: () =>
+      waitBounded(
+        pool.all().map((u) => u.settled()),
+        UNIFIED_START_WAIT_MS,
+      ),
+    matches: (other) => other.kind === 'unified',
+    describe: async (version) => {
+      const upstreams = pool.all();
+      for (const upstream of upstreams) upstream.wakeForCatalog();
+      await waitBounded(
+        upstreams.map((u) => u.settled()),
+        UNIFIED_START_WAIT_MS,
+      );
+      const running = upstreams.filter((u) => u.available);
+      const instructions = running
+        .filter((u) => u.instructions)
+        .map((u) => `## ${u.name}\n${u.instructions}`)
+        .join('\n\n');
+      return {
+        capabilities: unionCapabilities(running.map((u) => u.capabilities)),
+        serverInfo: { name: 'mcp-orch', title: 'mcp-orch unified endpoint', version },
+        instructions: instructions || undefined,
+      };
+    },
+    loggerName: (upstream, logger) => [upstream.name, logger].filter((part) => typeof part === 'string' && part !== '').join('/'),
   };
 }
 

@@ -1,7 +1,9 @@
 import { Hono, type Context } from 'hono';
-import { streamSSE } from 'hono/streaming';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ConfigDiff } from '../config/diff.js';
-import { httpStatusOf, isOrchError } from '../errors.js';
+import { apiErrorBody, httpStatusOf, OrchError } from '../errors.js';
+import { EventStream } from '../eventStream.js';
+import { unknownServer } from '../gateway/view.js';
 import type { StatsReader } from '../metrics/liveStats.js';
 import type { Stats, Transition } from '../supervisor/lifecycle.js';
 import type { LogLine } from '../supervisor/logBuffer.js';
@@ -42,7 +44,6 @@ export interface AdminServerStatus extends ServerStatus {
 
 const HISTORY_SHOWN = 10;
 const DEFAULT_LOG_LINES = 100;
-const KEEPALIVE_MS = 15_000;
 
 /** A server's admin status; `stats` (a fresher sample) replaces the lifecycle's last one when given. */
 export function adminStatus(upstream: Upstream, stats: Stats | undefined = upstream.lifecycle.stats, now = Date.now()): AdminServerStatus {
@@ -63,18 +64,9 @@ function toolList(upstream: Upstream): { name: string; description?: string }[] 
   return upstream.catalog.tools.map(({ name, description }) => (description === undefined ? { name } : { name, description }));
 }
 
-function unknownServer(c: Context, name: string, known: string[]): Response {
-  return c.json(
-    { error: `unknown server "${name}"`, hint: known.length ? `configured servers: ${known.join(', ')}` : 'no servers are configured' },
-    404,
-  );
-}
-
+/** Every error of the admin API, in its one JSON shape with the status of the one mapping. */
 function failure(c: Context, error: unknown): Response {
-  if (isOrchError(error)) {
-    return c.json({ error: error.message, code: error.code, ...(error.hint ? { hint: error.hint } : {}) }, httpStatusOf(error) as 400);
-  }
-  return c.json({ error: error instanceof Error ? error.message : String(error), code: 'INTERNAL' }, 500);
+  return c.json(apiErrorBody(error), httpStatusOf(error) as ContentfulStatusCode);
 }
 
 function parseLines(raw: string | undefined, capacity: number): number {
@@ -114,54 +106,40 @@ export function createAdminApi(deps: AdminApiDeps): Hono {
 
   api.get('/servers/:name', async (c) => {
     const upstream = pool.get(c.req.param('name'));
-    if (!upstream) return unknownServer(c, c.req.param('name'), pool.names());
+    if (!upstream) return failure(c, unknownServer(c.req.param('name'), pool.names()));
     return c.json({ ...(await statusOf(upstream)), catalog: upstream.catalog, stderr: upstream.logs.lines(50) });
   });
 
   api.get('/servers/:name/logs', (c) => {
     const upstream = pool.get(c.req.param('name'));
-    if (!upstream) return unknownServer(c, c.req.param('name'), pool.names());
+    if (!upstream) return failure(c, unknownServer(c.req.param('name'), pool.names()));
     const follow = ['1', 'true', ''].includes(c.req.query('follow') ?? 'no');
     const lines = parseLines(c.req.query('lines'), upstream.logs.capacity);
     if (!follow) return c.json({ server: upstream.name, lines: upstream.logs.lines(lines) });
-    return streamSSE(c, async (stream) => {
-      let chain = Promise.resolve();
-      const send = (entry: LogLine): void => {
-        chain = chain.then(() => stream.writeSSE({ event: 'line', data: JSON.stringify(entry) })).catch(() => undefined);
-      };
-      for (const entry of upstream.logs.lines(c.req.query('lines') === undefined ? 0 : lines)) send(entry);
-      const unsubscribe = upstream.logs.onLine(send);
-      const keepalive = setInterval(() => {
-        chain = chain
-          .then(() => stream.write(': keepalive\n\n'))
-          .then(
-            () => undefined,
-            () => undefined,
-          );
-      }, KEEPALIVE_MS);
-      // Until the client goes away, or the server leaves the pool (removed from the config).
-      let onChanged = (): void => undefined;
-      await new Promise<void>((resolve) => {
-        onChanged = () => {
-          if (pool.get(upstream.name) !== upstream) resolve();
-        };
-        pool.on('changed', onChanged);
-        if (stream.aborted) resolve();
-        stream.onAbort(resolve);
-      });
-      pool.off('changed', onChanged);
-      clearInterval(keepalive);
-      unsubscribe();
-      await chain;
+    // Until the client goes away, or the server leaves the pool (removed from the config).
+    const stream: EventStream = new EventStream({
+      onend: () => {
+        unsubscribe();
+        pool.off('changed', onChanged);
+      },
     });
+    const send = (entry: LogLine): void => void stream.event(JSON.stringify(entry), 'line');
+    for (const entry of upstream.logs.lines(c.req.query('lines') === undefined ? 0 : lines)) send(entry);
+    const unsubscribe = upstream.logs.onLine(send);
+    const onChanged = (): void => {
+      if (pool.get(upstream.name) !== upstream) stream.end();
+    };
+    pool.on('changed', onChanged);
+    c.req.raw.signal.addEventListener('abort', () => stream.end(), { once: true });
+    return stream.response();
   });
 
   api.post('/servers/:name/:action', async (c) => {
     const { name, action } = c.req.param();
     if (!(CONTROL_ACTIONS as readonly string[]).includes(action)) {
-      return c.json({ error: `unknown action "${action}"`, hint: `use one of ${CONTROL_ACTIONS.join(', ')}` }, 404);
+      return failure(c, new OrchError('UNKNOWN_ROUTE', `unknown action "${action}"`, { hint: `use one of ${CONTROL_ACTIONS.join(', ')}` }));
     }
-    if (!pool.get(name)) return unknownServer(c, name, pool.names());
+    if (!pool.get(name)) return failure(c, unknownServer(name, pool.names()));
     try {
       await control.control(name, action as ControlAction);
       const upstream = pool.get(name);

@@ -1,6 +1,8 @@
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { OrchError } from '../errors.js';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { apiErrorBody, httpStatusOf, OrchError } from '../errors.js';
+import type { Connection } from '../gateway/caller.js';
 import type { Gateway } from '../gateway/gateway.js';
 import { errorResponse } from '../gateway/responses.js';
 import type { ViewSpec } from '../gateway/view.js';
@@ -85,7 +87,7 @@ export function createApp(deps: AppDeps): Hono {
       if (parsed instanceof Response) return parsed;
       body = parsed;
     }
-    const response = await gateway.streamable(c.req.raw, spec, body);
+    const response = await gateway.streamable(c.req.raw, spec, body, connectionOf(c));
     return c.req.method === 'POST' ? coalesceEventStream(response) : response;
   };
   const sseMessage = async (c: Context, spec: ViewSpec): Promise<Response> => {
@@ -98,12 +100,14 @@ export function createApp(deps: AppDeps): Hono {
   const server = (c: Context): ViewSpec => ({ kind: 'server', server: c.req.param('server') ?? '' });
 
   mcp.on(['POST', 'GET', 'DELETE'], '/mcp', (c) => streamable(c, unified));
-  mcp.get('/sse', () => gateway.sseConnect(unified, '/messages'));
+  mcp.get('/sse', (c) => gateway.sseConnect(unified, '/messages', connectionOf(c)));
   mcp.post('/messages', (c) => sseMessage(c, unified));
   mcp.post('/sse', (c) => sseMessage(c, unified));
 
   mcp.on(['POST', 'GET', 'DELETE'], '/servers/:server/mcp', (c) => streamable(c, server(c)));
-  mcp.get('/servers/:server/sse', (c) => gateway.sseConnect(server(c), `/servers/${encodeURIComponent(c.req.param('server'))}/messages`));
+  mcp.get('/servers/:server/sse', (c) =>
+    gateway.sseConnect(server(c), `/servers/${encodeURIComponent(c.req.param('server'))}/messages`, connectionOf(c)),
+  );
   mcp.post('/servers/:server/messages', (c) => sseMessage(c, server(c)));
   mcp.post('/servers/:server/sse', (c) => sseMessage(c, server(c)));
 
@@ -111,18 +115,25 @@ export function createApp(deps: AppDeps): Hono {
   return withFallbacks(app);
 }
 
-/** Unknown routes answer JSON naming the endpoints; thrown errors answer through the WIRE table. */
+/** The client's address, from the Node request under hono's Request. */
+function connectionOf(c: Context): Connection {
+  const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
+  return { address: incoming?.socket?.remoteAddress };
+}
+
+/** Unknown routes and thrown errors answer with the admin API's JSON error shape, from the one mapping. */
 function withFallbacks<T extends Hono>(app: T): T {
   app.notFound((c) =>
     c.json(
-      {
-        error: `no route for ${c.req.method} ${c.req.path}`,
-        hint: 'MCP endpoints: /mcp, /sse, /servers/{name}/mcp, /servers/{name}/sse; also /health, /metrics and /api/servers',
-      },
+      apiErrorBody(
+        new OrchError('UNKNOWN_ROUTE', `no route for ${c.req.method} ${c.req.path}`, {
+          hint: 'MCP endpoints: /mcp, /sse, /servers/{name}/mcp, /servers/{name}/sse; also /health, /metrics and /api/servers',
+        }),
+      ),
       404,
     ),
   );
-  app.onError((error) => errorResponse(error));
+  app.onError((error, c) => c.json(apiErrorBody(error), httpStatusOf(error) as ContentfulStatusCode));
   return app;
 }
 

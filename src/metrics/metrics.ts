@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { RequestObserver } from '../gateway/session.js';
+import type { RequestObserver } from '../gateway/forward.js';
 import type { LifecycleState, Stats } from '../supervisor/lifecycle.js';
 import type { UpstreamPool } from '../upstream/pool.js';
 import { createStatsReader, type StatsReader } from './liveStats.js';
@@ -141,10 +141,14 @@ export function createMetrics(deps: MetricsDeps): Metrics {
     registry,
     contentType: registry.contentType,
     observer: {
-      requestFinished({ server, method, name, durationMs, error }) {
-        const series = seriesFor(server, method, name ?? '');
+      requestFinished({ server, method, name, durationMs, outcome }) {
+        // Requests the gateway answered itself (lists, log levels) are no server's.
+        if (server === undefined) return;
+        // Tools and prompts are labelled by name; a resource's URI is no label (there may be any number).
+        const labelled = method === 'tools/call' || method === 'prompts/get' ? name : undefined;
+        const series = seriesFor(server, method, labelled ?? '');
         series.requests.inc();
-        if (error) series.errors.inc();
+        if (outcome !== 'ok') series.errors.inc();
         series.duration.observe(durationMs / 1000);
       },
     },

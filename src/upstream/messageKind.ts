@@ -49,21 +49,28 @@ type AnyProtocol = Protocol<any, any, any>;
  * two of them first, building error objects each time: about a sixth of mcp-orch's CPU per
  * forwarded call under load (bench/compare.mjs, 391 -> 326 µs). Messages go to the same Protocol
  * methods the SDK's dispatcher calls, so handlers, responses, progress and cancellation behave as
- * before. Returns false (and leaves the SDK's dispatcher in place) if this SDK version's Protocol
- * lacks those methods; a test pins that it has them.
+ * before. `intercept` sees each message first and keeps those it returns true for (the answers to
+ * the gateway's own request channel). Returns false (and leaves the SDK's dispatcher in place) if
+ * this SDK version's Protocol lacks those methods; a test pins that it has them.
  */
 export async function connectByKind(
   protocol: AnyProtocol,
   transport: Transport,
   connect: () => Promise<void> = () => protocol.connect(transport),
+  intercept?: (message: JSONRPCMessage) => boolean,
 ): Promise<boolean> {
   const own = transport.onmessage;
   await connect();
   const dispatch = protocol as unknown as ProtocolDispatch;
   const methods = [dispatch._onrequest, dispatch._onnotification, dispatch._onresponse, dispatch._onerror];
-  if (!methods.every((method) => typeof method === 'function')) return false;
+  if (!methods.every((method) => typeof method === 'function')) {
+    const sdk = transport.onmessage;
+    if (intercept) transport.onmessage = (message, extra) => void (intercept(message) || sdk?.(message, extra));
+    return false;
+  }
   transport.onmessage = (message, extra) => {
     own?.(message, extra);
+    if (intercept?.(message)) return;
     switch (kindOf(message)) {
       case 'request':
         return dispatch._onrequest(message, extra);

@@ -42,6 +42,16 @@ export class UpstreamPool extends EventEmitter<PoolEvents> {
 
   add(upstream: Upstream): void {
     this.remove(upstream.name);
+    const detach = this.watch(upstream);
+    this.members.set(upstream.name, { upstream, detach });
+    this.touch();
+  }
+
+  /**
+   * Passes an upstream's events on as the pool's own without making it a member: how a server's
+   * per-session instances (isolation: "session") reach the gateway. Returns the unwiring.
+   */
+  watch(upstream: Upstream): () => void {
     const onState = (state: UpstreamState): void => {
       this.touch();
       this.emit('state', upstream, state);
@@ -56,13 +66,11 @@ export class UpstreamPool extends EventEmitter<PoolEvents> {
     upstream.on('state', onState);
     upstream.on('catalog', onCatalog);
     upstream.on('notification', onNotification);
-    const detach = (): void => {
+    return () => {
       upstream.off('state', onState);
       upstream.off('catalog', onCatalog);
       upstream.off('notification', onNotification);
     };
-    this.members.set(upstream.name, { upstream, detach });
-    this.touch();
   }
 
   /** Removes a member from the pool (the caller closes it). */

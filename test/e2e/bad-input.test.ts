@@ -219,15 +219,19 @@ describe('unknown names', () => {
 });
 
 describe('failing servers', () => {
-  it('explains a server that crashed on start by its exit code and stderr, within its timeout', async () => {
+  it('explains a server that crashed on start by its exit code, within its timeout; its stderr only to the operator', async () => {
     const started = Date.now();
     const { status, reply } = await post('/servers/broken/mcp', INITIALIZE);
     const elapsed = Date.now() - started;
     expect(status).toBe(503);
     expect(reply?.error?.message).toContain('broken');
     expect(reply?.error?.message).toMatch(/code 3/);
-    expect(reply?.error?.message).toContain('missing API token');
+    expect(reply?.error?.message).toContain('mcp-orch logs broken');
+    // What a server prints may hold secrets: clients never see it, the admin API does.
+    expect(JSON.stringify(reply)).not.toContain('missing API token');
     expect(elapsed).toBeLessThan(BROKEN_TIMEOUT_SEC * 1000 + REPLY_SLACK_MS);
+    const broken = (await servers()).find((s) => s.name === 'broken');
+    expect(broken?.error).toContain('missing API token');
   });
 
   it('marks a server that writes garbage to stdout as failed while the others still answer', async () => {

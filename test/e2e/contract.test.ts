@@ -9,7 +9,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult, Notification, Progress } from '@modelcontextprotocol/sdk/types.js';
@@ -19,7 +19,7 @@ import { startDaemon, type DaemonHandle } from '../helpers/daemon.js';
 import { fixtureServer, LONG_TOOL_NAME } from '../helpers/fixtures.js';
 
 const LONG_SERVER = 'a-server-with-a-rather-long-name';
-const SERVERS = ['one', 'two', 'llm', 'everything', 'memory', 'filesystem', LONG_SERVER] as const;
+const SERVERS = ['one', 'two', 'llm', 'llm-own', 'everything', 'memory', 'filesystem', LONG_SERVER] as const;
 type ServerName = (typeof SERVERS)[number];
 const MODEL_API_TOOL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const ROOT_URI = 'file:///contract/root';
@@ -77,18 +77,24 @@ describe('MCP contract', () => {
   let daemon: DaemonHandle;
   let scratch: string;
   let filesDir: string;
+  let rootsDir: string;
 
   beforeAll(async () => {
     scratch = await mkdtemp(join(tmpdir(), 'mcp-orch-contract-'));
     filesDir = join(scratch, 'files');
     await mkdir(filesDir);
+    rootsDir = join(scratch, 'roots');
+    await mkdir(rootsDir);
     await writeFile(join(filesDir, 'hello.txt'), 'hello from the filesystem server\n');
     daemon = await startDaemon({
       config: {
         mcpServers: {
           one: fixtureServer('echo', { FIXTURE_ID: 'one' }),
           two: fixtureServer('echo', { FIXTURE_ID: 'two' }),
-          llm: fixtureServer('sampling'),
+          // Shared: its roots are the configured ones, whatever a client declares.
+          llm: { ...fixtureServer('sampling'), roots: [rootsDir] },
+          // One instance per session: its roots are the session's own.
+          'llm-own': { ...fixtureServer('sampling'), isolation: 'session' },
           everything: referenceServer('server-everything', ['stdio']),
           memory: referenceServer('server-memory', [], { MEMORY_FILE_PATH: join(scratch, 'memory.jsonl') }),
           filesystem: referenceServer('server-filesystem', [filesDir]),
@@ -344,14 +350,16 @@ describe('MCP contract', () => {
       }
     });
 
-    it('sends sampling, elicitation and roots requests back to the calling client', async () => {
+    it('sends sampling and elicitation requests back to the calling client; roots from the config, or the session', async () => {
       expect(textOf(await call('llm', 'ask_llm', { prompt: `question ${ep.label}` }))).toBe(`sampled: question ${ep.label}`);
       expect(samplingPrompts).toContain(`question ${ep.label}`);
       expect(JSON.parse(textOf(await call('llm', 'ask_user', { message: 'Who are you?' })))).toEqual({
         action: 'accept',
         content: { name: 'Ada' },
       });
-      expect(JSON.parse(textOf(await call('llm', 'list_roots')))).toEqual([ROOT_URI]);
+      expect(JSON.parse(textOf(await call('llm', 'list_roots')))).toEqual([pathToFileURL(rootsDir).href]);
+      expect(JSON.parse(textOf(await call('llm-own', 'list_roots')))).toEqual([ROOT_URI]);
+      expect(textOf(await call('llm-own', 'ask_llm', { prompt: `own ${ep.label}` }))).toBe(`sampled: own ${ep.label}`);
     });
 
     it('serves the reference servers: everything, memory and filesystem', async () => {
@@ -382,10 +390,8 @@ describe('MCP contract', () => {
 
     it('gives each of two clients on one endpoint its own sampling answer', async () => {
       // Both clients stay connected to the same endpoint (and so the same shared stdio upstream) and
-      // take turns. A stdio upstream does not say which request a sampling call belongs to, so the
-      // gateway routes it to the session with the newest request in flight to that server: exact for
-      // calls one after the other, as here, but with two concurrent calls both samplings would go to
-      // whichever client called last.
+      // take turns. A stdio upstream does not say which request a sampling call belongs to; while one
+      // client has requests in flight the tie is certain. (Concurrent calls: test/e2e/isolation.test.ts.)
       const answer =
         (text: string): ConnectOptions['sampling'] =>
         () => ({

@@ -5,17 +5,19 @@
  */
 export type Era = 'modern' | 'legacy';
 
-/** The one stateless revision this gateway serves. */
-export const MODERN_VERSION = '2026-07-28';
+import { META_CLIENT_CAPABILITIES, META_PROTOCOL_VERSION } from '../../upstream/envelope.js';
+
+export {
+  META_CLIENT_CAPABILITIES,
+  META_CLIENT_INFO,
+  META_PROTOCOL_VERSION,
+  META_SERVER_INFO,
+  META_SUBSCRIPTION_ID,
+  MODERN_VERSION,
+} from '../../upstream/envelope.js';
+
 /** Revisions served through `initialize` and sessions. */
 export const LEGACY_VERSIONS: readonly string[] = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05'];
-
-export const META_PROTOCOL_VERSION = 'io.modelcontextprotocol/protocolVersion';
-export const META_CLIENT_CAPABILITIES = 'io.modelcontextprotocol/clientCapabilities';
-export const META_CLIENT_INFO = 'io.modelcontextprotocol/clientInfo';
-export const META_LOG_LEVEL = 'io.modelcontextprotocol/logLevel';
-export const META_SERVER_INFO = 'io.modelcontextprotocol/serverInfo';
-export const META_SUBSCRIPTION_ID = 'io.modelcontextprotocol/subscriptionId';
 
 export interface EraInput {
   method: string;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ModernError, validateModernRequest } from './headers.js';
+import { httpStatusOf, jsonRpcErrorOf, OrchError } from '../../errors.js';
+import { validateModernRequest } from './headers.js';
 
 const envelope = {
   'io.modelcontextprotocol/protocolVersion': '2026-07-28',
@@ -17,12 +18,14 @@ const standard = (method: string, name?: string): Record<string, string> => ({
   ...(name === undefined ? {} : { 'Mcp-Name': name }),
 });
 
-function rejection(headers: Record<string, string>, body: unknown): ModernError {
+/** A rejection as the client sees it: the HTTP status, the 2026 JSON-RPC code and the error's data. */
+function rejection(headers: Record<string, string>, body: unknown): { status: number; code: number; message: string; data: unknown } {
   try {
     validateModernRequest(headersOf(headers), body);
   } catch (error) {
-    if (error instanceof ModernError) return error;
-    throw error;
+    if (!(error instanceof OrchError)) throw error;
+    const wire = jsonRpcErrorOf(error, 'modern');
+    return { status: httpStatusOf(error), code: wire.code, message: wire.message, data: wire.data };
   }
   throw new Error('expected a rejection');
 }

@@ -1,27 +1,8 @@
+import { OrchError } from '../../errors.js';
 import { META_CLIENT_CAPABILITIES, META_PROTOCOL_VERSION, MODERN_VERSION, metaOf } from './classify.js';
-import type { Params } from '../forwarding.js';
+import type { Params } from '../forward.js';
 
 export type JsonRpcId = string | number;
-
-/** JSON-RPC error codes of the 2026-07-28 revision, besides the JSON-RPC 2.0 ones. */
-export const HEADER_MISMATCH = -32020;
-export const MISSING_CLIENT_CAPABILITY = -32021;
-export const UNSUPPORTED_PROTOCOL_VERSION = -32022;
-export const INVALID_REQUEST = -32600;
-export const METHOD_NOT_FOUND = -32601;
-export const INVALID_PARAMS = -32602;
-
-/** A 2026 error as it goes on the wire: the HTTP status and the JSON-RPC error. */
-export class ModernError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: number,
-    message: string,
-    readonly data?: unknown,
-  ) {
-    super(message);
-  }
-}
 
 /** A 2026 request that passed the envelope and header checks. */
 export interface ModernRequest {
@@ -40,15 +21,15 @@ export const SUPPORTED_MODERN_VERSIONS: readonly string[] = [MODERN_VERSION];
  * envelope (protocol version and client capabilities, -32602), the MCP-Protocol-Version header
  * against `_meta` (-32020), a version this gateway serves (-32022, naming the supported ones), then
  * the standard headers Mcp-Method and Mcp-Name against the body (-32020). All with HTTP 400.
- * `header` looks a header up case-insensitively. Throws a ModernError, or returns the request.
+ * `header` looks a header up case-insensitively. Throws an OrchError, or returns the request.
  */
 export function validateModernRequest(header: (name: string) => string | null, body: unknown): ModernRequest {
   const message = (body ?? {}) as { jsonrpc?: unknown; id?: unknown; method?: unknown; params?: unknown };
   if (message.jsonrpc !== '2.0' || typeof message.method !== 'string' || !isId(message.id)) {
-    throw new ModernError(400, INVALID_REQUEST, 'Invalid Request: expected a JSON-RPC 2.0 request with a string or number id');
+    throw new OrchError('BAD_REQUEST', 'Invalid Request: expected a JSON-RPC 2.0 request with a string or number id');
   }
   if (message.params !== undefined && (typeof message.params !== 'object' || message.params === null || Array.isArray(message.params))) {
-    throw new ModernError(400, INVALID_PARAMS, 'Invalid params: params must be an object');
+    throw new OrchError('INVALID_ENVELOPE', 'Invalid params: params must be an object');
   }
   const params = (message.params ?? {}) as Params;
   const meta = metaOf(params);
@@ -58,8 +39,8 @@ export function validateModernRequest(header: (name: string) => string | null, b
     ...(meta && !isObject(meta[META_CLIENT_CAPABILITIES]) ? [META_CLIENT_CAPABILITIES] : []),
   ];
   if (!meta || missing.length) {
-    throw new ModernError(400, INVALID_PARAMS, `Invalid params: a 2026-07-28 request needs params._meta with ${missing.join(' and ')}`, {
-      missing,
+    throw new OrchError('INVALID_ENVELOPE', `Invalid params: a 2026-07-28 request needs params._meta with ${missing.join(' and ')}`, {
+      data: { missing },
     });
   }
   const version = meta[META_PROTOCOL_VERSION] as string;
@@ -74,12 +55,11 @@ export function validateModernRequest(header: (name: string) => string | null, b
     );
   }
   if (!SUPPORTED_MODERN_VERSIONS.includes(version)) {
-    throw new ModernError(
-      400,
-      UNSUPPORTED_PROTOCOL_VERSION,
+    throw new OrchError(
+      'UNSUPPORTED_PROTOCOL_VERSION',
       `Unsupported protocol version "${version}": this endpoint serves ${SUPPORTED_MODERN_VERSIONS.join(', ')} per request, ` +
         'and 2025-11-25 through initialize',
-      { supported: [...SUPPORTED_MODERN_VERSIONS], requested: version },
+      { data: { supported: [...SUPPORTED_MODERN_VERSIONS], requested: version } },
     );
   }
   checkStandardHeaders(header, message.method, params);
@@ -132,8 +112,8 @@ function trimmed(raw: string | null): string | undefined {
   return value === '' ? undefined : value;
 }
 
-function mismatch(detail: string, header: string): ModernError {
-  return new ModernError(400, HEADER_MISMATCH, `Header mismatch: ${detail}`, { header });
+function mismatch(detail: string, header: string): OrchError {
+  return new OrchError('HEADER_MISMATCH', `Header mismatch: ${detail}`, { data: { header } });
 }
 
 function isId(value: unknown): value is JsonRpcId {

@@ -2,8 +2,8 @@ import type { Request, Result } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../log.js';
 import type { Upstream } from '../../upstream/upstream.js';
-import { ServerRequestRouter } from '../serverRequests.js';
-import { ModernError } from './headers.js';
+import { jsonRpcErrorOf, OrchError } from '../../errors.js';
+import type { Peer } from '../serverRequests.js';
 import { InputBridge, type BridgedCall } from './inputRequired.js';
 import { RequestStateCodec } from './requestState.js';
 
@@ -14,10 +14,8 @@ const everything = { sampling: {}, elicitation: {}, roots: {} };
 type Handler = (ask: (request: Request) => Promise<Result>, signal: AbortSignal) => Promise<Result>;
 
 function setup(ttlMs = 60_000) {
-  const router = new ServerRequestRouter();
   const bridge = new InputBridge({
     codec: new RequestStateCodec(Buffer.alloc(32, 1)),
-    router,
     logger: createLogger({ level: 'silent' }),
     ttlMs,
   });
@@ -31,9 +29,9 @@ function setup(ttlMs = 60_000) {
       params,
       signal: new AbortController().signal,
       onprogress: undefined,
-      start: (signal) => {
+      start: (signal, _onprogress, peer: Peer) => {
         started++;
-        return handler((request) => router.route(upstream, request, signal), signal);
+        return handler((request) => peer.request(request, signal), signal);
       },
     };
     return bridge.call(call);
@@ -101,9 +99,9 @@ describe('InputBridge', () => {
       return { content: [] };
     };
     const error = await round(sample, {}, { elicitation: {} }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ModernError);
-    expect((error as ModernError).code).toBe(-32021);
-    expect((error as ModernError).data).toEqual({ requiredCapabilities: { sampling: {} } });
+    expect(error).toBeInstanceOf(OrchError);
+    expect(jsonRpcErrorOf(error, 'modern').code).toBe(-32021);
+    expect((error as OrchError).data).toEqual({ requiredCapabilities: { sampling: {} } });
     expect(cancelled).toBe(true);
     expect(bridge.size).toBe(0);
   });
@@ -126,7 +124,7 @@ describe('InputBridge', () => {
     expect(bridge.size).toBe(0);
     expect(String(upstreamError)).toContain('did not come back');
     const late = await round(waitsForever, { requestState: first.requestState, inputResponses: {} }).catch((e: unknown) => e);
-    expect((late as ModernError).data).toEqual({ reason: 'expired' });
+    expect((late as OrchError).data).toEqual({ reason: 'expired' });
   });
 
   it('refuses a replayed or forged state with -32602 naming why', async () => {
@@ -137,9 +135,9 @@ describe('InputBridge', () => {
     };
     const first = await round(once);
     await round(once, { requestState: first.requestState, inputResponses: { elicitation_1: { action: 'accept', content: {} } } });
-    const replayed = (await round(once, { requestState: first.requestState }).catch((e: unknown) => e)) as ModernError;
-    expect([replayed.code, replayed.data]).toEqual([-32602, { reason: 'replayed' }]);
-    const forged = (await round(once, { requestState: 'e30.AAAA' }).catch((e: unknown) => e)) as ModernError;
-    expect([forged.code, forged.data]).toEqual([-32602, { reason: 'forged' }]);
+    const replayed = (await round(once, { requestState: first.requestState }).catch((e: unknown) => e)) as OrchError;
+    expect([jsonRpcErrorOf(replayed, 'modern').code, replayed.data]).toEqual([-32602, { reason: 'replayed' }]);
+    const forged = (await round(once, { requestState: 'e30.AAAA' }).catch((e: unknown) => e)) as OrchError;
+    expect([jsonRpcErrorOf(forged, 'modern').code, forged.data]).toEqual([-32602, { reason: 'forged' }]);
   });
 });

@@ -1,18 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import {
-  McpError,
-  type ClientCapabilities,
-  type Request,
-  type Progress,
-  type Result,
-  type ServerRequest,
-} from '@modelcontextprotocol/sdk/types.js';
+import type { ClientCapabilities, Request, Progress, Result } from '@modelcontextprotocol/sdk/types.js';
+import { OrchError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { Upstream } from '../../upstream/upstream.js';
-import type { ServerRequestRouter } from '../serverRequests.js';
-import { INVALID_PARAMS, MISSING_CLIENT_CAPABILITY, ModernError } from './headers.js';
+import type { Params } from '../forward.js';
+import type { Peer } from '../serverRequests.js';
 import { RequestStateError, type RequestStateBinding, type RequestStateCodec } from './requestState.js';
-import type { Extra, Params } from '../forwarding.js';
 
 /** Methods on which the 2026-07-28 revision allows an input_required result. */
 export const INPUT_REQUIRED_METHODS: ReadonlySet<string> = new Set(['tools/call', 'prompts/get', 'resources/read']);
@@ -29,7 +22,6 @@ const GATHER_MS = 20;
 
 export interface InputBridgeOptions {
   codec: RequestStateCodec;
-  router: ServerRequestRouter;
   logger: Logger;
   /** How long a requestState stays valid, and a waiting upstream request waits for the client to come back. */
   ttlMs: number;
@@ -46,8 +38,11 @@ export interface BridgedCall {
   /** This round's HTTP request: its abort cancels the upstream request. */
   signal: AbortSignal;
   onprogress: ((progress: Progress) => void) | undefined;
-  /** Starts the upstream request (first round only) with the bridge's own abort signal. */
-  start(signal: AbortSignal, onprogress: (progress: Progress) => void): Promise<Result>;
+  /**
+   * Starts the upstream request (first round only) with the bridge's own abort signal, and the peer
+   * its server->client requests are to go to: the bridge, which holds them for the next answer.
+   */
+  start(signal: AbortSignal, onprogress: (progress: Progress) => void, peer: Peer): Promise<Result>;
 }
 
 interface AskedInput {
@@ -65,11 +60,10 @@ interface Waiting {
   counter: number;
   outcome: { result: Result } | { error: unknown } | undefined;
   /** An error the client gets at once (a capability it did not declare). */
-  failure: ModernError | undefined;
+  failure: OrchError | undefined;
   progress: ((progress: Progress) => void) | undefined;
   wake: (() => void) | undefined;
   timer: NodeJS.Timeout | undefined;
-  untrack: () => void;
   done: boolean;
 }
 
@@ -109,24 +103,16 @@ export class InputBridge {
       progress: undefined,
       wake: undefined,
       timer: undefined,
-      untrack: () => undefined,
       done: false,
     };
     this.waiting.set(waiting.id, waiting);
-    const carrier = {
-      id: `modern:${waiting.id}`,
+    const peer: Peer = {
       // The bridge checks capabilities itself, to answer the 2026 client with -32021.
-      clientCapabilities: (): ClientCapabilities => ({ sampling: {}, elicitation: { form: {}, url: {} }, roots: {} }),
-      sees: (candidate: Upstream) => candidate === call.upstream,
-      request: (request: Request) => this.ask(waiting, request, waiting.abort.signal),
+      capabilities: (): ClientCapabilities => ({ sampling: {}, elicitation: { form: {}, url: {} }, roots: {} }),
+      request: (request, signal) => this.ask(waiting, request, signal),
     };
-    const extra = {
-      sendRequest: (request: ServerRequest, _schema: unknown, options?: { signal?: AbortSignal }) =>
-        this.ask(waiting, request as Request, options?.signal),
-    } as unknown as Extra;
-    waiting.untrack = this.options.router.track(call.upstream, carrier, extra);
     call
-      .start(waiting.abort.signal, (progress) => waiting.progress?.(progress))
+      .start(waiting.abort.signal, (progress) => waiting.progress?.(progress), peer)
       .then(
         (result) => {
           waiting.outcome = { result };
@@ -135,10 +121,7 @@ export class InputBridge {
           waiting.outcome = { error };
         },
       )
-      .finally(() => {
-        waiting.untrack();
-        this.wakeUp(waiting);
-      });
+      .finally(() => this.wakeUp(waiting));
     return waiting;
   }
 
@@ -149,24 +132,23 @@ export class InputBridge {
       claims = this.options.codec.open(state, call.binding);
     } catch (error) {
       if (error instanceof RequestStateError) {
-        throw new ModernError(200, INVALID_PARAMS, `Invalid params: requestState refused (${error.reason}): ${error.message}`, {
-          reason: error.reason,
+        throw new OrchError('INVALID_PARAMS', `Invalid params: requestState refused (${error.reason}): ${error.message}`, {
+          data: { reason: error.reason },
         });
       }
       throw error;
     }
     const waiting = this.waiting.get(claims.call);
     if (!waiting || waiting.done) {
-      throw new ModernError(
-        200,
-        INVALID_PARAMS,
+      throw new OrchError(
+        'INVALID_PARAMS',
         'Invalid params: requestState refused (gone): the request it resumes is no longer waiting (cancelled, finished, or the gateway restarted); call again without requestState',
-        { reason: 'gone' },
+        { data: { reason: 'gone' } },
       );
     }
     const responses = call.params.inputResponses;
     if (responses !== undefined && (typeof responses !== 'object' || responses === null || Array.isArray(responses))) {
-      throw new ModernError(200, INVALID_PARAMS, 'Invalid params: inputResponses must be an object keyed like inputRequests');
+      throw new OrchError('INVALID_PARAMS', 'Invalid params: inputResponses must be an object keyed like inputRequests');
     }
     for (const [key, asked] of waiting.asked) {
       const answer = (responses as Params | undefined)?.[key];
@@ -198,7 +180,7 @@ export class InputBridge {
           if ('error' in waiting.outcome) throw waiting.outcome.error;
           return waiting.outcome.result;
         }
-        if (waiting.done) throw new McpError(-32603, 'mcp-orch: the request was cancelled');
+        if (waiting.done) throw new OrchError('INTERNAL', 'mcp-orch: the request was cancelled');
         if (waiting.asked.size > 0) {
           // Requests a server sends together (Promise.all) go out in one answer.
           await new Promise((resolve) => setTimeout(resolve, GATHER_MS));
@@ -230,29 +212,29 @@ export class InputBridge {
     const crossing = CROSSING[request.method];
     if (!crossing) {
       return Promise.reject(
-        new McpError(
-          -32601,
+        new OrchError(
+          'METHOD_NOT_FOUND',
           `mcp-orch: server "${waiting.upstream.name}" sent ${request.method}, which has no 2026-07-28 input request; ` +
             'only sampling/createMessage, elicitation/create and roots/list cross to a 2026-07-28 client',
         ),
       );
     }
-    if (waiting.done) return Promise.reject(new McpError(-32603, 'mcp-orch: the client request this belongs to has ended'));
+    if (waiting.done) return Promise.reject(new OrchError('INTERNAL', 'mcp-orch: the client request this belongs to has ended'));
     const params = (request.params ?? {}) as Params;
     const missing = missingCapability(waiting.capabilities, request.method, params);
     if (missing) {
       const message =
         `Missing required client capability: server "${waiting.upstream.name}" sent ${request.method} ` +
         `and the client did not declare ${missing.label} in io.modelcontextprotocol/clientCapabilities`;
-      waiting.failure = new ModernError(400, MISSING_CLIENT_CAPABILITY, message, { requiredCapabilities: missing.required });
+      waiting.failure = new OrchError('MISSING_CLIENT_CAPABILITY', message, { data: { requiredCapabilities: missing.required } });
       this.wakeUp(waiting);
-      return Promise.reject(new McpError(-32601, `mcp-orch: ${message}`));
+      return Promise.reject(new OrchError('METHOD_NOT_FOUND', `mcp-orch: ${message}`));
     }
     return new Promise<Result>((resolve, reject) => {
       const key = `${crossing.key}_${++waiting.counter}`;
       const onAbort = (): void => {
         waiting.asked.delete(key);
-        reject(new McpError(-32800, `mcp-orch: ${request.method} was cancelled by the server`));
+        reject(new OrchError('INTERNAL', `mcp-orch: ${request.method} was cancelled by the server`));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       const done = (): void => signal?.removeEventListener('abort', onAbort);
@@ -289,10 +271,9 @@ export class InputBridge {
     if (waiting.done) return;
     this.finish(waiting);
     this.log.debug({ server: waiting.upstream.name, reason }, 'waiting request cancelled');
-    for (const asked of waiting.asked.values()) asked.reject(new McpError(-32603, `mcp-orch: ${reason}`));
+    for (const asked of waiting.asked.values()) asked.reject(new OrchError('INTERNAL', `mcp-orch: ${reason}`));
     waiting.asked.clear();
     waiting.abort.abort(new Error(reason));
-    waiting.untrack();
     this.wakeUp(waiting);
   }
 

@@ -1,0 +1,29 @@
+import type { Implementation } from '@modelcontextprotocol/sdk/types.js';
+
+/** How a client reaches the gateway. */
+export type TransportKind = 'streamable-http' | 'sse' | 'stdio';
+
+/**
+ * Who sent a request, as plain data: what authorisation, audit, metrics and the routing of
+ * server->client requests go by. A 2025-11-25 session is one caller for its whole life; each
+ * 2026-07-28 request is a caller of its own, since the revision is stateless and two requests with
+ * the same credentials may come from different people.
+ */
+export interface Caller {
+  /** The session id (2025-11-25), or an id of this request alone (2026-07-28). */
+  readonly id: string;
+  readonly era: '2025-11-25' | '2026-07-28';
+  readonly transport: TransportKind;
+  /** The endpoint's label: a server's name, or "unified". */
+  readonly endpoint: string;
+  /** The client's network address, when it came over HTTP. */
+  readonly address?: string | undefined;
+  /** What the client said it is (initialize, or the request's envelope). */
+  readonly client?: Implementation | undefined;
+}
+
+/** Everything the gateway knows about the connection a request arrived on, from the HTTP layer. */
+export interface Connection {
+  /** The client's network address. */
+  address?: string | undefined;
+}

@@ -1,0 +1,178 @@
+import type { LoggingLevel, Progress, Result } from '@modelcontextprotocol/sdk/types.js';
+import { OrchError } from '../errors.js';
+import type { Upstream } from '../upstream/upstream.js';
+import type { Caller } from './caller.js';
+import { exposeContentUris } from './content.js';
+import { LEVELS, type LevelHolder, type LogLevelRegistry } from './logLevels.js';
+import type { Peer, ServerRequestRouter } from './serverRequests.js';
+import type { Subscriber, SubscriptionRegistry } from './subscriptions.js';
+import { routeRequest, type View } from './view.js';
+
+/** A request's params, as the gateway reads and rewrites them. */
+export type Params = Record<string, unknown>;
+
+/** How a request ended, for metrics and the audit. */
+export type Outcome = 'ok' | 'error';
+
+/** What every observer hears of each finished request. */
+export interface RequestRecord {
+  caller: Caller;
+  /** The server that answered; undefined when the gateway answered itself (lists, log levels). */
+  server: string | undefined;
+  method: string;
+  /** The tool or prompt name, or the resource URI, as the server knows it. */
+  name: string | undefined;
+  /** `error` for a JSON-RPC error and for a tool result with isError. */
+  outcome: Outcome;
+  durationMs: number;
+}
+
+export interface RequestObserver {
+  requestFinished(record: RequestRecord): void;
+}
+
+/** The session a request belongs to, for what the 2025-11-25 protocol keeps per session. */
+export interface SessionState extends Subscriber, LevelHolder {
+  setLogLevel(level: LoggingLevel): void;
+}
+
+/** Sends the request to its server; `via` may call it with other params, or with another peer. */
+export type Send = (
+  params: Params,
+  options?: { signal?: AbortSignal; onProgress?: (progress: Progress) => void; peer?: Peer },
+) => Promise<Result>;
+
+/**
+ * How a request crosses to its server in the caller's era: the 2026 front keeps or strips the
+ * envelope and bridges input requests, a 2025 session settles input_required results. Default: as is.
+ */
+export type Via = (upstream: Upstream, method: string, params: Params, send: Send) => Promise<Result>;
+
+export interface ForwardOptions {
+  signal: AbortSignal;
+  /** Relays the server's progress to the client, as `notifications/progress` params under the client's own token. */
+  onProgress?: (params: Progress & { progressToken: string | number }) => void;
+  /** Where server->client requests tied to this request go. */
+  peer: Peer;
+  via?: Via;
+  /** The caller's session, for subscriptions and log levels (2025-11-25 only). */
+  session?: SessionState;
+  /** Sends every method to this server as the client sent it (a 2026 client of a 2026 server's own endpoint). */
+  direct?: Upstream;
+}
+
+export interface ForwarderDeps {
+  router: ServerRequestRouter;
+  subscriptions: SubscriptionRegistry;
+  logLevels: LogLevelRegistry;
+  observers: RequestObserver[];
+}
+
+/**
+ * The one path every client request takes to a server, whatever its transport and era: routed by
+ * the view, sent with its cancellation, progress and server->client requests tied to the caller,
+ * and reported to every observer with its caller, server, name, outcome and duration. List answers,
+ * subscriptions and log-level changes pass through it too, so that what is allowed and what is
+ * recorded is decided in one place.
+ */
+export class Forwarder {
+  constructor(private readonly deps: ForwarderDeps) {}
+
+  async forward(caller: Caller, view: View, method: string, params: Params | undefined, options: ForwardOptions): Promise<Result> {
+    const started = performance.now();
+    const record: RequestRecord = { caller, server: undefined, method, name: nameOf(params), outcome: 'error', durationMs: 0 };
+    try {
+      const result = await this.dispatch(caller, view, method, params ?? {}, options, record);
+      record.outcome = result.isError === true ? 'error' : 'ok';
+      return result;
+    } finally {
+      record.durationMs = performance.now() - started;
+      for (const observer of this.deps.observers) observer.requestFinished(record);
+    }
+  }
+
+  private async dispatch(caller: Caller, view: View, method: string, params: Params, options: ForwardOptions, record: RequestRecord) {
+    if (options.direct) {
+      record.server = options.direct.name;
+      return this.send(caller, options.direct, method, params, options);
+    }
+    switch (method) {
+      case 'resources/subscribe':
+      case 'resources/unsubscribe': {
+        const session = requireSession(options, method);
+        const target = view.resolveUri(String(params.uri));
+        record.server = target.upstream.name;
+        const upstream = await target.upstream.instanceFor(caller.id);
+        if (method === 'resources/subscribe') await this.deps.subscriptions.subscribe(session, upstream, target.name);
+        else await this.deps.subscriptions.unsubscribe(session, upstream, target.name);
+        return {};
+      }
+      case 'logging/setLevel': {
+        const session = requireSession(options, method);
+        const level = params.level as LoggingLevel;
+        if (!LEVELS.includes(level)) {
+          throw new OrchError('INVALID_PARAMS', `unknown log level "${String(level)}"; expected one of ${LEVELS.join(', ')}`);
+        }
+        session.setLogLevel(level);
+        await this.deps.logLevels.set(session, level, view.upstreams());
+        return {};
+      }
+    }
+    const route = routeRequest(view, method, params);
+    if (!route) throw new OrchError('METHOD_NOT_FOUND', `method not found: ${method}`);
+    if ('answer' in route) return route.answer;
+    record.server = route.upstream.name;
+    const result = await this.send(caller, route.upstream, method, route.params ?? {}, options);
+    return exposeContentUris(result, view, route.upstream);
+  }
+
+  /** One request to the server (or to the caller's own instance of it), with its tie and progress. */
+  private send(caller: Caller, upstream: Upstream, method: string, params: Params, options: ForwardOptions): Promise<Result> {
+    const { params: upstreamParams, progressToken } = splitProgressToken(params);
+    const relay =
+      progressToken === undefined || !options.onProgress
+        ? undefined
+        : (progress: Progress) => options.onProgress!({ ...progress, progressToken });
+    const send: Send = async (sent, overrides = {}) => {
+      const peer = overrides.peer ?? options.peer;
+      const target = await upstream.instanceFor(caller.id);
+      const tie = this.deps.router.track(target, caller, peer);
+      const onprogress = overrides.onProgress ?? relay;
+      try {
+        return await target.request(method, sent, {
+          signal: overrides.signal ?? options.signal,
+          clientCapabilities: peer.capabilities(),
+          onSent: (id) => (tie.upstreamId = id),
+          ...(onprogress ? { onprogress } : {}),
+        });
+      } finally {
+        tie.release();
+        // A 2026-07-28 caller lives for one request: so does its instance of an isolated server.
+        if (caller.era === '2026-07-28') void upstream.releaseInstance(caller.id);
+      }
+    };
+    return options.via ? options.via(upstream, method, upstreamParams, send) : send(upstreamParams);
+  }
+}
+
+function requireSession(options: ForwardOptions, method: string): SessionState {
+  if (options.session) return options.session;
+  throw new OrchError('METHOD_NOT_FOUND', `method not found: ${method} needs a session (protocol 2025-11-25)`);
+}
+
+function nameOf(params: Params | undefined): string | undefined {
+  const name = params?.name ?? params?.uri;
+  return typeof name === 'string' ? name : undefined;
+}
+
+/**
+ * The client's progress token comes off the forwarded params: the upstream client sets its own,
+ * and the gateway relays progress back under the client's.
+ */
+export function splitProgressToken(params: Params): { params: Params; progressToken: string | number | undefined } {
+  const meta = params._meta as Params | undefined;
+  const token = meta?.progressToken;
+  if (!meta || (typeof token !== 'string' && typeof token !== 'number')) return { params, progressToken: undefined };
+  const { progressToken: _dropped, ...rest } = meta;
+  return { params: { ...params, _meta: rest }, progressToken: token };
+}

@@ -1,0 +1,113 @@
+import type { ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import { EventStream } from '../../eventStream.js';
+import type { CatalogKind } from '../../upstream/catalog.js';
+import type { UpstreamPool } from '../../upstream/pool.js';
+import type { Upstream } from '../../upstream/upstream.js';
+import { LIST_CHANGED } from '../constants.js';
+import type { Params } from '../forward.js';
+import type { View } from '../view.js';
+import { META_SUBSCRIPTION_ID } from './classify.js';
+import type { ModernRequest } from './headers.js';
+import { modernCapabilities } from './translate.js';
+
+/** The listen filter that agrees to each list's change notifications. */
+const FILTER: Record<CatalogKind, string> = {
+  tools: 'toolsListChanged',
+  prompts: 'promptsListChanged',
+  resources: 'resourcesListChanged',
+  resourceTemplates: 'resourcesListChanged',
+};
+
+/** One open subscriptions/listen stream of a 2026 client. */
+interface Listener {
+  view: View;
+  agreed: Set<string>;
+  stream: EventStream;
+  id: ModernRequest['id'];
+}
+
+export interface ListenOptions {
+  pool: UpstreamPool;
+  /** Where a listen stream's lifetime and count are bounded; returns the stream's release function. */
+  admit(stream: EventStream): () => void;
+}
+
+/**
+ * The subscriptions/listen streams of 2026-07-28 clients: each starts with the acknowledgement and
+ * then carries the list changes the client asked for, tagged with the subscription id (the request's
+ * id). They are fed by the catalog events that the servers' own notifications (2025 or 2026) trigger.
+ */
+export class ListenStreams {
+  private readonly listeners = new Set<Listener>();
+  private readonly detach: () => void;
+
+  constructor(private readonly options: ListenOptions) {
+    const onCatalog = (upstream: Upstream, kind: CatalogKind): void => {
+      if (upstream.owner !== undefined) return; // a session's own instance changes no list
+      for (const listener of this.listeners) if (listener.view.sees(upstream)) this.notify(listener, [kind]);
+    };
+    const onState = (upstream: Upstream): void => {
+      if (upstream.owner !== undefined) return; // a session's own instance changes no list
+      for (const listener of this.listeners) {
+        if (listener.view.followsMembership) this.notify(listener, ['tools', 'prompts', 'resources']);
+      }
+    };
+    options.pool.on('catalog', onCatalog);
+    options.pool.on('state', onState);
+    this.detach = () => {
+      options.pool.off('catalog', onCatalog);
+      options.pool.off('state', onState);
+    };
+  }
+
+  /** Opens a listen stream for `request` on `view`, whose servers offer `offered`. */
+  async open(request: ModernRequest, view: View, offered: ServerCapabilities, signal: AbortSignal): Promise<Response> {
+    const asked = (request.params.notifications ?? {}) as Params;
+    const capabilities = modernCapabilities(offered);
+    const agreed = new Set<string>();
+    if (asked.toolsListChanged === true && capabilities.tools) agreed.add('toolsListChanged');
+    if (asked.promptsListChanged === true && capabilities.prompts) agreed.add('promptsListChanged');
+    if (asked.resourcesListChanged === true && capabilities.resources) agreed.add('resourcesListChanged');
+    // 2026 servers announce list changes on a listen stream only; open the gateway's own first.
+    // The stream is the upstream's own (one per connection), which also keeps its catalog fresh.
+    await Promise.all(
+      view
+        .upstreams()
+        .filter((u) => u.available)
+        .map((u) => u.ensureListening()),
+    );
+
+    let release = (): void => undefined;
+    const stream: EventStream = new EventStream({
+      onend: () => {
+        this.listeners.delete(listener);
+        release();
+      },
+    });
+    const listener: Listener = { view, agreed, stream, id: request.id };
+    release = this.options.admit(stream);
+    const notifications = Object.fromEntries([...agreed].map((key) => [key, true]));
+    this.send(listener, { method: 'notifications/subscriptions/acknowledged', params: { notifications } });
+    this.listeners.add(listener);
+    signal.addEventListener('abort', () => stream.end(), { once: true });
+    return stream.response();
+  }
+
+  private notify(listener: Listener, kinds: CatalogKind[]): void {
+    const methods = new Set(kinds.filter((kind) => listener.agreed.has(FILTER[kind])).map((kind) => LIST_CHANGED[kind]));
+    for (const method of methods) this.send(listener, { method });
+  }
+
+  private send(listener: Listener, message: { method: string; params?: Params }): void {
+    const params = message.params ?? {};
+    const meta = { ...(params._meta as Params | undefined), [META_SUBSCRIPTION_ID]: listener.id };
+    listener.stream.send({ jsonrpc: '2.0', ...message, params: { ...params, _meta: meta } });
+  }
+
+  /** Ends every listen stream. */
+  close(): void {
+    this.detach();
+    for (const listener of [...this.listeners]) listener.stream.end();
+    this.listeners.clear();
+  }
+}

@@ -1,0 +1,74 @@
+import type { Logger } from '../log.js';
+import type { Connection } from './connection.js';
+import { describeError } from './connection.js';
+import { MODERN_VERSION } from './envelope.js';
+
+/** How long ensure() waits for a 2026 server to acknowledge the listen stream. */
+const ACK_WAIT_MS = 2_000;
+/** The listen stream is one long request; it is reopened when it ends while the connection lives. */
+const LISTEN_TIMEOUT_MS = 24 * 3600_000;
+const REOPEN_MS = 1_000;
+
+interface Open {
+  connection: Connection;
+  abort: AbortController;
+  acknowledged: Promise<void>;
+  ack: () => void;
+}
+
+/**
+ * The gateway's one subscriptions/listen stream to a 2026 server, for the life of each connection
+ * (a 2026-only server from the start; a dual-era one once a 2026 client listens), reopened when the
+ * server ends it. The server announces list changes there, as a 2025 server does with notifications.
+ */
+export class ListenStream {
+  private open: Open | undefined;
+
+  constructor(
+    private readonly log: Logger,
+    private readonly current: () => Connection | undefined,
+  ) {}
+
+  /** Opens the stream on the current connection if it speaks 2026; resolves on the acknowledgement (or after 2 s). */
+  ensure(): Promise<void> {
+    const connection = this.current();
+    if (!connection || connection.era !== MODERN_VERSION) return Promise.resolve();
+    if (this.open?.connection === connection) return this.open.acknowledged;
+    const abort = new AbortController();
+    let ack = (): void => undefined;
+    const acknowledged = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ACK_WAIT_MS);
+      timer.unref();
+      ack = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    const open: Open = { connection, abort, acknowledged, ack };
+    this.open = open;
+    const filter = { toolsListChanged: true, promptsListChanged: true, resourcesListChanged: true };
+    void connection
+      .request('subscriptions/listen', { notifications: filter }, { signal: abort.signal, timeoutMs: LISTEN_TIMEOUT_MS, envelope: true })
+      .catch((error: unknown) => this.log.debug({ err: describeError(error) }, 'listen stream ended'))
+      .finally(() => {
+        if (this.open !== open) return;
+        this.open = undefined;
+        if (abort.signal.aborted || this.current() !== connection) return;
+        setTimeout(() => {
+          if (this.current() === connection) void this.ensure();
+        }, REOPEN_MS).unref();
+      });
+    return acknowledged;
+  }
+
+  /** The server acknowledged a listen stream. */
+  acknowledged(): void {
+    this.open?.ack();
+  }
+
+  /** Ends the stream (the connection is going away). */
+  stop(): void {
+    this.open?.abort.abort();
+    this.open = undefined;
+  }
+}
