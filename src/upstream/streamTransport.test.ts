@@ -1,5 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { RequestChannel } from './channel.js';
 import { StreamTransport } from './streamTransport.js';
 
 /** A transport over in-memory streams: what the test writes to `stdout` is what the child "said". */
@@ -52,16 +53,27 @@ describe('StreamTransport', () => {
     expect(garbage).toEqual(['starting up...', '{"id":4}']);
   });
 
-  it('delivers a response read with a progress notification a turn later, after the notification', async () => {
-    const { received, feed } = await open();
+  it('relays a progress notification before the response read in the same chunk (through the request channel)', async () => {
+    const { transport, stdin, feed } = await open();
+    const channel = new RequestChannel(transport);
+    transport.onmessage = (message) => void channel.accept(message);
     const order: string[] = [];
-    const progress = { jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 1, progress: 1 } };
-    const response = { jsonrpc: '2.0', id: 1, result: {} };
-    const delivered = feed(Buffer.concat([line(progress), line(response)]));
-    queueMicrotask(() => order.push(`after a microtask: ${received.length}`));
-    await delivered;
-    expect(order).toEqual(['after a microtask: 1']);
-    expect(received).toEqual([progress, response]);
+    const sent = new Promise<string>((resolve) => stdin.once('data', (chunk: Buffer) => resolve(chunk.toString('utf8'))));
+    const answered = channel
+      .request(
+        { method: 'tools/call', params: { name: 'slow' } },
+        { timeoutMs: 5000, onprogress: (p) => order.push(`progress ${p.progress}`) },
+      )
+      .then((result) => order.push(`result ${JSON.stringify(result)}`));
+    const request = JSON.parse(await sent) as { id: string; params: { _meta: { progressToken: string } } };
+    const progress = {
+      jsonrpc: '2.0',
+      method: 'notifications/progress',
+      params: { progressToken: request.params._meta.progressToken, progress: 1 },
+    };
+    await feed(Buffer.concat([line(progress), line({ jsonrpc: '2.0', id: request.id, result: { done: true } })]));
+    await answered;
+    expect(order).toEqual(['progress 1', 'result {"done":true}']);
   });
 
   it('writes each message as one line on the child’s stdin', async () => {

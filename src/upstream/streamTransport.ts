@@ -25,7 +25,6 @@ export class StreamTransport implements Transport {
   private pending = '';
   /** Text after `pending` that holds no newline yet: kept apart, so that a large line is joined once. */
   private tail: string[] = [];
-  private deferred = false;
   private corked = false;
   private closed = false;
   private started = false;
@@ -54,16 +53,14 @@ export class StreamTransport implements Transport {
     }
     this.pending += this.tail.join('') + text;
     this.tail = [];
-    if (!this.deferred) this.drain();
+    this.drain();
   };
 
   /**
-   * Delivers complete lines. After a progress notification the rest waits for the next turn of the
-   * event loop: the SDK runs notification handlers a microtask later but settles responses at once,
-   * so a response read in the same chunk would otherwise drop the request's last progress update.
+   * Delivers every complete line at once. (Progress of a forwarded request is handled as it arrives,
+   * by the request channel, so a response read in the same chunk cannot overtake it.)
    */
   private drain(): void {
-    this.deferred = false;
     const text = this.pending;
     let start = 0;
     let newline = text.indexOf('\n');
@@ -72,11 +69,7 @@ export class StreamTransport implements Transport {
       const line = text.slice(start, end);
       start = newline + 1;
       newline = text.indexOf('\n', start);
-      if (line.trim() !== '' && this.receive(line) === 'progress' && newline !== -1) {
-        this.deferred = true;
-        setImmediate(() => this.drain());
-        break;
-      }
+      if (line.trim() !== '') this.receive(line);
     }
     if (!this.closed) this.pending = text.slice(start);
   }
@@ -85,20 +78,19 @@ export class StreamTransport implements Transport {
    * A light envelope check instead of the SDK's full schema parse: the Protocol layer validates what
    * it dispatches, and skipping a second parse of every (possibly large) result keeps the hot path lean.
    */
-  private receive(line: string): 'progress' | undefined {
+  private receive(line: string): void {
     let message: unknown;
     try {
       message = JSON.parse(line);
     } catch (error) {
       this.onGarbage(line.slice(0, 200), error as Error);
-      return undefined;
+      return;
     }
     if (typeof message !== 'object' || message === null || (message as { jsonrpc?: unknown }).jsonrpc !== '2.0') {
       this.onGarbage(line.slice(0, 200), new Error('not a JSON-RPC 2.0 message'));
-      return undefined;
+      return;
     }
     this.onmessage?.(message as JSONRPCMessage);
-    return (message as { method?: unknown }).method === 'notifications/progress' ? 'progress' : undefined;
   }
 
   private readonly onEnd = (): void => {
