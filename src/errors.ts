@@ -101,6 +101,8 @@ interface Wire {
   modern?: number;
   /** The spec defines this error's `data`: it goes out as given, without mcp-orch's own `orchCode`. */
   specData?: true;
+  /** Refuses the HTTP request itself (a quota, a credential, shutting down): its HTTP status, even as an answer. */
+  refuses?: true;
 }
 
 /**
@@ -140,14 +142,14 @@ const WIRE: Record<OrchErrorCode, Wire> = {
   UNSUPPORTED_MEDIA_TYPE: { http: 415, jsonrpc: JSONRPC.CONNECTION_CLOSED },
   METHOD_NOT_ALLOWED: { http: 405, jsonrpc: JSONRPC.CONNECTION_CLOSED },
   CONFLICT: { http: 409, jsonrpc: JSONRPC.CONNECTION_CLOSED },
-  FORBIDDEN_ORIGIN: { http: 403, jsonrpc: JSONRPC.CONNECTION_CLOSED },
-  FORBIDDEN_HOST: { http: 403, jsonrpc: JSONRPC.CONNECTION_CLOSED },
-  UNAUTHORIZED: { http: 401, jsonrpc: JSONRPC.CONNECTION_CLOSED },
-  PAYLOAD_TOO_LARGE: { http: 413, jsonrpc: JSONRPC.CONNECTION_CLOSED },
-  RATE_LIMITED: { http: 429, jsonrpc: JSONRPC.CONNECTION_CLOSED },
-  LIMIT_REACHED: { http: 503, jsonrpc: JSONRPC.CONNECTION_CLOSED },
+  FORBIDDEN_ORIGIN: { http: 403, jsonrpc: JSONRPC.CONNECTION_CLOSED, refuses: true },
+  FORBIDDEN_HOST: { http: 403, jsonrpc: JSONRPC.CONNECTION_CLOSED, refuses: true },
+  UNAUTHORIZED: { http: 401, jsonrpc: JSONRPC.CONNECTION_CLOSED, refuses: true },
+  PAYLOAD_TOO_LARGE: { http: 413, jsonrpc: JSONRPC.CONNECTION_CLOSED, refuses: true },
+  RATE_LIMITED: { http: 429, jsonrpc: JSONRPC.CONNECTION_CLOSED, refuses: true },
+  LIMIT_REACHED: { http: 503, jsonrpc: JSONRPC.CONNECTION_CLOSED, refuses: true },
   DAEMON_UNREACHABLE: { http: 503, jsonrpc: JSONRPC.INTERNAL_ERROR },
-  SHUTTING_DOWN: { http: 503, jsonrpc: JSONRPC.INTERNAL_ERROR },
+  SHUTTING_DOWN: { http: 503, jsonrpc: JSONRPC.INTERNAL_ERROR, refuses: true },
   INTERNAL: { http: 500, jsonrpc: JSONRPC.INTERNAL_ERROR },
 };
 
@@ -193,11 +195,14 @@ export function httpStatusOf(error: unknown): number {
 }
 
 /**
- * The HTTP status of a 2026-07-28 answer carrying a JSON-RPC error: protocol-level rejections have
- * statuses of their own (404 for an unknown method, 400 for a malformed request, a header mismatch,
- * a missing capability or an unsupported version); any other error is the answer to the request (200).
+ * The HTTP status of a 2026-07-28 answer carrying an error: a refusal of the request itself (a quota,
+ * a credential) has its own; protocol-level rejections too (404 for an unknown method, 400 for a
+ * malformed request, a header mismatch, a missing capability or an unsupported version); any other
+ * error is the answer to the request (200).
  */
-export function answerStatusOf(code: number): number {
+export function answerStatusOf(error: unknown): number {
+  if (error instanceof OrchError && WIRE[error.code].refuses) return WIRE[error.code].http;
+  const code = jsonRpcErrorOf(error, 'modern').code;
   if (code === JSONRPC.METHOD_NOT_FOUND) return 404;
   const rejections: number[] = [
     JSONRPC.HEADER_MISMATCH,

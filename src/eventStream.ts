@@ -21,6 +21,9 @@ export const DEFAULT_MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 
 const KEEPALIVE = encoder.encode(': keepalive\n\n');
 
+/** desiredSize counts down from this as bytes queue up; only what it says is unread matters here. */
+const QUEUE_HIGH_WATER_MARK = 64 * 1024;
+
 /** Why a stream ended: closed by us, cancelled by the client, or dropped because the client did not read. */
 export type EndReason = 'closed' | 'cancelled' | 'overflow';
 
@@ -60,7 +63,7 @@ export class EventStream {
         cancel: () => this.finish('cancelled'),
       },
       // Counted in bytes, so that desiredSize says how much the client has left unread.
-      new ByteLengthQueuingStrategy({ highWaterMark: 64 * 1024 }),
+      new ByteLengthQueuingStrategy({ highWaterMark: QUEUE_HIGH_WATER_MARK }),
     );
     const keepaliveMs = options.keepaliveMs ?? KEEPALIVE_MS;
     if (keepaliveMs > 0) {
@@ -73,6 +76,11 @@ export class EventStream {
     return this._closed;
   }
 
+  /** Bytes written that the client has not read yet. */
+  get queuedBytes(): number {
+    return Math.max(0, QUEUE_HIGH_WATER_MARK - (this.controller.desiredSize ?? 0));
+  }
+
   /** Sends one JSON-RPC message. Returns false once the stream has ended. */
   send(message: unknown): boolean {
     return this.write(messageFrame(message));
@@ -83,12 +91,15 @@ export class EventStream {
     return this.write(frame(data, event));
   }
 
-  /** Writes raw text or bytes; a client that has left more than the bound unread is dropped. */
+  /**
+   * Writes raw text or bytes. A client that has more than the bound unread already is dropped; one
+   * message larger than the bound is let through (what a server answers is bounded upstream).
+   */
   write(chunk: string | Uint8Array): boolean {
     if (this._closed) return false;
     const bytes = typeof chunk === 'string' ? encoder.encode(chunk) : chunk;
-    const desired = this.controller.desiredSize ?? 0;
-    if (-desired + bytes.byteLength > this.maxBufferedBytes) {
+    const queued = this.queuedBytes;
+    if (queued > 0 && queued + bytes.byteLength > this.maxBufferedBytes) {
       this.end('overflow');
       return false;
     }

@@ -141,6 +141,23 @@ export const orchSchema = z.looseObject({
   stopGraceSec: z.number().positive().max(300).default(5),
   /** Supervision settings for every server that does not set its own. */
   defaults: supervisionOverrides.default({}),
+  /** What clients may make the daemon hold; past a per-client limit 429, past a total one 503. */
+  limits: z
+    .strictObject({
+      sessions: z.number().int().min(1).default(1000),
+      sessionsPerClient: z.number().int().min(1).default(100),
+      streams: z.number().int().min(1).default(2000),
+      streamsPerClient: z.number().int().min(1).default(200),
+      inFlight: z.number().int().min(1).default(64),
+      batch: z.number().int().min(1).max(10_000).default(64),
+      streamBufferBytes: z
+        .number()
+        .int()
+        .min(64 * 1024)
+        .default(16 * 1024 * 1024),
+    })
+    // prefault: an absent block is parsed as {}, so the defaults above are written once.
+    .prefault({}),
 });
 
 export const configSchema = z.looseObject({

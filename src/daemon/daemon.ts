@@ -73,6 +73,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
     observers: [metrics.observer],
     dataDir: options.dataDir,
     sessionIdleMs: config.orch.sessionIdleSec * 1000,
+    limits: config.orch.limits,
   });
   const logFiles = new Map<string, LogFile>();
   let served: Served | undefined;

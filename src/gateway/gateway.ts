@@ -10,6 +10,7 @@ import type { Upstream, UpstreamState } from '../upstream/upstream.js';
 import type { Connection, TransportKind } from './caller.js';
 import { LIST_CHANGED } from './constants.js';
 import { Forwarder, type RequestObserver } from './forward.js';
+import { allowsBatches, Quotas, type Limits } from './limits.js';
 import { LogLevelRegistry } from './logLevels.js';
 import { classifyEra } from './modern/classify.js';
 import { ModernFront } from './modern/front.js';
@@ -41,6 +42,8 @@ export interface GatewayOptions {
   dataDir?: string;
   /** How long such a requestState is valid, and the server's request waits for the client's answers. Default 5 minutes. */
   requestStateTtlMs?: number;
+  /** What clients may make the gateway hold (orch.limits). */
+  limits: Limits;
 }
 
 const DEFAULT_REQUEST_STATE_TTL_MS = 5 * 60 * 1000;
@@ -49,6 +52,12 @@ interface OpenSession {
   session: GatewaySession;
   transport: StreamableHttpServerTransport | SseServerTransport | Transport;
   lastSeen: number;
+}
+
+/** What a JSON-RPC body asks of a session: how many requests it carries. */
+function requestsIn(body: unknown): number {
+  const messages = Array.isArray(body) ? body : [body];
+  return messages.filter((m) => m && typeof m === 'object' && 'method' in m && 'id' in m).length;
 }
 
 /**
@@ -61,6 +70,7 @@ export class Gateway {
   readonly subscriptions = new SubscriptionRegistry();
   readonly logLevels = new LogLevelRegistry();
   readonly router: ServerRequestRouter;
+  readonly quotas: Quotas;
   private readonly sessions = new Map<string, OpenSession>();
   private readonly views = new Map<string, View>();
   private readonly deps: SessionDeps;
@@ -73,6 +83,7 @@ export class Gateway {
 
   constructor(private readonly options: GatewayOptions) {
     this.log = options.logger.child({ component: 'gateway' });
+    this.quotas = new Quotas(options.limits, this.log);
     this.router = new ServerRequestRouter((id) => this.sessions.get(id)?.session.peer);
     const forwarder = new Forwarder({
       router: this.router,
@@ -88,9 +99,13 @@ export class Gateway {
       validator: new AjvJsonSchemaValidator(),
     };
     this.detachPool = this.watchPool(options.pool);
-    this.listen = new ListenStreams({ pool: options.pool, admit: () => () => undefined });
+    this.listen = new ListenStreams({
+      pool: options.pool,
+      openStream: (address, streamOptions) => this.quotas.openStream(address, streamOptions),
+    });
     this.modern = new ModernFront({
       forwarder,
+      quotas: this.quotas,
       listen: this.listen,
       logger: this.log,
       version: options.version,
@@ -129,15 +144,19 @@ export class Gateway {
     return view;
   }
 
-  /** Closes HTTP sessions whose client stopped sending requests without ending the session. */
+  /**
+   * Closes HTTP sessions whose client sent nothing for `idleMs` (a client that vanished without
+   * DELETE, or holds an SSE stream open and idle), and ends listen streams older than that: a
+   * client that still listens opens a new one. A session with a request in flight is never idle.
+   */
   private closeIdle(idleMs: number): void {
     const cutoff = Date.now() - idleMs;
     for (const open of this.sessions.values()) {
-      // SSE and stdio sessions end when their stream does; only Streamable HTTP ones can be abandoned.
-      if (open.session.transportKind !== 'streamable-http' || open.lastSeen > cutoff) continue;
+      if (open.session.transportKind === 'stdio' || open.lastSeen > cutoff || open.session.inFlight > 0) continue;
       this.log.info({ session: open.session.id, endpoint: open.session.view.label }, 'closing idle session');
       void open.session.close();
     }
+    this.listen.sweep(cutoff);
   }
 
   /** Open sessions by transport, for status and metrics. */
@@ -157,12 +176,35 @@ export class Gateway {
     return new GatewaySession({ view, transportKind, connection, capabilities, serverInfo, instructions }, this.deps);
   }
 
-  private register(session: GatewaySession, transport: OpenSession['transport']): void {
+  private register(session: GatewaySession, transport: OpenSession['transport'], release: () => void = () => undefined): void {
     this.sessions.set(session.id, { session, transport, lastSeen: Date.now() });
     session.onclose = () => {
       this.sessions.delete(session.id);
+      release();
       this.log.debug({ session: session.id }, 'session closed');
     };
+  }
+
+  /**
+   * What a POST to an open session may not carry: a batch on a revision that dropped batches, or
+   * more requests than the session may have in flight.
+   */
+  private refuse(open: OpenSession, body: unknown): OrchError | undefined {
+    const version = (open.transport as { protocolVersion?: string }).protocolVersion;
+    if (Array.isArray(body) && !allowsBatches(version)) {
+      return new OrchError('BAD_REQUEST', `Invalid Request: JSON-RPC batches are not part of protocol ${version}`, {
+        hint: 'send each message in a request of its own',
+      });
+    }
+    const max = this.options.limits.inFlight;
+    if (open.session.inFlight + requestsIn(body) > max) {
+      return new OrchError('RATE_LIMITED', `too many requests in flight on this session: ${max} at most`, {
+        hint: 'wait for answers before sending more, or raise orch.limits.inFlight',
+        retryAfterSec: 1,
+        data: { limit: 'inFlight', max },
+      });
+    }
+    return undefined;
   }
 
   /** One Streamable HTTP request (POST, GET or DELETE) on an endpoint of `spec`. */
@@ -170,6 +212,7 @@ export class Gateway {
     let view: View;
     try {
       view = this.viewFor(spec);
+      this.quotas.checkBatch(body);
     } catch (error) {
       return errorResponse(error, requestIdOf(body));
     }
@@ -187,6 +230,8 @@ export class Gateway {
         );
       }
       open.lastSeen = Date.now();
+      const refused = request.method === 'POST' ? this.refuse(open, body) : undefined;
+      if (refused) return errorResponse(refused, requestIdOf(body));
       return open.transport.handleRequest(request, { parsedBody: body });
     }
     if (request.method !== 'POST' || !isInitialize(body)) {
@@ -198,13 +243,23 @@ export class Gateway {
       );
     }
     let session: GatewaySession;
+    let release: () => void;
     try {
-      session = await this.openSession(view, 'streamable-http', connection);
+      release = this.quotas.admitSession(connection.address);
     } catch (error) {
       return errorResponse(error, requestIdOf(body));
     }
-    const transport = new StreamableHttpServerTransport({ sessionIdGenerator: () => session.id });
-    this.register(session, transport);
+    try {
+      session = await this.openSession(view, 'streamable-http', connection);
+    } catch (error) {
+      release();
+      return errorResponse(error, requestIdOf(body));
+    }
+    const transport = new StreamableHttpServerTransport({
+      sessionIdGenerator: () => session.id,
+      openStream: (streamOptions) => this.quotas.openStream(connection.address, streamOptions),
+    });
+    this.register(session, transport, release);
     await session.connect(transport);
     const response = await transport.handleRequest(request, { parsedBody: body });
     // A rejected initialize (bad Accept header, bad version) never becomes a session.
@@ -215,13 +270,20 @@ export class Gateway {
   /** GET on a legacy SSE endpoint: a new session whose messages are POSTed to `messagesPath`. */
   async sseConnect(spec: ViewSpec, messagesPath: string, connection: Connection = {}): Promise<Response> {
     let session: GatewaySession;
+    let transport: SseServerTransport;
+    let release: () => void = () => undefined;
     try {
-      session = await this.openSession(this.viewFor(spec), 'sse', connection);
+      const view = this.viewFor(spec);
+      release = this.quotas.admitSession(connection.address);
+      session = await this.openSession(view, 'sse', connection);
+      transport = new SseServerTransport(session.id, messagesPath, (streamOptions) =>
+        this.quotas.openStream(connection.address, streamOptions),
+      );
     } catch (error) {
+      release();
       return errorResponse(error);
     }
-    const transport = new SseServerTransport(session.id, messagesPath);
-    this.register(session, transport);
+    this.register(session, transport, release);
     const response = transport.response();
     await session.connect(transport);
     return response;
@@ -231,6 +293,7 @@ export class Gateway {
   sseMessage(sessionId: string | undefined, spec: ViewSpec, body: unknown): Response {
     try {
       this.viewFor(spec);
+      this.quotas.checkBatch(body);
     } catch (error) {
       return errorResponse(error, requestIdOf(body));
     }
@@ -244,6 +307,8 @@ export class Gateway {
       return errorResponse(error, requestIdOf(body));
     }
     open.lastSeen = Date.now();
+    const refused = this.refuse(open, body);
+    if (refused) return errorResponse(refused, requestIdOf(body));
     open.transport.receive(body as JSONRPCMessage | JSONRPCMessage[]);
     return new Response('Accepted', { status: 202 });
   }

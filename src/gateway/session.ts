@@ -63,6 +63,8 @@ export class GatewaySession implements SessionState {
   private readonly connection: Connection;
   private logLevel: LoggingLevel | undefined;
   private closed = false;
+  /** Requests of this session being answered now (bounded by orch.limits.inFlight). */
+  inFlight = 0;
   private readonly log: Logger;
   private callerCache: Caller | undefined;
   onclose?: () => void;
@@ -142,6 +144,7 @@ export class GatewaySession implements SessionState {
         extra.sendRequest(serverRequest as ServerRequest, ResultSchema, { signal, timeout: CLIENT_REQUEST_TIMEOUT_MS }),
       notify: (notification) => this.notify(notification),
     };
+    this.inFlight++;
     try {
       return await this.deps.forwarder.forward(this.caller, this.view, request.method, request.params as Params | undefined, {
         signal: extra.signal,
@@ -156,6 +159,8 @@ export class GatewaySession implements SessionState {
         this.log.warn({ method: request.method, err: wire.message }, 'request failed');
       }
       throw wire;
+    } finally {
+      this.inFlight--;
     }
   }
 

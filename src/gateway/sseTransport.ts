@@ -1,6 +1,7 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { EventStream } from '../eventStream.js';
+import type { EventStream, EventStreamOptions } from '../eventStream.js';
+import { negotiatedVersion } from './limits.js';
 
 /**
  * The legacy HTTP+SSE server transport (protocol 2024-11-05) on web-standard streams: GET opens an
@@ -13,13 +14,17 @@ export class SseServerTransport implements Transport {
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage) => void;
 
+  /** The revision initialize settled on (what decides whether JSON-RPC batches are allowed). */
+  protocolVersion: string | undefined;
   private readonly stream: EventStream;
 
+  /** `openStream` gives the session's one event stream (admitted by the gateway's quotas; may throw). */
   constructor(
     readonly sessionId: string,
     endpoint: string,
+    openStream: (options: EventStreamOptions) => EventStream,
   ) {
-    this.stream = new EventStream({ onend: () => this.onclose?.() });
+    this.stream = openStream({ onend: () => this.onclose?.() });
     const separator = endpoint.includes('?') ? '&' : '?';
     this.stream.event(`${endpoint}${separator}sessionId=${sessionId}`, 'endpoint');
   }
@@ -33,7 +38,13 @@ export class SseServerTransport implements Transport {
 
   /** Delivers the body of one POST (a message or a batch) to the session. */
   receive(body: JSONRPCMessage | JSONRPCMessage[]): void {
-    for (const message of Array.isArray(body) ? body : [body]) this.onmessage?.(message);
+    for (const message of Array.isArray(body) ? body : [body]) {
+      const { method, params } = message as { method?: unknown; params?: { protocolVersion?: unknown } };
+      if (method === 'initialize' && typeof params?.protocolVersion === 'string') {
+        this.protocolVersion = negotiatedVersion(params.protocolVersion);
+      }
+      this.onmessage?.(message);
+    }
   }
 
   async send(message: JSONRPCMessage): Promise<void> {

@@ -1,5 +1,6 @@
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
+import { EventStream } from '../eventStream.js';
 import { StreamableHttpServerTransport } from './streamableTransport.js';
 
 const SESSION = 'session-1';
@@ -26,7 +27,10 @@ function initialize(capabilities: Record<string, unknown> = {}): JSONRPCMessage 
 
 /** A transport whose "server" answers every request with `{ echo: method }` unless `answer` is false. */
 function transport(options: { answer?: boolean } = {}) {
-  const t = new StreamableHttpServerTransport({ sessionIdGenerator: () => SESSION });
+  const t = new StreamableHttpServerTransport({
+    sessionIdGenerator: () => SESSION,
+    openStream: (streamOptions) => new EventStream(streamOptions),
+  });
   const received: JSONRPCMessage[] = [];
   let closed = 0;
   t.onclose = () => closed++;

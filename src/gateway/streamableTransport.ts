@@ -1,13 +1,16 @@
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { OrchError } from '../errors.js';
-import { EventStream } from '../eventStream.js';
+import type { EventStream, EventStreamOptions } from '../eventStream.js';
 import { kindOf } from '../upstream/messageKind.js';
+import { negotiatedVersion } from './limits.js';
 import { errorResponse, requestIdOf } from './responses.js';
 
 export interface StreamableTransportOptions {
   /** Called once, when the initialize request arrives: the id the session is known by. */
   sessionIdGenerator: () => string;
+  /** A new event stream, admitted by the gateway's quotas (throws an OrchError past them). */
+  openStream: (options: EventStreamOptions) => EventStream;
 }
 
 /** The requests of one POST and where their responses go: one JSON body, or the POST's event stream. */
@@ -39,6 +42,8 @@ export class StreamableHttpServerTransport implements Transport {
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage) => void;
   sessionId: string | undefined;
+  /** The revision initialize settled on (what decides whether JSON-RPC batches are allowed). */
+  protocolVersion: string | undefined;
 
   private initialized = false;
   private closed = false;
@@ -128,6 +133,8 @@ export class StreamableHttpServerTransport implements Transport {
       }
       const capabilities = (messages[0] as { params: { capabilities?: Record<string, unknown> } }).params.capabilities;
       this.clientRequests = Boolean(capabilities && (capabilities.sampling || capabilities.elicitation || capabilities.roots));
+      const requested = (messages[0] as unknown as { params: { protocolVersion: string } }).params.protocolVersion;
+      this.protocolVersion = negotiatedVersion(requested);
       this.sessionId = this.options.sessionIdGenerator();
       this.initialized = true;
       this.jsonInit = { status: 200, headers: { 'content-type': 'application/json', 'mcp-session-id': this.sessionId } };
@@ -147,13 +154,20 @@ export class StreamableHttpServerTransport implements Transport {
     // JSON unless something besides the responses may flow; whichever the client accepts otherwise.
     const stream = sse && (!json || (!initialize && (progress || this.clientRequests)));
     const exchange: Exchange = { pending: requests, resolve: undefined, responses: undefined, stream: undefined };
-    for (const message of messages) {
-      if (kindOf(message) === 'request') this.exchanges.set((message as { id: RequestId }).id, exchange);
-    }
     if (stream) {
-      exchange.stream = this.openStream();
+      try {
+        exchange.stream = this.openStream();
+      } catch (error) {
+        return errorResponse(error, requestIdOf(body));
+      }
+      for (const message of messages) {
+        if (kindOf(message) === 'request') this.exchanges.set((message as { id: RequestId }).id, exchange);
+      }
       for (const message of messages) this.onmessage?.(message);
       return exchange.stream.response({ 'mcp-session-id': this.sessionId! });
+    }
+    for (const message of messages) {
+      if (kindOf(message) === 'request') this.exchanges.set((message as { id: RequestId }).id, exchange);
     }
     exchange.responses = batch ? [] : undefined;
     return new Promise<Response>((resolve) => {
@@ -170,7 +184,11 @@ export class StreamableHttpServerTransport implements Transport {
     const refused = this.checkSession(headers, undefined);
     if (refused) return refused;
     if (this.standalone) return errorResponse(new OrchError('CONFLICT', 'Conflict: Only one SSE stream is allowed per session'));
-    this.standalone = this.openStream();
+    try {
+      this.standalone = this.openStream();
+    } catch (error) {
+      return errorResponse(error);
+    }
     return this.standalone.response({ 'mcp-session-id': this.sessionId! });
   }
 
@@ -210,7 +228,7 @@ export class StreamableHttpServerTransport implements Transport {
   }
 
   private openStream(): EventStream {
-    const stream = new EventStream({
+    const stream: EventStream = this.options.openStream({
       onend: () => {
         this.streams.delete(stream);
         if (this.standalone === stream) this.standalone = undefined;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OrchError } from '../errors.js';
+import { orchSchema } from '../config/schema.js';
 import { Gateway } from '../gateway/gateway.js';
 import { createLogger } from '../log.js';
 import { UpstreamPool } from '../upstream/pool.js';
@@ -21,7 +22,7 @@ function app(options: { shuttingDown?: boolean; control?: Partial<AdminControl> 
     ...options.control,
   };
   const built = createApp({
-    gateway: new Gateway({ pool, logger, separator: '__', version: '0.0.0' }),
+    gateway: new Gateway({ pool, logger, separator: '__', version: '0.0.0', limits: orchSchema.parse({}).limits }),
     pool,
     version: '0.0.0',
     allowedOrigins: [],

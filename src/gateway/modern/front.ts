@@ -1,11 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { ClientCapabilities, Implementation, Progress, Result } from '@modelcontextprotocol/sdk/types.js';
 import { answerStatusOf, httpStatusOf, jsonRpcErrorOf, OrchError } from '../../errors.js';
-import { EventStream } from '../../eventStream.js';
 import type { Logger } from '../../log.js';
 import type { Upstream } from '../../upstream/upstream.js';
 import type { Caller, Connection } from '../caller.js';
 import type { Forwarder, Params, Via } from '../forward.js';
+import type { Quotas } from '../limits.js';
 import { splitProgressToken } from '../forward.js';
 import { requestIdOf } from '../responses.js';
 import type { Peer } from '../serverRequests.js';
@@ -19,6 +19,7 @@ import { discoverResult, legacyParams, modernResult } from './translate.js';
 
 export interface ModernFrontOptions {
   forwarder: Forwarder;
+  quotas: Quotas;
   listen: ListenStreams;
   logger: Logger;
   version: string;
@@ -58,10 +59,19 @@ export class ModernFront {
     } catch (error) {
       return errorJson(requestIdOf(body), error, httpStatusOf(error));
     }
+    let release: () => void;
+    try {
+      release = this.options.quotas.admitRequest(connection.address);
+    } catch (error) {
+      return errorJson(request.id, error, httpStatusOf(error));
+    }
+    // Held until the answer starts; an answer that streams holds a place among the streams instead.
     try {
       return await this.answer(request, view, http, connection);
     } catch (error) {
       return errorJson(request.id, error, answerStatus(error));
+    } finally {
+      release();
     }
   }
 
@@ -80,12 +90,12 @@ export class ModernFront {
     // List changes reach 2026 clients on the gateway's own listen streams, fed by every server's catalog.
     if (request.method === 'subscriptions/listen') {
       const { capabilities } = await view.describe(this.options.version);
-      return this.options.listen.open(request, view, capabilities, http.signal);
+      return this.options.listen.open(request, view, capabilities, http.signal, connection.address);
     }
     const direct = view.passThrough();
     if (direct && (await direct.era()) === MODERN_VERSION) {
       // The server speaks 2026 itself: everything goes through as the client sent it.
-      return this.respond(request, http, (onProgress) =>
+      return this.respond(request, http, connection, (onProgress) =>
         this.options.forwarder.forward(caller, view, request.method, request.params, {
           signal: http.signal,
           peer: refusing(direct),
@@ -96,10 +106,10 @@ export class ModernFront {
     }
     if (request.method === 'server/discover') {
       const { capabilities, serverInfo, instructions } = await view.describe(this.options.version);
-      return this.respond(request, http, async () => discoverResult(capabilities, serverInfo, instructions));
+      return this.respond(request, http, connection, async () => discoverResult(capabilities, serverInfo, instructions));
     }
     await view.settled();
-    return this.respond(request, http, (onProgress) =>
+    return this.respond(request, http, connection, (onProgress) =>
       this.options.forwarder.forward(caller, view, request.method, request.params, {
         signal: http.signal,
         peer: refusing(undefined),
@@ -143,6 +153,7 @@ export class ModernFront {
   private async respond(
     request: ModernRequest,
     http: Request,
+    connection: Connection,
     produce: (onProgress: Notify | undefined) => Promise<Result>,
   ): Promise<Response> {
     const wantsProgress = splitProgressToken(request.params).progressToken !== undefined;
@@ -151,7 +162,7 @@ export class ModernFront {
       const result = await produce(undefined);
       return Response.json({ jsonrpc: '2.0', id: request.id, result: modernResult(request.method, result) });
     }
-    const stream = new EventStream();
+    const stream = this.options.quotas.openStream(connection.address);
     void produce((notification) => stream.send({ jsonrpc: '2.0', ...notification }))
       .then(
         (result) => stream.send({ jsonrpc: '2.0', id: request.id, result: modernResult(request.method, result) }),
@@ -193,7 +204,7 @@ function refusing(upstream: Upstream | undefined): Peer {
 function answerStatus(error: unknown): number {
   const code = (error as { code?: unknown } | null)?.code;
   if (!(error instanceof OrchError) && typeof code !== 'number') return 500;
-  return answerStatusOf(jsonRpcErrorOf(error, 'modern').code);
+  return answerStatusOf(error);
 }
 
 function errorJson(id: JsonRpcId | null, error: unknown, status: number): Response {

@@ -1,5 +1,5 @@
 import type { ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
-import { EventStream } from '../../eventStream.js';
+import type { EventStream, EventStreamOptions } from '../../eventStream.js';
 import type { CatalogKind } from '../../upstream/catalog.js';
 import type { UpstreamPool } from '../../upstream/pool.js';
 import type { Upstream } from '../../upstream/upstream.js';
@@ -24,12 +24,13 @@ interface Listener {
   agreed: Set<string>;
   stream: EventStream;
   id: ModernRequest['id'];
+  openedAt: number;
 }
 
 export interface ListenOptions {
   pool: UpstreamPool;
-  /** Where a listen stream's lifetime and count are bounded; returns the stream's release function. */
-  admit(stream: EventStream): () => void;
+  /** A new event stream for a client at `address`, admitted by the gateway's quotas (may throw). */
+  openStream(address: string | undefined, options: EventStreamOptions): EventStream;
 }
 
 /**
@@ -61,7 +62,13 @@ export class ListenStreams {
   }
 
   /** Opens a listen stream for `request` on `view`, whose servers offer `offered`. */
-  async open(request: ModernRequest, view: View, offered: ServerCapabilities, signal: AbortSignal): Promise<Response> {
+  async open(
+    request: ModernRequest,
+    view: View,
+    offered: ServerCapabilities,
+    signal: AbortSignal,
+    address: string | undefined,
+  ): Promise<Response> {
     const asked = (request.params.notifications ?? {}) as Params;
     const capabilities = modernCapabilities(offered);
     const agreed = new Set<string>();
@@ -77,15 +84,8 @@ export class ListenStreams {
         .map((u) => u.ensureListening()),
     );
 
-    let release = (): void => undefined;
-    const stream: EventStream = new EventStream({
-      onend: () => {
-        this.listeners.delete(listener);
-        release();
-      },
-    });
-    const listener: Listener = { view, agreed, stream, id: request.id };
-    release = this.options.admit(stream);
+    const stream: EventStream = this.options.openStream(address, { onend: () => this.listeners.delete(listener) });
+    const listener: Listener = { view, agreed, stream, id: request.id, openedAt: Date.now() };
     const notifications = Object.fromEntries([...agreed].map((key) => [key, true]));
     this.send(listener, { method: 'notifications/subscriptions/acknowledged', params: { notifications } });
     this.listeners.add(listener);
@@ -102,6 +102,11 @@ export class ListenStreams {
     const params = message.params ?? {};
     const meta = { ...(params._meta as Params | undefined), [META_SUBSCRIPTION_ID]: listener.id };
     listener.stream.send({ jsonrpc: '2.0', ...message, params: { ...params, _meta: meta } });
+  }
+
+  /** Ends the streams opened before `cutoff`: a client that still listens opens a new one, as the revision expects. */
+  sweep(cutoff: number): void {
+    for (const listener of [...this.listeners]) if (listener.openedAt < cutoff) listener.stream.end();
   }
 
   /** Ends every listen stream. */
