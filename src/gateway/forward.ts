@@ -139,12 +139,16 @@ export class Forwarder {
       const tie = this.deps.router.track(target, caller, peer);
       const onprogress = overrides.onProgress ?? relay;
       try {
-        return await target.request(method, sent, {
+        const result = await target.request(method, sent, {
           signal: overrides.signal ?? options.signal,
           clientCapabilities: peer.capabilities(),
           onSent: (id) => (tie.upstreamId = id),
           ...(onprogress ? { onprogress } : {}),
         });
+        // A task the server created reports its status later: to the client that created it.
+        const taskId = (result.task as { taskId?: unknown } | undefined)?.taskId;
+        if (typeof taskId === 'string' && peer.notify) this.deps.router.tie(target, `task:${taskId}`, peer.notify);
+        return result;
       } finally {
         tie.release();
         // A 2026-07-28 caller lives for one request: so does its instance of an isolated server.

@@ -14,6 +14,7 @@ import {
   type Root,
 } from '@modelcontextprotocol/sdk/types.js';
 import { isStdioServer, type RemoteServerConfig, type ServerConfig } from '../config/schema.js';
+import { WireError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ChildHandle, ExitInfo, SpawnChildOptions } from '../supervisor/childProcess.js';
 import type { LogBuffer } from '../supervisor/logBuffer.js';
@@ -279,8 +280,18 @@ class Opener {
     const ties = this.ties;
     const roots = deps.roots;
     if (roots) client.setRequestHandler(ListRootsRequestSchema, () => ({ roots }));
-    client.fallbackRequestHandler = (request, extra) =>
-      deps.onServerRequest(request, extra.signal, ties && kind === 'streamable-http' ? ties.take(extra.requestId) : undefined);
+    client.fallbackRequestHandler = async (request, extra) => {
+      try {
+        return await deps.onServerRequest(
+          request,
+          extra.signal,
+          ties && kind === 'streamable-http' ? ties.take(extra.requestId) : undefined,
+        );
+      } catch (error) {
+        // The server gets the code, the message with its hint, and the data, without the SDK's prefix.
+        throw WireError.of(error);
+      }
+    };
     client.fallbackNotificationHandler = async (notification) => deps.onNotification(notification);
     client.onerror = (error) => deps.logger.debug({ err: error.message }, 'client transport error');
     const connect = discovered

@@ -16,6 +16,9 @@ export interface ServerStatus {
   /** The server speaks 2026-07-28 only (connected without initialize). */
   modernOnly: boolean;
   pid: number | null;
+  /** `session`: every client session has an instance of its own, `instances` of them now. */
+  isolation: 'shared' | 'session';
+  instances: number;
   tools: number;
   prompts: number;
   resources: number;
@@ -32,6 +35,8 @@ export function serverStatus(upstream: Upstream): ServerStatus {
     era: upstream.protocolEra ?? null,
     modernOnly: upstream.modernOnly,
     pid: upstream.pid ?? null,
+    isolation: upstream.isolated ? 'session' : 'shared',
+    instances: upstream.instanceCount,
     tools: catalog.tools.length,
     prompts: catalog.prompts.length,
     resources: catalog.resources.length,
