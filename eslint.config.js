@@ -3,6 +3,8 @@
 // and keeps the console and process.exit inside src/cli.
 import js from '@eslint/js';
 import { defineConfig } from 'eslint/config';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+import importX from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
 /** Node's globals, for the plain JavaScript files (fixtures, bench, bin). */
@@ -118,6 +120,54 @@ export default defineConfig(
     },
   },
   {
+    files: ['src/http/**/*.ts'],
+    rules: {
+      'no-restricted-imports': restrictImports({
+        group: [...room('cli'), ...room('store')],
+        message: 'http/ sits below cli/; it reaches the store through interfaces the daemon passes in.',
+      }),
+    },
+  },
+  {
+    files: ['src/metrics/**/*.ts'],
+    rules: {
+      'no-restricted-imports': restrictImports({
+        group: [...room('http'), ...room('cli'), ...room('store')],
+        message: 'metrics/ reads the pool and hears the gateway; it serves no HTTP and keeps nothing.',
+      }),
+    },
+  },
+  {
+    // The rooms that know nothing of MCP or of the layers above them.
+    files: ['src/store/**/*.ts', 'src/auth/**/*.ts'],
+    rules: {
+      'no-restricted-imports': restrictImports(
+        {
+          group: [
+            ...room('http'),
+            ...room('gateway'),
+            ...room('upstream'),
+            ...room('supervisor'),
+            ...room('cli'),
+            ...room('web'),
+            ...room('batch'),
+          ],
+          message: 'store/ and auth/ sit below everything that speaks MCP or HTTP.',
+        },
+        { group: sdk, message: 'store/ and auth/ know nothing of MCP.' },
+      ),
+    },
+  },
+  {
+    files: ['src/audit/**/*.ts', 'src/web/**/*.ts', 'src/batch/**/*.ts'],
+    rules: {
+      'no-restricted-imports': restrictImports({
+        group: [...room('cli')],
+        message: 'only the daemon wires the rooms together; cli/ is above them all.',
+      }),
+    },
+  },
+  {
     files: ['src/config/**/*.ts'],
     rules: {
       'no-restricted-imports': restrictImports({
@@ -126,6 +176,17 @@ export default defineConfig(
         message: 'config/ depends only on errors.ts, log.ts and libraries.',
       }),
     },
+  },
+
+  // No import cycles: the rooms import one way.
+  {
+    files: ['src/**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: {
+      ...importX.flatConfigs.typescript.settings,
+      'import-x/resolver-next': [createTypeScriptImportResolver()],
+    },
+    rules: { 'import-x/no-cycle': 'error' },
   },
 
   // The console and process.exit belong to the CLI.

@@ -2,8 +2,12 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolResultSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { createRequire } from 'node:module';
+import { Protocol } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import { describe, expect, it } from 'vitest';
 import { connectByKind, kindOf } from './messageKind.js';
+
+const sdkVersion = (createRequire(import.meta.url)('@modelcontextprotocol/sdk/package.json') as { version: string }).version;
 
 describe('kindOf', () => {
   it('tells requests, notifications and responses apart by their envelope', () => {
@@ -34,6 +38,16 @@ describe('kindOf', () => {
 });
 
 describe('connectByKind', () => {
+  it('finds the SDK Protocol internals it dispatches to (the SDK is pinned to an exact version for this)', () => {
+    const internals = ['_onrequest', '_onnotification', '_onresponse', '_onerror'] as const;
+    const missing = internals.filter((name) => typeof (Protocol.prototype as unknown as Record<string, unknown>)[name] !== 'function');
+    expect(
+      missing,
+      `@modelcontextprotocol/sdk ${sdkVersion}: Protocol no longer has ${missing.join(', ')}, which connectByKind ` +
+        '(src/upstream/messageKind.ts) calls; read the new protocol.js and adapt it before moving the pinned version',
+    ).toEqual([]);
+  });
+
   it('dispatches requests, notifications and responses of a real Client and Server, and reports malformed messages', async () => {
     const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
     const server = new Server({ name: 's', version: '1' }, { capabilities: { tools: {} } });

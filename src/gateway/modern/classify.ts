@@ -3,18 +3,10 @@
  * 2026-07-28 requests are stateless: they carry their version and capabilities in `params._meta`.
  * 2025-era clients open a session with `initialize` and then send `Mcp-Session-Id` on every request.
  */
-export type Era = 'modern' | 'legacy';
 
 import { META_CLIENT_CAPABILITIES, META_PROTOCOL_VERSION } from '../../upstream/envelope.js';
 
-export {
-  META_CLIENT_CAPABILITIES,
-  META_CLIENT_INFO,
-  META_PROTOCOL_VERSION,
-  META_SERVER_INFO,
-  META_SUBSCRIPTION_ID,
-  MODERN_VERSION,
-} from '../../upstream/envelope.js';
+export type Era = 'modern' | 'legacy';
 
 /** Revisions served through `initialize` and sessions. */
 export const LEGACY_VERSIONS: readonly string[] = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05'];

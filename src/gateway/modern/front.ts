@@ -10,7 +10,7 @@ import { splitProgressToken } from '../forward.js';
 import { requestIdOf } from '../responses.js';
 import type { Peer } from '../serverRequests.js';
 import type { View } from '../view.js';
-import { META_CLIENT_CAPABILITIES, META_CLIENT_INFO, MODERN_VERSION } from './classify.js';
+import { META_CLIENT_CAPABILITIES, META_CLIENT_INFO, MODERN_VERSION } from '../../upstream/envelope.js';
 import { validateModernRequest, type JsonRpcId, type ModernRequest } from './headers.js';
 import { INPUT_REQUIRED_METHODS, InputBridge } from './inputRequired.js';
 import type { ListenStreams } from './listen.js';

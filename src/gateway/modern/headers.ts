@@ -1,5 +1,6 @@
 import { OrchError } from '../../errors.js';
-import { META_CLIENT_CAPABILITIES, META_PROTOCOL_VERSION, MODERN_VERSION, metaOf } from './classify.js';
+import { META_CLIENT_CAPABILITIES, META_PROTOCOL_VERSION, MODERN_VERSION } from '../../upstream/envelope.js';
+import { metaOf } from './classify.js';
 import type { Params } from '../forward.js';
 
 export type JsonRpcId = string | number;

@@ -6,7 +6,7 @@ import type { Upstream } from '../../upstream/upstream.js';
 import { LIST_CHANGED } from '../constants.js';
 import type { Params } from '../forward.js';
 import type { View } from '../view.js';
-import { META_SUBSCRIPTION_ID } from './classify.js';
+import { META_SUBSCRIPTION_ID } from '../../upstream/envelope.js';
 import type { ModernRequest } from './headers.js';
 import { modernCapabilities } from './translate.js';
 

@@ -1,5 +1,5 @@
 import type { Implementation, Result, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
-import { META_SERVER_INFO, MODERN_VERSION } from './classify.js';
+import { META_SERVER_INFO, MODERN_VERSION } from '../../upstream/envelope.js';
 import type { Params } from '../forward.js';
 
 /** Methods whose 2026 results carry cache hints (SEP-2549). */

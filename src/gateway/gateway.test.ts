@@ -1,0 +1,165 @@
+/**
+ * The gateway in process: web-standard Requests in, Responses out, against a real echo server as
+ * its upstream and no HTTP server or CLI in between. Sessions, the 2026 front, both views and the
+ * routing from the path are covered here; test/e2e covers the same through the daemon.
+ */
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configSchema, orchSchema, type ServerConfig } from '../config/schema.js';
+import { supervisionFor } from '../config/supervision.js';
+import { createLogger } from '../log.js';
+import { spawnChild } from '../supervisor/childProcess.js';
+import { UpstreamPool } from '../upstream/pool.js';
+import { Upstream } from '../upstream/upstream.js';
+import type { RequestRecord } from './forward.js';
+import { Gateway } from './gateway.js';
+import type { ViewSpec } from './view.js';
+
+const echoPath = fileURLToPath(new URL('../../test/fixtures/echo.mjs', import.meta.url));
+const MODERN = '2026-07-28';
+const ENVELOPE = { 'io.modelcontextprotocol/protocolVersion': MODERN, 'io.modelcontextprotocol/clientCapabilities': {} };
+const logger = createLogger({ level: 'silent' });
+
+function request(body: unknown, headers: Record<string, string> = {}, method = 'POST'): Request {
+  return new Request('http://127.0.0.1/mcp', {
+    method,
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+    ...(method === 'POST' ? { body: JSON.stringify(body) } : {}),
+  });
+}
+
+const initialize = {
+  jsonrpc: '2.0',
+  id: 0,
+  method: 'initialize',
+  params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+};
+
+describe('Gateway', () => {
+  const pool = new UpstreamPool();
+  const records: RequestRecord[] = [];
+  let gateway: Gateway;
+
+  const send = (spec: ViewSpec, body: unknown, headers: Record<string, string> = {}) =>
+    gateway.streamable(request(body, headers), spec, body, { address: '10.0.0.1' });
+  const open = async (spec: ViewSpec) => {
+    const init = await send(spec, initialize);
+    expect(init.status).toBe(200);
+    const id = init.headers.get('mcp-session-id')!;
+    const headers = { 'mcp-session-id': id, 'mcp-protocol-version': '2025-11-25' };
+    expect((await send(spec, { jsonrpc: '2.0', method: 'notifications/initialized' }, headers)).status).toBe(202);
+    return (body: unknown) => send(spec, body, headers);
+  };
+
+  beforeAll(async () => {
+    const config = configSchema.parse({ mcpServers: { echo: { command: process.execPath, args: [echoPath] } } });
+    const server = config.mcpServers.echo as ServerConfig;
+    gateway = new Gateway({
+      pool,
+      logger,
+      separator: '__',
+      version: '0.0.0-test',
+      limits: orchSchema.parse({}).limits,
+      observers: [{ requestFinished: (record) => records.push(record) }],
+    });
+    const upstream = new Upstream('echo', server, {
+      logger,
+      spawnChild,
+      clientInfo: { name: 'mcp-orch', version: '0.0.0-test' },
+      stopGraceMs: 2000,
+      supervision: supervisionFor(server, config.orch),
+      onServerRequest: gateway.routeServerRequest,
+    });
+    pool.add(upstream);
+    await upstream.start();
+  });
+
+  afterAll(async () => {
+    await gateway.close();
+    await Promise.all(pool.all().map((upstream) => upstream.close()));
+  });
+
+  it('serves a 2025 session per server and unified, with names as each view shows them', async () => {
+    const perServer = await open({ kind: 'server', server: 'echo' });
+    const call = await perServer({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { text: 'hi' } } });
+    expect(await call.json()).toEqual({ jsonrpc: '2.0', id: 1, result: { content: [{ type: 'text', text: 'hi' }] } });
+    const unified = await open({ kind: 'unified' });
+    const list = (await (await unified({ jsonrpc: '2.0', id: 2, method: 'tools/list' })).json()) as {
+      result: { tools: { name: string }[] };
+    };
+    expect(list.result.tools.map((t) => t.name)).toContain('echo__echo');
+    const viaUnified = await unified({
+      jsonrpc: '2.0',
+      id: 3,
+      method: 'tools/call',
+      params: { name: 'echo__add', arguments: { a: 1, b: 2 } },
+    });
+    expect(((await viaUnified.json()) as { result: { structuredContent: unknown } }).result.structuredContent).toEqual({ sum: 3 });
+  });
+
+  it('reports every request with its caller to the observers', async () => {
+    records.length = 0;
+    const session = await open({ kind: 'server', server: 'echo' });
+    await (await session({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'fail', arguments: {} } })).text();
+    await (await session({ jsonrpc: '2.0', id: 2, method: 'tools/list' })).text();
+    expect(
+      records.map(({ server, method, name, outcome, caller }) => ({
+        server,
+        method,
+        name,
+        outcome,
+        era: caller.era,
+        address: caller.address,
+      })),
+    ).toEqual([
+      { server: 'echo', method: 'tools/call', name: 'fail', outcome: 'error', era: '2025-11-25', address: '10.0.0.1' },
+      { server: undefined, method: 'tools/list', name: undefined, outcome: 'ok', era: '2025-11-25', address: '10.0.0.1' },
+    ]);
+    expect(records[0]!.caller.client).toEqual({ name: 't', version: '1' });
+  });
+
+  it('answers a 2026 request statelessly on the same path', async () => {
+    const body = {
+      jsonrpc: '2.0',
+      id: 9,
+      method: 'tools/call',
+      params: { name: 'echo__echo', arguments: { text: 'now' }, _meta: ENVELOPE },
+    };
+    const response = await send({ kind: 'unified' }, body, {
+      'mcp-protocol-version': MODERN,
+      'mcp-method': 'tools/call',
+      'mcp-name': 'echo__echo',
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({
+      jsonrpc: '2.0',
+      id: 9,
+      result: { content: [{ type: 'text', text: 'now' }], resultType: 'complete' },
+    });
+  });
+
+  it('finds an unknown server from the path first, whatever the body says', async () => {
+    for (const body of [initialize, { jsonrpc: '2.0', id: 5, method: 'tools/list' }]) {
+      const response = await send({ kind: 'server', server: 'nope' }, body);
+      expect(response.status).toBe(404);
+      const reply = (await response.json()) as { error: { message: string } };
+      expect(reply.error.message).toContain('unknown server "nope"');
+      expect(reply.error.message).toContain('configured servers: echo');
+    }
+  });
+
+  it('refuses a session id of another endpoint, and one that ended', async () => {
+    const init = await send({ kind: 'server', server: 'echo' }, initialize);
+    const id = init.headers.get('mcp-session-id')!;
+    const elsewhere = await send({ kind: 'unified' }, { jsonrpc: '2.0', id: 1, method: 'tools/list' }, { 'mcp-session-id': id });
+    expect(elsewhere.status).toBe(404);
+    const ended = await gateway.streamable(
+      request(undefined, { 'mcp-session-id': id }, 'DELETE'),
+      { kind: 'server', server: 'echo' },
+      undefined,
+    );
+    expect(ended.status).toBe(200);
+    const after = await send({ kind: 'server', server: 'echo' }, { jsonrpc: '2.0', id: 2, method: 'tools/list' }, { 'mcp-session-id': id });
+    expect(after.status).toBe(404);
+  });
+});
