@@ -6,7 +6,7 @@ import { formatPath } from './issues.js';
  *   ${VAR:-default}   the default when the variable is unset or empty (as in sh)
  *   ${env:VAR}        the same as ${VAR}, as VS Code writes it
  *   $${               a literal "${"
- *   ${secret:NAME}    left as written: secrets live in the store, which resolves them later
+ *   ${secret:NAME}    left as written (and `$${secret:` too): secrets.ts fills them in after validation
  */
 
 export interface Reference {
@@ -33,8 +33,8 @@ export function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv): Interpol
   const unsupported: Reference[] = [];
 
   const expand = (text: string, path: PropertyKey[]): string =>
-    text.replace(REFERENCE, (match, inner: string | undefined) => {
-      if (inner === undefined) return '${';
+    text.replace(REFERENCE, (match, inner: string | undefined, offset: number) => {
+      if (inner === undefined) return text.startsWith('secret:', offset + 3) ? match : '${';
       if (inner.startsWith('secret:')) return match;
       const m = VARIABLE.exec(inner);
       if (!m) {

@@ -121,9 +121,14 @@ describe('interpolation', () => {
     expect(config.mcpServers.gh).toMatchObject({ command: 'github-mcp', args: ['--token=t0k', 'fallback', 'used'], env: { '${K}': 'v' } });
   });
 
-  it('keeps $${ as a literal and leaves ${secret:NAME} for the store', () => {
-    const { config } = parse(server({ A: 'cost $${HOME}', B: '${secret:gh_token}', C: '${env:X}' }), { HOME: '/h', X: 'x' });
-    expect(config.mcpServers.gh).toMatchObject({ env: { A: 'cost ${HOME}', B: '${secret:gh_token}', C: 'x' } });
+  it('keeps $${ as a literal, and without a secret store makes a server that uses ${secret:NAME} unavailable', () => {
+    const { config, unavailable, warnings } = parse(server({ A: 'cost $${HOME}', B: '${secret:gh_token}', C: '${env:X}' }), {
+      HOME: '/h',
+      X: 'x',
+    });
+    expect(config.mcpServers.gh).toMatchObject({ disabled: true, env: { A: 'cost ${HOME}', B: '${secret:gh_token}', C: 'x' } });
+    expect(unavailable.gh).toContain('mcpServers.gh.env.B: secret "gh_token" cannot be read here');
+    expect(warnings).toContainEqual(expect.stringContaining('server "gh" is not started'));
   });
 
   it('names file, JSON path and variable when one is missing', () => {

@@ -7,10 +7,21 @@ import { findJsonSyntaxError, lineColumn, stripJsonComments } from './jsonText.j
 import { interpolateEnv } from './interpolate.js';
 import { formatIssues, formatPath, isPlainObject } from './issues.js';
 import { configSchema, KNOWN_KEYS, type Config } from './schema.js';
+import { maskSecretUrls, resolveSecrets, type SecretSource } from './secrets.js';
 
 export interface ParsedConfig {
   config: Config;
   warnings: string[];
+  /**
+   * Servers that need a `${secret:NAME}` they cannot have, with the reason (never the value): they
+   * are marked disabled in `config`, so they do not start while the others run.
+   */
+  unavailable: Record<string, string>;
+}
+
+export interface LoadOptions {
+  /** Fills in `${secret:NAME}`; without it, servers that use secrets are unavailable. */
+  secrets?: SecretSource | undefined;
 }
 
 export interface LoadedConfig extends ParsedConfig {
@@ -123,7 +134,12 @@ function unknownKeyWarnings(data: unknown, file: string): string[] {
 }
 
 /** Interpolates and validates already-parsed data; `file` only names the source in messages. */
-export function validateConfigData(data: unknown, file: string, env: NodeJS.ProcessEnv = process.env): ParsedConfig {
+export function validateConfigData(
+  data: unknown,
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+  options: LoadOptions = {},
+): ParsedConfig {
   const { value, missing, unsupported } = interpolateEnv(data, env);
   if (unsupported.length > 0) {
     throw new OrchError('CONFIG_INVALID', unsupported.map((r) => `${file}: ${r.path}: unsupported reference ${r.text}`).join('\n'), {
@@ -145,7 +161,8 @@ export function validateConfigData(data: unknown, file: string, env: NodeJS.Proc
       data: { file, variables: fatal.map((r) => r.variable) },
     });
   }
-  const result = configSchema.safeParse(value);
+  const masked = maskSecretUrls(value);
+  const result = configSchema.safeParse(masked.data);
   if (!result.success) {
     const lines = formatIssues(result.error.issues, configSchema, value).map((line) => `${file}: ${line}`);
     throw new OrchError('CONFIG_INVALID', lines.join('\n'), {
@@ -153,7 +170,9 @@ export function validateConfigData(data: unknown, file: string, env: NodeJS.Proc
       data: { file, issues: lines },
     });
   }
-  return { config: result.data, warnings: [...missingWarnings, ...unknownKeyWarnings(value, file)] };
+  const { config, unavailable } = resolveSecrets(masked.restore(result.data), file, options.secrets);
+  const secretWarnings = Object.entries(unavailable).map(([name, why]) => `${file}: server "${name}" is not started: ${why}`);
+  return { config, unavailable, warnings: [...missingWarnings, ...unknownKeyWarnings(value, file), ...secretWarnings] };
 }
 
 function disabledServerPrefixes(data: unknown): string[] {
@@ -164,11 +183,11 @@ function disabledServerPrefixes(data: unknown): string[] {
 }
 
 /** Parses, interpolates and validates config text; watch and import reuse it without reading files. */
-export function parseConfigText(text: string, file: string, env: NodeJS.ProcessEnv = process.env): ParsedConfig {
-  return validateConfigData(parseConfigDocument(text, file), file, env);
+export function parseConfigText(text: string, file: string, env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): ParsedConfig {
+  return validateConfigData(parseConfigDocument(text, file), file, env, options);
 }
 
-export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): LoadedConfig {
   const absolute = path.resolve(file);
-  return { ...parseConfigText(readConfigText(absolute), file, env), path: absolute };
+  return { ...parseConfigText(readConfigText(absolute), file, env, options), path: absolute };
 }

@@ -115,6 +115,12 @@ export const serverSchema = z.union([stdioServerSchema, remoteServerSchema], {
       : undefined,
 });
 
+/** A token bucket: requests per minute on average, and how many may come at once. 0 per minute: no limit. */
+export const rateLimitSchema = z.strictObject({
+  requestsPerMinute: z.number().int().min(0).max(1_000_000),
+  burst: z.number().int().min(1).max(1_000_000),
+});
+
 export const orchSchema = z.looseObject({
   host: z.string().min(1).default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(8000),
@@ -158,6 +164,24 @@ export const orchSchema = z.looseObject({
     })
     // prefault: an absent block is parsed as {}, so the defaults above are written once.
     .prefault({}),
+  /** The audit log: every session, call and management action, in <dataDir>/mcp-orch.db. */
+  audit: z
+    .strictObject({
+      /** Keep tool and prompt arguments, with the values of keys such as token, password and secret redacted. */
+      arguments: z.boolean().default(false),
+      /** Rows older than this many days are deleted; 0 keeps them forever. */
+      retainDays: z.number().min(0).default(90),
+      /** At most this many rows are kept, the oldest deleted first; 0: no limit. */
+      maxRows: z.number().int().min(0).default(0),
+    })
+    .prefault({}),
+  /** Requests each API key, and each project, may make; a project may set its own (`mcp-orch projects limits`). */
+  rateLimit: z
+    .strictObject({
+      perKey: rateLimitSchema.default({ requestsPerMinute: 600, burst: 60 }),
+      perProject: rateLimitSchema.default({ requestsPerMinute: 6000, burst: 600 }),
+    })
+    .prefault({}),
 });
 
 export const configSchema = z.looseObject({
@@ -173,6 +197,8 @@ export type StdioServerConfig = z.infer<typeof stdioServerSchema>;
 export type RemoteServerConfig = z.infer<typeof remoteServerSchema>;
 export type ServerConfig = z.infer<typeof serverSchema>;
 export type OrchSettings = z.infer<typeof orchSchema>;
+export type RateLimit = z.infer<typeof rateLimitSchema>;
+export type AuditSettings = OrchSettings['audit'];
 export type Config = z.infer<typeof configSchema>;
 
 export function isStdioServer(server: ServerConfig): server is StdioServerConfig {

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { watch } from 'chokidar';
 import { isOrchError, OrchError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { parseConfigText, readConfigText, type ParsedConfig } from './load.js';
+import { parseConfigText, readConfigText, type LoadOptions, type ParsedConfig } from './load.js';
 
 export interface WatchConfigOptions {
   logger: Logger;
@@ -12,6 +12,8 @@ export interface WatchConfigOptions {
   onError(err: OrchError): void;
   debounceMs?: number;
   env?: NodeJS.ProcessEnv;
+  /** Fills in `${secret:NAME}` on every reload, as at start. */
+  secrets?: LoadOptions['secrets'];
 }
 
 export interface ConfigWatcher {
@@ -65,7 +67,7 @@ export function watchConfig(file: string, options: WatchConfigOptions): ConfigWa
     lastText = text;
     let result: ParsedConfig;
     try {
-      result = parseConfigText(text, target, env);
+      result = parseConfigText(text, target, env, { secrets: options.secrets });
     } catch (err) {
       reject(err);
       return;
