@@ -14,6 +14,8 @@ export type OrchErrorCode =
   | 'UNKNOWN_PROMPT'
   | 'UNKNOWN_RESOURCE'
   | 'UNKNOWN_ROUTE'
+  | 'UNKNOWN_PROJECT'
+  | 'NOT_FOUND'
   | 'METHOD_NOT_FOUND'
   | 'INVALID_PARAMS'
   | 'INVALID_ENVELOPE'
@@ -34,10 +36,13 @@ export type OrchErrorCode =
   | 'FORBIDDEN_ORIGIN'
   | 'FORBIDDEN_HOST'
   | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
   | 'PAYLOAD_TOO_LARGE'
   | 'RATE_LIMITED'
   | 'LIMIT_REACHED'
   | 'DAEMON_UNREACHABLE'
+  | 'STORE_INCOMPATIBLE'
+  | 'SECRET_UNAVAILABLE'
   | 'SHUTTING_DOWN'
   | 'INTERNAL';
 
@@ -120,6 +125,8 @@ const WIRE: Record<OrchErrorCode, Wire> = {
   UNKNOWN_PROMPT: { http: 404, jsonrpc: JSONRPC.INVALID_PARAMS },
   UNKNOWN_RESOURCE: { http: 404, jsonrpc: JSONRPC.RESOURCE_NOT_FOUND, modern: JSONRPC.INVALID_PARAMS },
   UNKNOWN_ROUTE: { http: 404, jsonrpc: JSONRPC.METHOD_NOT_FOUND },
+  UNKNOWN_PROJECT: { http: 404, jsonrpc: JSONRPC.INVALID_PARAMS },
+  NOT_FOUND: { http: 404, jsonrpc: JSONRPC.INVALID_PARAMS },
   METHOD_NOT_FOUND: { http: 404, jsonrpc: JSONRPC.METHOD_NOT_FOUND, specData: true },
   INVALID_PARAMS: { http: 400, jsonrpc: JSONRPC.INVALID_PARAMS, specData: true },
   INVALID_ENVELOPE: { http: 400, jsonrpc: JSONRPC.INVALID_PARAMS, specData: true },
@@ -145,10 +152,13 @@ const WIRE: Record<OrchErrorCode, Wire> = {
   FORBIDDEN_ORIGIN: { http: 403, jsonrpc: JSONRPC.CONNECTION_CLOSED, refuses: true },
   FORBIDDEN_HOST: { http: 403, jsonrpc: JSONRPC.CONNECTION_CLOSED, refuses: true },
   UNAUTHORIZED: { http: 401, jsonrpc: JSONRPC.CONNECTION_CLOSED, refuses: true },
+  FORBIDDEN: { http: 403, jsonrpc: JSONRPC.INVALID_REQUEST, refuses: true },
   PAYLOAD_TOO_LARGE: { http: 413, jsonrpc: JSONRPC.CONNECTION_CLOSED, refuses: true },
   RATE_LIMITED: { http: 429, jsonrpc: JSONRPC.CONNECTION_CLOSED, refuses: true },
   LIMIT_REACHED: { http: 503, jsonrpc: JSONRPC.CONNECTION_CLOSED, refuses: true },
   DAEMON_UNREACHABLE: { http: 503, jsonrpc: JSONRPC.INTERNAL_ERROR },
+  STORE_INCOMPATIBLE: { http: 500, jsonrpc: JSONRPC.INTERNAL_ERROR },
+  SECRET_UNAVAILABLE: { http: 500, jsonrpc: JSONRPC.INTERNAL_ERROR },
   SHUTTING_DOWN: { http: 503, jsonrpc: JSONRPC.INTERNAL_ERROR, refuses: true },
   INTERNAL: { http: 500, jsonrpc: JSONRPC.INTERNAL_ERROR },
 };

@@ -1,0 +1,126 @@
+import type { Database } from 'better-sqlite3';
+
+/**
+ * The database's schema, one migration per version. `PRAGMA user_version` says how many have run;
+ * `PRAGMA application_id` marks the file as mcp-orch's, so that another program's SQLite file is
+ * recognised and left alone. A migration only ever appends: never edit one that has shipped.
+ */
+
+/** "mcpo" in ASCII: what `PRAGMA application_id` holds in every mcp-orch database. */
+export const APPLICATION_ID = 0x6d63706f;
+
+const MIGRATIONS: readonly string[] = [
+  // 1: projects, members, keys, secrets, audit.
+  `
+  CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+  ) STRICT;
+
+  CREATE TABLE projects (
+    id INTEGER PRIMARY KEY,
+    slug TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    -- whether a config server without a row in project_servers is exposed
+    all_servers INTEGER NOT NULL DEFAULT 1,
+    key_rpm INTEGER,
+    key_burst INTEGER,
+    project_rpm INTEGER,
+    project_burst INTEGER,
+    created_at INTEGER NOT NULL
+  ) STRICT;
+
+  CREATE TABLE project_servers (
+    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    server TEXT NOT NULL,
+    enabled INTEGER NOT NULL,
+    PRIMARY KEY (project_id, server)
+  ) STRICT, WITHOUT ROWID;
+
+  CREATE TABLE members (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    email TEXT UNIQUE,
+    created_at INTEGER NOT NULL
+  ) STRICT;
+
+  CREATE TABLE project_members (
+    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    member_id INTEGER NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+    role TEXT NOT NULL CHECK (role IN ('viewer', 'member', 'admin')),
+    added_at INTEGER NOT NULL,
+    PRIMARY KEY (project_id, member_id)
+  ) STRICT;
+  CREATE INDEX project_members_member ON project_members(member_id);
+
+  CREATE TABLE api_keys (
+    id INTEGER PRIMARY KEY,
+    project_id INTEGER NOT NULL,
+    member_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    prefix TEXT NOT NULL,
+    hash BLOB NOT NULL UNIQUE,
+    servers TEXT,
+    read_only INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER,
+    last_used_at INTEGER,
+    -- from this time on the key no longer works: a revocation, or the end of a rotation's grace
+    revoked_at INTEGER,
+    replaced_by INTEGER REFERENCES api_keys(id) ON DELETE SET NULL,
+    -- a member who leaves the project takes their keys with them
+    FOREIGN KEY (project_id, member_id) REFERENCES project_members(project_id, member_id) ON DELETE CASCADE
+  ) STRICT;
+  CREATE INDEX api_keys_prefix ON api_keys(prefix);
+  CREATE INDEX api_keys_project ON api_keys(project_id, member_id);
+
+  CREATE TABLE secrets (
+    name TEXT PRIMARY KEY,
+    nonce BLOB NOT NULL,
+    sealed BLOB NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  ) STRICT;
+
+  CREATE TABLE audit (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    project TEXT,
+    member TEXT,
+    key_prefix TEXT,
+    server TEXT,
+    method TEXT,
+    name TEXT,
+    outcome TEXT,
+    duration_ms REAL,
+    transport TEXT,
+    era TEXT,
+    client_name TEXT,
+    client_version TEXT,
+    address TEXT,
+    session TEXT,
+    detail TEXT
+  ) STRICT;
+  CREATE INDEX audit_at ON audit(at);
+  CREATE INDEX audit_project_at ON audit(project, at);
+  CREATE TRIGGER audit_append_only BEFORE UPDATE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+  `,
+];
+
+/** The schema version this build writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Brings the schema up to SCHEMA_VERSION; each step commits with its version number, or not at all. */
+export function migrate(db: Database): void {
+  // IMMEDIATE: a second process opening the same new file waits here, then sees the version moved on.
+  db.transaction(() => {
+    const current = db.pragma('user_version', { simple: true }) as number;
+    if (current === 0) db.pragma(`application_id = ${APPLICATION_ID}`);
+    for (let version = current; version < SCHEMA_VERSION; version++) {
+      db.exec(MIGRATIONS[version]!);
+      db.pragma(`user_version = ${version + 1}`);
+    }
+  }).immediate();
+}
