@@ -1,0 +1,144 @@
+import type { AuditRow } from '../store/audit.js';
+import { redactArguments } from './redact.js';
+
+/**
+ * What the audit log records, as a typed union: the gateway, the HTTP layer and the CLI build
+ * these; `toAuditRow` turns one into a row of the store. Keys appear only by their visible prefix.
+ */
+
+export type AuditOutcome = 'ok' | 'error' | 'denied' | 'rate-limited';
+export const AUDIT_OUTCOMES: readonly AuditOutcome[] = ['ok', 'error', 'denied', 'rate-limited'];
+
+/** Who: the principal's project, member and key prefix (the owner of the data dir has no key). */
+export interface AuditActor {
+  project?: string | undefined;
+  member?: string | undefined;
+  keyPrefix?: string | undefined;
+}
+
+/** How the client came in. */
+export interface AuditConnection {
+  transport: 'streamable-http' | 'sse' | 'stdio';
+  era: '2025-11-25' | '2026-07-28';
+  /** What the client said it is. */
+  client?: { name: string; version: string } | undefined;
+  address?: string | undefined;
+  /** The 2025-11-25 session id, or the id of a 2026-07-28 request. */
+  session?: string | undefined;
+}
+
+export interface SessionEvent extends AuditActor, AuditConnection {
+  type: 'session.opened' | 'session.closed';
+  /** The endpoint: a server's name, or "unified". */
+  endpoint?: string | undefined;
+}
+
+export interface RequestEvent extends AuditActor, AuditConnection {
+  type: 'tools/call' | 'prompts/get' | 'resources/read';
+  server: string;
+  /** The tool or prompt name, or the resource URI, as the server knows it. */
+  name: string;
+  outcome: AuditOutcome;
+  durationMs: number;
+  /** Why it failed or was refused: a message for people, never a credential. */
+  error?: string | undefined;
+  /** Kept only with `orch.audit.arguments: true`, and then redacted. */
+  arguments?: unknown;
+}
+
+export interface AuthFailedEvent {
+  type: 'auth.failed';
+  /** missing, malformed, unknown, expired, revoked. */
+  reason: string;
+  keyPrefix?: string | undefined;
+  address?: string | undefined;
+  transport?: AuditConnection['transport'] | undefined;
+  /** The project the request's path named. */
+  project?: string | undefined;
+}
+
+export interface ManageEvent extends AuditActor {
+  type: 'manage';
+  /** What was done, such as `keys.create`, `members.set-role`, `projects.servers.disable`. */
+  action: string;
+  /** `cli` (with the operating system user) or `api`. */
+  via: 'cli' | 'api';
+  /** What it was done to: a member, a key prefix, a server, a secret's name. */
+  target?: string | undefined;
+  user?: string | undefined;
+  detail?: Record<string, unknown> | undefined;
+}
+
+export type AuditEvent = SessionEvent | RequestEvent | AuthFailedEvent | ManageEvent;
+
+const MAX_TEXT = 1000;
+const clipText = (text: string | undefined): string | undefined => (text && text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}…` : text);
+
+function json(value: Record<string, unknown>): string | null {
+  const present = Object.entries(value).filter(([, v]) => v !== undefined);
+  return present.length === 0 ? null : JSON.stringify(Object.fromEntries(present));
+}
+
+/** The columns every event has: when, what, and who (as far as known). */
+function base(event: AuditEvent, at: number): AuditRow {
+  return { at, type: event.type, project: event.project, keyPrefix: event.keyPrefix, member: 'member' in event ? event.member : undefined };
+}
+
+function connection(event: AuditConnection): Partial<AuditRow> {
+  return {
+    transport: event.transport,
+    era: event.era,
+    clientName: event.client?.name,
+    clientVersion: event.client?.version,
+    address: event.address,
+    session: event.session,
+  };
+}
+
+/** The row for an event; arguments are kept only when `keepArguments`, and then redacted. */
+export function toAuditRow(event: AuditEvent, at: number, keepArguments: boolean): AuditRow {
+  switch (event.type) {
+    case 'session.opened':
+    case 'session.closed':
+      return {
+        ...base(event, at),
+        server: event.endpoint,
+        ...connection(event),
+      };
+    case 'tools/call':
+    case 'prompts/get':
+    case 'resources/read':
+      return {
+        ...base(event, at),
+        server: event.server,
+        method: event.type,
+        name: event.name,
+        outcome: event.outcome,
+        durationMs: Math.round(event.durationMs * 1000) / 1000,
+        ...connection(event),
+        detail: json({
+          error: clipText(event.error),
+          arguments: keepArguments && event.arguments !== undefined ? redactArguments(event.arguments) : undefined,
+        }),
+      };
+    case 'auth.failed':
+      return {
+        ...base(event, at),
+        outcome: 'denied',
+        transport: event.transport,
+        address: event.address,
+        detail: json({ reason: event.reason }),
+      };
+    case 'manage': {
+      const detail = redactArguments(event.detail ?? {});
+      return {
+        ...base(event, at),
+        method: event.action,
+        name: event.target,
+        outcome: 'ok',
+        transport: event.via,
+        detail: json({ user: event.user, ...(typeof detail === 'object' ? detail : { detail }) }),
+      };
+    }
+  }
+}
