@@ -1,4 +1,4 @@
-import type { AuditRow } from '../store/audit.js';
+import type { AuditRepo, AuditRow } from '../store/audit.js';
 import { redactArguments } from './redact.js';
 
 /**
@@ -141,4 +141,9 @@ export function toAuditRow(event: AuditEvent, at: number, keepArguments: boolean
       };
     }
   }
+}
+
+/** Writes one event at once: for the CLI's management actions, whose process ends right after. */
+export function recordNow(audit: Pick<AuditRepo, 'append'>, event: AuditEvent, at: number = Date.now()): void {
+  audit.append([toAuditRow(event, at, false)]);
 }

@@ -1,7 +1,7 @@
 import type { RateLimit } from '../config/schema.js';
 import { OrchError } from '../errors.js';
 import type { KeyRecord } from '../store/keys.js';
-import { bearerKey, hashesMatch, hashKey, keyPrefix } from './keys.js';
+import { bearerKey, hashesMatch, hashKey, keyPrefix, keyState } from './keys.js';
 import type { Principal } from './policy.js';
 
 /**
@@ -60,6 +60,24 @@ export function wwwAuthenticate(failure: AuthFailure): string {
   return failure === 'missing' ? 'Bearer realm="mcp-orch"' : 'Bearer realm="mcp-orch", error="invalid_token"';
 }
 
+/** What a stored key may do, as a principal: its project's own rate limits, else the defaults (none without them). */
+export function principalOf(record: KeyRecord, defaults?: AuthenticatorOptions['defaults']): Principal {
+  return {
+    kind: 'key',
+    project: record.project,
+    role: record.role,
+    member: record.member,
+    keyId: record.id,
+    keyPrefix: record.prefix,
+    servers: record.servers,
+    readOnly: record.readOnly,
+    limits: defaults && {
+      perKey: record.projectLimits.perKey ?? defaults.perKey,
+      perProject: record.projectLimits.perProject ?? defaults.perProject,
+    },
+  };
+}
+
 export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
   const { keys, defaults } = options;
   const clock = options.clock ?? Date.now;
@@ -80,8 +98,8 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       const record = keys.findByHash(hash);
       if (!record || !hashesMatch(hash, record.hash)) return fail('unknown', prefix);
       const now = clock();
-      if (record.revokedAt !== null && record.revokedAt <= now) return fail('revoked', prefix);
-      if (record.expiresAt !== null && record.expiresAt <= now) return fail('expired', prefix);
+      const state = keyState(record, now);
+      if (state === 'revoked' || state === 'expired') return fail(state, prefix);
       if (record.lastUsedAt === null || now - record.lastUsedAt >= TOUCH_EVERY_MS) {
         try {
           keys.touch(record.id, now);
@@ -89,23 +107,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
           options.onTouchError?.(error);
         }
       }
-      return {
-        ok: true,
-        principal: {
-          kind: 'key',
-          project: record.project,
-          role: record.role,
-          member: record.member,
-          keyId: record.id,
-          keyPrefix: record.prefix,
-          servers: record.servers,
-          readOnly: record.readOnly,
-          limits: {
-            perKey: record.projectLimits.perKey ?? defaults.perKey,
-            perProject: record.projectLimits.perProject ?? defaults.perProject,
-          },
-        },
-      };
+      return { ok: true, principal: principalOf(record, defaults) };
     },
   };
 }

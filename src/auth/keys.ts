@@ -64,3 +64,12 @@ export function bearerKey(header: string | undefined | null): { key: string } | 
   if (!match || !looksLikeKey(match[1]!)) return { failure: 'malformed' };
   return { key: match[1]! };
 }
+
+/** `retiring`: rotated, still working until its grace ends. */
+export type KeyState = 'active' | 'retiring' | 'expired' | 'revoked';
+
+export function keyState(key: { revokedAt: number | null; expiresAt: number | null }, now: number): KeyState {
+  if (key.revokedAt !== null && key.revokedAt <= now) return 'revoked';
+  if (key.expiresAt !== null && key.expiresAt <= now) return 'expired';
+  return key.revokedAt !== null ? 'retiring' : 'active';
+}
