@@ -127,7 +127,7 @@ describe('interpolation', () => {
       X: 'x',
     });
     expect(config.mcpServers.gh).toMatchObject({ disabled: true, env: { A: 'cost ${HOME}', B: '${secret:gh_token}', C: 'x' } });
-    expect(unavailable.gh).toContain('mcpServers.gh.env.B: secret "gh_token" cannot be read here');
+    expect(unavailable.gh).toBe('mcpServers.gh.env.B: secret "gh_token" is not available: this command does not read secrets');
     expect(warnings).toContainEqual(expect.stringContaining('server "gh" is not started'));
   });
 

@@ -71,9 +71,7 @@ export function resolveSecrets(config: Config, file: string, source: SecretSourc
   let resolver: SecretResolver | undefined;
   const resolve = (name: string): string => {
     if (!source) {
-      throw new OrchError('SECRET_UNAVAILABLE', `secret "${name}" cannot be read here`, {
-        hint: 'secrets are read from the data dir by `mcp-orch serve`',
-      });
+      throw new OrchError('SECRET_UNAVAILABLE', `secret "${name}" is not available: this command does not read secrets`);
     }
     resolver ??= source(config);
     return resolver(name);

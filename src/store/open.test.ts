@@ -57,6 +57,7 @@ describe('openStore', () => {
     expect(store.integrityCheck()).toEqual(['ok']);
     store.close();
     expect(pragmas(databasePath(dataDir))).toEqual({ applicationId: APPLICATION_ID, version: SCHEMA_VERSION, journal: 'wal' });
+    expect(fs.statSync(databasePath(dataDir)).mode & 0o777).toBe(0o600);
   });
 
   it('opens an existing database again with its data', () => {

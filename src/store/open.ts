@@ -118,9 +118,12 @@ const NOT_OURS_HINT = 'move the file away, or point --data-dir (or MCP_ORCH_DATA
 
 /** Opens an mcp-orch database file, refusing anything else (see checkCompatible), and migrates it. */
 export function openStoreFile(file: string, options: StoreOptions = {}): Store {
-  if (hasSqliteHeader(file) === false) {
+  const header = hasSqliteHeader(file);
+  if (header === false) {
     throw incompatible(file, 'is not a SQLite database, so not an mcp-orch database; it was left untouched', NOT_OURS_HINT);
   }
+  // Only its owner may read it (SQLite gives the -wal and -shm files the same mode).
+  if (header === undefined) fs.closeSync(fs.openSync(file, 'a', 0o600));
   const db = new Database(file);
   try {
     db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);

@@ -9,21 +9,22 @@ import { checkCompatible, databasePath, openStore, openStoreFile } from './open.
  * anything moves.
  */
 
+const BACKUP_HINT = 'give a file written by `mcp-orch backup`';
+
 /** Refuses a file that is not a sound mcp-orch database this version can read. */
 export function checkBackup(file: string): void {
   if (!fs.existsSync(file)) throw new OrchError('NOT_FOUND', `backup file not found: ${file}`);
-  let db: Database.Database;
+  let db: Database.Database | undefined;
   try {
     db = new Database(file, { readonly: true, fileMustExist: true });
-  } catch (error) {
-    throw new OrchError('STORE_INCOMPATIBLE', `${file}: cannot be opened as a database (${(error as Error).message})`, { cause: error });
-  }
-  try {
     checkCompatible(db, file);
     const result = db.pragma('integrity_check', { simple: true });
     if (result !== 'ok') throw new OrchError('STORE_INCOMPATIBLE', `${file}: is damaged (integrity_check: ${String(result)})`);
+  } catch (error) {
+    const message = error instanceof OrchError ? error.message : `${file}: cannot be read as a database (${(error as Error).message})`;
+    throw new OrchError('STORE_INCOMPATIBLE', message, { hint: BACKUP_HINT, cause: error });
   } finally {
-    db.close();
+    db?.close();
   }
 }
 
