@@ -1,7 +1,14 @@
 import { Command } from 'commander';
 import { VERSION } from '../daemon/version.js';
+import { registerAuditCommand } from './auditCommand.js';
+import { registerBackupCommands } from './backupCommand.js';
+import { registerConnectCommand } from './connectCommand.js';
 import { registerControlCommands } from './controlCommands.js';
 import { registerImportCommand } from './importCommand.js';
+import { registerKeysCommands } from './keysCommand.js';
+import { registerMembersCommands } from './membersCommand.js';
+import { registerProjectsCommands } from './projectsCommand.js';
+import { registerSecretsCommands } from './secretsCommand.js';
 import { registerServeCommands } from './serveCommand.js';
 import { registerServerCommands } from './serversCommand.js';
 
@@ -34,5 +41,12 @@ export function buildProgram(): Command {
   registerServerCommands(program);
   registerControlCommands(program);
   registerImportCommand(program);
+  registerProjectsCommands(program);
+  registerMembersCommands(program);
+  registerKeysCommands(program);
+  registerConnectCommand(program);
+  registerAuditCommand(program);
+  registerSecretsCommands(program);
+  registerBackupCommands(program);
   return program;
 }

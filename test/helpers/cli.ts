@@ -17,6 +17,8 @@ export interface RunCliOptions {
   cwd?: string;
   env?: Record<string, string>;
   timeoutMs?: number;
+  /** Written to the command's stdin, which is then closed (otherwise stdin is empty). */
+  input?: string;
 }
 
 /** Runs `mcp-orch <args>` to its end (SIGKILLed after the timeout, which rejects). */
@@ -26,12 +28,13 @@ export function runCli(args: string[], options: RunCliOptions = {}): Promise<Cli
     const child = spawn(process.execPath, [binPath, ...args], {
       cwd: options.cwd ?? repoRoot,
       env: { ...process.env, ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    child.stdin?.end(options.input);
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`mcp-orch ${args.join(' ')} did not finish within ${timeoutMs} ms; stderr:\n${stderr}`));
