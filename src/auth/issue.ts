@@ -1,6 +1,6 @@
 import { OrchError } from '../errors.js';
 import { unknownKey, type KeyRecord, type KeysRepo, type NewKey } from '../store/keys.js';
-import { generateKey, hashKey, KEY_MARK, looksLikeKey } from './keys.js';
+import { generateKey, hashKey, KEY_MARK, keyPrefix, looksLikeKey } from './keys.js';
 
 /** Creating, rotating and finding keys: the key itself leaves here once and is never kept. */
 
@@ -37,7 +37,8 @@ export function findKey(keys: KeysRepo, reference: string): KeyRecord {
       hint: 'give the prefix `mcp-orch keys list` shows, such as mcpo_AbC123xY',
     });
   }
-  const matches = keys.findByPrefix(reference);
+  // More than a prefix's length of a key (but not all of it) still names it by its prefix.
+  const matches = keys.findByPrefix(keyPrefix(reference));
   if (matches.length === 0) throw unknownKey(reference);
   if (matches.length > 1) {
     throw new OrchError('BAD_REQUEST', `"${reference}" matches ${matches.length} keys`, { hint: 'give more of the prefix' });

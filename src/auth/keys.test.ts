@@ -147,6 +147,11 @@ describe('key lifecycle in a real database', () => {
     const { key, record } = issueKey(temp.store.keys, { project: 'alpha', member: 'ada', name: 'k' });
     expect(findKey(temp.store.keys, key).id).toBe(record.id);
     expect(findKey(temp.store.keys, record.prefix).id).toBe(record.id);
+    expect(findKey(temp.store.keys, key.slice(0, 20)).id).toBe(record.id);
+    // Prefixes are case-sensitive.
+    const known = temp.store.keys.insert({ project: 'alpha', member: 'ada', name: 'known', prefix: 'mcpo_AbCdEfGh', hash: hashKey('x') });
+    expect(findKey(temp.store.keys, 'mcpo_AbCdEfGh').id).toBe(known.id);
+    expect(() => findKey(temp.store.keys, 'mcpo_abcdefgh')).toThrow(/no API key/);
     issueKey(temp.store.keys, { project: 'alpha', member: 'ada', name: 'k2' });
     expect(() => findKey(temp.store.keys, 'mcpo_')).toThrow(/neither a key nor a key prefix/);
     expect(() => findKey(temp.store.keys, 'mcpo_zzzzzzzz')).toThrow(/no API key/);

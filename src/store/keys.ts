@@ -127,7 +127,8 @@ export function createKeysRepo({ db, clock, changed }: RepoContext): KeysRepo {
   );
   const byHash = db.prepare<[Buffer], KeyRow>(`${KEY} WHERE k.hash = ?`);
   const byId = db.prepare<[number], KeyRow>(`${KEY} WHERE k.id = ?`);
-  const byPrefix = db.prepare<[string], KeyRow>(`${KEY} WHERE k.prefix LIKE ? ESCAPE '\\' ORDER BY k.id DESC`);
+  // Prefixes are case-sensitive base62, which LIKE is not.
+  const byPrefix = db.prepare<{ prefix: string }, KeyRow>(`${KEY} WHERE substr(k.prefix, 1, length(@prefix)) = @prefix ORDER BY k.id DESC`);
   const all = db.prepare<{ project: string | null; member: string | null }, KeyRow>(
     `${KEY} WHERE (@project IS NULL OR p.slug = @project) AND (@member IS NULL OR m.name = @member OR m.email = @member)
      ORDER BY p.slug, m.name, k.id`,
@@ -170,7 +171,7 @@ export function createKeysRepo({ db, clock, changed }: RepoContext): KeysRepo {
       return row && { ...toKey(row), hash: row.hash };
     },
     get,
-    findByPrefix: (prefix) => byPrefix.all(`${prefix.replace(/[\\%_]/g, '\\$&')}%`).map(toKey),
+    findByPrefix: (prefix) => byPrefix.all({ prefix }).map(toKey),
     list: (filter = {}) => all.all({ project: filter.project ?? null, member: filter.member ?? null }).map(toKey),
     revoke(id, at = clock()) {
       if (revoke.run({ at, id }).changes === 0) throw unknownKey(id);
