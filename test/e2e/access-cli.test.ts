@@ -12,6 +12,7 @@ import { openStore } from '../../src/store/open.js';
 import { secretResolver } from '../../src/store/secretKey.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { startDaemon } from '../helpers/daemon.js';
+import { fixtureServer } from '../helpers/fixtures.js';
 import { waitFor } from '../helpers/wait.js';
 
 let tempDir: string;
@@ -128,6 +129,34 @@ describe('projects, members and keys', () => {
       await waitFor(() => changes > 0);
     } finally {
       daemon.close();
+    }
+  });
+});
+
+describe('keys explain', () => {
+  it("lists the tools, prompts and resources a key reaches from the running daemon's catalogs", async () => {
+    ok(await cli(['projects', 'create', 'default']));
+    ok(await cli(['members', 'add', 'vic', '--role', 'viewer']));
+    const { prefix } = json<{ prefix: string }>(await cli(['keys', 'create', '--json']));
+    const daemon = await startDaemon({ config: { mcpServers: { echo: fixtureServer('echo') } }, dataDir: dataDir() });
+    try {
+      await waitFor(
+        async () => ((await (await daemon.api('/api/servers')).json()) as { servers: { state: string }[] }).servers[0]?.state === 'running',
+        {
+          timeoutMs: 20_000,
+        },
+      );
+      const explained = json<{ source: string; servers: { server: string; allowed: string[]; catalog?: { tools: string[] } }[] }>(
+        await cli(['keys', 'explain', prefix, '--json']),
+      );
+      expect(explained.source).toBe('catalogs from the running daemon');
+      expect(explained.servers).toMatchObject([{ server: 'echo', allowed: ['list', 'read'] }]);
+      expect(explained.servers[0]!.catalog!.tools).toContain('echo');
+      const text = ok(await cli(['keys', 'explain', prefix])).stdout;
+      expect(text).toContain('tools (listed, not callable): ');
+      expect(text).toContain('not call: the viewer role may not call tools');
+    } finally {
+      await daemon.stop();
     }
   });
 });
