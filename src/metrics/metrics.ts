@@ -66,6 +66,16 @@ export function createMetrics(deps: MetricsDeps): Metrics {
       for (const upstream of pool.all()) this.inc({ server: upstream.name }, upstream.lifecycle.restarts);
     },
   });
+  new Counter({
+    name: 'mcp_orch_server_stray_stdout_lines_total',
+    help: 'Lines each server wrote to stdout that were not JSON-RPC: skipped, and kept in its log',
+    labelNames: ['server'],
+    registers,
+    collect() {
+      this.reset();
+      for (const upstream of pool.all()) this.inc({ server: upstream.name }, upstream.logs.stdoutLines);
+    },
+  });
   /** A per-server gauge from a fresh CPU/memory sample; servers without a process have no series. */
   const readStats = deps.readStats ?? createStatsReader();
   const sampleGauge = (name: string, help: string, read: (stats: Stats) => number): void => {

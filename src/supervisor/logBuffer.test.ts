@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_LINE_BYTES, TRUNCATION_MARKER, createLineSplitter, createLogBuffer, truncateLine } from './logBuffer.js';
+import { MAX_LINE_BYTES, STDOUT_MARK, TRUNCATION_MARKER, createLineSplitter, createLogBuffer, truncateLine } from './logBuffer.js';
 
 describe('createLogBuffer', () => {
   it('keeps the last `capacity` lines, oldest first', () => {
@@ -17,6 +17,21 @@ describe('createLogBuffer', () => {
     expect(buf.lines(2).map((e) => e.line)).toEqual(['d', 'e']);
     expect(buf.lines(10).map((e) => e.line)).toEqual(['c', 'd', 'e']);
     expect(buf.lines(0)).toEqual([]);
+  });
+
+  it('keeps stdout lines marked among the others, and counts them past its capacity', () => {
+    let t = 0;
+    const buf = createLogBuffer(2, { now: () => ++t });
+    expect(buf.stdoutLines).toBe(0);
+    expect(buf.firstStdout).toBeUndefined();
+    buf.push('on stderr');
+    buf.pushStdout('Starting...');
+    buf.pushStdout('x'.repeat(20_000));
+    buf.pushStdout('third');
+    expect(buf.stdoutLines).toBe(3);
+    expect(buf.firstStdout).toEqual({ time: 2, line: 'Starting...' });
+    expect(buf.lines().map((e) => e.line.slice(0, STDOUT_MARK.length + 3))).toEqual([`${STDOUT_MARK}xxx`, `${STDOUT_MARK}thi`]);
+    expect(buf.lines()[0]?.line.endsWith(TRUNCATION_MARKER)).toBe(true);
   });
 
   it('defaults to 500 lines and rejects a bad capacity', () => {

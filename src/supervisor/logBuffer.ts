@@ -1,7 +1,8 @@
 /**
- * A bounded ring buffer of a child's stderr lines, kept for `mcp-orch logs` and the dashboard.
- * Bounded twice: by line count (capacity) and by line length (MAX_LINE_BYTES), so a noisy or broken
- * server cannot grow the daemon's memory.
+ * A bounded ring buffer of a child's stderr lines, kept for `mcp-orch logs` and the dashboard, with
+ * the lines it wrote to stdout that were not protocol messages among them (marked STDOUT_MARK, and
+ * counted). Bounded twice: by line count (capacity) and by line length (MAX_LINE_BYTES), so a noisy
+ * or broken server cannot grow the daemon's memory.
  */
 
 export interface LogLine {
@@ -12,6 +13,12 @@ export interface LogLine {
 
 export interface LogBuffer {
   push(line: string): void;
+  /** Keeps a line the child wrote to stdout that was not a protocol message, marked, and counts it. */
+  pushStdout(line: string): void;
+  /** How many stdout lines were pushed since the buffer was made (the ring may hold fewer). */
+  readonly stdoutLines: number;
+  /** The first stdout line pushed, unmarked, with its time. */
+  readonly firstStdout: LogLine | undefined;
   /** The last `n` lines (all when omitted), oldest first. */
   lines(n?: number): LogLine[];
   readonly size: number;
@@ -25,6 +32,8 @@ export interface LogBufferOptions {
 }
 
 export const MAX_LINE_BYTES = 8 * 1024;
+/** Starts a stdout line in the log, so that `mcp-orch logs` and the log file tell it from stderr. */
+export const STDOUT_MARK = '[stdout] ';
 export const TRUNCATION_MARKER = ' …[truncated]';
 
 const MARKER_BYTES = Buffer.byteLength(TRUNCATION_MARKER);
@@ -55,30 +64,45 @@ export function createLogBuffer(capacity = 500, options: LogBufferOptions = {}):
   let start = 0; // index of the oldest entry
   let count = 0;
   const subscribers = new Set<(entry: LogLine) => void>();
+  let stdoutLines = 0;
+  let firstStdout: LogLine | undefined;
+
+  const push = (line: string): void => {
+    const entry: LogLine = { time: now(), line: truncateLine(line) };
+    if (count < capacity) {
+      ring[(start + count) % capacity] = entry;
+      count++;
+    } else {
+      ring[start] = entry;
+      start = (start + 1) % capacity;
+    }
+    for (const cb of subscribers) {
+      try {
+        cb(entry);
+      } catch {
+        // A failing follower (say, a closed HTTP stream) must not stop capture or the other followers;
+        // it is dropped so that it does not fail again on every line.
+        subscribers.delete(cb);
+      }
+    }
+  };
 
   return {
     capacity,
     get size() {
       return count;
     },
-    push(line) {
-      const entry: LogLine = { time: now(), line: truncateLine(line) };
-      if (count < capacity) {
-        ring[(start + count) % capacity] = entry;
-        count++;
-      } else {
-        ring[start] = entry;
-        start = (start + 1) % capacity;
-      }
-      for (const cb of subscribers) {
-        try {
-          cb(entry);
-        } catch {
-          // A failing follower (say, a closed HTTP stream) must not stop capture or the other followers;
-          // it is dropped so that it does not fail again on every line.
-          subscribers.delete(cb);
-        }
-      }
+    get stdoutLines() {
+      return stdoutLines;
+    },
+    get firstStdout() {
+      return firstStdout && { ...firstStdout };
+    },
+    push,
+    pushStdout(line) {
+      stdoutLines++;
+      firstStdout ??= { time: now(), line: truncateLine(line) };
+      push(STDOUT_MARK + line);
     },
     lines(n) {
       const take = n === undefined ? count : Math.max(0, Math.min(count, Math.floor(n)));

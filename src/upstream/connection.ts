@@ -17,7 +17,7 @@ import { isStdioServer, type RemoteServerConfig, type ServerConfig } from '../co
 import { WireError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ChildHandle, ExitInfo, SpawnChildOptions } from '../supervisor/childProcess.js';
-import type { LogBuffer } from '../supervisor/logBuffer.js';
+import { truncateLine, type LogBuffer } from '../supervisor/logBuffer.js';
 import { RequestChannel, type ChannelRequestOptions } from './channel.js';
 import { enveloped, probeEra, type Discovered, type ProtocolEra } from './envelope.js';
 import { connectByKind } from './messageKind.js';
@@ -48,8 +48,11 @@ export interface ConnectionDeps {
   onClosed(): void;
   /** The child process exited by itself. */
   onExit(exit: ExitInfo): void;
-  /** The child wrote something to stdout that is not JSON-RPC. */
-  onGarbage(line: string): void;
+  /**
+   * The child's stdout is broken beyond stray lines (which are only logged): a message broke off,
+   * or stray output came by the megabyte. The reason says what was seen; the line is in the log.
+   */
+  onCorrupt(reason: string): void;
 }
 
 /**
@@ -229,8 +232,12 @@ class Opener {
     void child.exited.then((exit) => {
       if (!this.silent) this.deps.onExit(exit);
     });
-    const transport = new StreamTransport(child.stdout, child.stdin, (line) => {
-      if (!this.silent) this.deps.onGarbage(line);
+    const transport = new StreamTransport(child.stdout, child.stdin, {
+      onStray: (line) => logStray(this.deps, line),
+      onCorrupt: (reason, line) => {
+        this.deps.logs.pushStdout(line);
+        if (!this.silent) this.deps.onCorrupt(reason);
+      },
     });
     // The 2026-07-28 stdio probe: server/discover first, initialize on the same stream when it fails.
     const probed = await probeEra(transport, this.deps.capabilities, this.deps.clientInfo, this.probeWaitMs);
@@ -339,6 +346,19 @@ function lend(inner: Transport): { transport: Transport; keep(): void } {
   inner.onclose = () => lent.onclose?.();
   inner.onerror = (error) => lent.onerror?.(error);
   return { transport: lent, keep: () => (kept = true) };
+}
+
+/**
+ * Keeps a line the server wrote to stdout that is no message in its log (the SDK's own client skips
+ * such lines too); the first one of the server's life is worth a warning, the rest are counted.
+ */
+function logStray({ logs, logger }: Pick<ConnectionDeps, 'logs' | 'logger'>, line: string): void {
+  logs.pushStdout(line);
+  if (logs.stdoutLines === 1) {
+    logger.warn({ stdout: logs.firstStdout?.line }, 'server wrote a line to stdout that is not JSON-RPC: skipped, kept in its log');
+  } else {
+    logger.debug({ stdout: truncateLine(line) });
+  }
 }
 
 export function describeExit(exit: ExitInfo): string {

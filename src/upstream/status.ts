@@ -23,7 +23,15 @@ export interface ServerStatus {
   prompts: number;
   resources: number;
   error: string | null;
+  /**
+   * What its operator should know though it keeps the server running, from the first time it
+   * happened: lines it wrote to stdout that are not JSON-RPC (skipped, and kept in its log).
+   */
+  warning: string | null;
 }
+
+/** How much of the first stray line a warning quotes. */
+const QUOTED_CHARS = 200;
 
 export function serverStatus(upstream: Upstream): ServerStatus {
   const { config, catalog } = upstream;
@@ -41,7 +49,20 @@ export function serverStatus(upstream: Upstream): ServerStatus {
     prompts: catalog.prompts.length,
     resources: catalog.resources.length,
     error: upstream.error ?? null,
+    warning: strayWarning(upstream),
   };
+}
+
+function strayWarning({ name, logs }: Upstream): string | null {
+  const first = logs.firstStdout;
+  if (!first) return null;
+  const count = logs.stdoutLines;
+  const quoted = first.line.length > QUOTED_CHARS ? `${first.line.slice(0, QUOTED_CHARS)}…` : first.line;
+  return (
+    `wrote ${count === 1 ? '1 line' : `${count} lines`} to stdout that ${count === 1 ? 'is' : 'are'} not JSON-RPC, ` +
+    `skipped and kept in its log (\`mcp-orch logs ${name}\`); the first at ${new Date(first.time).toISOString()}: ` +
+    `${JSON.stringify(quoted)}. Servers should log to stderr`
+  );
 }
 
 export function poolStatus(pool: UpstreamPool): ServerStatus[] {

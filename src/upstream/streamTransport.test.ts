@@ -1,14 +1,24 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { RequestChannel } from './channel.js';
-import { StreamTransport } from './streamTransport.js';
+import { STRAY_BYTES_PER_SECOND, StreamTransport } from './streamTransport.js';
 
-/** A transport over in-memory streams: what the test writes to `stdout` is what the child "said". */
+/**
+ * A transport over in-memory streams: what the test writes to `stdout` is what the child "said".
+ * `clock.now` is the transport's clock, moved by hand.
+ */
 async function open() {
   const stdout = new PassThrough();
   const stdin = new PassThrough();
-  const garbage: string[] = [];
-  const transport = new StreamTransport(stdout, stdin, (line) => garbage.push(line));
+  const stray: string[] = [];
+  const corrupt: { reason: string; line: string }[] = [];
+  const clock = { now: 1_000_000 };
+  const transport = new StreamTransport(
+    stdout,
+    stdin,
+    { onStray: (line) => stray.push(line), onCorrupt: (reason, line) => corrupt.push({ reason, line }) },
+    () => clock.now,
+  );
   const received: Record<string, unknown>[] = [];
   transport.onmessage = (message) => received.push(message as Record<string, unknown>);
   await transport.start();
@@ -19,7 +29,7 @@ async function open() {
       await new Promise((resolve) => setImmediate(resolve));
     }
   };
-  return { transport, stdin, received, garbage, feed };
+  return { transport, stdin, received, stray, corrupt, clock, feed };
 }
 
 const line = (message: object): Buffer => Buffer.from(`${JSON.stringify(message)}\n`);
@@ -34,7 +44,7 @@ describe('StreamTransport', () => {
   });
 
   it('joins a line read in many pieces, and splits many lines read at once', async () => {
-    const { received, garbage, feed } = await open();
+    const { received, stray, feed } = await open();
     const big = line({ jsonrpc: '2.0', id: 1, result: { text: 'x'.repeat(200_000) } });
     const pieces = Array.from({ length: Math.ceil(big.length / 10_001) }, (_, i) => big.subarray(i * 10_001, (i + 1) * 10_001));
     await feed(...pieces);
@@ -43,14 +53,74 @@ describe('StreamTransport', () => {
     );
     expect(received.map((m) => m.id ?? m.method)).toEqual([1, 2, 'm']);
     expect((received[0] as { result: { text: string } }).result.text).toHaveLength(200_000);
-    expect(garbage).toEqual([]);
+    expect(stray).toEqual([]);
   });
 
-  it('accepts CRLF line ends and reports what is not JSON-RPC', async () => {
-    const { received, garbage, feed } = await open();
-    await feed(Buffer.from(`${JSON.stringify({ jsonrpc: '2.0', id: 3, result: {} })}\r\nstarting up...\n{"id":4}\n`));
-    expect(received).toEqual([{ jsonrpc: '2.0', id: 3, result: {} }]);
-    expect(garbage).toEqual(['starting up...', '{"id":4}']);
+  it('accepts CRLF line ends, and skips lines that are no JSON-RPC message while delivering the ones around them', async () => {
+    const { received, stray, corrupt, feed } = await open();
+    const noise = [
+      'Starting Time MCP server...',
+      '{"level":30,"msg":"ready","req":{"jsonrpc":"2.0","id":9}}',
+      '{"id":4}',
+      '{"jsonrpc":"1.0","id":5}',
+      '[{"jsonrpc":"2.0","id":6,"result":{}}]',
+      'null',
+      '42',
+      '"a string"',
+      "{ level: 'info', msg: 'a JavaScript object printed by console.log', jsonrpc: '2.0' }",
+      'sending {"jsonrpc":"2.0","id":7,"result":{}} to the client',
+      '{"this is": "not closed',
+      '\u0000\u0001 binary-ish bytes é€',
+    ];
+    await feed(
+      Buffer.from(`${noise[0]}\r\n${JSON.stringify({ jsonrpc: '2.0', id: 3, result: {} })}\r\n`),
+      Buffer.from(`${noise.slice(1).join('\n')}\n${JSON.stringify({ jsonrpc: '2.0', method: 'm' })}\n`),
+    );
+    expect(received).toEqual([
+      { jsonrpc: '2.0', id: 3, result: {} },
+      { jsonrpc: '2.0', method: 'm' },
+    ]);
+    expect(stray).toEqual(noise);
+    expect(corrupt).toEqual([]);
+  });
+
+  it('reports a line that breaks off inside a message as corruption, without quoting it, and reads no further', async () => {
+    const { received, stray, corrupt, feed } = await open();
+    const secret = '{"result":{"content":[{"type":"text","text":"another client\'s data"}]},"jsonrpc":"2.0","id":1';
+    await feed(Buffer.from(`${secret}\n}\n${JSON.stringify({ jsonrpc: '2.0', id: 2, result: {} })}\n`));
+    expect(corrupt).toHaveLength(1);
+    expect(corrupt[0]!.line).toBe(secret);
+    expect(corrupt[0]!.reason).toBe(
+      `wrote a line to stdout that breaks off inside a JSON-RPC message (${secret.length} bytes that open a message ` +
+        'but are not valid JSON): a newline inside a message, or other output written into one',
+    );
+    expect(corrupt[0]!.reason).not.toContain('another client');
+    await feed(Buffer.from(`${JSON.stringify({ jsonrpc: '2.0', id: 3, result: {} })}\n`));
+    expect(received).toEqual([]);
+    expect(stray).toEqual([]);
+  });
+
+  it('takes megabytes of stray output within a second for corruption, and a steady log for a log', async () => {
+    const { received, stray, corrupt, clock, feed } = await open();
+    const logLine = `log ${'x'.repeat(1019)}`; // 1 KiB with its newline
+    const perSecond = Math.floor(STRAY_BYTES_PER_SECOND / 1024);
+    // Just under the limit in each of three seconds: every line is a log line.
+    for (let second = 0; second < 3; second++) {
+      await feed(Buffer.from(`${logLine}\n`.repeat(perSecond)));
+      clock.now += 1000;
+    }
+    expect(stray).toHaveLength(3 * perSecond);
+    expect(corrupt).toEqual([]);
+    // One line more within a second passes it.
+    await feed(Buffer.from(`${logLine}\n`.repeat(perSecond + 1) + `${JSON.stringify({ jsonrpc: '2.0', id: 1, result: {} })}\n`));
+    expect(corrupt).toEqual([
+      {
+        reason: `wrote 2.0 MiB of output that is not JSON-RPC to stdout within a second (${perSecond + 1} lines), more than the 2 MiB a server may log there`,
+        line: logLine,
+      },
+    ]);
+    expect(stray).toHaveLength(4 * perSecond);
+    expect(received).toEqual([]);
   });
 
   it('relays a progress notification before the response read in the same chunk (through the request channel)', async () => {

@@ -7,13 +7,24 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 const CR = 13;
 
 /**
- * An MCP transport over a child's stdout/stdin that the supervisor spawned. The SDK's own stdio
- * client transport spawns its child itself; mcp-orch keeps spawning in the supervisor, which owns
- * process groups, stop escalation and stderr capture.
- *
- * A line that is not JSON-RPC is reported through `onGarbage` (the server is writing logs to
- * stdout, which corrupts the protocol stream) rather than silently dropped.
+ * Output that is not JSON-RPC beyond this many bytes within one second is taken for a broken
+ * stream, not a server's log lines: a chatty server writes kilobytes a second, not megabytes.
  */
+export const STRAY_BYTES_PER_SECOND = 2 * 1024 * 1024;
+const STRAY_WINDOW_MS = 1000;
+/** What the transport tells its owner about a child's stdout beyond the messages themselves. */
+export interface StdoutEvents {
+  /** A line that is not a JSON-RPC message (a server logging to stdout): skipped, for the log. */
+  onStray(line: string): void;
+  /**
+   * The stream cannot be trusted any more: a line broke off inside a message, or stray output came
+   * faster than any log. `reason` says what was seen without quoting it (a broken message may hold
+   * another client's data); `line` is the line that showed it, for the server's log. Nothing more
+   * is read.
+   */
+  onCorrupt(reason: string, line: string): void;
+}
+
 export class StreamTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
@@ -28,11 +39,18 @@ export class StreamTransport implements Transport {
   private corked = false;
   private closed = false;
   private started = false;
+  /** Set once onCorrupt was told: nothing more from this stream is delivered. */
+  private corrupt = false;
+  /** Stray output in the current one-second window. */
+  private strayWindowStart = 0;
+  private strayBytes = 0;
+  private strayLines = 0;
 
   constructor(
     private readonly input: Readable,
     private readonly output: Writable,
-    private readonly onGarbage: (line: string, error: Error) => void,
+    private readonly events: StdoutEvents,
+    private readonly now: () => number = Date.now,
   ) {}
 
   /** Idempotent: the server/discover probe starts the transport before the client connects it. */
@@ -46,6 +64,7 @@ export class StreamTransport implements Transport {
   }
 
   private readonly onData = (chunk: Buffer): void => {
+    if (this.corrupt) return;
     const text = this.decoder.write(chunk);
     if (!text.includes('\n')) {
       this.tail.push(text);
@@ -64,14 +83,15 @@ export class StreamTransport implements Transport {
     const text = this.pending;
     let start = 0;
     let newline = text.indexOf('\n');
-    while (newline !== -1 && !this.closed) {
+    while (newline !== -1 && !this.closed && !this.corrupt) {
       const end = newline > start && text.charCodeAt(newline - 1) === CR ? newline - 1 : newline;
       const line = text.slice(start, end);
       start = newline + 1;
       newline = text.indexOf('\n', start);
       if (line.trim() !== '') this.receive(line);
     }
-    if (!this.closed) this.pending = text.slice(start);
+    if (this.corrupt) this.pending = '';
+    else if (!this.closed) this.pending = text.slice(start);
   }
 
   /**
@@ -82,15 +102,48 @@ export class StreamTransport implements Transport {
     let message: unknown;
     try {
       message = JSON.parse(line);
-    } catch (error) {
-      this.onGarbage(line.slice(0, 200), error as Error);
+    } catch {
+      if (brokenMessage(line)) {
+        const reason =
+          `wrote a line to stdout that breaks off inside a JSON-RPC message (${Buffer.byteLength(line)} bytes that open ` +
+          'a message but are not valid JSON): a newline inside a message, or other output written into one';
+        this.fail(reason, line);
+      } else {
+        this.stray(line);
+      }
       return;
     }
     if (typeof message !== 'object' || message === null || (message as { jsonrpc?: unknown }).jsonrpc !== '2.0') {
-      this.onGarbage(line.slice(0, 200), new Error('not a JSON-RPC 2.0 message'));
+      this.stray(line);
       return;
     }
     this.onmessage?.(message as JSONRPCMessage);
+  }
+
+  /** A line that is no message: skipped, unless stray output has passed what any log writes in a second. */
+  private stray(line: string): void {
+    const now = this.now();
+    if (now - this.strayWindowStart >= STRAY_WINDOW_MS) {
+      this.strayWindowStart = now;
+      this.strayBytes = 0;
+      this.strayLines = 0;
+    }
+    this.strayBytes += Buffer.byteLength(line) + 1;
+    this.strayLines++;
+    if (this.strayBytes > STRAY_BYTES_PER_SECOND) {
+      const megabytes = (this.strayBytes / (1024 * 1024)).toFixed(1);
+      const reason =
+        `wrote ${megabytes} MiB of output that is not JSON-RPC to stdout within a second (${this.strayLines} lines), ` +
+        `more than the ${STRAY_BYTES_PER_SECOND / (1024 * 1024)} MiB a server may log there`;
+      this.fail(reason, line);
+      return;
+    }
+    this.events.onStray(line);
+  }
+
+  private fail(reason: string, line: string): void {
+    this.corrupt = true;
+    this.events.onCorrupt(reason, line);
   }
 
   private readonly onEnd = (): void => {
@@ -135,4 +188,13 @@ export class StreamTransport implements Transport {
     this.tail = [];
     this.onclose?.();
   }
+}
+
+/**
+ * Whether a line that does not parse was meant as a JSON-RPC message: it opens a JSON object (a
+ * quoted key; a JavaScript object printed by console.log has bare keys) and names "jsonrpc". A log
+ * line that merely quotes a message does not start like one, and one that parses is no break.
+ */
+function brokenMessage(line: string): boolean {
+  return /^\s*\{\s*"/.test(line) && line.includes('"jsonrpc"');
 }

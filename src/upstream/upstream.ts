@@ -276,8 +276,7 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
       onNotification: (notification) => void this.onNotification(notification),
       onClosed: () => this.failed('connection closed'),
       onExit: (exit) => this.failed(`process ${describeExit(exit)}`, { clean: exit.code === 0 && !exit.signal }),
-      onGarbage: (line) =>
-        this.failed(`wrote something other than JSON-RPC to stdout (servers must log to stderr): ${JSON.stringify(line)}`),
+      onCorrupt: (reason) => this.failed(reason),
     };
   }
 
