@@ -18,7 +18,7 @@ import { spawnChild } from '../supervisor/childProcess.js';
 import { attachLogFile, type LogFile } from '../supervisor/logFile.js';
 import { UpstreamPool } from '../upstream/pool.js';
 import { Upstream } from '../upstream/upstream.js';
-import { ADMIN_TOKEN_FILE, removeDaemonInfo, writeAdminToken, writeDaemonInfo } from './stateFiles.js';
+import { removeDaemonInfo, writeAdminToken, writeDaemonInfo } from './stateFiles.js';
 import { VERSION } from './version.js';
 
 export interface DaemonOptions {
@@ -184,7 +184,6 @@ export function createDaemon(options: DaemonOptions): Daemon {
     async start(startOptions = {}) {
       for (const name of enabled(config)) startServer(name);
       if (startOptions.http === false) return {};
-      const tokenFile = path.join(options.dataDir, ADMIN_TOKEN_FILE);
       const app = createApp({
         gateway,
         pool,
@@ -192,7 +191,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
         allowedOrigins: config.orch.allowedOrigins,
         maxBodyBytes: config.orch.maxBodyBytes,
         isShuttingDown: () => shuttingDown,
-        admin: { token: writeAdminToken(options.dataDir), tokenFile, control: { control, reloadFromFile }, readStats },
+        admin: { token: writeAdminToken(options.dataDir), control: { control, reloadFromFile }, readStats },
         metrics,
       });
       served = await serve(app, config.orch.host, config.orch.port);

@@ -28,7 +28,7 @@ function app(options: { shuttingDown?: boolean; control?: Partial<AdminControl> 
     allowedOrigins: [],
     maxBodyBytes: 1024,
     isShuttingDown: () => options.shuttingDown ?? false,
-    admin: { token: TOKEN, tokenFile: '/data/admin-token', control },
+    admin: { token: TOKEN, control },
     metrics: { contentType: 'text/plain; version=0.0.4', text: async () => 'm 1\n' },
   });
   return { app: built, calls };
@@ -46,7 +46,7 @@ describe('sameSecret', () => {
 });
 
 describe('admin API', () => {
-  it('answers 401 with a hint naming the token file, for every /api route, without a valid token', async () => {
+  it('answers 401 with a hint naming the token file but not its absolute path, for every /api route, without a valid token', async () => {
     const { app: a } = app();
     for (const [method, path] of [
       ['GET', '/api/servers'],
@@ -57,7 +57,9 @@ describe('admin API', () => {
       for (const headers of [{}, { Authorization: 'Bearer wrong' }, { Authorization: TOKEN }] as Record<string, string>[]) {
         const res = await a.request(path, { method, headers });
         expect(res.status, `${method} ${path} ${JSON.stringify(headers)}`).toBe(401);
-        expect(((await res.json()) as { hint: string }).hint).toContain('/data/admin-token');
+        const { hint } = (await res.json()) as { hint: string };
+        expect(hint).toContain('<data dir>/admin-token');
+        expect(hint).toContain('the mcp-orch CLI reads it');
       }
     }
   });

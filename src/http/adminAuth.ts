@@ -10,9 +10,10 @@ export function sameSecret(given: string, expected: string): boolean {
 
 /**
  * Guards the admin API: `Authorization: Bearer <token>` with the token the daemon wrote to
- * `<dataDir>/admin-token`. Anything else is a 401 that says where the token is.
+ * `<data dir>/admin-token`. Anything else is a 401 that says where the token is, in words: the
+ * absolute path would tell any caller the user's name and home directory.
  */
-export function adminAuth(token: string, tokenFile: string): MiddlewareHandler {
+export function adminAuth(token: string): MiddlewareHandler {
   return async (c, next) => {
     const header = c.req.header('authorization') ?? '';
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
@@ -21,7 +22,7 @@ export function adminAuth(token: string, tokenFile: string): MiddlewareHandler {
       return c.json(
         {
           error: header ? 'invalid admin token' : 'missing admin token',
-          hint: `send "Authorization: Bearer <token>" with the token in ${tokenFile}; the mcp-orch CLI does so for you`,
+          hint: 'send "Authorization: Bearer <token>" with the token the daemon wrote to <data dir>/admin-token; the mcp-orch CLI reads it and does so for you',
         },
         401,
       );

@@ -22,7 +22,7 @@ export interface AppDeps {
   maxBodyBytes: number;
   isShuttingDown: () => boolean;
   /** The admin API under /api, open to holders of the token only. Without it /api answers 404. */
-  admin?: { token: string; tokenFile: string; control: AdminControl; readStats?: StatsReader };
+  admin?: { token: string; control: AdminControl; readStats?: StatsReader };
   /** Served at /metrics in the Prometheus text format. */
   metrics?: { contentType: string; text(): Promise<string> };
 }
@@ -52,7 +52,7 @@ export function createApp(deps: AppDeps): Hono {
     // TrieRouter, and every MCP request would pay for that.
     const api = withFallbacks(new Hono().basePath('/api'));
     api.use(originGuard(deps.allowedOrigins));
-    api.use(adminAuth(deps.admin.token, deps.admin.tokenFile));
+    api.use(adminAuth(deps.admin.token));
     const { control, readStats } = deps.admin;
     api.route('/', createAdminApi({ pool: deps.pool, control, ...(readStats ? { readStats } : {}) }));
     app.all('/api/*', (c) => api.fetch(c.req.raw, c.env));
