@@ -10,6 +10,9 @@ import { LOG_LEVELS } from '../log.js';
 /** Server names appear in URLs and in namespaced tool names. */
 export const SERVER_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
+/** A Host header value: a name, an IPv4 address or a bracketed IPv6 one, and an optional port. */
+export const HOST_PATTERN = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?::\d{1,5})?$/;
+
 /**
  * How a server is kept alive. Each key may be set per server or, as a default for all, in
  * `orch.defaults`; supervision.ts merges the two with the built-in defaults.
@@ -133,8 +136,20 @@ export const orchSchema = z.looseObject({
     .max(4)
     .regex(/^[A-Za-z0-9_.\-:/]+$/, 'use characters such as "__", ".", "-" or ":"')
     .default('__'),
-  /** Extra Origin values allowed on HTTP transports, besides localhost ones. */
+  /** Extra Origin values allowed on HTTP transports, besides the daemon's own (its names on its port). */
   allowedOrigins: z.array(z.string()).default([]),
+  /**
+   * Host header values answered besides the loopback names (and the bound address): how a daemon
+   * reached by another name works while a DNS-rebinding page is refused. `name` allows any port,
+   * `name:port` that one; `*` turns the check off.
+   */
+  allowedHosts: z
+    .array(
+      z.string().refine((host) => host === '*' || HOST_PATTERN.test(host), {
+        error: 'expected a host name or address, optionally with :port (mcp.example.com, 192.168.1.5:8000, [fd00::1]), or "*"',
+      }),
+    )
+    .default([]),
   /** Largest accepted request body. */
   maxBodyBytes: z
     .number()

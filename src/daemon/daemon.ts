@@ -10,6 +10,7 @@ import { Gateway } from '../gateway/gateway.js';
 import { unknownServer } from '../gateway/view.js';
 import type { ControlAction, ReloadReport } from '../http/adminApi.js';
 import { createApp } from '../http/app.js';
+import { hostAllowlist } from '../http/host.js';
 import { serve, type Served } from '../http/serve.js';
 import type { Logger } from '../log.js';
 import { createStatsReader } from '../metrics/liveStats.js';
@@ -188,6 +189,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
         gateway,
         pool,
         version: VERSION,
+        hosts: hostAllowlist(config.orch),
         allowedOrigins: config.orch.allowedOrigins,
         maxBodyBytes: config.orch.maxBodyBytes,
         isShuttingDown: () => shuttingDown,

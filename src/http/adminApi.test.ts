@@ -7,6 +7,7 @@ import { UpstreamPool } from '../upstream/pool.js';
 import type { AdminControl, ControlAction } from './adminApi.js';
 import { sameSecret } from './adminAuth.js';
 import { createApp } from './app.js';
+import { hostAllowlist } from './host.js';
 
 const TOKEN = 'secret-token';
 
@@ -25,6 +26,7 @@ function app(options: { shuttingDown?: boolean; control?: Partial<AdminControl> 
     gateway: new Gateway({ pool, logger, separator: '__', version: '0.0.0', limits: orchSchema.parse({}).limits }),
     pool,
     version: '0.0.0',
+    hosts: hostAllowlist({ allowedHosts: [], host: '127.0.0.1' }),
     allowedOrigins: [],
     maxBodyBytes: 1024,
     isShuttingDown: () => options.shuttingDown ?? false,

@@ -12,12 +12,15 @@ import { poolStatus } from '../upstream/status.js';
 import { createAdminApi, type AdminControl } from './adminApi.js';
 import { adminAuth } from './adminAuth.js';
 import { coalesceEventStream } from './coalesce.js';
+import { hostGuard, type HostAllowlist } from './host.js';
 import { originGuard } from './origin.js';
 
 export interface AppDeps {
   gateway: Gateway;
   pool: UpstreamPool;
   version: string;
+  /** The Host names answered; every other Host is refused on every route. */
+  hosts: HostAllowlist;
   allowedOrigins: readonly string[];
   maxBodyBytes: number;
   isShuttingDown: () => boolean;
@@ -34,6 +37,8 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   const { gateway } = deps;
+  // Before every route: a request to another site's name (DNS rebinding) or from another site's page reaches nothing.
+  app.use(hostGuard(deps.hosts), originGuard(deps.allowedOrigins, deps.hosts));
 
   app.get('/health', (c) => {
     const servers = poolStatus(deps.pool).map(({ name, state }) => ({ name, state }));
@@ -51,7 +56,6 @@ export function createApp(deps: AppDeps): Hono {
     // `/servers/:name/:action`) would push the whole router off hono's RegExpRouter onto the slower
     // TrieRouter, and every MCP request would pay for that.
     const api = withFallbacks(new Hono().basePath('/api'));
-    api.use(originGuard(deps.allowedOrigins));
     api.use(adminAuth(deps.admin.token));
     const { control, readStats } = deps.admin;
     api.route('/', createAdminApi({ pool: deps.pool, control, ...(readStats ? { readStats } : {}) }));
@@ -63,7 +67,6 @@ export function createApp(deps: AppDeps): Hono {
     if (!deps.isShuttingDown()) return next();
     return errorResponse(new OrchError('SHUTTING_DOWN', 'mcp-orch is shutting down', { hint: 'connect again once it has restarted' }));
   });
-  mcp.use(originGuard(deps.allowedOrigins));
   const tooLarge = (): Response =>
     errorResponse(
       new OrchError('PAYLOAD_TOO_LARGE', `request body exceeds ${deps.maxBodyBytes} bytes`, {

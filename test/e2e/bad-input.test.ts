@@ -166,8 +166,14 @@ describe('origin check', () => {
     expect(reply?.error?.message).toContain('https://evil.example');
   });
 
-  it('accepts a localhost Origin', async () => {
-    const { status, headers, reply } = await post('/mcp', INITIALIZE, { origin: 'http://localhost:1234' });
+  it('refuses a page served on another local port, which is another site', async () => {
+    const { status, reply } = await post('/mcp', INITIALIZE, { origin: `http://localhost:${daemon.port === 6274 ? 6275 : 6274}` });
+    expect(status).toBe(403);
+    expect(reply?.error?.message).toContain('--allow-origin');
+  });
+
+  it("accepts the daemon's own origin", async () => {
+    const { status, headers, reply } = await post('/mcp', INITIALIZE, { origin: `http://localhost:${daemon.port}` });
     try {
       expect(status).toBe(200);
       expect(reply?.result).toHaveProperty('serverInfo');
