@@ -224,3 +224,23 @@ describe('variables in disabled servers', () => {
     expect(() => parseConfigText(text, 'c.json', {})).toThrow(/mcpServers\.live\.args\[0\]: environment variable LIVE_ARG is not set/);
   });
 });
+
+describe('headers over plain http', () => {
+  it('are warned about by server name and host, never with their values; https and loopback are not', () => {
+    const text = JSON.stringify({
+      mcpServers: {
+        plain: { url: 'http://mcp.example.com:8080/mcp', headers: { Authorization: 'Bearer ${TOKEN}', 'X-Team': 'a' } },
+        secure: { url: 'https://mcp.example.com/mcp', headers: { Authorization: 'Bearer ${TOKEN}' } },
+        local: { url: 'http://127.0.0.1:9000/mcp', headers: { Authorization: 'Bearer ${TOKEN}' } },
+        localName: { url: 'http://localhost:9000/mcp', headers: { Authorization: 'Bearer ${TOKEN}' } },
+        bare: { url: 'http://mcp.example.com/mcp' },
+        parked: { url: 'http://mcp.example.com/mcp', headers: { Authorization: 'Bearer ${TOKEN}' }, disabled: true },
+      },
+    });
+    const { warnings } = parseConfigText(text, 'c.json', { TOKEN: 'sekrit-value' });
+    expect(warnings).toEqual([
+      'c.json: mcpServers.plain.url: its headers (Authorization, X-Team) are sent over plain http:// to mcp.example.com:8080, readable on the way; use https://',
+    ]);
+    expect(warnings.join('\n')).not.toContain('sekrit');
+  });
+});

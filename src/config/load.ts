@@ -6,7 +6,7 @@ import { OrchError } from '../errors.js';
 import { findJsonSyntaxError, lineColumn, stripJsonComments } from './jsonText.js';
 import { interpolateEnv } from './interpolate.js';
 import { formatIssues, formatPath, isPlainObject } from './issues.js';
-import { configSchema, KNOWN_KEYS, type Config } from './schema.js';
+import { configSchema, isStdioServer, KNOWN_KEYS, type Config } from './schema.js';
 import { maskSecretUrls, resolveSecrets, type SecretSource } from './secrets.js';
 
 export interface ParsedConfig {
@@ -172,7 +172,29 @@ export function validateConfigData(
   }
   const { config, unavailable } = resolveSecrets(masked.restore(result.data), file, options.secrets);
   const secretWarnings = Object.entries(unavailable).map(([name, why]) => `${file}: server "${name}" is not started: ${why}`);
-  return { config, unavailable, warnings: [...missingWarnings, ...unknownKeyWarnings(value, file), ...secretWarnings] };
+  return {
+    config,
+    unavailable,
+    warnings: [...missingWarnings, ...unknownKeyWarnings(value, file), ...secretWarnings, ...plainHttpWarnings(config, file)],
+  };
+}
+
+/** Loopback hosts as URL.hostname spells them; what goes there never leaves the machine. */
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}
+
+/** Remote servers whose headers (credentials, as a rule) would cross the network unencrypted; never their values. */
+function plainHttpWarnings(config: Config, file: string): string[] {
+  return Object.entries(config.mcpServers).flatMap(([name, server]) => {
+    if (isStdioServer(server) || server.disabled === true || Object.keys(server.headers).length === 0) return [];
+    const url = new URL(server.url);
+    if (url.protocol !== 'http:' || isLoopback(url.hostname)) return [];
+    const names = Object.keys(server.headers).join(', ');
+    return [
+      `${file}: mcpServers.${name}.url: its headers (${names}) are sent over plain http:// to ${url.host}, readable on the way; use https://`,
+    ];
+  });
 }
 
 function disabledServerPrefixes(data: unknown): string[] {

@@ -101,6 +101,51 @@ describe('ModernHttpTransport', () => {
     await transport.close();
   });
 
+  it('refuses a redirect to another origin: the configured headers never reach it', async () => {
+    const reached: IncomingMessage['headers'][] = [];
+    const elsewhere = await serve((req, body, res) => {
+      reached.push(req.headers);
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: body.id, result: {} }));
+    });
+    const moved = await serve((_req, _body, res) => {
+      res.writeHead(307, { Location: `${elsewhere.href}?from=moved` }).end();
+    });
+    const transport = new ModernHttpTransport(moved, { Authorization: 'Bearer secret', 'X-Api-Key': 'key' });
+    const messages = collect(transport);
+    await transport.send({ jsonrpc: '2.0', id: 6, method: 'tools/call', params: { name: 'x', _meta: envelope } });
+    await expect.poll(() => messages.length).toBe(1);
+    const { error } = messages[0] as { id: number; error: { message: string } };
+    expect(messages[0]).toMatchObject({ id: 6 });
+    expect(error.message).toContain(`Redirect to ${elsewhere.href} not followed`);
+    expect(error.message).toContain("only redirects within the server's origin are followed");
+    expect(error.message).not.toContain('secret');
+    expect(reached).toEqual([]);
+    await transport.close();
+  });
+
+  it('follows a redirect within the server origin, headers and all', async () => {
+    const seen: { path: string | undefined; authorization: string | undefined }[] = [];
+    const url = await serve((req, body, res) => {
+      seen.push({ path: req.url, authorization: req.headers.authorization });
+      if (req.url === '/old') {
+        res.writeHead(308, { Location: '/mcp' }).end();
+        return;
+      }
+      res
+        .writeHead(200, { 'Content-Type': 'application/json' })
+        .end(JSON.stringify({ jsonrpc: '2.0', id: body.id, result: { at: req.url } }));
+    });
+    const transport = new ModernHttpTransport(new URL('/old', url), { Authorization: 'Bearer secret' });
+    const messages = collect(transport);
+    await transport.send({ jsonrpc: '2.0', id: 7, method: 'tools/list', params: { _meta: envelope } });
+    await expect.poll(() => messages).toEqual([{ jsonrpc: '2.0', id: 7, result: { at: '/mcp' } }]);
+    expect(seen).toEqual([
+      { path: '/old', authorization: 'Bearer secret' },
+      { path: '/mcp', authorization: 'Bearer secret' },
+    ]);
+    await transport.close();
+  });
+
   it('cancels a request by closing its HTTP request', async () => {
     let closed = false;
     const url = await serve((_req, _body, res) => {

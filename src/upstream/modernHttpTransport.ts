@@ -1,4 +1,4 @@
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { fetchWithinOrigin, unfollowedRedirect, type Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 
 const MODERN_VERSION = '2026-07-28';
@@ -18,7 +18,9 @@ const NAME_OF: Record<string, (params: Params) => unknown> = {
  * body, answered with JSON or an SSE stream (progress, then the response; a subscriptions/listen
  * stream stays open). No session and no GET stream. Cancelling a request (the SDK sends
  * notifications/cancelled) closes its HTTP request, which is how 2026 servers learn of it; other
- * client notifications have no 2026 meaning over HTTP and are dropped.
+ * client notifications have no 2026 meaning over HTTP and are dropped. Redirects are followed only
+ * within the server's origin, as the SDK's own transports do: the configured headers (its
+ * credentials) never reach another site; any other redirect answers the request with an error.
  */
 export class ModernHttpTransport implements Transport {
   onclose?: () => void;
@@ -26,6 +28,7 @@ export class ModernHttpTransport implements Transport {
   onmessage?: (message: JSONRPCMessage) => void;
 
   private readonly inFlight = new Map<string | number, AbortController>();
+  private readonly fetch = fetchWithinOrigin();
   private closed = false;
 
   constructor(
@@ -63,7 +66,7 @@ export class ModernHttpTransport implements Transport {
     };
     let response: Response;
     try {
-      response = await fetch(this.url, { method: 'POST', headers, body: JSON.stringify(message), signal: abort.signal });
+      response = await this.fetch(this.url, { method: 'POST', headers, body: JSON.stringify(message), signal: abort.signal });
     } catch (error) {
       this.inFlight.delete(id);
       if (abort.signal.aborted) return;
@@ -77,6 +80,15 @@ export class ModernHttpTransport implements Transport {
 
   private async receive(id: string | number, response: Response, abort: AbortController): Promise<void> {
     try {
+      const redirect = unfollowedRedirect(response, this.url);
+      if (redirect !== undefined) {
+        await response.body?.cancel();
+        this.answerWithError(
+          id,
+          `HTTP ${response.status}: ${redirect}; only redirects within the server's origin are followed, so that its headers reach no other site (set its url to the new address)`,
+        );
+        return;
+      }
       const type = response.headers.get('content-type') ?? '';
       if (type.includes('text/event-stream') && response.body) {
         await this.readSse(response.body);
@@ -93,14 +105,15 @@ export class ModernHttpTransport implements Transport {
         this.onmessage?.(body);
         return;
       }
-      this.onmessage?.({
-        jsonrpc: '2.0',
-        id,
-        error: { code: -32603, message: `HTTP ${response.status} ${response.statusText}${text ? `: ${text.slice(0, 200)}` : ''}` },
-      } as JSONRPCMessage);
+      this.answerWithError(id, `HTTP ${response.status} ${response.statusText}${text ? `: ${text.slice(0, 200)}` : ''}`);
     } catch (error) {
       if (!abort.signal.aborted && !this.closed) this.onerror?.(error as Error);
     }
+  }
+
+  /** Settles request `id` with an internal error: what an HTTP answer that is no JSON-RPC becomes. */
+  private answerWithError(id: string | number, message: string): void {
+    this.onmessage?.({ jsonrpc: '2.0', id, error: { code: -32603, message } } as JSONRPCMessage);
   }
 
   private async readSse(body: ReadableStream<Uint8Array>): Promise<void> {
