@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { diffConfigs, type ConfigDiff } from '../config/diff.js';
 import { loadConfig } from '../config/load.js';
@@ -19,6 +18,7 @@ import { spawnChild } from '../supervisor/childProcess.js';
 import { attachLogFile, type LogFile } from '../supervisor/logFile.js';
 import { UpstreamPool } from '../upstream/pool.js';
 import { Upstream } from '../upstream/upstream.js';
+import { ensurePrivateDataDir } from './dataDir.js';
 import { removeDaemonInfo, writeAdminToken, writeDaemonInfo } from './stateFiles.js';
 import { VERSION } from './version.js';
 
@@ -62,7 +62,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
   const { logger } = options;
   let config = options.config;
   // Before the gateway: it keeps its requestState signing key here.
-  fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  ensurePrivateDataDir(options.dataDir);
   const pool = new UpstreamPool();
   const readStats = createStatsReader();
   const metrics = createMetrics({ pool, sessionCounts: () => gateway.sessionCounts(), readStats });

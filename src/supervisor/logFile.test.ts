@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -25,6 +25,28 @@ describe('createLogFile', () => {
     log.write('second');
     await log.close();
     expect(await readFile(file, 'utf8')).toBe('first\nsecond\n');
+  });
+
+  it("keeps a server's stderr to the owner: logs/ 0700, the file and its rotations 0600", async () => {
+    const file = join(dir, 'logs', 'one.log');
+    const log = createLogFile(file, { maxBytes: 100 });
+    for (let i = 0; i < 5; i++) log.write(line(i));
+    await log.close();
+    const mode = async (path: string) => (await stat(path)).mode & 0o777;
+    expect(await mode(join(dir, 'logs'))).toBe(0o700);
+    expect(await mode(file)).toBe(0o600);
+    expect(await mode(`${file}.1`)).toBe(0o600);
+  });
+
+  it('makes a log file an older version left readable by others private before writing to it', async () => {
+    const file = join(dir, 'old.log');
+    await writeFile(file, 'old line\n');
+    await chmod(file, 0o644);
+    const log = createLogFile(file, { maxBytes: 10_000 });
+    log.write('new line');
+    await log.close();
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect(await readFile(file, 'utf8')).toBe('old line\nnew line\n');
   });
 
   it('rotates at maxBytes and keeps three old files, newest in .1', async () => {

@@ -26,12 +26,16 @@ export interface LogFile {
 }
 
 const DEFAULT_KEEP = 3;
+/** A server's stderr may hold anything it printed, secrets included: its files are the owner's alone. */
+const PRIVATE_DIR = 0o700;
+const PRIVATE_FILE = 0o600;
 const DEFAULT_MAX_PENDING = 4 * 1024 * 1024;
 
 /**
  * An append-only log file rotated by size: `server.log` is renamed to `server.log.1`, `.1` to `.2`,
- * and so on up to `keep`; the oldest falls off. All I/O is asynchronous and serialized by one drain
- * loop, so a noisy child costs the event loop an array push per line.
+ * and so on up to `keep`; the oldest falls off. Files are created 0600, a missing directory 0700.
+ * All I/O is asynchronous and serialized by one drain loop, so a noisy child costs the event loop an
+ * array push per line.
  */
 export function createLogFile(file: string, options: LogFileOptions): LogFile {
   const keep = options.keep ?? DEFAULT_KEEP;
@@ -54,18 +58,18 @@ export function createLogFile(file: string, options: LogFileOptions): LogFile {
 
   const writeBatch = async (lines: string[]): Promise<void> => {
     if (size === undefined) {
-      await fs.mkdir(path.dirname(file), { recursive: true });
-      size = await fs.stat(file).then(
-        (s) => s.size,
-        () => 0,
-      );
+      await fs.mkdir(path.dirname(file), { recursive: true, mode: PRIVATE_DIR });
+      const existing = await fs.stat(file).catch(() => undefined);
+      // A file an older version left readable by others is made private before more is added.
+      if (existing && (existing.mode & 0o077) !== 0) await fs.chmod(file, PRIVATE_FILE);
+      size = existing?.size ?? 0;
     }
     let chunk = '';
     let chunkBytes = 0;
     for (const line of lines) {
       const bytes = Buffer.byteLength(line);
       if (size + chunkBytes + bytes > options.maxBytes && size + chunkBytes > 0) {
-        if (chunk) await fs.appendFile(file, chunk);
+        if (chunk) await fs.appendFile(file, chunk, { mode: PRIVATE_FILE });
         size += chunkBytes;
         chunk = '';
         chunkBytes = 0;
@@ -74,7 +78,7 @@ export function createLogFile(file: string, options: LogFileOptions): LogFile {
       chunk += line;
       chunkBytes += bytes;
     }
-    if (chunk) await fs.appendFile(file, chunk);
+    if (chunk) await fs.appendFile(file, chunk, { mode: PRIVATE_FILE });
     size += chunkBytes;
   };
 
