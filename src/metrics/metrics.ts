@@ -1,3 +1,4 @@
+import { ClientRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RequestObserver } from '../gateway/forward.js';
 import type { LifecycleState, Stats } from '../supervisor/lifecycle.js';
@@ -14,6 +15,16 @@ export const STATES: readonly LifecycleState[] = [
   'crashed',
   'disabled',
 ];
+
+/** The label of every server, method or tool name that is not one of the known ones. */
+const OTHER = 'other';
+
+/** Client request methods of MCP: the SDK's, and the two the 2026-07-28 revision adds. */
+const KNOWN_METHODS: ReadonlySet<string> = new Set([
+  ...ClientRequestSchema.options.map((option) => option.shape.method.value),
+  'server/discover',
+  'subscriptions/listen',
+]);
 
 export interface MetricsDeps {
   pool: UpstreamPool;
@@ -145,6 +156,20 @@ export function createMetrics(deps: MetricsDeps): Metrics {
     return found;
   };
 
+  /**
+   * Labels come from the config and the servers, never from a client: a client may send any method
+   * or tool name, and each new label value would be a series kept for the daemon's life. A
+   * configured server, a known method, a tool or prompt its server lists keep their names; anything
+   * else counts as `other`. A resource's URI is no label at all (there may be any number).
+   */
+  const labelsOf = (server: string, method: string, name: string | undefined): [string, string, string] => {
+    const upstream = pool.get(server);
+    if (!upstream) return [OTHER, KNOWN_METHODS.has(method) ? method : OTHER, ''];
+    const listed = method === 'tools/call' ? upstream.catalog.tools : method === 'prompts/get' ? upstream.catalog.prompts : undefined;
+    const tool = listed === undefined ? '' : name !== undefined && namesOf(listed).has(name) ? name : OTHER;
+    return [server, KNOWN_METHODS.has(method) ? method : OTHER, tool];
+  };
+
   if (deps.processMetrics !== false) collectDefaultMetrics({ register: registry });
 
   return {
@@ -154,9 +179,7 @@ export function createMetrics(deps: MetricsDeps): Metrics {
       requestFinished({ server, method, name, durationMs, outcome }) {
         // Requests the gateway answered itself (lists, log levels) are no server's.
         if (server === undefined) return;
-        // Tools and prompts are labelled by name; a resource's URI is no label (there may be any number).
-        const labelled = method === 'tools/call' || method === 'prompts/get' ? name : undefined;
-        const series = seriesFor(server, method, labelled ?? '');
+        const series = seriesFor(...labelsOf(server, method, name));
         series.requests.inc();
         if (outcome !== 'ok') series.errors.inc();
         series.duration.observe(durationMs / 1000);
@@ -164,4 +187,15 @@ export function createMetrics(deps: MetricsDeps): Metrics {
     },
     text: () => registry.metrics(),
   };
+}
+
+/** The names in a catalog list as a set, built once per list (a refresh replaces the list). */
+const listedNames = new WeakMap<readonly { name: string }[], ReadonlySet<string>>();
+function namesOf(list: readonly { name: string }[]): ReadonlySet<string> {
+  let names = listedNames.get(list);
+  if (!names) {
+    names = new Set(list.map((item) => item.name));
+    listedNames.set(list, names);
+  }
+  return names;
 }

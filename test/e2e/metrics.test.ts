@@ -2,6 +2,7 @@
 // after known traffic (calls, a tool error, a restart, an open session), not just for presence.
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { ResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectStreamable, waitFor } from '../helpers/clients.js';
 import { startDaemon, type DaemonHandle } from '../helpers/daemon.js';
@@ -170,5 +171,49 @@ describe('/metrics', () => {
     expect(value(m, 'process_resident_memory_bytes')).toBeGreaterThan(10 * 1024 * 1024);
     expect(value(m, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
     expect(m.types.get('nodejs_eventloop_lag_seconds')).toBe('gauge');
+  });
+});
+
+describe('/metrics labels under invented names', () => {
+  let daemon: DaemonHandle;
+  let client: Client;
+
+  beforeAll(async () => {
+    daemon = await startDaemon({
+      config: { mcpServers: { one: fixtureServer('echo') }, orch: { defaults: { health: { intervalSec: 0 } } } },
+    });
+    client = await connectStreamable(`${daemon.url}/servers/one/mcp`);
+  });
+
+  afterAll(async () => {
+    await client?.close().catch(() => undefined);
+    await daemon?.stop();
+  });
+
+  const scrapeText = async (): Promise<string> => (await fetch(`${daemon.url}/metrics`)).text();
+
+  it('stay bounded: 200 invented methods and 200 invented tools become "other"', async () => {
+    await client.callTool({ name: 'echo', arguments: { text: 'known' } });
+    const before = await scrapeText();
+    const invented = Array.from({ length: 200 }, (_, i) => `invented_${i}_${'x'.repeat(40)}`);
+    for (let i = 0; i < invented.length; i += 20) {
+      const names = invented.slice(i, i + 20);
+      const settled = await Promise.allSettled([
+        ...names.map((name) => client.request({ method: `${name}/call` }, ResultSchema)),
+        ...names.map((name) => client.callTool({ name, arguments: {} })),
+      ]);
+      // The server refuses them all (unknown method, unknown tool); each was forwarded and counted.
+      expect(settled.every((s) => s.status === 'rejected' || (s.value as { isError?: boolean }).isError === true)).toBe(true);
+    }
+    const after = await scrapeText();
+    expect(after).not.toContain('invented_');
+    // The few new series (method "other", tool "other") and their histogram, not 400 of them.
+    expect(after.length - before.length).toBeLessThan(4096);
+
+    const m = parseExposition(after);
+    expect(value(m, 'mcp_orch_requests_total', { server: 'one', method: 'other', tool: '' })).toBe(200);
+    expect(value(m, 'mcp_orch_requests_total', { server: 'one', method: 'tools/call', tool: 'other' })).toBe(200);
+    expect(value(m, 'mcp_orch_requests_total', { server: 'one', method: 'tools/call', tool: 'echo' })).toBe(1);
+    expect(m.samples.filter((s) => s.name === 'mcp_orch_requests_total').length).toBe(3);
   });
 });
