@@ -52,6 +52,9 @@ const noDaemon = {
   message: 'daemon/ is the composition root; only src/cli and src/main.ts import it.',
 };
 
+/** Co-located unit tests set up what their module needs (a store, a fixture): the layers bind the product only. */
+const TESTS = ['src/**/*.test.ts'];
+
 /** One `no-restricted-imports` entry; the daemon rule is always part of it, since a later config replaces an earlier one. */
 const restrictImports = (...groups) => ['error', { patterns: [noDaemon, ...groups] }];
 
@@ -91,6 +94,7 @@ export default defineConfig(
   },
   {
     files: ['src/supervisor/**/*.ts'],
+    ignores: TESTS,
     rules: {
       'no-restricted-imports': restrictImports(
         {
@@ -103,6 +107,7 @@ export default defineConfig(
   },
   {
     files: ['src/gateway/**/*.ts'],
+    ignores: TESTS,
     rules: {
       'no-restricted-imports': restrictImports(
         { group: ['hono', 'hono/**', '@hono/**'], message: 'the gateway takes web-standard Request/Response; only http/ imports Hono.' },
@@ -112,6 +117,7 @@ export default defineConfig(
   },
   {
     files: ['src/upstream/**/*.ts'],
+    ignores: TESTS,
     rules: {
       'no-restricted-imports': restrictImports({
         group: [...room('gateway'), ...room('http'), ...room('cli')],
@@ -121,6 +127,7 @@ export default defineConfig(
   },
   {
     files: ['src/http/**/*.ts'],
+    ignores: TESTS,
     rules: {
       'no-restricted-imports': restrictImports({
         group: [...room('cli'), ...room('store')],
@@ -130,6 +137,7 @@ export default defineConfig(
   },
   {
     files: ['src/metrics/**/*.ts'],
+    ignores: TESTS,
     rules: {
       'no-restricted-imports': restrictImports({
         group: [...room('http'), ...room('cli'), ...room('store')],
@@ -140,6 +148,7 @@ export default defineConfig(
   {
     // The rooms that know nothing of MCP or of the layers above them.
     files: ['src/store/**/*.ts', 'src/auth/**/*.ts'],
+    ignores: TESTS,
     rules: {
       'no-restricted-imports': restrictImports(
         {
@@ -160,6 +169,7 @@ export default defineConfig(
   },
   {
     files: ['src/audit/**/*.ts', 'src/web/**/*.ts', 'src/batch/**/*.ts'],
+    ignores: TESTS,
     rules: {
       'no-restricted-imports': restrictImports({
         group: [...room('cli')],
@@ -169,6 +179,7 @@ export default defineConfig(
   },
   {
     files: ['src/config/**/*.ts'],
+    ignores: TESTS,
     rules: {
       'no-restricted-imports': restrictImports({
         // Any relative import leaving config/, except ../errors.js and ../log.js.

@@ -2,6 +2,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, resolveConfigPath, type LoadedConfig } from '../config/load.js';
 import type { Config, OrchSettings } from '../config/schema.js';
+import type { SecretSource } from '../config/secrets.js';
+import { openStore, type Store } from '../store/open.js';
+import { secretResolver } from '../store/secretKey.js';
 import { isOrchError } from '../errors.js';
 import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from '../log.js';
 
@@ -25,11 +28,23 @@ export interface CommandContext {
   overrides: Partial<OrchSettings>;
   logger: Logger;
   dataDir: string;
+  /** Fills in `${secret:NAME}` from the data dir's store (for reloads too). */
+  secrets: SecretSource;
+  /** The data dir's store, opened on first use. */
+  store(): Store;
+  /** Closes the store if it was opened; idempotent. */
+  closeStore(): void;
 }
 
 /** Loads the config, applies command-line overrides and builds the logger; prints config warnings. */
 export function loadContext(options: ConfigOptions & ServeOverrides, defaultLevel: LogLevel = 'info'): CommandContext {
-  const loaded = loadConfig(resolveConfigPath(options.config));
+  let opened: Store | undefined;
+  const storeIn = (dir: string): Store => (opened ??= openStore(dir));
+  const secrets: SecretSource = (config) => {
+    const dir = dataDirFor(options, config);
+    return secretResolver(storeIn(dir), dir);
+  };
+  const loaded = loadConfig(resolveConfigPath(options.config), process.env, { secrets });
   const overrides: Partial<OrchSettings> = {};
   if (options.host) overrides.host = options.host;
   if (options.port !== undefined) overrides.port = parsePort(options.port);
@@ -40,7 +55,19 @@ export function loadContext(options: ConfigOptions & ServeOverrides, defaultLeve
   const logger = createLogger({ level: config.orch.logLevel });
   for (const warning of loaded.warnings) logger.warn(warning);
   const dataDir = dataDirFor(options, config);
-  return { loaded, config, overrides, logger, dataDir };
+  return {
+    loaded,
+    config,
+    overrides,
+    logger,
+    dataDir,
+    secrets,
+    store: () => storeIn(dataDir),
+    closeStore: () => {
+      opened?.close();
+      opened = undefined;
+    },
+  };
 }
 
 /** --data-dir, else $MCP_ORCH_DATA_DIR, else the config's orch.dataDir, else ~/.mcp-orch. */

@@ -4,10 +4,12 @@ import { createDaemon, type Daemon } from '../daemon/daemon.js';
 import { runningDaemon } from '../daemon/stateFiles.js';
 import { OrchError } from '../errors.js';
 import { killAllChildrenSync } from '../supervisor/childProcess.js';
-import { collect, loadContext, reportError, type ConfigOptions, type ServeOverrides } from './context.js';
+import { localPrincipal } from '../auth/policy.js';
+import { DEFAULT_PROJECT } from '../store/projects.js';
+import { collect, loadContext, reportError, type CommandContext, type ConfigOptions, type ServeOverrides } from './context.js';
 import { detachServe } from './detach.js';
 
-type ServeOptions = ConfigOptions & ServeOverrides & { watch?: boolean; daemon?: boolean };
+type ServeOptions = ConfigOptions & ServeOverrides & { watch?: boolean; daemon?: boolean; auth?: boolean };
 
 /** A port in use: by another mcp-orch (it answers /health) or by something else. */
 async function explainListenError(error: unknown, host: string, port: number): Promise<unknown> {
@@ -41,14 +43,14 @@ async function refuseSecond(dataDir: string): Promise<void> {
  * SIGKILL after the grace period). A second signal exits at once; children are still killed by the
  * exit hook, so none outlives the daemon.
  */
-function handleSignals(daemon: Daemon): void {
+function handleSignals(daemon: Daemon, context: CommandContext): void {
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) {
       process.exit(130);
     }
     stopping = true;
-    daemon.close().then(
+    closeAll(daemon, context).then(
       () => process.exit(0),
       (error: unknown) => {
         reportError(error);
@@ -60,6 +62,22 @@ function handleSignals(daemon: Daemon): void {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   process.on('exit', killAllChildrenSync);
+}
+
+/** Stops the daemon, then closes the database (the audit log's last rows are written by then). */
+async function closeAll(daemon: Daemon, context: CommandContext): Promise<void> {
+  await daemon.close();
+  context.closeStore();
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+/** `--no-auth` serves everyone who can connect: allowed only where that is this machine's users. */
+function refuseOpenNetwork(host: string): void {
+  if (LOOPBACK_HOSTS.has(host) || host.startsWith('127.')) return;
+  throw new OrchError('BAD_REQUEST', `--no-auth is refused on ${host}: anyone who reaches it could use every server`, {
+    hint: 'bind a loopback address (--host 127.0.0.1), or keep API keys on (leave out --no-auth)',
+  });
 }
 
 function configOptions(command: Command): Command {
@@ -77,9 +95,11 @@ export function registerServeCommands(program: Command): void {
     .option('--allow-origin <origin>', 'also accept browser requests from this Origin (repeatable)', collect)
     .option('--no-watch', 'do not reload the config file when it changes')
     .option('--daemon', 'run in the background (output to <data dir>/mcp-orch.log); stop it with `mcp-orch stop-daemon`')
+    .option('--no-auth', 'serve without API keys (loopback addresses only; announced at every start)')
     .action(async (options: ServeOptions) => {
       try {
         const context = loadContext(options);
+        if (options.auth === false) refuseOpenNetwork(context.config.orch.host);
         const { logger, loaded } = context;
         await refuseSecond(context.dataDir);
         if (options.daemon) {
@@ -96,34 +116,52 @@ export function registerServeCommands(program: Command): void {
           dataDir: context.dataDir,
           overrides: context.overrides,
           configPath: loaded.path,
+          store: context.store(),
+          secrets: context.secrets,
+          auth: options.auth !== false,
           ...(options.watch === false ? {} : { watchPath: loaded.path }),
         });
-        handleSignals(daemon);
-        const { url } = await daemon.start().catch(async (error: unknown) => {
-          await daemon.close();
+        handleSignals(daemon, context);
+        const { url, firstRun } = await daemon.start().catch(async (error: unknown) => {
+          await closeAll(daemon, context);
           throw await explainListenError(error, context.config.orch.host, context.config.orch.port);
         });
         process.stderr.write(
           `mcp-orch ${loaded.path}\n  unified:    ${url}/mcp  (SSE: ${url}/sse)\n  per server: ${url}/servers/{name}/mcp\n`,
         );
+        if (options.auth === false) {
+          process.stderr.write('mcp-orch: API keys are off (--no-auth): every local process may call every server\n');
+        }
+        if (firstRun) process.stderr.write(`\n${firstRun.message}\n`);
       } catch (error) {
         reportError(error);
       }
     });
 
   configOptions(program.command('stdio'))
-    .description('serve every configured server, unified, over stdin/stdout (for clients that launch a command)')
-    .action(async (options: ConfigOptions) => {
+    .description(
+      "serve a project's servers, unified, over stdin/stdout (for clients that launch a command); no key: the user who runs it owns the data dir",
+    )
+    .option('--project <slug>', 'the project whose servers to serve', DEFAULT_PROJECT)
+    .action(async (options: ConfigOptions & { project: string }) => {
       try {
         // stdout carries the protocol; logs go to stderr, quiet unless asked.
         const context = loadContext(options, 'warn');
-        const daemon = createDaemon({ config: context.config, logger: context.logger, dataDir: context.dataDir });
-        handleSignals(daemon);
+        const daemon = createDaemon({
+          config: context.config,
+          logger: context.logger,
+          dataDir: context.dataDir,
+          store: context.store(),
+          secrets: context.secrets,
+        });
+        handleSignals(daemon, context);
         await daemon.start({ http: false });
+        daemon.access.project(options.project);
         const transport = new StdioServerTransport();
-        const session = await daemon.gateway.connectTransport({ kind: 'unified' }, transport);
-        session.onclose = () => void daemon.close().then(() => process.exit(0));
-        process.stdin.on('end', () => void daemon.close().then(() => process.exit(0)));
+        const session = await daemon.gateway.connectTransport({ kind: 'unified' }, transport, localPrincipal(options.project));
+        const exit = (): void => void closeAll(daemon, context).then(() => process.exit(0));
+        session.onclose = exit;
+        process.stdin.on('end', exit);
       } catch (error) {
         reportError(error);
       }

@@ -58,7 +58,13 @@ async function fromDaemon(context: CommandContext): Promise<Omit<Snapshot, 'sour
 async function snapshot(context: CommandContext): Promise<Snapshot> {
   const live = await fromDaemon(context);
   if (live) return { source: 'daemon', ...live };
-  const daemon = createDaemon({ config: context.config, logger: context.logger, dataDir: context.dataDir });
+  const daemon = createDaemon({
+    config: context.config,
+    logger: context.logger,
+    dataDir: context.dataDir,
+    store: context.store(),
+    secrets: context.secrets,
+  });
   try {
     await daemon.start({ http: false });
     await daemon.settled();
@@ -69,6 +75,7 @@ async function snapshot(context: CommandContext): Promise<Snapshot> {
     return { source: 'direct', servers };
   } finally {
     await daemon.close();
+    context.closeStore();
   }
 }
 

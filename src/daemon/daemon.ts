@@ -5,6 +5,9 @@ import type { Config, OrchSettings } from '../config/schema.js';
 import { supervisionFor } from '../config/supervision.js';
 import { watchConfig, type ConfigWatcher } from '../config/watch.js';
 import { OrchError } from '../errors.js';
+import type { Access } from '../auth/access.js';
+import type { FirstRun } from '../auth/firstRun.js';
+import type { SecretSource } from '../config/secrets.js';
 import { Gateway } from '../gateway/gateway.js';
 import { unknownServer } from '../gateway/view.js';
 import type { ControlAction, ReloadReport } from '../http/adminApi.js';
@@ -18,6 +21,9 @@ import { spawnChild } from '../supervisor/childProcess.js';
 import { attachLogFile, type LogFile } from '../supervisor/logFile.js';
 import { UpstreamPool } from '../upstream/pool.js';
 import { Upstream } from '../upstream/upstream.js';
+import { DEFAULT_PROJECT } from '../store/projects.js';
+import type { Store } from '../store/open.js';
+import { createAccessControl } from './accessControl.js';
 import { ensurePrivateDataDir } from './dataDir.js';
 import { removeDaemonInfo, writeAdminToken, writeDaemonInfo } from './stateFiles.js';
 import { VERSION } from './version.js';
@@ -35,13 +41,24 @@ export interface DaemonOptions {
   configPath?: string;
   /** Settings from the command line, which win over the file's at start and on every reload. */
   overrides?: Partial<OrchSettings>;
+  /** The data dir's database: projects, members, keys, secrets and the audit log. The caller closes it. */
+  store: Store;
+  /** Fills in `${secret:NAME}` when the config file is read again (reload, hot reload). */
+  secrets?: SecretSource;
+  /** false (`--no-auth`): no keys; every request is the data dir's owner. Default true. */
+  auth?: boolean;
 }
 
 export interface Daemon {
   readonly pool: UpstreamPool;
   readonly gateway: Gateway;
-  /** Starts every enabled server (without waiting for them) and, unless `http: false`, listens. */
-  start(options?: { http?: boolean }): Promise<{ url?: string }>;
+  /**
+   * Starts every enabled server (without waiting for them) and, unless `http: false`, listens. On
+   * an empty database it sets up the default project; with auth, `firstRun` is the key to print once.
+   */
+  start(options?: { http?: boolean }): Promise<{ url?: string; firstRun?: FirstRun }>;
+  /** Who may do what (for stdio mode, and tests). */
+  readonly access: Access;
   readonly metrics: Metrics;
   /** Applies a new config: starts added servers, stops removed ones, restarts changed ones. */
   reload(config: Config): Promise<ConfigDiff>;
@@ -66,12 +83,14 @@ export function createDaemon(options: DaemonOptions): Daemon {
   const pool = new UpstreamPool();
   const readStats = createStatsReader();
   const metrics = createMetrics({ pool, sessionCounts: () => gateway.sessionCounts(), readStats });
+  const accessControl = createAccessControl({ store: options.store, orch: config.orch, logger, auth: options.auth ?? true });
   const gateway = new Gateway({
     pool,
     logger,
     separator: config.orch.namespaceSeparator,
     version: VERSION,
-    observers: [metrics.observer],
+    access: accessControl.access,
+    observers: [metrics.observer, accessControl.observer],
     dataDir: options.dataDir,
     sessionIdleMs: config.orch.sessionIdleSec * 1000,
     limits: config.orch.limits,
@@ -149,7 +168,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
           hint: 'start it with `mcp-orch serve --config PATH`',
         });
       }
-      const loaded = loadConfig(configFile);
+      const loaded = loadConfig(configFile, process.env, { secrets: options.secrets });
       for (const warning of loaded.warnings) logger.warn({ config: configFile }, warning);
       const diff = await apply({ ...loaded.config, orch: { ...loaded.config.orch, ...options.overrides } });
       const { added, removed, changed, unchanged, restartRequired } = diff;
@@ -181,12 +200,18 @@ export function createDaemon(options: DaemonOptions): Daemon {
     pool,
     gateway,
     metrics,
+    access: accessControl.access,
 
     async start(startOptions = {}) {
       for (const name of enabled(config)) startServer(name);
-      if (startOptions.http === false) return {};
+      if (startOptions.http === false) {
+        accessControl.setUp('');
+        return {};
+      }
       const app = createApp({
         gateway,
+        identify: accessControl.identify,
+        defaultProject: DEFAULT_PROJECT,
         pool,
         version: VERSION,
         hosts: hostAllowlist(config.orch),
@@ -197,17 +222,19 @@ export function createDaemon(options: DaemonOptions): Daemon {
         metrics,
       });
       served = await serve(app, config.orch.host, config.orch.port);
+      const firstRun = accessControl.setUp(served.url);
       writeDaemonInfo(options.dataDir, { pid: process.pid, url: served.url, startedAt: new Date().toISOString(), version: VERSION });
       logger.info({ url: served.url, servers: pool.names() }, 'listening');
       if (options.watchPath) {
         const file = options.watchPath;
         watcher = watchConfig(file, {
           logger,
+          secrets: options.secrets,
           onChange: ({ config: next }) => void reload({ ...next, orch: { ...next.orch, ...options.overrides } }),
           onError: (error) => logger.error({ config: file }, `config not applied, still running the last good one: ${error.describe()}`),
         });
       }
-      return { url: served.url };
+      return { url: served.url, ...(firstRun ? { firstRun } : {}) };
     },
 
     reload,
@@ -228,6 +255,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
         await Promise.all(pool.all().map((upstream) => upstream.close()));
         await served?.close();
         await Promise.all([...logFiles.keys()].map(closeLogFile));
+        await accessControl.close();
         if (served) removeDaemonInfo(options.dataDir);
         logger.info('stopped');
       })();

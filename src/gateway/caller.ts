@@ -1,4 +1,5 @@
 import type { Implementation } from '@modelcontextprotocol/sdk/types.js';
+import type { Principal } from '../auth/policy.js';
 
 /** How a client reaches the gateway. */
 export type TransportKind = 'streamable-http' | 'sse' | 'stdio';
@@ -20,10 +21,19 @@ export interface Caller {
   readonly address?: string | undefined;
   /** What the client said it is (initialize, or the request's envelope). */
   readonly client?: Implementation | undefined;
+  /** Who, as authentication found them: the project, member and key the request goes by. */
+  readonly principal: Principal;
 }
 
 /** Everything the gateway knows about the connection a request arrived on, from the HTTP layer. */
 export interface Connection {
   /** The client's network address. */
   address?: string | undefined;
+  /** Who sent the request, as authentication found them. */
+  principal: Principal;
+}
+
+/** Whether two principals are the same key (or the same owner of the data dir) in the same project. */
+export function samePrincipal(a: Principal, b: Principal): boolean {
+  return a.kind === b.kind && a.project === b.project && a.keyId === b.keyId;
 }

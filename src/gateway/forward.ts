@@ -1,4 +1,5 @@
 import type { LoggingLevel, Progress, Result } from '@modelcontextprotocol/sdk/types.js';
+import type { Access } from '../auth/access.js';
 import { OrchError } from '../errors.js';
 import type { Upstream } from '../upstream/upstream.js';
 import type { Caller } from './caller.js';
@@ -6,13 +7,13 @@ import { exposeContentUris } from './content.js';
 import { LEVELS, type LevelHolder, type LogLevelRegistry } from './logLevels.js';
 import type { Peer, ServerRequestRouter } from './serverRequests.js';
 import type { Subscriber, SubscriptionRegistry } from './subscriptions.js';
-import { routeRequest, type View } from './view.js';
+import { routeRequest, type Reach, type View } from './view.js';
 
 /** A request's params, as the gateway reads and rewrites them. */
 export type Params = Record<string, unknown>;
 
 /** How a request ended, for metrics and the audit. */
-export type Outcome = 'ok' | 'error';
+export type Outcome = 'ok' | 'error' | 'denied' | 'rate-limited';
 
 /** What every observer hears of each finished request. */
 export interface RequestRecord {
@@ -22,13 +23,20 @@ export interface RequestRecord {
   method: string;
   /** The tool or prompt name, or the resource URI, as the server knows it. */
   name: string | undefined;
-  /** `error` for a JSON-RPC error and for a tool result with isError. */
+  /** `error` for a JSON-RPC error and for a tool result with isError; `denied` and `rate-limited` for refusals. */
   outcome: Outcome;
   durationMs: number;
+  /** Why it failed or was refused, as the client was told. */
+  error?: string | undefined;
+  /** The arguments as the client sent them (tools/call, prompts/get). */
+  arguments?: unknown;
 }
 
+/** Told of every finished request, and of sessions coming and going (metrics, the audit). */
 export interface RequestObserver {
   requestFinished(record: RequestRecord): void;
+  sessionOpened?(caller: Caller): void;
+  sessionClosed?(caller: Caller): void;
 }
 
 /** The session a request belongs to, for what the 2025-11-25 protocol keeps per session. */
@@ -63,6 +71,8 @@ export interface ForwardOptions {
 
 export interface ForwarderDeps {
   router: ServerRequestRouter;
+  /** Who may do what, and rate limits: checked here, once, for every request. */
+  access: Access;
   subscriptions: SubscriptionRegistry;
   logLevels: LogLevelRegistry;
   observers: RequestObserver[];
@@ -80,11 +90,24 @@ export class Forwarder {
 
   async forward(caller: Caller, view: View, method: string, params: Params | undefined, options: ForwardOptions): Promise<Result> {
     const started = performance.now();
-    const record: RequestRecord = { caller, server: undefined, method, name: nameOf(params), outcome: 'error', durationMs: 0 };
+    const record: RequestRecord = {
+      caller,
+      server: undefined,
+      method,
+      name: nameOf(params),
+      outcome: 'error',
+      durationMs: 0,
+      ...(params?.arguments === undefined ? {} : { arguments: params.arguments }),
+    };
     try {
+      this.deps.access.take(caller.principal);
       const result = await this.dispatch(caller, view, method, params ?? {}, options, record);
       record.outcome = result.isError === true ? 'error' : 'ok';
       return result;
+    } catch (error) {
+      record.outcome = outcomeOf(error);
+      record.error = error instanceof Error ? error.message : String(error);
+      throw error;
     } finally {
       record.durationMs = performance.now() - started;
       for (const observer of this.deps.observers) observer.requestFinished(record);
@@ -92,16 +115,21 @@ export class Forwarder {
   }
 
   private async dispatch(caller: Caller, view: View, method: string, params: Params, options: ForwardOptions, record: RequestRecord) {
+    const { access } = this.deps;
+    const { principal } = caller;
     if (options.direct) {
       record.server = options.direct.name;
+      access.check(principal, options.direct.name, method);
       return this.send(caller, options.direct, method, params, options);
     }
+    const reach: Reach = (server) => access.reaches(principal, server);
     switch (method) {
       case 'resources/subscribe':
       case 'resources/unsubscribe': {
         const session = requireSession(options, method);
-        const target = view.resolveUri(String(params.uri));
+        const target = view.resolveUri(String(params.uri), reach);
         record.server = target.upstream.name;
+        access.check(principal, target.upstream.name, method);
         const upstream = await target.upstream.instanceFor(caller.id);
         if (method === 'resources/subscribe') await this.deps.subscriptions.subscribe(session, upstream, target.name);
         else await this.deps.subscriptions.unsubscribe(session, upstream, target.name);
@@ -118,10 +146,14 @@ export class Forwarder {
         return {};
       }
     }
-    const route = routeRequest(view, method, params);
+    const route = routeRequest(view, method, params, reach);
     if (!route) throw new OrchError('METHOD_NOT_FOUND', `method not found: ${method}`);
-    if ('answer' in route) return route.answer;
+    if ('answer' in route) {
+      access.check(principal, view.server, method);
+      return route.answer;
+    }
     record.server = route.upstream.name;
+    access.check(principal, route.upstream.name, method);
     const result = await this.send(caller, route.upstream, method, route.params ?? {}, options);
     return exposeContentUris(result, view, route.upstream);
   }
@@ -162,6 +194,12 @@ export class Forwarder {
 function requireSession(options: ForwardOptions, method: string): SessionState {
   if (options.session) return options.session;
   throw new OrchError('METHOD_NOT_FOUND', `method not found: ${method} needs a session (protocol 2025-11-25)`);
+}
+
+function outcomeOf(error: unknown): Outcome {
+  if (error instanceof OrchError && error.code === 'FORBIDDEN') return 'denied';
+  if (error instanceof OrchError && error.code === 'RATE_LIMITED') return 'rate-limited';
+  return 'error';
 }
 
 function nameOf(params: Params | undefined): string | undefined {

@@ -5,6 +5,10 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempStore, type TempStore } from '../../test/helpers/store.js';
+import { createAccess } from '../auth/access.js';
+import { localPrincipal } from '../auth/policy.js';
+import { createRateLimiter } from '../auth/rateLimit.js';
 import { configSchema, orchSchema, type ServerConfig } from '../config/schema.js';
 import { supervisionFor } from '../config/supervision.js';
 import { createLogger } from '../log.js';
@@ -38,10 +42,12 @@ const initialize = {
 describe('Gateway', () => {
   const pool = new UpstreamPool();
   const records: RequestRecord[] = [];
+  const principal = localPrincipal('default');
   let gateway: Gateway;
+  let temp: TempStore;
 
   const send = (spec: ViewSpec, body: unknown, headers: Record<string, string> = {}) =>
-    gateway.streamable(request(body, headers), spec, body, { address: '10.0.0.1' });
+    gateway.streamable(request(body, headers), spec, body, { address: '10.0.0.1', principal });
   const open = async (spec: ViewSpec) => {
     const init = await send(spec, initialize);
     expect(init.status).toBe(200);
@@ -52,6 +58,8 @@ describe('Gateway', () => {
   };
 
   beforeAll(async () => {
+    temp = tempStore();
+    temp.store.projects.create({ slug: 'default' });
     const config = configSchema.parse({ mcpServers: { echo: { command: process.execPath, args: [echoPath] } } });
     const server = config.mcpServers.echo as ServerConfig;
     gateway = new Gateway({
@@ -60,6 +68,7 @@ describe('Gateway', () => {
       separator: '__',
       version: '0.0.0-test',
       limits: orchSchema.parse({}).limits,
+      access: createAccess({ store: temp.store, rateLimiter: createRateLimiter(), defaults: orchSchema.parse({}).rateLimit }),
       observers: [{ requestFinished: (record) => records.push(record) }],
     });
     const upstream = new Upstream('echo', server, {
@@ -77,6 +86,7 @@ describe('Gateway', () => {
   afterAll(async () => {
     await gateway.close();
     await Promise.all(pool.all().map((upstream) => upstream.close()));
+    temp.close();
   });
 
   it('serves a 2025 session per server and unified, with names as each view shows them', async () => {
@@ -157,6 +167,7 @@ describe('Gateway', () => {
       request(undefined, { 'mcp-session-id': id }, 'DELETE'),
       { kind: 'server', server: 'echo' },
       undefined,
+      { principal },
     );
     expect(ended.status).toBe(200);
     const after = await send({ kind: 'server', server: 'echo' }, { jsonrpc: '2.0', id: 2, method: 'tools/list' }, { 'mcp-session-id': id });

@@ -3,11 +3,13 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, Notification, Request as McpRequest, RequestId, Result } from '@modelcontextprotocol/sdk/types.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv-provider.js';
 import { OrchError } from '../errors.js';
+import type { Access } from '../auth/access.js';
+import type { Principal } from '../auth/policy.js';
 import type { Logger } from '../log.js';
 import type { CatalogKind } from '../upstream/catalog.js';
 import type { UpstreamPool } from '../upstream/pool.js';
 import type { Upstream, UpstreamState } from '../upstream/upstream.js';
-import type { Connection, TransportKind } from './caller.js';
+import { samePrincipal, type Connection, type TransportKind } from './caller.js';
 import { LIST_CHANGED } from './constants.js';
 import { Forwarder, type RequestObserver } from './forward.js';
 import { allowsBatches, Quotas, type Limits } from './limits.js';
@@ -44,6 +46,8 @@ export interface GatewayOptions {
   requestStateTtlMs?: number;
   /** What clients may make the gateway hold (orch.limits). */
   limits: Limits;
+  /** Who may do what: every request is checked against it on the one forwarding path. */
+  access: Access;
 }
 
 const DEFAULT_REQUEST_STATE_TTL_MS = 5 * 60 * 1000;
@@ -76,6 +80,7 @@ export class Gateway {
   private readonly deps: SessionDeps;
   private readonly log: Logger;
   private readonly detachPool: () => void;
+  private readonly detachAccess: () => void;
   private readonly sweeper: NodeJS.Timeout | undefined;
   private readonly listen: ListenStreams;
   /** Answers 2026-07-28 (stateless) requests; 2025 ones keep the sessions below. */
@@ -87,6 +92,7 @@ export class Gateway {
     this.router = new ServerRequestRouter((id) => this.sessions.get(id)?.session.peer);
     const forwarder = new Forwarder({
       router: this.router,
+      access: options.access,
       subscriptions: this.subscriptions,
       logLevels: this.logLevels,
       observers: options.observers ?? [],
@@ -112,6 +118,7 @@ export class Gateway {
       codec: this.requestStateCodec(options.dataDir),
       requestStateTtlMs: options.requestStateTtlMs ?? DEFAULT_REQUEST_STATE_TTL_MS,
     });
+    this.detachAccess = options.access.onChange(() => this.accessChanged());
     const idleMs = options.sessionIdleMs ?? 0;
     if (idleMs > 0) {
       this.sweeper = setInterval(() => this.closeIdle(idleMs), Math.min(60_000, Math.max(1000, idleMs / 2)));
@@ -170,19 +177,56 @@ export class Gateway {
   routeServerRequest = (upstream: Upstream, request: McpRequest, signal: AbortSignal, related?: RequestId): Promise<Result> =>
     this.router.route(upstream, request, signal, related);
 
-  /** Creates a session on a view once its servers are ready, with the capabilities they offer. */
+  /**
+   * Creates a session on a view once its servers are ready, with the capabilities they offer. A
+   * server the principal may not reach is refused here (403), before anything is started for it.
+   */
   private async openSession(view: View, transportKind: TransportKind, connection: Connection): Promise<GatewaySession> {
+    if (view.server !== undefined) this.options.access.check(connection.principal, view.server, 'tools/list');
     const { capabilities, serverInfo, instructions } = await view.describe(this.options.version);
     return new GatewaySession({ view, transportKind, connection, capabilities, serverInfo, instructions }, this.deps);
   }
 
   private register(session: GatewaySession, transport: OpenSession['transport'], release: () => void = () => undefined): void {
     this.sessions.set(session.id, { session, transport, lastSeen: Date.now() });
+    const observers = this.options.observers ?? [];
+    for (const observer of observers) observer.sessionOpened?.(session.caller);
     session.onclose = () => {
       this.sessions.delete(session.id);
       release();
+      for (const observer of observers) observer.sessionClosed?.(session.caller);
       this.log.debug({ session: session.id }, 'session closed');
     };
+  }
+
+  /**
+   * Projects, members or keys changed: a session whose key stopped working is closed, the others
+   * take their principal as it is now, and every client hears that its lists may have changed (a
+   * server turned on or off, a key narrowed).
+   */
+  private accessChanged(): void {
+    for (const { session } of this.sessions.values()) {
+      const principal = this.options.access.refresh(session.principal);
+      if (!principal) {
+        this.log.info({ session: session.id, key: session.principal.keyPrefix }, 'closing a session whose key no longer works');
+        void session.close();
+        continue;
+      }
+      session.principal = principal;
+      for (const method of new Set(Object.values(LIST_CHANGED))) session.notify({ method });
+    }
+    this.listen.accessChanged((principal) => this.options.access.refresh(principal));
+  }
+
+  /** The session a request names, if it belongs to the same endpoint and the same key; a fresh principal replaces the old. */
+  private ownSession(open: OpenSession, connection: Connection): OrchError | undefined {
+    if (!samePrincipal(open.session.principal, connection.principal)) {
+      return new OrchError('FORBIDDEN', 'this session was opened with another key', {
+        hint: 'use the key that opened it, or send initialize again without Mcp-Session-Id',
+      });
+    }
+    open.session.principal = connection.principal;
+    return undefined;
   }
 
   /**
@@ -208,7 +252,7 @@ export class Gateway {
   }
 
   /** One Streamable HTTP request (POST, GET or DELETE) on an endpoint of `spec`. */
-  async streamable(request: Request, spec: ViewSpec, body: unknown, connection: Connection = {}): Promise<Response> {
+  async streamable(request: Request, spec: ViewSpec, body: unknown, connection: Connection): Promise<Response> {
     let view: View;
     try {
       view = this.viewFor(spec);
@@ -230,7 +274,7 @@ export class Gateway {
         );
       }
       open.lastSeen = Date.now();
-      const refused = request.method === 'POST' ? this.refuse(open, body) : undefined;
+      const refused = this.ownSession(open, connection) ?? (request.method === 'POST' ? this.refuse(open, body) : undefined);
       if (refused) return errorResponse(refused, requestIdOf(body));
       return open.transport.handleRequest(request, { parsedBody: body });
     }
@@ -268,7 +312,7 @@ export class Gateway {
   }
 
   /** GET on a legacy SSE endpoint: a new session whose messages are POSTed to `messagesPath`. */
-  async sseConnect(spec: ViewSpec, messagesPath: string, connection: Connection = {}): Promise<Response> {
+  async sseConnect(spec: ViewSpec, messagesPath: string, connection: Connection): Promise<Response> {
     let session: GatewaySession;
     let transport: SseServerTransport;
     let release: () => void = () => undefined;
@@ -290,7 +334,7 @@ export class Gateway {
   }
 
   /** POST of a message to a legacy SSE session. */
-  sseMessage(sessionId: string | undefined, spec: ViewSpec, body: unknown): Response {
+  sseMessage(sessionId: string | undefined, spec: ViewSpec, body: unknown, connection: Connection): Response {
     try {
       this.viewFor(spec);
       this.quotas.checkBatch(body);
@@ -307,15 +351,15 @@ export class Gateway {
       return errorResponse(error, requestIdOf(body));
     }
     open.lastSeen = Date.now();
-    const refused = this.refuse(open, body);
+    const refused = this.ownSession(open, connection) ?? this.refuse(open, body);
     if (refused) return errorResponse(refused, requestIdOf(body));
     open.transport.receive(body as JSONRPCMessage | JSONRPCMessage[]);
     return new Response('Accepted', { status: 202 });
   }
 
-  /** A session over an already-open transport (`mcp-orch stdio`). */
-  async connectTransport(spec: ViewSpec, transport: Transport): Promise<GatewaySession> {
-    const session = await this.openSession(this.viewFor(spec), 'stdio', {});
+  /** A session over an already-open transport (`mcp-orch stdio`), for the owner of the data dir in a project. */
+  async connectTransport(spec: ViewSpec, transport: Transport, principal: Principal): Promise<GatewaySession> {
+    const session = await this.openSession(this.viewFor(spec), 'stdio', { principal });
     this.register(session, transport);
     await session.connect(transport);
     return session;
@@ -396,6 +440,7 @@ export class Gateway {
   async close(): Promise<void> {
     clearInterval(this.sweeper);
     this.detachPool();
+    this.detachAccess();
     this.modern.close();
     this.listen.close();
     await Promise.all([...this.sessions.values()].map(({ session }) => session.close()));

@@ -1,5 +1,6 @@
 import type { Notification, Request, Result } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
+import { localPrincipal } from '../auth/policy.js';
 import type { Upstream } from '../upstream/upstream.js';
 import type { Caller } from './caller.js';
 import { ServerRequestRouter, type Peer } from './serverRequests.js';
@@ -9,7 +10,7 @@ const sampling: Request = { method: 'sampling/createMessage', params: { messages
 const signal = new AbortController().signal;
 
 function caller(id: string): Caller {
-  return { id, era: '2025-11-25', transport: 'streamable-http', endpoint: 'llm' };
+  return { id, era: '2025-11-25', transport: 'streamable-http', endpoint: 'llm', principal: localPrincipal('default') };
 }
 
 /** A peer that answers with its own name and records what it was asked and told. */

@@ -15,6 +15,7 @@ import {
   type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
+import type { Principal } from '../auth/policy.js';
 import { isOrchError, WireError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { connectByKind } from '../upstream/messageKind.js';
@@ -61,6 +62,8 @@ export class GatewaySession implements SessionState {
   readonly transportKind: TransportKind;
   private readonly capabilities: ServerCapabilities;
   private readonly connection: Connection;
+  /** Who the session belongs to; refreshed on every request and when the store changes (a lowered role). */
+  principal: Principal;
   private logLevel: LoggingLevel | undefined;
   private closed = false;
   /** Requests of this session being answered now (bounded by orch.limits.inFlight). */
@@ -77,6 +80,7 @@ export class GatewaySession implements SessionState {
     this.transportKind = setup.transportKind;
     this.capabilities = setup.capabilities;
     this.connection = setup.connection;
+    this.principal = setup.connection.principal;
     this.log = deps.logger.child({ session: this.id, endpoint: setup.view.label });
     this.server = new Server(setup.serverInfo, {
       capabilities: setup.capabilities,
@@ -98,7 +102,7 @@ export class GatewaySession implements SessionState {
   /** Who this session is, for the forwarding path; the client's name is known once it has initialized. */
   get caller(): Caller {
     const client = this.server.getClientVersion();
-    if (!this.callerCache || this.callerCache.client !== client) {
+    if (!this.callerCache || this.callerCache.client !== client || this.callerCache.principal !== this.principal) {
       this.callerCache = {
         id: this.id,
         era: '2025-11-25',
@@ -106,6 +110,7 @@ export class GatewaySession implements SessionState {
         endpoint: this.view.label,
         address: this.connection.address,
         client,
+        principal: this.principal,
       };
     }
     return this.callerCache;

@@ -19,6 +19,9 @@ import { waitBounded } from './wait.js';
 /** What an endpoint shows: one server with its names untouched, or every server namespaced. */
 export type ViewSpec = { kind: 'server'; server: string } | { kind: 'unified' };
 
+/** Which servers a caller may see, by name: its project exposes them and its key reaches them. */
+export type Reach = (server: string) => boolean;
+
 /** What a client is told at initialize (2025) or server/discover (2026) about an endpoint. */
 export interface Description {
   capabilities: ServerCapabilities;
@@ -40,15 +43,18 @@ export interface View {
   readonly spec: ViewSpec;
   /** A label for logs and errors: the server's name, or "unified". */
   readonly label: string;
+  /** The one server the view shows, or undefined for the unified view. */
+  readonly server: string | undefined;
   upstreams(): Upstream[];
   sees(upstream: Upstream): boolean;
-  tools(): Tool[];
-  prompts(): Prompt[];
-  resources(): Resource[];
-  resourceTemplates(): ResourceTemplate[];
-  resolveTool(name: string): Target;
-  resolvePrompt(name: string): Target;
-  resolveUri(uri: string): Target;
+  /** Lists and names of the servers `reach` lets a caller see (all when it is absent); the rest do not exist for it. */
+  tools(reach?: Reach): Tool[];
+  prompts(reach?: Reach): Prompt[];
+  resources(reach?: Reach): Resource[];
+  resourceTemplates(reach?: Reach): ResourceTemplate[];
+  resolveTool(name: string, reach?: Reach): Target;
+  resolvePrompt(name: string, reach?: Reach): Target;
+  resolveUri(uri: string, reach?: Reach): Target;
   /** The URI a client of this view uses for `uri` of `upstream`. */
   exposeUri(upstream: Upstream, uri: string): string;
   /** Whether exposeUri changes anything, so results need rewriting. */
@@ -75,38 +81,38 @@ export interface View {
  */
 export type Route = { answer: Result } | { upstream: Upstream; params: Params | undefined };
 
-export function routeRequest(view: View, method: string, params: Params | undefined): Route | undefined {
+export function routeRequest(view: View, method: string, params: Params | undefined, reach?: Reach): Route | undefined {
   const p = params ?? {};
   const to = (target: Target, rewritten: Params): Route => ({ upstream: target.upstream, params: rewritten });
   switch (method) {
     case 'tools/list':
-      return { answer: { tools: view.tools() } };
+      return { answer: { tools: view.tools(reach) } };
     case 'prompts/list':
-      return { answer: { prompts: view.prompts() } };
+      return { answer: { prompts: view.prompts(reach) } };
     case 'resources/list':
-      return { answer: { resources: view.resources() } };
+      return { answer: { resources: view.resources(reach) } };
     case 'resources/templates/list':
-      return { answer: { resourceTemplates: view.resourceTemplates() } };
+      return { answer: { resourceTemplates: view.resourceTemplates(reach) } };
     case 'tools/call': {
-      const target = view.resolveTool(String(p.name));
+      const target = view.resolveTool(String(p.name), reach);
       return to(target, { ...p, name: target.name });
     }
     case 'prompts/get': {
-      const target = view.resolvePrompt(String(p.name));
+      const target = view.resolvePrompt(String(p.name), reach);
       return to(target, { ...p, name: target.name });
     }
     case 'resources/read': {
-      const target = view.resolveUri(String(p.uri));
+      const target = view.resolveUri(String(p.uri), reach);
       return to(target, { ...p, uri: target.name });
     }
     case 'completion/complete': {
       const ref = (p.ref ?? {}) as Params;
       const prompt = ref.type === 'ref/prompt';
-      const target = prompt ? view.resolvePrompt(String(ref.name)) : view.resolveUri(String(ref.uri));
+      const target = prompt ? view.resolvePrompt(String(ref.name), reach) : view.resolveUri(String(ref.uri), reach);
       return to(target, { ...p, ref: prompt ? { ...ref, name: target.name } : { ...ref, uri: target.name } });
     }
     default: {
-      const [upstream] = view.spec.kind === 'server' ? view.upstreams() : [];
+      const upstream = view.passThrough();
       return upstream ? { upstream, params } : undefined;
     }
   }
@@ -130,6 +136,7 @@ function serverView(spec: { kind: 'server'; server: string }, pool: UpstreamPool
   return {
     spec,
     label: spec.server,
+    server: spec.server,
     upstreams: () => {
       const current = pool.get(spec.server);
       return current ? [current] : [];
@@ -161,15 +168,27 @@ function serverView(spec: { kind: 'server'; server: string }, pool: UpstreamPool
   };
 }
 
-interface UnifiedTables {
-  version: number;
+/** One server's part of the unified lists, namespaced. */
+interface Segment {
+  server: string;
   tools: Tool[];
   prompts: Prompt[];
   resources: Resource[];
   resourceTemplates: ResourceTemplate[];
+}
+
+type ListKind = Exclude<keyof Segment, 'server'>;
+
+interface UnifiedTables {
+  version: number;
+  segments: Segment[];
+  /** Every segment's lists joined: what a caller who sees every server gets. */
+  all: Record<ListKind, unknown[]>;
   toolRoutes: Map<string, Target>;
   promptRoutes: Map<string, Target>;
 }
+
+const LIST_KINDS: readonly ListKind[] = ['tools', 'prompts', 'resources', 'resourceTemplates'];
 
 function unifiedView(pool: UpstreamPool, separator: string): View {
   let tables: UnifiedTables | undefined;
@@ -180,40 +199,48 @@ function unifiedView(pool: UpstreamPool, separator: string): View {
     if (tables?.version === pool.version) return tables;
     const next: UnifiedTables = {
       version: pool.version,
-      tools: [],
-      prompts: [],
-      resources: [],
-      resourceTemplates: [],
+      segments: [],
+      all: { tools: [], prompts: [], resources: [], resourceTemplates: [] },
       toolRoutes: new Map(),
       promptRoutes: new Map(),
     };
     for (const upstream of pool.all()) {
       if (!upstream.available) continue;
       const { catalog } = upstream;
+      const segment: Segment = { server: upstream.name, tools: [], prompts: [], resources: [], resourceTemplates: [] };
       for (const tool of catalog.tools) {
         const name = namespacedName(upstream.name, tool.name, separator);
         next.toolRoutes.set(name, { upstream, name: tool.name });
-        next.tools.push({ ...tool, name, title: tool.title ?? tool.annotations?.title ?? tool.name });
+        segment.tools.push({ ...tool, name, title: tool.title ?? tool.annotations?.title ?? tool.name });
       }
       for (const prompt of catalog.prompts) {
         const name = namespacedName(upstream.name, prompt.name, separator);
         next.promptRoutes.set(name, { upstream, name: prompt.name });
-        next.prompts.push({ ...prompt, name, title: prompt.title ?? prompt.name });
+        segment.prompts.push({ ...prompt, name, title: prompt.title ?? prompt.name });
       }
       for (const resource of catalog.resources) {
-        next.resources.push({ ...resource, uri: namespacedUri(upstream.name, resource.uri) });
+        segment.resources.push({ ...resource, uri: namespacedUri(upstream.name, resource.uri) });
       }
       for (const template of catalog.resourceTemplates) {
-        next.resourceTemplates.push({ ...template, uriTemplate: namespacedUriTemplate(upstream.name, template.uriTemplate) });
+        segment.resourceTemplates.push({ ...template, uriTemplate: namespacedUriTemplate(upstream.name, template.uriTemplate) });
       }
+      next.segments.push(segment);
+      for (const kind of LIST_KINDS) next.all[kind].push(...segment[kind]);
     }
     tables = next;
     return next;
   };
 
-  const resolveName = (routes: Map<string, Target>, kind: 'tool' | 'prompt', name: string): Target => {
+  /** One list as a caller who sees only what `reach` allows gets it; the joined list when that is every server. */
+  const list = <K extends ListKind>(kind: K, reach: Reach | undefined): Segment[K] => {
+    const { segments, all } = current();
+    if (!reach || segments.every((segment) => reach(segment.server))) return all[kind] as Segment[K];
+    return segments.filter((segment) => reach(segment.server)).flatMap((segment): unknown[] => segment[kind]) as Segment[K];
+  };
+
+  const resolveName = (routes: Map<string, Target>, kind: 'tool' | 'prompt', name: string, reach: Reach | undefined): Target => {
     const target = routes.get(name);
-    if (target) return target;
+    if (target && (!reach || reach(target.upstream.name))) return target;
     throw new OrchError(kind === 'tool' ? 'UNKNOWN_TOOL' : 'UNKNOWN_PROMPT', `unknown ${kind} "${name}"`, {
       hint: `${kind} names on the unified endpoint are "<server>${separator}<name>"; list them with ${kind}s/list`,
       data: { [kind]: name },
@@ -223,17 +250,18 @@ function unifiedView(pool: UpstreamPool, separator: string): View {
   return {
     spec: { kind: 'unified' },
     label: 'unified',
+    server: undefined,
     upstreams: () => pool.all(),
     sees: () => true,
-    tools: () => current().tools,
-    prompts: () => current().prompts,
-    resources: () => current().resources,
-    resourceTemplates: () => current().resourceTemplates,
-    resolveTool: (name) => resolveName(current().toolRoutes, 'tool', name),
-    resolvePrompt: (name) => resolveName(current().promptRoutes, 'prompt', name),
-    resolveUri: (uri) => {
+    tools: (reach) => list('tools', reach),
+    prompts: (reach) => list('prompts', reach),
+    resources: (reach) => list('resources', reach),
+    resourceTemplates: (reach) => list('resourceTemplates', reach),
+    resolveTool: (name, reach) => resolveName(current().toolRoutes, 'tool', name, reach),
+    resolvePrompt: (name, reach) => resolveName(current().promptRoutes, 'prompt', name, reach),
+    resolveUri: (uri, reach) => {
       const parsed = parseNamespacedUri(uri);
-      if (!parsed) {
+      if (!parsed || (reach && !reach(parsed.server))) {
         throw new OrchError('UNKNOWN_RESOURCE', `unknown resource "${uri}"`, {
           hint: 'resource URIs on the unified endpoint start with mcp-orch://<server>/; list them with resources/list',
           data: { uri },

@@ -1,4 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempStore } from '../../test/helpers/store.js';
+import { createAccess } from '../auth/access.js';
+import { localPrincipal } from '../auth/policy.js';
+import { createRateLimiter } from '../auth/rateLimit.js';
 import { OrchError } from '../errors.js';
 import { orchSchema } from '../config/schema.js';
 import { Gateway } from '../gateway/gateway.js';
@@ -10,6 +14,9 @@ import { createApp } from './app.js';
 import { hostAllowlist } from './host.js';
 
 const TOKEN = 'secret-token';
+const temp = tempStore();
+afterAll(() => temp.close());
+const access = createAccess({ store: temp.store, rateLimiter: createRateLimiter(), defaults: orchSchema.parse({}).rateLimit });
 
 function app(options: { shuttingDown?: boolean; control?: Partial<AdminControl> } = {}) {
   const pool = new UpstreamPool();
@@ -23,7 +30,9 @@ function app(options: { shuttingDown?: boolean; control?: Partial<AdminControl> 
     ...options.control,
   };
   const built = createApp({
-    gateway: new Gateway({ pool, logger, separator: '__', version: '0.0.0', limits: orchSchema.parse({}).limits }),
+    gateway: new Gateway({ pool, logger, separator: '__', version: '0.0.0', limits: orchSchema.parse({}).limits, access }),
+    identify: ({ project }) => ({ principal: localPrincipal(project) }),
+    defaultProject: 'default',
     pool,
     version: '0.0.0',
     hosts: hostAllowlist({ allowedHosts: [], host: '127.0.0.1' }),

@@ -2,7 +2,7 @@ import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { apiErrorBody, httpStatusOf, OrchError } from '../errors.js';
-import type { Connection } from '../gateway/caller.js';
+import type { Connection, TransportKind } from '../gateway/caller.js';
 import type { Gateway } from '../gateway/gateway.js';
 import { errorResponse } from '../gateway/responses.js';
 import type { ViewSpec } from '../gateway/view.js';
@@ -13,10 +13,15 @@ import { createAdminApi, type AdminControl } from './adminApi.js';
 import { adminAuth } from './adminAuth.js';
 import { coalesceEventStream } from './coalesce.js';
 import { hostGuard, type HostAllowlist } from './host.js';
+import type { Identify } from './identify.js';
 import { originGuard } from './origin.js';
 
 export interface AppDeps {
   gateway: Gateway;
+  /** Who a request is, from its Authorization header and path (401/403/404 otherwise). */
+  identify: Identify;
+  /** The project of the short paths (/mcp, /sse, /servers/{name}/...). */
+  defaultProject: string;
   pool: UpstreamPool;
   version: string;
   /** The Host names answered; every other Host is refused on every route. */
@@ -83,45 +88,65 @@ export function createApp(deps: AppDeps): Hono {
     return next();
   });
 
-  const streamable = async (c: Context, spec: ViewSpec): Promise<Response> => {
+  /** Who sent the request, from its Authorization header and the project its path names; or the refusal to send. */
+  const identify = (c: Context, project: string, transport: TransportKind): Connection | Response => {
+    const address = addressOf(c);
+    const found = deps.identify({ authorization: c.req.header('authorization'), project, address, transport });
+    if ('error' in found) return errorResponse(found.error, null, found.headers);
+    return { address, principal: found.principal };
+  };
+
+  const streamable = async (c: Context, spec: ViewSpec, project: string): Promise<Response> => {
+    const connection = identify(c, project, 'streamable-http');
+    if (connection instanceof Response) return connection;
     let body: unknown;
     if (c.req.method === 'POST') {
       const parsed = await readJson(c);
       if (parsed instanceof Response) return parsed;
       body = parsed;
     }
-    const response = await gateway.streamable(c.req.raw, spec, body, connectionOf(c));
+    const response = await gateway.streamable(c.req.raw, spec, body, connection);
     return c.req.method === 'POST' ? coalesceEventStream(response) : response;
   };
-  const sseMessage = async (c: Context, spec: ViewSpec): Promise<Response> => {
+  const sseConnect = (c: Context, spec: ViewSpec, project: string): Response | Promise<Response> => {
+    const connection = identify(c, project, 'sse');
+    if (connection instanceof Response) return connection;
+    // Messages go beside the stream: /sse -> /messages, under the same project and server.
+    return gateway.sseConnect(spec, c.req.path.replace(/\/sse$/, '/messages'), connection);
+  };
+  const sseMessage = async (c: Context, spec: ViewSpec, project: string): Promise<Response> => {
+    const connection = identify(c, project, 'sse');
+    if (connection instanceof Response) return connection;
     const parsed = await readJson(c);
     if (parsed instanceof Response) return parsed;
-    return gateway.sseMessage(c.req.query('sessionId'), spec, parsed);
+    return gateway.sseMessage(c.req.query('sessionId'), spec, parsed, connection);
   };
 
   const unified: ViewSpec = { kind: 'unified' };
   const server = (c: Context): ViewSpec => ({ kind: 'server', server: c.req.param('server') ?? '' });
 
-  mcp.on(['POST', 'GET', 'DELETE'], '/mcp', (c) => streamable(c, unified));
-  mcp.get('/sse', (c) => gateway.sseConnect(unified, '/messages', connectionOf(c)));
-  mcp.post('/messages', (c) => sseMessage(c, unified));
-  mcp.post('/sse', (c) => sseMessage(c, unified));
-
-  mcp.on(['POST', 'GET', 'DELETE'], '/servers/:server/mcp', (c) => streamable(c, server(c)));
-  mcp.get('/servers/:server/sse', (c) =>
-    gateway.sseConnect(server(c), `/servers/${encodeURIComponent(c.req.param('server'))}/messages`, connectionOf(c)),
-  );
-  mcp.post('/servers/:server/messages', (c) => sseMessage(c, server(c)));
-  mcp.post('/servers/:server/sse', (c) => sseMessage(c, server(c)));
+  /** The endpoints of a project under `base`: the short paths are the default project's. */
+  const endpoints = (base: string, projectOf: (c: Context) => string): void => {
+    mcp.on(['POST', 'GET', 'DELETE'], `${base}/mcp`, (c) => streamable(c, unified, projectOf(c)));
+    mcp.get(`${base}/sse`, (c) => sseConnect(c, unified, projectOf(c)));
+    mcp.post(`${base}/messages`, (c) => sseMessage(c, unified, projectOf(c)));
+    mcp.post(`${base}/sse`, (c) => sseMessage(c, unified, projectOf(c)));
+    mcp.on(['POST', 'GET', 'DELETE'], `${base}/servers/:server/mcp`, (c) => streamable(c, server(c), projectOf(c)));
+    mcp.get(`${base}/servers/:server/sse`, (c) => sseConnect(c, server(c), projectOf(c)));
+    mcp.post(`${base}/servers/:server/messages`, (c) => sseMessage(c, server(c), projectOf(c)));
+    mcp.post(`${base}/servers/:server/sse`, (c) => sseMessage(c, server(c), projectOf(c)));
+  };
+  endpoints('', () => deps.defaultProject);
+  endpoints('/projects/:project', (c) => c.req.param('project') ?? '');
 
   app.route('/', mcp);
   return withFallbacks(app);
 }
 
 /** The client's address, from the Node request under hono's Request. */
-function connectionOf(c: Context): Connection {
+function addressOf(c: Context): string | undefined {
   const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
-  return { address: incoming?.socket?.remoteAddress };
+  return incoming?.socket?.remoteAddress;
 }
 
 /** Unknown routes and thrown errors answer with the admin API's JSON error shape, from the one mapping. */
@@ -130,7 +155,7 @@ function withFallbacks<T extends Hono>(app: T): T {
     c.json(
       apiErrorBody(
         new OrchError('UNKNOWN_ROUTE', `no route for ${c.req.method} ${c.req.path}`, {
-          hint: 'MCP endpoints: /mcp, /sse, /servers/{name}/mcp, /servers/{name}/sse; also /health, /metrics and /api/servers',
+          hint: 'MCP endpoints: /mcp, /sse, /servers/{name}/mcp, /servers/{name}/sse, and the same under /projects/{project}; also /health, /metrics and /api/servers',
         }),
       ),
       404,

@@ -24,6 +24,11 @@ export interface StartDaemonOptions {
   env?: Record<string, string>;
   /** Reuse a data dir (for restart and persistence tests); it is then left in place by stop(). */
   dataDir?: string;
+  /**
+   * Require API keys, as `serve` does by default; the first run's key is then `key`. Without it the
+   * daemon runs with `--no-auth`, the way the tests of everything but access control talk to it.
+   */
+  auth?: boolean;
 }
 
 export interface DaemonHandle {
@@ -51,7 +56,18 @@ export async function startDaemon(options: StartDaemonOptions): Promise<DaemonHa
 
   const child = spawn(
     process.execPath,
-    [binPath, 'serve', '--config', configPath, '--port', '0', '--data-dir', dataDir, ...(options.args ?? [])],
+    [
+      binPath,
+      'serve',
+      '--config',
+      configPath,
+      '--port',
+      '0',
+      '--data-dir',
+      dataDir,
+      ...(options.auth ? [] : ['--no-auth']),
+      ...(options.args ?? []),
+    ],
     { cwd: repoRoot, env: { ...process.env, ...options.env }, stdio: ['ignore', 'inherit', 'pipe'] },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

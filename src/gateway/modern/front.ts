@@ -86,11 +86,12 @@ export class ModernFront {
       endpoint: view.label,
       address: connection.address,
       client: request.meta[META_CLIENT_INFO] as Implementation | undefined,
+      principal: connection.principal,
     };
     // List changes reach 2026 clients on the gateway's own listen streams, fed by every server's catalog.
     if (request.method === 'subscriptions/listen') {
       const { capabilities } = await view.describe(this.options.version);
-      return this.options.listen.open(request, view, capabilities, http.signal, connection.address);
+      return this.options.listen.open(request, view, capabilities, http.signal, connection);
     }
     const direct = view.passThrough();
     if (direct && (await direct.era()) === MODERN_VERSION) {

@@ -1,10 +1,12 @@
 import type { ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import type { Principal } from '../../auth/policy.js';
 import type { EventStream, EventStreamOptions } from '../../eventStream.js';
 import type { CatalogKind } from '../../upstream/catalog.js';
 import type { UpstreamPool } from '../../upstream/pool.js';
 import type { Upstream } from '../../upstream/upstream.js';
 import { LIST_CHANGED } from '../constants.js';
 import type { Params } from '../forward.js';
+import type { Connection } from '../caller.js';
 import type { View } from '../view.js';
 import { META_SUBSCRIPTION_ID } from '../../upstream/envelope.js';
 import type { ModernRequest } from './headers.js';
@@ -21,6 +23,7 @@ const FILTER: Record<CatalogKind, string> = {
 /** One open subscriptions/listen stream of a 2026 client. */
 interface Listener {
   view: View;
+  principal: Principal;
   agreed: Set<string>;
   stream: EventStream;
   id: ModernRequest['id'];
@@ -67,7 +70,7 @@ export class ListenStreams {
     view: View,
     offered: ServerCapabilities,
     signal: AbortSignal,
-    address: string | undefined,
+    connection: Connection,
   ): Promise<Response> {
     const asked = (request.params.notifications ?? {}) as Params;
     const capabilities = modernCapabilities(offered);
@@ -84,8 +87,8 @@ export class ListenStreams {
         .map((u) => u.ensureListening()),
     );
 
-    const stream: EventStream = this.options.openStream(address, { onend: () => this.listeners.delete(listener) });
-    const listener: Listener = { view, agreed, stream, id: request.id, openedAt: Date.now() };
+    const stream: EventStream = this.options.openStream(connection.address, { onend: () => this.listeners.delete(listener) });
+    const listener: Listener = { view, principal: connection.principal, agreed, stream, id: request.id, openedAt: Date.now() };
     const notifications = Object.fromEntries([...agreed].map((key) => [key, true]));
     this.send(listener, { method: 'notifications/subscriptions/acknowledged', params: { notifications } });
     this.listeners.add(listener);
@@ -102,6 +105,22 @@ export class ListenStreams {
     const params = message.params ?? {};
     const meta = { ...(params._meta as Params | undefined), [META_SUBSCRIPTION_ID]: listener.id };
     listener.stream.send({ jsonrpc: '2.0', ...message, params: { ...params, _meta: meta } });
+  }
+
+  /**
+   * Projects, members or keys changed: a stream whose key stopped working ends, the others hear
+   * that their lists may have changed.
+   */
+  accessChanged(refresh: (principal: Principal) => Principal | undefined): void {
+    for (const listener of [...this.listeners]) {
+      const principal = refresh(listener.principal);
+      if (!principal) {
+        listener.stream.end();
+        continue;
+      }
+      listener.principal = principal;
+      this.notify(listener, ['tools', 'prompts', 'resources']);
+    }
   }
 
   /** Ends the streams opened before `cutoff`: a client that still listens opens a new one, as the revision expects. */

@@ -1,0 +1,114 @@
+import type { AuditEvent } from '../audit/events.js';
+import { createAuditLog, type AuditLog } from '../audit/writer.js';
+import { createAccess, otherProject, type Access } from '../auth/access.js';
+import { createAuthenticator, wwwAuthenticate } from '../auth/authenticate.js';
+import { firstRun, type FirstRun } from '../auth/firstRun.js';
+import { localPrincipal } from '../auth/policy.js';
+import { createRateLimiter } from '../auth/rateLimit.js';
+import type { OrchSettings } from '../config/schema.js';
+import type { Caller } from '../gateway/caller.js';
+import type { RequestObserver, RequestRecord } from '../gateway/forward.js';
+import type { Identify } from '../http/identify.js';
+import type { Logger } from '../log.js';
+import { DEFAULT_PROJECT } from '../store/projects.js';
+import type { Store } from '../store/open.js';
+
+export interface AccessControlOptions {
+  store: Store;
+  orch: OrchSettings;
+  logger: Logger;
+  /** false: `--no-auth`, every request is the data dir's owner in the project its path names. */
+  auth: boolean;
+}
+
+/** Access control as the daemon wires it: who a request is, what it may do, and its trace. */
+export interface AccessControl {
+  readonly access: Access;
+  readonly audit: AuditLog;
+  /** From an HTTP request's Authorization header and path to a principal (the HTTP layer's way in). */
+  readonly identify: Identify;
+  /** Records the audited requests and sessions the gateway reports. */
+  readonly observer: RequestObserver;
+  /**
+   * On an empty database: the default project, its admin and a key to print once (with auth), or
+   * just the default project (without). Undefined when the database was set up before.
+   */
+  setUp(baseUrl: string): FirstRun | undefined;
+  close(): Promise<void>;
+}
+
+const AUDITED = new Set(['tools/call', 'prompts/get', 'resources/read']);
+
+export function createAccessControl(options: AccessControlOptions): AccessControl {
+  const { store, orch, logger } = options;
+  const log = logger.child({ component: 'access' });
+  const defaults = orch.rateLimit;
+  const authenticator = createAuthenticator({
+    keys: store.keys,
+    defaults,
+    onTouchError: (error) => log.warn({ err: (error as Error).message }, 'could not record when a key was last used'),
+  });
+  const access = createAccess({ store, rateLimiter: createRateLimiter(), defaults });
+  const audit = createAuditLog({ audit: store.audit, settings: orch.audit, logger });
+
+  const identify: Identify = ({ authorization, project, address, transport }) => {
+    if (!options.auth) {
+      access.project(project); // an unknown project is a 404 when nothing is secret
+      return { principal: localPrincipal(project) };
+    }
+    const result = authenticator.authenticate(authorization);
+    if (!result.ok) {
+      audit.record({ type: 'auth.failed', reason: result.failure, keyPrefix: result.keyPrefix, address, transport, project });
+      return { error: result.error, headers: { 'www-authenticate': wwwAuthenticate(result.failure) } };
+    }
+    // The same answer whether the project exists or not: a key tells nothing of other projects.
+    if (result.principal.project !== project) return { error: otherProject(result.principal, project) };
+    return { principal: result.principal };
+  };
+
+  const connectionOf = (caller: Caller) => ({
+    transport: caller.transport,
+    era: caller.era,
+    client: caller.client,
+    address: caller.address,
+    session: caller.id,
+    project: caller.principal.project,
+    member: caller.principal.member,
+    keyPrefix: caller.principal.keyPrefix,
+  });
+
+  const observer: RequestObserver = {
+    requestFinished(record: RequestRecord) {
+      if (!AUDITED.has(record.method) || record.server === undefined) return;
+      const event: AuditEvent = {
+        type: record.method as 'tools/call',
+        ...connectionOf(record.caller),
+        server: record.server,
+        name: record.name ?? '',
+        outcome: record.outcome,
+        durationMs: Math.round(record.durationMs * 1000) / 1000,
+        ...(record.outcome === 'ok' ? {} : { error: record.error }),
+        ...(record.arguments === undefined ? {} : { arguments: record.arguments }),
+      };
+      audit.record(event);
+    },
+    sessionOpened: (caller) => audit.record({ type: 'session.opened', endpoint: caller.endpoint, ...connectionOf(caller) }),
+    sessionClosed: (caller) => audit.record({ type: 'session.closed', endpoint: caller.endpoint, ...connectionOf(caller) }),
+  };
+
+  return {
+    access,
+    audit,
+    identify,
+    observer,
+    setUp(baseUrl) {
+      if (options.auth) return firstRun(store, { baseUrl });
+      if (!store.projects.get(DEFAULT_PROJECT)) store.projects.create({ slug: DEFAULT_PROJECT, name: 'Default project' });
+      return undefined;
+    },
+    async close() {
+      access.close();
+      await audit.close();
+    },
+  };
+}
