@@ -171,7 +171,7 @@ export interface JsonRpcErrorObject {
 }
 
 /** The SDK's McpError prefixes its message with "MCP error <code>: ", which clients would print twice. */
-function stripSdkPrefix(message: string): string {
+export function stripSdkPrefix(message: string): string {
   return message.replace(/^(MCP error -?\d+: )+/, '');
 }
 

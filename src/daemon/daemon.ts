@@ -24,7 +24,7 @@ import { Upstream } from '../upstream/upstream.js';
 import { DEFAULT_PROJECT } from '../store/projects.js';
 import type { Store } from '../store/open.js';
 import { createAccessControl } from './accessControl.js';
-import { ensurePrivateDataDir } from './dataDir.js';
+import { ensurePrivateDataDir } from '../dataDir.js';
 import { removeDaemonInfo, writeAdminToken, writeDaemonInfo } from './stateFiles.js';
 import { VERSION } from './version.js';
 

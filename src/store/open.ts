@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { ensurePrivateDataDir } from '../dataDir.js';
 import { OrchError } from '../errors.js';
 import { createAuditRepo, type AuditRepo } from './audit.js';
 import { createKeysRepo, type KeysRepo } from './keys.js';
@@ -56,7 +57,7 @@ export function databasePath(dataDir: string): string {
 
 /** Opens (creating if needed) the data dir's database. */
 export function openStore(dataDir: string, options: StoreOptions = {}): Store {
-  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  ensurePrivateDataDir(dataDir);
   return openStoreFile(databasePath(dataDir), options);
 }
 

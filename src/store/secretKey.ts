@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { SecretResolver } from '../config/secrets.js';
+import { ensurePrivateDataDir } from '../dataDir.js';
 import { OrchError } from '../errors.js';
 import type { Store } from './open.js';
 
@@ -56,7 +57,7 @@ export function loadSecretKey(dataDir: string, options: SecretKeyOptions = {}): 
   const file = path.join(dataDir, SECRET_KEY_FILE);
   const existing = readKeyFile(file);
   if (existing || !options.create) return existing;
-  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  ensurePrivateDataDir(dataDir);
   try {
     // wx: two processes setting their first secret at once end up with the same key file.
     fs.writeFileSync(file, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });

@@ -26,7 +26,9 @@ describe('RequestChannel', () => {
     const second = channel.request({ method: 'b', params: { x: 1 } }, { timeoutMs: 1000 });
     expect(sent.map((m) => (m as { method: string }).method)).toEqual(['a', 'b']);
     expect(channel.accept({ jsonrpc: '2.0', id: idOf(sent[1]), result: { b: true } })).toBe(true);
-    expect(channel.accept({ jsonrpc: '2.0', id: idOf(sent[0]), error: { code: -32602, message: 'bad', data: { why: 1 } } })).toBe(true);
+    expect(
+      channel.accept({ jsonrpc: '2.0', id: idOf(sent[0]), error: { code: -32602, message: 'MCP error -32602: bad', data: { why: 1 } } }),
+    ).toBe(true);
     expect(channel.accept({ jsonrpc: '2.0', id: 0, result: {} })).toBe(false); // the SDK client's own numbering
     expect(channel.accept({ jsonrpc: '2.0', method: 'notifications/message', params: {} })).toBe(false);
     await expect(second).resolves.toEqual({ b: true });

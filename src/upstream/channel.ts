@@ -1,6 +1,6 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, Progress, Request, RequestId, Result } from '@modelcontextprotocol/sdk/types.js';
-import { WireError } from '../errors.js';
+import { stripSdkPrefix, WireError } from '../errors.js';
 
 /** The connection under the requests went away. */
 export class ChannelClosedError extends Error {}
@@ -110,7 +110,10 @@ export class RequestChannel {
     pending.done();
     if (m.error !== undefined) {
       const error = (m.error ?? {}) as { code?: unknown; message?: unknown; data?: unknown };
-      pending.reject(new WireError(typeof error.code === 'number' ? error.code : -32603, String(error.message ?? 'error'), error.data));
+      // A server built on the SDK prefixes its own errors' messages ("MCP error -32600: ..."); the
+      // client's SDK adds the prefix again, so it goes on without one.
+      const message = stripSdkPrefix(String(error.message ?? 'error'));
+      pending.reject(new WireError(typeof error.code === 'number' ? error.code : -32603, message, error.data));
     } else {
       pending.resolve(m.result ?? {});
     }

@@ -163,7 +163,7 @@ describe('keys explain', () => {
 
 describe('a data dir that is not ours', () => {
   it("refuses another program's SQLite file and a file that is not SQLite, leaving both untouched", async () => {
-    await mkdir(dataDir());
+    await mkdir(dataDir(), { mode: 0o700 });
     const file = join(dataDir(), 'mcp-orch.db');
     const other = new Database(file);
     other.exec("CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('mine')");

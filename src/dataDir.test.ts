@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OrchError } from '../errors.js';
+import { OrchError } from './errors.js';
 import { ensurePrivateDataDir } from './dataDir.js';
 
 let root: string;

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { OrchError } from '../errors.js';
+import { OrchError } from './errors.js';
 
 /**
  * The data dir holds what opens the daemon to whoever can read it: the admin token, the key that
