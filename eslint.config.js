@@ -60,7 +60,7 @@ const restrictImports = (...groups) => ['error', { patterns: [noDaemon, ...group
 
 export default defineConfig(
   {
-    ignores: ['dist/', 'node_modules/', 'coverage/', 'bench/results/', '.mcp-orch/'],
+    ignores: ['dist/', 'node_modules/', 'coverage/', 'bench/results/', '.mcp-orch/', 'test/conformance/conformance-server*.mjs'],
   },
 
   js.configs.recommended,

@@ -1,29 +1,27 @@
-// The official MCP conformance suite (@modelcontextprotocol/conformance, run by
-// ../shared/conformance/conformance.sh) against the gateway fronting the suite's reference server.
+// The official MCP conformance suite (@modelcontextprotocol/conformance 0.1.16, run by
+// test/helpers/conformance.ts) against the gateway fronting the suite's reference server.
 // The per-server endpoint must score like the server itself; the unified endpoint differs only where
 // scenarios use the server's own names and URIs, listed in test/conformance/unified-expected-failures.yml.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot, requireKit, runConformance, RUN_TIMEOUT_MS, type RunResult } from '../helpers/conformance.js';
+import { conformanceDir, referenceServer, runConformance, RUN_TIMEOUT_MS, type RunResult } from '../helpers/conformance.js';
 import { startDaemon, type DaemonHandle } from '../helpers/daemon.js';
 
-const baselinePath = join(repoRoot, 'test', 'conformance', 'unified-expected-failures.yml');
+const baselinePath = join(conformanceDir, 'unified-expected-failures.yml');
 
 /** The reference server alone scores this on the active suite of 0.1.16. */
 const PER_SERVER_SCORE = 'conformance: 40 passed, 0 failed';
 /** Checks measured passing on the unified endpoint (the scenarios that do not depend on names). */
 const UNIFIED_MIN_PASSED = 10;
 
-const report = (result: RunResult) => `exit code ${result.code}; conformance.sh output:\n${result.output}`;
+const report = (result: RunResult) => `exit code ${result.code}; suite output:\n${result.output}`;
 
 describe('MCP conformance suite through the gateway', () => {
   let daemon: DaemonHandle | undefined;
 
   beforeAll(async () => {
-    const serverPath = requireKit('conformance-server.mjs');
-    requireKit('conformance.sh');
     daemon = await startDaemon({
-      config: { mcpServers: { everything: { command: 'node', args: [serverPath] } } },
+      config: { mcpServers: { everything: { command: process.execPath, args: [referenceServer('conformance-server.mjs')] } } },
     });
   });
 
@@ -44,7 +42,7 @@ describe('MCP conformance suite through the gateway', () => {
   it(
     'fails on the unified endpoint only where names and URIs are namespaced',
     async () => {
-      const result = await runConformance(`${daemon!.url}/mcp`, ['--expected-failures', baselinePath]);
+      const result = await runConformance(`${daemon!.url}/mcp`, { baseline: baselinePath });
       expect(result.code, report(result)).toBe(0);
       const score = /^conformance: (\d+) passed, (\d+) failed/.exec(result.lastLine);
       expect(score, report(result)).not.toBeNull();

@@ -3,15 +3,14 @@
 // 2025-11-25 and 2026-07-28 over stdio). The endpoint must score what that server scores alone.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot, requireKit, runConformance, RUN_TIMEOUT_MS } from '../helpers/conformance.js';
+import { conformanceDir, referenceServer, runConformance, RUN_TIMEOUT_MS } from '../helpers/conformance.js';
 import { startDaemon, type DaemonHandle } from '../helpers/daemon.js';
 
-const suite = { MCP_CONFORMANCE_VERSION: '0.2.0-alpha.12' };
 const baselines: Record<string, string> = {
-  '2025-11-25': join(repoRoot, 'test', 'conformance', 'unified-expected-failures.yml'),
-  '2026-07-28': join(repoRoot, 'test', 'conformance', 'unified-2026-expected-failures.yml'),
+  '2025-11-25': join(conformanceDir, 'unified-expected-failures.yml'),
+  '2026-07-28': join(conformanceDir, 'unified-2026-expected-failures.yml'),
 };
-/** Checks measured passing on the unified endpoint with the baselines (not-scored scenarios included, as conformance.sh counts them then). */
+/** Checks measured passing on the unified endpoint with the baselines (not-scored scenarios included, as they are counted then). */
 const UNIFIED_MIN_PASSED: Record<string, number> = { '2025-11-25': 44, '2026-07-28': 107 };
 
 /** What conformance-server-2026.mjs scores alone (scored checks; pending and extension scenarios apart). */
@@ -53,9 +52,8 @@ describe('both protocol eras on one endpoint', () => {
   let daemon: DaemonHandle | undefined;
 
   beforeAll(async () => {
-    const serverPath = requireKit('conformance-server-2026.mjs');
-    requireKit('conformance.sh');
-    daemon = await startDaemon({ config: { mcpServers: { everything: { command: 'node', args: [serverPath] } } } });
+    const server = { command: process.execPath, args: [referenceServer('conformance-server-2026.mjs')] };
+    daemon = await startDaemon({ config: { mcpServers: { everything: server } } });
   });
 
   afterAll(async () => {
@@ -66,8 +64,11 @@ describe('both protocol eras on one endpoint', () => {
     it(
       `scores like the dual-era reference server on the per-server endpoint, --requirements ${revision}`,
       async () => {
-        const result = await runConformance(`${daemon!.url}/servers/everything/mcp`, ['--requirements', revision], suite);
-        const report = `exit code ${result.code}; conformance.sh output:\n${result.output}`;
+        const result = await runConformance(`${daemon!.url}/servers/everything/mcp`, {
+          suite: '0.2.0-alpha.12',
+          args: ['--requirements', revision],
+        });
+        const report = `exit code ${result.code}; suite output:\n${result.output}`;
         expect(result.lastLine, report).toBe(SCORES[revision]);
       },
       RUN_TIMEOUT_MS,
@@ -78,12 +79,12 @@ describe('both protocol eras on one endpoint', () => {
     it(
       `fails on the unified endpoint only where names and URIs are namespaced, --requirements ${revision}`,
       async () => {
-        const result = await runConformance(
-          `${daemon!.url}/mcp`,
-          ['--requirements', revision, '--expected-failures', baselines[revision]!],
-          suite,
-        );
-        const report = `exit code ${result.code}; conformance.sh output:\n${result.output}`;
+        const result = await runConformance(`${daemon!.url}/mcp`, {
+          suite: '0.2.0-alpha.12',
+          args: ['--requirements', revision],
+          baseline: baselines[revision]!,
+        });
+        const report = `exit code ${result.code}; suite output:\n${result.output}`;
         const score = /^conformance: (\d+) passed, (\d+) failed/.exec(result.lastLine);
         expect(score, report).not.toBeNull();
         expect(result.code, report).toBe(0);

@@ -3,17 +3,15 @@
 // in 2025-11-25, on the same /mcp and per-server URLs, in front of two 2025 fixtures (echo,
 // sampling) and the dual-era reference server. A 2025 server's sampling and elicitation reach the
 // 2026 client as input_required rounds; forged and replayed requestState are refused.
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client';
 import type { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectStreamable } from '../helpers/clients.js';
+import { referenceServer } from '../helpers/conformance.js';
 import { startDaemon, type DaemonHandle } from '../helpers/daemon.js';
 import { fixtureServer } from '../helpers/fixtures.js';
 
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-const dualEraServer = join(resolve(repoRoot, '..', 'shared', 'conformance'), 'conformance-server-2026.mjs');
+const dualEraServer = referenceServer('conformance-server-2026.mjs');
 
 const MODERN = '2026-07-28';
 const envelope = (capabilities: object = {}) => ({
