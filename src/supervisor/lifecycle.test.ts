@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SUPERVISION_DEFAULTS, type Supervision } from '../config/schema.js';
+import { OrchError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { Lifecycle, type LifecycleState, type LifecycleUnit, type Transition } from './lifecycle.js';
 import type { TreeSample } from './stats.js';
@@ -265,6 +266,20 @@ describe('Lifecycle: restart policy and backoff', () => {
     expect(unit.starts).toBe(1);
   });
 
+  it('a config error at start (a command that does not exist) is crashed at once, whatever the policy', async () => {
+    const notFound = new OrchError('CONFIG_INVALID', 'mcpServers.fake.command: command not found: ghost (looked in PATH)');
+    // As Upstream reports it: wrapped, with the config error as the cause.
+    unit.onStart = () => Promise.reject(new Error('mcpServers.fake.command: command not found', { cause: notFound }));
+    const lifecycle = create({ restart: 'always', backoff: { initialMs: 50, maxMs: 50 } });
+    await lifecycle.start();
+    expect(lifecycle.state).toBe('crashed');
+    expect(lifecycle.lastError).toBe('failed to start: mcpServers.fake.command: command not found');
+    expect(path(lifecycle)).toEqual(['starting', 'crashed']);
+    await vi.advanceTimersByTimeAsync(600_000);
+    expect(unit.starts).toBe(1);
+    expect(lifecycle.restarts).toBe(0);
+  });
+
   it('always: a clean exit is restarted too', async () => {
     const lifecycle = create({ restart: 'always', backoff: { initialMs: 50, maxMs: 50 } });
     await lifecycle.start();
@@ -375,6 +390,21 @@ describe('Lifecycle: CPU and memory limits', () => {
     await vi.advanceTimersByTimeAsync(1000);
     expect(sample).toHaveBeenCalledWith(unit.pid());
     expect(lifecycle.stats).toEqual({ cpuPercent: 12.5, memoryBytes: 64 * MB, sampledAt: Date.now() });
+  });
+
+  it('forgets the stats when the unit stops or fails: they describe a process that is gone', async () => {
+    const lifecycle = create({ health, restart: 'never' }, { sample: sampleOf(12.5, 64) });
+    await lifecycle.start();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(lifecycle.stats).toBeDefined();
+    await lifecycle.stop();
+    expect(lifecycle.stats).toBeUndefined();
+    await lifecycle.start();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(lifecycle.stats).toBeDefined();
+    await lifecycle.failed('process exited with code 1');
+    expect(lifecycle.state).toBe('crashed');
+    expect(lifecycle.stats).toBeUndefined();
   });
 
   it('onThreshold warn: over the memory limit it warns once and keeps running', async () => {

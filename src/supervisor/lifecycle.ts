@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Supervision } from '../config/schema.js';
+import { isOrchError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { nextDelay } from './backoff.js';
 import { sampleProcessTree, type TreeSample } from './stats.js';
@@ -38,6 +39,11 @@ export interface LifecycleDeps {
   logger: Logger;
   sample?: (pid: number) => Promise<TreeSample | undefined>;
   random?: () => number;
+}
+
+export interface FailureOptions {
+  clean?: boolean;
+  permanent?: boolean;
 }
 
 const HISTORY = 50;
@@ -118,7 +124,7 @@ export class Lifecycle extends EventEmitter<LifecycleEvents> {
       } catch (error) {
         if (generation !== this.generation) return;
         this.starting = undefined;
-        await this.failed(`failed to start: ${(error as Error).message}`);
+        await this.failed(`failed to start: ${(error as Error).message}`, { permanent: isConfigError(error) });
         return;
       }
       if (generation !== this.generation) return;
@@ -142,9 +148,10 @@ export class Lifecycle extends EventEmitter<LifecycleEvents> {
 
   /**
    * The unit died or misbehaved. The policy decides: restart after a backoff delay, or give up.
-   * `clean` is a voluntary exit with status 0, which `on-failure` does not restart.
+   * `clean` is a voluntary exit with status 0, which `on-failure` does not restart; `permanent` is a
+   * failure no retry can fix (a command that does not exist), which gives up at once.
    */
-  async failed(reason: string, options: { clean?: boolean } = {}): Promise<void> {
+  async failed(reason: string, options: FailureOptions = {}): Promise<void> {
     if (this._state === 'stopping' || this._state === 'stopped' || this._state === 'disabled' || this._state === 'crashed') return;
     // One death is often reported twice (the exit, then the closed connection): the first, more
     // specific report is handled and later ones are dropped.
@@ -157,17 +164,18 @@ export class Lifecycle extends EventEmitter<LifecycleEvents> {
     }
   }
 
-  private async handleFailure(reason: string, options: { clean?: boolean }): Promise<void> {
+  private async handleFailure(reason: string, options: FailureOptions): Promise<void> {
     const generation = ++this.generation;
     this.starting = undefined;
     this._lastError = reason;
+    this._stats = undefined;
     this.clearTimers();
     this.log.warn({ reason }, 'server failed');
     await this.unit.stop();
     if (generation !== this.generation) return;
 
     const { restart, maxRestarts, restartWindowSec } = this.policy;
-    if (restart === 'never' || (restart === 'on-failure' && options.clean)) {
+    if (restart === 'never' || (restart === 'on-failure' && options.clean) || options.permanent) {
       this.transition(options.clean ? 'stopped' : 'crashed', reason);
       return;
     }
@@ -206,6 +214,8 @@ export class Lifecycle extends EventEmitter<LifecycleEvents> {
       await this.unit.stop();
     }
     this._startedAt = undefined;
+    // CPU and memory describe a running process; a stopped server has none.
+    this._stats = undefined;
     this.transition(to, cause);
   }
 
@@ -298,4 +308,12 @@ export class Lifecycle extends EventEmitter<LifecycleEvents> {
     this.timers.clear();
     this.healthTimer = undefined;
   }
+}
+
+/** A start failure that only a config change can fix: an OrchError CONFIG_* anywhere in the cause chain. */
+function isConfigError(error: unknown): boolean {
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    if (isOrchError(cause) && cause.code.startsWith('CONFIG_')) return true;
+  }
+  return false;
 }

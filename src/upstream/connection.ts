@@ -14,7 +14,7 @@ import {
   type Root,
 } from '@modelcontextprotocol/sdk/types.js';
 import { isStdioServer, type RemoteServerConfig, type ServerConfig } from '../config/schema.js';
-import { WireError } from '../errors.js';
+import { isOrchError, OrchError, WireError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ChildHandle, ExitInfo, SpawnChildOptions } from '../supervisor/childProcess.js';
 import { truncateLine, type LogBuffer } from '../supervisor/logBuffer.js';
@@ -183,7 +183,7 @@ class Opener {
   /** A child that died while starting explains itself better by its exit than by "connection closed". */
   private async failure(error: unknown): Promise<string> {
     const child = this.child;
-    if (!child) return describeError(error);
+    if (!child || isOrchError(error)) return describeError(error);
     const exit = await Promise.race([child.exited, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 500).unref())]);
     return exit ? `process ${describeExit(exit)}` : describeError(error);
   }
@@ -229,6 +229,14 @@ class Opener {
       logBuffer: this.deps.logs,
     });
     this.child = child;
+    // No pid: the command could not be run (not found, not executable, no such cwd). Retrying will
+    // not help, so it is a config error, and there is nothing to probe.
+    if (child.pid === undefined) {
+      const exit = await child.exited;
+      throw new OrchError('CONFIG_INVALID', `mcpServers.${this.deps.name}.command: ${describeExit(exit)}`, {
+        hint: `install it or fix "command" (a full path works), then \`mcp-orch start ${this.deps.name}\``,
+      });
+    }
     void child.exited.then((exit) => {
       if (!this.silent) this.deps.onExit(exit);
     });
