@@ -25,6 +25,7 @@ import { DEFAULT_PROJECT } from '../store/projects.js';
 import type { Store } from '../store/open.js';
 import { createAccessControl } from './accessControl.js';
 import { ensurePrivateDataDir } from '../dataDir.js';
+import { registerDaemon, unregisterDaemon } from './registry.js';
 import { removeDaemonInfo, writeAdminToken, writeDaemonInfo } from './stateFiles.js';
 import { VERSION } from './version.js';
 
@@ -68,7 +69,8 @@ export interface Daemon {
   control(name: string, action: ControlAction): Promise<void>;
   /** Waits until every server has finished starting (running or failed), bounded by their timeouts. */
   settled(): Promise<void>;
-  close(): Promise<void>;
+  /** Stops everything; `cause` (a signal, say) is what each server's stop is logged with. */
+  close(cause?: string): Promise<void>;
 }
 
 /**
@@ -101,7 +103,8 @@ export function createDaemon(options: DaemonOptions): Daemon {
   let shuttingDown = false;
   let closing: Promise<void> | undefined;
 
-  const createUpstream = (name: string): Upstream => {
+  /** A server's upstream; a `parked` one (disabled) has no log file until it is enabled. */
+  const createUpstream = (name: string, parked = false): Upstream => {
     const server = config.mcpServers[name];
     if (!server) throw new Error(`no server named ${name}`);
     const supervision = supervisionFor(server, config.orch);
@@ -114,7 +117,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
       onServerRequest: gateway.routeServerRequest,
       watch: (instance) => pool.watch(instance),
     });
-    if (supervision.logFile) {
+    if (supervision.logFile && !parked) {
       const file = path.join(options.dataDir, 'logs', `${name}.log`);
       const log = logger.child({ component: 'log-file', server: name });
       logFiles.set(
@@ -134,14 +137,29 @@ export function createDaemon(options: DaemonOptions): Daemon {
     void upstream.start();
   };
 
+  // Disabled servers are pool members that never start, so that status lists them and their URL
+  // says they are disabled. Each config brings its own; one started by hand is left alone.
+  const parkDisabled = (): void => {
+    const disabled = Object.keys(config.mcpServers).filter((name) => config.mcpServers[name]?.disabled === true);
+    for (const upstream of pool.all()) {
+      if (upstream.state === 'disabled' && !disabled.includes(upstream.name)) pool.remove(upstream.name);
+    }
+    for (const name of disabled) {
+      if ((pool.get(name)?.state ?? 'disabled') !== 'disabled') continue;
+      const upstream = createUpstream(name, true);
+      pool.add(upstream);
+      void upstream.lifecycle.stop('disabled in the config', 'disabled');
+    }
+  };
+
   const closeLogFile = async (name: string): Promise<void> => {
     const file = logFiles.get(name);
     logFiles.delete(name);
     await file?.close();
   };
 
-  const stopServer = async (name: string): Promise<void> => {
-    await pool.remove(name)?.close();
+  const stopServer = async (name: string, cause: string): Promise<void> => {
+    await pool.remove(name)?.close(cause);
     await closeLogFile(name);
   };
 
@@ -187,8 +205,12 @@ export function createDaemon(options: DaemonOptions): Daemon {
   const apply = async (next: Config): Promise<ConfigDiff> => {
     const diff = diffConfigs(config, next);
     config = next;
-    await Promise.all([...diff.removed, ...diff.changed].map(stopServer));
+    await Promise.all([
+      ...diff.removed.map((name) => stopServer(name, next.mcpServers[name] ? 'disabled in the config' : 'removed from the config')),
+      ...diff.changed.map((name) => stopServer(name, 'changed in the config')),
+    ]);
     for (const name of [...diff.added, ...diff.changed]) startServer(name);
+    parkDisabled();
     if (diff.restartRequired.length) {
       logger.warn({ settings: diff.restartRequired }, 'these settings take effect when the daemon restarts');
     }
@@ -203,8 +225,12 @@ export function createDaemon(options: DaemonOptions): Daemon {
     access: accessControl.access,
 
     async start(startOptions = {}) {
-      for (const name of enabled(config)) startServer(name);
+      const startServers = (): void => {
+        for (const name of enabled(config)) startServer(name);
+        parkDisabled();
+      };
       if (startOptions.http === false) {
+        startServers();
         accessControl.setUp('');
         return {};
       }
@@ -223,7 +249,17 @@ export function createDaemon(options: DaemonOptions): Daemon {
       });
       served = await serve(app, config.orch.host, config.orch.port);
       const firstRun = accessControl.setUp(served.url);
-      writeDaemonInfo(options.dataDir, { pid: process.pid, url: served.url, startedAt: new Date().toISOString(), version: VERSION });
+      // Only now, with the port bound: a port in use is reported before any child is spawned.
+      startServers();
+      // The CLI runs on this machine: it reaches a wildcard address through loopback.
+      const localUrl = served.url.replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//[::1]:');
+      const info = { pid: process.pid, url: localUrl, startedAt: new Date().toISOString(), version: VERSION, config: configFile };
+      writeDaemonInfo(options.dataDir, info);
+      try {
+        registerDaemon(options.dataDir, info);
+      } catch (error) {
+        logger.warn({ err: (error as Error).message }, 'not registered as a running daemon: the CLI finds it with --data-dir only');
+      }
       logger.info({ url: served.url, servers: pool.names() }, 'listening');
       if (options.watchPath) {
         const file = options.watchPath;
@@ -245,18 +281,22 @@ export function createDaemon(options: DaemonOptions): Daemon {
       await Promise.all(pool.all().map((upstream) => upstream.settled()));
     },
 
-    close() {
+    close(cause = 'daemon stopping') {
       closing ??= (async () => {
         // The listener stays up until the children are gone, so /health can say 503 meanwhile
         // and new MCP requests get a clear answer instead of a refused connection.
         shuttingDown = true;
         await watcher?.close();
         await gateway.close();
-        await Promise.all(pool.all().map((upstream) => upstream.close()));
+        const started = pool.all().filter((upstream) => upstream.state !== 'disabled');
+        await Promise.all(started.map((upstream) => upstream.close(cause)));
         await served?.close();
         await Promise.all([...logFiles.keys()].map(closeLogFile));
         await accessControl.close();
-        if (served) removeDaemonInfo(options.dataDir);
+        if (served) {
+          removeDaemonInfo(options.dataDir);
+          unregisterDaemon(options.dataDir);
+        }
         logger.info('stopped');
       })();
       return closing;

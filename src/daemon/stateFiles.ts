@@ -17,10 +17,12 @@ export interface DaemonInfo {
   /** ISO time of the start. */
   startedAt: string;
   version: string;
+  /** The config file it serves, when it has one. */
+  config?: string;
 }
 
 /** Writes `text` with mode 0600 by way of a temp file and a rename, so that a reader never sees half of it. */
-function writePrivate(file: string, text: string): void {
+export function writePrivate(file: string, text: string): void {
   const temp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(temp, text, { mode: 0o600 });
   fs.chmodSync(temp, 0o600);
@@ -48,12 +50,23 @@ export function writeDaemonInfo(dataDir: string, info: DaemonInfo): void {
 
 export function readDaemonInfo(dataDir: string): DaemonInfo | undefined {
   try {
-    const info = JSON.parse(fs.readFileSync(path.join(dataDir, DAEMON_FILE), 'utf8')) as Partial<DaemonInfo>;
-    if (typeof info.pid !== 'number' || typeof info.url !== 'string') return undefined;
-    return { pid: info.pid, url: info.url, startedAt: String(info.startedAt ?? ''), version: String(info.version ?? '') };
+    return toDaemonInfo(JSON.parse(fs.readFileSync(path.join(dataDir, DAEMON_FILE), 'utf8')));
   } catch {
     return undefined;
   }
+}
+
+/** The DaemonInfo in parsed JSON, or undefined when it has no pid or URL. */
+export function toDaemonInfo(value: unknown): DaemonInfo | undefined {
+  const { pid, url, startedAt, version, config } = (value ?? {}) as Partial<Record<keyof DaemonInfo, unknown>>;
+  if (typeof pid !== 'number' || typeof url !== 'string') return undefined;
+  return {
+    pid,
+    url,
+    startedAt: String(startedAt ?? ''),
+    version: String(version ?? ''),
+    ...(typeof config === 'string' ? { config } : {}),
+  };
 }
 
 /** Removes daemon.json, but only if it is still ours (a second daemon may have replaced it). */
@@ -81,10 +94,25 @@ export function processAlive(pid: number): boolean {
   }
 }
 
+/**
+ * fetch, given up after `timeoutMs` by a timer that keeps the process alive: when the peer hangs up
+ * at once, undici's fetch may neither settle nor hold the event loop, and AbortSignal.timeout's
+ * timer does not hold it either, so the CLI would end without a word.
+ */
+export async function fetchWithin(url: string, timeoutMs: number, init: RequestInit = {}): Promise<Response> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new Error(`no answer from ${url} within ${timeoutMs} ms`)), timeoutMs);
+  try {
+    return await fetch(url, { ...init, signal: controller.signal });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Whether a daemon answers `/health` at this URL within the time given. */
 export async function healthAnswers(url: string, timeoutMs = 1500): Promise<boolean> {
   try {
-    const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(timeoutMs) });
+    const response = await fetchWithin(`${url}/health`, timeoutMs);
     await response.body?.cancel();
     return response.status === 200 || response.status === 503;
   } catch {

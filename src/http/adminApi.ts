@@ -96,7 +96,12 @@ export function createAdminApi(deps: AdminApiDeps): Hono {
   for (const action of CONTROL_ACTIONS) {
     api.post(`/servers/${action}-all`, async (c) => {
       try {
-        await Promise.all(pool.names().map((name) => control.control(name, action)));
+        // Disabled servers are not part of "all": each one is started by name only.
+        const names = pool
+          .all()
+          .filter((upstream) => upstream.state !== 'disabled')
+          .map((upstream) => upstream.name);
+        await Promise.all(names.map((name) => control.control(name, action)));
         return c.json({ action, servers: await statusOfAll() });
       } catch (error) {
         return failure(c, error);

@@ -47,8 +47,11 @@ export function createApp(deps: AppDeps): Hono {
 
   app.get('/health', (c) => {
     const servers = poolStatus(deps.pool).map(({ name, state }) => ({ name, state }));
-    const status = deps.isShuttingDown() ? 'shutting-down' : 'ok';
-    return c.json({ status, version: deps.version, servers }, deps.isShuttingDown() ? 503 : 200);
+    // Crashed servers gave up restarting: the gateway serves, but not everything it should.
+    const crashed = servers.filter((server) => server.state === 'crashed').map((server) => server.name);
+    const status = deps.isShuttingDown() ? 'shutting-down' : crashed.length ? 'degraded' : 'ok';
+    const body = { status, version: deps.version, ...(crashed.length ? { crashed } : {}), servers };
+    return c.json(body, deps.isShuttingDown() ? 503 : 200);
   });
 
   if (deps.metrics) {

@@ -359,6 +359,12 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
   /** Why the server cannot answer, as a client may read it (no stderr: `mcp-orch logs` has that). */
   unavailable(): OrchError {
     const state = this.state;
+    if (state === 'disabled') {
+      return new OrchError('SERVER_UNAVAILABLE', `server "${this.name}" is disabled in the config`, {
+        hint: `remove "disabled": true from mcpServers.${this.name} (a running daemon applies the edit), or \`mcp-orch start ${this.name}\` until it restarts`,
+        data: { server: this.name, state },
+      });
+    }
     const reason = isTransient(state)
       ? `is ${state} (not running after ${this.config.timeout}s)${this.publicError ? `; last error: ${this.publicError}` : ''}`
       : (this.publicError ?? `is ${state}`);
@@ -476,11 +482,11 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
     this.idleTimer.unref();
   }
 
-  /** Stops the server and its instances for good (removed from the config, daemon shutdown). Idempotent. */
-  async close(): Promise<void> {
+  /** Stops the server and its instances for good (removed from the config, daemon shutdown); `cause` says which. Idempotent. */
+  async close(cause = 'closed'): Promise<void> {
     clearTimeout(this.idleTimer);
     this.autoStart = false;
-    await Promise.all([this.lifecycle.stop('closed'), this.instances?.closeAll()]);
+    await Promise.all([this.lifecycle.stop(cause), this.instances?.closeAll()]);
   }
 }
 
