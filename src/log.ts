@@ -29,9 +29,11 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   };
   if (pretty) {
     // In-process stream rather than a worker transport: it survives bundling and keeps ordering.
+    // `base: undefined` leaves pino's own pid and hostname out, so the pid pretty output shows
+    // (`INFO (4242): child started`) is a child server's: nothing is ignored.
     return pino(
       base,
-      prettyStream({ destination: destination.fd ?? 2, translateTime: 'HH:MM:ss', ignore: 'pid,hostname', singleLine: true, sync: true }),
+      prettyStream({ destination: destination.fd ?? 2, translateTime: 'HH:MM:ss', ignore: '', singleLine: true, sync: true }),
     );
   }
   return pino(base, destination);

@@ -46,8 +46,11 @@ export function loadContext(options: ConfigOptions & ServeOverrides, defaultLeve
   };
   const loaded = loadConfig(resolveConfigPath(options.config), process.env, { secrets });
   const overrides: Partial<OrchSettings> = {};
-  if (options.host) overrides.host = options.host;
-  if (options.port !== undefined) overrides.port = parsePort(options.port);
+  // Flags, else the environment (MCP_ORCH_HOST, MCP_ORCH_PORT: a port for `npm start` without editing the example).
+  const host = options.host ?? process.env.MCP_ORCH_HOST;
+  if (host) overrides.host = host;
+  if (options.port !== undefined) overrides.port = parsePort(options.port, '--port');
+  else if (process.env.MCP_ORCH_PORT) overrides.port = parsePort(process.env.MCP_ORCH_PORT, 'MCP_ORCH_PORT');
   if (options.allowOrigin?.length) overrides.allowedOrigins = [...loaded.config.orch.allowedOrigins, ...options.allowOrigin];
   overrides.logLevel =
     parseLevel(options.logLevel) ?? (loaded.config.orch.logLevel === 'info' ? defaultLevel : loaded.config.orch.logLevel);
@@ -95,9 +98,11 @@ export function withOverrides(config: Config, overrides: Partial<OrchSettings>):
   return { ...config, orch: { ...config.orch, ...overrides } };
 }
 
-function parsePort(value: string): number {
+function parsePort(value: string, source: string): number {
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: expected a number from 0 to 65535, got "${value}"`);
+  if (value.trim() === '' || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`${source}: expected a number from 0 to 65535, got "${value}"`);
+  }
   return port;
 }
 

@@ -1,40 +1,16 @@
 import process from 'node:process';
 import type { Command } from 'commander';
-import { readDaemonInfo, processAlive } from '../daemon/stateFiles.js';
+import { processAlive, readDaemonInfo } from '../daemon/stateFiles.js';
 import { OrchError } from '../errors.js';
 import type { AdminServerStatus, ReloadReport } from '../http/adminApi.js';
-import type { LogLine } from '../supervisor/logBuffer.js';
-import { reportError, resolveDataDir, type ConfigOptions } from './context.js';
-import { connectDaemon, noDaemon, type DaemonClient } from './daemonClient.js';
+import { colorsFor, paintState, type Colors } from './colors.js';
+import { reportError } from './context.js';
+import { daemonOptions, withDaemon, type DaemonClient } from './daemonClient.js';
+import { findDaemon, type DaemonOptions } from './findDaemon.js';
+import { registerLogs } from './logsCommand.js';
 import { clip, printJson, table } from './output.js';
 
-type DaemonOptions = Pick<ConfigOptions, 'config' | 'dataDir'>;
-
 const STOP_TIMEOUT_SEC = 30;
-
-function daemonOptions(command: Command): Command {
-  return command
-    .option('-c, --config <path>', 'config file, to find orch.dataDir (default: ./mcp-config.json, else ~/.mcp.json)')
-    .option('--data-dir <dir>', 'the data dir of the daemon to talk to (default: ~/.mcp-orch or $MCP_ORCH_DATA_DIR)');
-}
-
-/**
- * Runs a command's body with the daemon of its data dir; any error is printed and exits 1. Commander
- * calls an action with the arguments, then the options, then the command itself.
- */
-function withDaemon<O extends DaemonOptions, A extends unknown[]>(
-  body: (client: DaemonClient, options: O, ...args: A) => Promise<void>,
-): (...args: [...A, O, Command]) => Promise<void> {
-  return async (...args) => {
-    const options = args[args.length - 2] as O;
-    try {
-      const client = await connectDaemon(resolveDataDir(options));
-      await body(client, options, ...(args.slice(0, -2) as A));
-    } catch (error) {
-      reportError(error);
-    }
-  };
-}
 
 export function formatUptime(seconds: number | null): string {
   if (seconds === null) return '-';
@@ -51,18 +27,18 @@ export function formatBytes(bytes: number | null): string {
   return `${(bytes / (1024 * 1024 * 1024)).toFixed(2)} GB`;
 }
 
-/** The status table of `status` and `monitor`. */
-export function statusTable(servers: AdminServerStatus[], width = 200): string {
+/** The status table of `status` and `monitor`, states in colour on a terminal. */
+export function statusTable(servers: AdminServerStatus[], colors: Colors, width = 200): string {
   const rows = servers.map((s) => [
     s.name,
-    s.state,
+    paintState(colors, s.state),
     s.pid ?? '-',
     formatUptime(s.uptimeSec),
     s.restarts,
     s.cpuPercent === null ? '-' : `${s.cpuPercent.toFixed(1)}%`,
     formatBytes(s.memoryBytes),
     s.tools,
-    clip(s.lastError ?? '', Math.max(20, width - 90)),
+    clip(s.lastError ?? (s.state === 'disabled' ? 'disabled in the config' : ''), Math.max(20, width - 90)),
   ]);
   return table(['server', 'state', 'pid', 'uptime', 'restarts', 'cpu', 'memory', 'tools', 'last error'], rows);
 }
@@ -79,8 +55,10 @@ function registerStatus(program: Command): void {
       withDaemon(async (client, options: DaemonOptions & { json?: boolean }) => {
         const { servers } = await client.request<ServersBody>('GET', '/api/servers');
         if (options.json) return printJson({ daemon: client.info, servers });
-        process.stdout.write(`mcp-orch ${client.info.version} at ${client.info.url} (pid ${client.info.pid})\n`);
-        process.stdout.write(`${statusTable(servers, process.stdout.columns ?? 200)}\n`);
+        process.stdout.write(
+          `mcp-orch ${client.info.version} at ${client.info.url} (pid ${client.info.pid}, data dir ${client.dataDir})\n`,
+        );
+        process.stdout.write(`${statusTable(servers, colorsFor(process.stdout), process.stdout.columns ?? 200)}\n`);
       }),
     );
 
@@ -96,7 +74,8 @@ function registerStatus(program: Command): void {
           try {
             const { servers } = await client.request<ServersBody>('GET', '/api/servers');
             const now = new Date().toLocaleTimeString();
-            body = `mcp-orch at ${client.info.url} (pid ${client.info.pid})  ${now}\n\n${statusTable(servers, process.stdout.columns ?? 200)}\n`;
+            const colors = colorsFor(process.stdout);
+            body = `mcp-orch at ${client.info.url} (pid ${client.info.pid})  ${now}\n\n${statusTable(servers, colors, process.stdout.columns ?? 200)}\n`;
           } catch (error) {
             body = `mcp-orch at ${client.info.url}: ${error instanceof Error ? error.message : String(error)}\n`;
           }
@@ -123,7 +102,7 @@ function registerStatus(program: Command): void {
 
 async function controlAll(client: DaemonClient, action: string): Promise<void> {
   const { servers } = await client.request<ServersBody>('POST', `/api/servers/${action}-all`);
-  process.stdout.write(`${statusTable(servers)}\n`);
+  process.stdout.write(`${statusTable(servers, colorsFor(process.stdout))}\n`);
 }
 
 function registerControl(program: Command): void {
@@ -146,7 +125,8 @@ function registerControl(program: Command): void {
           );
           const s = result.server;
           const pid = s.pid === null ? '' : ` (pid ${s.pid})`;
-          process.stdout.write(`${s.name}: ${s.state}${pid}${s.lastError && s.state !== 'running' ? `: ${s.lastError}` : ''}\n`);
+          const state = paintState(colorsFor(process.stdout), s.state);
+          process.stdout.write(`${s.name}: ${state}${pid}${s.lastError && s.state !== 'running' ? `: ${s.lastError}` : ''}\n`);
           if (action !== 'stop' && s.state !== 'running') process.exitCode = 1;
         }),
       );
@@ -170,78 +150,21 @@ function registerControl(program: Command): void {
     );
 }
 
-function printLogLine(entry: LogLine): void {
-  process.stdout.write(`${entry.line}\n`);
-}
-
-/** Reads Server-Sent Events of log lines until the stream ends or the process is interrupted. */
-async function followLogs(response: Response): Promise<void> {
-  if (!response.body) return;
-  const decoder = new TextDecoder();
-  let buffer = '';
-  const chunks = (async function* () {
-    try {
-      yield* response.body as unknown as AsyncIterable<Uint8Array>;
-    } catch {
-      // the connection went away ("terminated"): the caller finds out why
-    }
-  })();
-  for await (const chunk of chunks) {
-    buffer += decoder.decode(chunk, { stream: true });
-    let end: number;
-    while ((end = buffer.indexOf('\n\n')) !== -1) {
-      const event = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const data = event
-        .split('\n')
-        .filter((line) => line.startsWith('data:'))
-        .map((line) => line.slice(5).trimStart())
-        .join('\n');
-      if (data) printLogLine(JSON.parse(data) as LogLine);
-    }
-  }
-}
-
-function registerLogs(program: Command): void {
-  daemonOptions(program.command('logs'))
-    .description("a server's recent stderr lines; -f keeps printing new ones")
-    .argument('<server>', 'the server')
-    .option('-f, --follow', 'keep printing new lines until Ctrl-C')
-    .option('-n, --lines <n>', 'how many recent lines', '100')
-    .action(
-      withDaemon(async (client, options: DaemonOptions & { follow?: boolean; lines: string }, server: string) => {
-        const lines = Number.parseInt(options.lines, 10);
-        if (!Number.isInteger(lines) || lines < 0)
-          throw new OrchError('BAD_REQUEST', `--lines: expected a whole number, got "${options.lines}"`);
-        const path = `/api/servers/${encodeURIComponent(server)}/logs?lines=${lines}`;
-        if (!options.follow) {
-          const body = await client.request<{ lines: LogLine[] }>('GET', path);
-          body.lines.forEach(printLogLine);
-          return;
-        }
-        const response = await client.fetch(`${path}&follow=1`);
-        if (!response.ok) {
-          await client.request('GET', path); // throws the daemon's error (unknown server, ...)
-          throw new OrchError('INTERNAL', `the daemon answered ${response.status} to logs -f`);
-        }
-        await followLogs(response);
-        // The stream ended: the server was removed (404 names the others) or the daemon stopped.
-        await client.request('GET', `/api/servers/${encodeURIComponent(server)}`);
-        throw new OrchError('INTERNAL', `the daemon closed the log stream of ${server}`);
-      }),
-    );
+/** The daemon's pid when daemon.json names a live process, answering or not: a hung daemon can be stopped too. */
+async function livePid(dataDir: string) {
+  const info = readDaemonInfo(dataDir);
+  return info && processAlive(info.pid) ? info : undefined;
 }
 
 function registerStopDaemon(program: Command): void {
   daemonOptions(program.command('stop-daemon'))
-    .description('stop the daemon of the data dir (SIGTERM) and wait until it has exited')
+    .description('stop the running daemon (SIGTERM) and wait until it has exited')
     .option('--timeout <seconds>', 'how long to wait for it to exit', String(STOP_TIMEOUT_SEC))
     .action(async (options: DaemonOptions & { timeout: string }) => {
       try {
-        const dataDir = resolveDataDir(options);
-        const info = readDaemonInfo(dataDir);
-        if (!info || !processAlive(info.pid)) throw noDaemon(dataDir);
+        const { dataDir, info } = await findDaemon(options, livePid);
         process.kill(info.pid, 'SIGTERM');
+        if (process.stderr.isTTY) process.stderr.write(`stopping mcp-orch (pid ${info.pid}) and its servers...\n`);
         const deadline = Date.now() + Math.max(1, Number(options.timeout) || STOP_TIMEOUT_SEC) * 1000;
         while (processAlive(info.pid)) {
           if (Date.now() > deadline) {
@@ -251,7 +174,7 @@ function registerStopDaemon(program: Command): void {
           }
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
-        process.stdout.write(`stopped mcp-orch (pid ${info.pid})\n`);
+        process.stdout.write(`stopped mcp-orch (pid ${info.pid}, data dir ${dataDir})\n`);
       } catch (error) {
         reportError(error);
       }

@@ -1,7 +1,10 @@
-import { readAdminToken, readDaemonInfo, processAlive, healthAnswers, type DaemonInfo } from '../daemon/stateFiles.js';
+import type { Command } from 'commander';
+import { readAdminToken, type DaemonInfo } from '../daemon/stateFiles.js';
 import { OrchError, type OrchErrorCode } from '../errors.js';
+import { reportError } from './context.js';
+import { findDaemon, noDaemon, type DaemonOptions, type FoundDaemon } from './findDaemon.js';
 
-/** The running daemon of a data dir, as the CLI reaches it: its URL from daemon.json, its admin token. */
+/** A running daemon as the CLI reaches it: its URL from daemon.json, its admin token. */
 export interface DaemonClient {
   info: DaemonInfo;
   dataDir: string;
@@ -11,20 +14,39 @@ export interface DaemonClient {
   fetch(path: string, init?: RequestInit): Promise<Response>;
 }
 
-export function noDaemon(dataDir: string, detail?: string): OrchError {
-  return new OrchError('DAEMON_UNREACHABLE', `no mcp-orch daemon is running for data dir ${dataDir}${detail ? ` (${detail})` : ''}`, {
-    hint: 'start one with `mcp-orch serve`',
-  });
+/** The options of every command that talks to a running daemon. */
+export function daemonOptions(command: Command): Command {
+  return command
+    .option('-c, --config <path>', 'find the daemon serving this config (default: the only daemon running, see --data-dir)')
+    .option('--data-dir <dir>', 'the data dir of the daemon to talk to, when several run (default: $MCP_ORCH_DATA_DIR)');
 }
 
-/** Finds the daemon from `<dataDir>/daemon.json`; throws a clear error when none is running there. */
-export async function connectDaemon(dataDir: string): Promise<DaemonClient> {
-  const info = readDaemonInfo(dataDir);
-  if (!info) throw noDaemon(dataDir);
-  if (!processAlive(info.pid)) throw noDaemon(dataDir, `daemon.json names pid ${info.pid}, which has exited`);
-  if (!(await healthAnswers(info.url))) throw noDaemon(dataDir, `pid ${info.pid} does not answer at ${info.url}`);
+/**
+ * Runs a command's body with the daemon the options mean; any error is printed and exits 1.
+ * Commander calls an action with the arguments, then the options, then the command itself.
+ */
+export function withDaemon<O extends DaemonOptions, A extends unknown[]>(
+  body: (client: DaemonClient, options: O, ...args: A) => Promise<void>,
+): (...args: [...A, O, Command]) => Promise<void> {
+  return async (...args) => {
+    const options = args[args.length - 2] as O;
+    try {
+      const client = await connectDaemon(options);
+      await body(client, options, ...(args.slice(0, -2) as A));
+    } catch (error) {
+      reportError(error);
+    }
+  };
+}
+
+/** The running daemon the options mean (see findDaemon), with its admin token. */
+export async function connectDaemon(options: DaemonOptions): Promise<DaemonClient> {
+  return clientOf(await findDaemon(options));
+}
+
+export function clientOf({ dataDir, info }: FoundDaemon): DaemonClient {
   const token = readAdminToken(dataDir);
-  if (!token) throw noDaemon(dataDir, 'no admin-token file');
+  if (!token) throw noDaemon(dataDir, [], 'no admin-token file in it');
   return daemonClient(dataDir, info, token);
 }
 
@@ -34,7 +56,7 @@ export function daemonClient(dataDir: string, info: DaemonInfo, token: string): 
       ...init,
       headers: { ...(init.headers as Record<string, string>), Authorization: `Bearer ${token}` },
     }).catch((error: unknown) => {
-      throw noDaemon(dataDir, `${info.url}: ${error instanceof Error ? error.message : String(error)}`);
+      throw noDaemon(dataDir, [], `${info.url}: ${error instanceof Error ? error.message : String(error)}`);
     });
   return {
     info,

@@ -31,7 +31,20 @@ function summary(from: string, result: ImportResult): string {
   for (const { from: name, to } of result.renamed) lines.push(`  renamed: ${name} -> ${to}`);
   if (result.overwritten.length > 0) lines.push(`  overwritten: ${result.overwritten.join(', ')}`);
   for (const { name, reason } of result.skipped) lines.push(`  skipped ${name}: ${reason}`);
+  if (count === 0 && result.skipped.length > 0) lines.push(nextStep(result));
   return `${lines.join('\n')}\n`;
+}
+
+/** After an import that added nothing: the flag that would, or why none would. */
+function nextStep(result: ImportResult): string {
+  const taken = result.skipped.filter(({ reason }) => reason.startsWith('a different server')).map(({ name }) => name);
+  if (taken.length > 0) {
+    return `  to import ${taken.join(', ')} anyway: --overwrite replaces the server of the same name, --rename adds it as a new name`;
+  }
+  if (result.skipped.every(({ reason }) => reason.startsWith('already present'))) {
+    return `  ${result.target} already has every one of them as it is; --overwrite and --rename act only on servers that differ`;
+  }
+  return '  fix the entries named above in the source file, then import again';
 }
 
 export function registerImportCommand(program: Command): void {

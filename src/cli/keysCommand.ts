@@ -76,7 +76,7 @@ interface CatalogBody {
 
 /** Every server's catalog, from the daemon of this data dir when one runs. */
 async function daemonCatalogs(dataDir: string): Promise<Record<string, ServerCatalog> | undefined> {
-  const client = await connectDaemon(dataDir).catch(() => undefined);
+  const client = await connectDaemon({ dataDir }).catch(() => undefined);
   if (!client) return undefined;
   const { servers } = await client.request<{ servers: { name: string }[] }>('GET', '/api/servers');
   const entries = await Promise.all(

@@ -22,8 +22,18 @@ Examples:
   $ mcp-orch serve --daemon                        # in the background; stop it with mcp-orch stop-daemon
   $ mcp-orch status                                # state, pid, uptime, restarts, CPU, memory of each server
   $ mcp-orch restart everything                    # also start, stop; --all for every server
-  $ mcp-orch logs everything -f
+  $ mcp-orch logs                                  # which servers there are; logs NAME -f follows one
   $ mcp-orch import ~/Library/Application\\ Support/Claude/claude_desktop_config.json
+
+Finding the daemon: status, monitor, start, stop, restart, reload, logs and stop-daemon talk to the
+running daemon without flags: the one of --data-dir (or $MCP_ORCH_DATA_DIR), else the one serving
+./mcp-config.json, else the only one running (each registers in ~/.mcp-orch/daemons/). With several
+running they list them and ask for --data-dir.
+
+Environment:
+  MCP_ORCH_DATA_DIR                 the data dir, as --data-dir
+  MCP_ORCH_PORT, MCP_ORCH_HOST      serve's port and address, as --port and --host (the flags win)
+  NO_COLOR, FORCE_COLOR=1           no colours; colours even when not on a terminal
 
 Endpoints (serve):
   /mcp, /sse                        every server, names as <server>__<name>

@@ -1,40 +1,51 @@
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { Command } from 'commander';
 import { createDaemon, type Daemon } from '../daemon/daemon.js';
-import { runningDaemon } from '../daemon/stateFiles.js';
+import { runningDaemons } from '../daemon/registry.js';
+import { fetchWithin, runningDaemon } from '../daemon/stateFiles.js';
+import { VERSION } from '../daemon/version.js';
 import { OrchError } from '../errors.js';
 import { killAllChildrenSync } from '../supervisor/childProcess.js';
 import { localPrincipal } from '../auth/policy.js';
 import { DEFAULT_PROJECT } from '../store/projects.js';
 import { collect, loadContext, reportError, type CommandContext, type ConfigOptions, type ServeOverrides } from './context.js';
+import { banner } from './banner.js';
+import { colorsFor } from './colors.js';
 import { detachServe } from './detach.js';
+import { shellArg } from './output.js';
 
 type ServeOptions = ConfigOptions & ServeOverrides & { watch?: boolean; daemon?: boolean; auth?: boolean };
 
-/** A port in use: by another mcp-orch (it answers /health) or by something else. */
+/** A port in use: by another mcp-orch (it answers /health; the registry knows its data dir) or by something else. */
 async function explainListenError(error: unknown, host: string, port: number): Promise<unknown> {
   if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') return error;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1500) }).catch(() => undefined);
+  const response = await fetchWithin(`${url}/health`, 1500).catch(() => undefined);
   const isOrch = response !== undefined && ((await response.json().catch(() => ({}))) as { status?: unknown }).status !== undefined;
-  return new OrchError('BAD_REQUEST', `${url} is in use${isOrch ? ' by another mcp-orch daemon' : ''}`, {
-    hint: isOrch
-      ? 'stop it with `mcp-orch stop-daemon --data-dir <its data dir>`, or pick another --port'
-      : 'pick another --port (0 for any free one), or stop what listens there',
-  });
+  if (!isOrch) {
+    return new OrchError('BAD_REQUEST', `${url} is in use`, {
+      hint: 'pick another --port (0 for any free one), or stop what listens there',
+    });
+  }
+  const other = (await runningDaemons()).find((daemon) => new URL(daemon.url).port === String(port));
+  return new OrchError(
+    'BAD_REQUEST',
+    `${url} is in use by another mcp-orch daemon${other ? ` (pid ${other.pid}, data dir ${other.dataDir})` : ''}`,
+    {
+      hint: other
+        ? `stop it with \`mcp-orch stop-daemon --data-dir ${shellArg(other.dataDir)}\`, or pick another --port`
+        : 'stop it with `mcp-orch stop-daemon --data-dir DIR` (the data dir it was started with), or pick another --port',
+    },
+  );
 }
 
 /** One daemon per data dir: a second one would replace the first's admin token and daemon.json. */
 async function refuseSecond(dataDir: string): Promise<void> {
   const running = await runningDaemon(dataDir);
   if (running) {
-    throw new OrchError(
-      'BAD_REQUEST',
-      `mcp-orch is already running (pid ${running.pid}) at ${running.url}; stop it with \`mcp-orch stop-daemon\``,
-      {
-        hint: `or give this one another --data-dir than ${dataDir}`,
-      },
-    );
+    throw new OrchError('BAD_REQUEST', `mcp-orch is already running (pid ${running.pid}) at ${running.url} for data dir ${dataDir}`, {
+      hint: `stop it with \`mcp-orch stop-daemon --data-dir ${shellArg(dataDir)}\`, or give this one another --data-dir`,
+    });
   }
 }
 
@@ -50,7 +61,7 @@ function handleSignals(daemon: Daemon, context: CommandContext): void {
       process.exit(130);
     }
     stopping = true;
-    closeAll(daemon, context).then(
+    closeAll(daemon, context, `${signal} received`).then(
       () => process.exit(0),
       (error: unknown) => {
         reportError(error);
@@ -65,8 +76,8 @@ function handleSignals(daemon: Daemon, context: CommandContext): void {
 }
 
 /** Stops the daemon, then closes the database (the audit log's last rows are written by then). */
-async function closeAll(daemon: Daemon, context: CommandContext): Promise<void> {
-  await daemon.close();
+async function closeAll(daemon: Daemon, context: CommandContext, cause?: string): Promise<void> {
+  await daemon.close(cause);
   context.closeStore();
 }
 
@@ -105,7 +116,8 @@ export function registerServeCommands(program: Command): void {
         if (options.daemon) {
           const started = await detachServe(context.dataDir, process.argv.slice(1));
           process.stdout.write(
-            `mcp-orch is running at ${started.url} (pid ${started.pid})\n  logs: ${started.logFile}\n  stop it with \`mcp-orch stop-daemon\`\n`,
+            `mcp-orch is running at ${started.url} (pid ${started.pid})\n  logs: ${started.logFile}\n` +
+              `  stop it with \`mcp-orch stop-daemon\` (with other daemons running: --data-dir ${shellArg(context.dataDir)})\n`,
           );
           return;
         }
@@ -126,9 +138,8 @@ export function registerServeCommands(program: Command): void {
           await closeAll(daemon, context);
           throw await explainListenError(error, context.config.orch.host, context.config.orch.port);
         });
-        process.stderr.write(
-          `mcp-orch ${loaded.path}\n  unified:    ${url}/mcp  (SSE: ${url}/sse)\n  per server: ${url}/servers/{name}/mcp\n`,
-        );
+        const info = { url: url!, configPath: loaded.path, config: context.config, dataDir: context.dataDir, version: VERSION };
+        process.stderr.write(banner(info, colorsFor(process.stderr)));
         if (options.auth === false) {
           process.stderr.write('mcp-orch: API keys are off (--no-auth): every local process may call every server\n');
         }

@@ -1,47 +1,52 @@
 import type { Command } from 'commander';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { createDaemon } from '../daemon/daemon.js';
-import { readAdminToken } from '../daemon/stateFiles.js';
-import { OrchError } from '../errors.js';
+import { fetchWithin, readAdminToken } from '../daemon/stateFiles.js';
+import { isOrchError, OrchError } from '../errors.js';
 import type { ServerStatus } from '../upstream/status.js';
-import { poolStatus } from '../upstream/status.js';
+import { serverStatus } from '../upstream/status.js';
+import { colorsFor, paintState } from './colors.js';
 import { loadContext, reportError, type CommandContext, type ConfigOptions } from './context.js';
-import { connectDaemon } from './daemonClient.js';
+import { clientOf } from './daemonClient.js';
+import { findDaemon } from './findDaemon.js';
 import { clip, printJson, table } from './output.js';
 import { configOptions } from './serveCommand.js';
 
 type ListOptions = ConfigOptions & { json?: boolean; server?: string };
+type Servers = (ServerStatus & { toolList: Pick<Tool, 'name' | 'description'>[] })[];
 
 interface Snapshot {
   source: 'daemon' | 'direct';
-  servers: (ServerStatus & { toolList: Pick<Tool, 'name' | 'description'>[] })[];
+  servers: Servers;
 }
 
-/** The servers as the daemon of the data dir (daemon.json), or else one at the config's host and port, reports them. */
-async function fromDaemon(context: CommandContext): Promise<Omit<Snapshot, 'source'> | undefined> {
+const catalogOf = async (found: Parameters<typeof clientOf>[0]): Promise<Servers> =>
+  (await clientOf(found).request<{ servers: Servers }>('GET', '/api/servers?catalog=1')).servers;
+
+/** The servers of the daemon serving this config (by its data dir, the registry, or its host and port), if one runs. */
+async function fromDaemon(context: CommandContext, options: ListOptions): Promise<Servers | undefined> {
   try {
-    const client = await connectDaemon(context.dataDir);
-    return await client.request<Omit<Snapshot, 'source'>>('GET', '/api/servers?catalog=1');
-  } catch {
-    // no daemon for this data dir: try the config's address
+    return await catalogOf(await findDaemon({ dataDir: options.dataDir, config: context.loaded.path }));
+  } catch (error) {
+    // Several daemons serve this config: the person must say which. None: look at the config's address.
+    if (!isOrchError(error) || error.code !== 'DAEMON_UNREACHABLE') throw error;
   }
   const { host, port } = context.config.orch;
   const base = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const token = readAdminToken(context.dataDir);
   try {
-    const response = await fetch(`${base}/api/servers?catalog=1`, {
-      signal: AbortSignal.timeout(1500),
-      ...(token ? { headers: { Authorization: `Bearer ${token}` } } : {}),
-    });
-    if (response.ok) return (await response.json()) as Omit<Snapshot, 'source'>;
+    const response = await fetchWithin(
+      `${base}/api/servers?catalog=1`,
+      1500,
+      token ? { headers: { Authorization: `Bearer ${token}` } } : {},
+    );
+    if (response.ok) return ((await response.json()) as { servers: Servers }).servers;
     await response.body?.cancel();
     if (response.status === 401) {
       throw new OrchError(
         'DAEMON_UNREACHABLE',
         `the mcp-orch daemon at ${base} did not accept the admin token of data dir ${context.dataDir}`,
-        {
-          hint: 'pass the --data-dir that daemon was started with',
-        },
+        { hint: 'pass the --data-dir that daemon was started with' },
       );
     }
   } catch (error) {
@@ -52,12 +57,10 @@ async function fromDaemon(context: CommandContext): Promise<Omit<Snapshot, 'sour
 }
 
 /**
- * Reads the servers from the running daemon when there is one, otherwise starts them here, waits
- * for each to come up or fail, and stops them again.
+ * Starts the servers here, reports each on stderr as it comes up or fails (this takes seconds), waits
+ * for all, and stops them again.
  */
-async function snapshot(context: CommandContext): Promise<Snapshot> {
-  const live = await fromDaemon(context);
-  if (live) return { source: 'daemon', ...live };
+async function startHere(context: CommandContext): Promise<Servers> {
   const daemon = createDaemon({
     config: context.config,
     logger: context.logger,
@@ -65,18 +68,67 @@ async function snapshot(context: CommandContext): Promise<Snapshot> {
     store: context.store(),
     secrets: context.secrets,
   });
+  const colors = colorsFor(process.stderr);
   try {
     await daemon.start({ http: false });
-    await daemon.settled();
-    const servers = poolStatus(daemon.pool).map((status) => ({
-      ...status,
-      toolList: (daemon.pool.get(status.name)?.catalog.tools ?? []).map(({ name, description }) => ({ name, description })),
+    const started = daemon.pool.all().filter((upstream) => upstream.state !== 'disabled');
+    process.stderr.write(colors.dim(`no daemon running: starting ${started.length} servers to inspect them\n`));
+    let done = 0;
+    await Promise.all(
+      started.map(async (upstream) => {
+        await upstream.settled();
+        const tools = upstream.state === 'running' ? `, ${upstream.catalog.tools.length} tools` : '';
+        const why = upstream.state === 'running' ? '' : `: ${upstream.error ?? ''}`;
+        process.stderr.write(
+          colors.dim(`  [${++done}/${started.length}] `) +
+            `${upstream.name}: ${paintState(colors, upstream.state)}${tools}${clip(why, 120)}\n`,
+        );
+      }),
+    );
+    return daemon.pool.all().map((upstream) => ({
+      ...serverStatus(upstream),
+      toolList: upstream.catalog.tools.map(({ name, description }) => ({ name, description })),
     }));
-    return { source: 'direct', servers };
   } finally {
-    await daemon.close();
+    await daemon.close('inspected');
     context.closeStore();
   }
+}
+
+/**
+ * Reads the servers from the running daemon when there is one, otherwise starts them here. Without
+ * a config file here, the only daemon running (the registry) answers.
+ */
+async function snapshot(options: ListOptions): Promise<Snapshot> {
+  let context: CommandContext;
+  try {
+    context = loadContext(options, 'silent');
+  } catch (error) {
+    if (options.config !== undefined || !isOrchError(error) || error.code !== 'CONFIG_NOT_FOUND') throw error;
+    const found = await findDaemon(options).catch((reason: unknown) => {
+      if (!isOrchError(reason) || reason.code !== 'DAEMON_UNREACHABLE') throw reason;
+      throw new OrchError(
+        'CONFIG_NOT_FOUND',
+        `${error.message}, and no mcp-orch daemon is running`,
+        error.hint ? { hint: error.hint } : {},
+      );
+    });
+    return { source: 'daemon', servers: await catalogOf(found) };
+  }
+  const { mcpServers } = context.config;
+  if (options.server !== undefined && !mcpServers[options.server]) throw unknownServer(options.server, Object.keys(mcpServers));
+  const live = await fromDaemon(context, options);
+  if (live) return { source: 'daemon', servers: live };
+  // --server: only that one needs starting.
+  const only =
+    options.server === undefined
+      ? context
+      : { ...context, config: { ...context.config, mcpServers: { [options.server]: mcpServers[options.server]! } } };
+  return { source: 'direct', servers: await startHere(only) };
+}
+
+function unknownServer(name: string, known: string[]): OrchError {
+  return new OrchError('UNKNOWN_SERVER', `unknown server "${name}"`, { hint: `configured servers: ${known.join(', ') || 'none'}` });
 }
 
 export function registerServerCommands(program: Command): void {
@@ -85,17 +137,17 @@ export function registerServerCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (options: ListOptions) => {
       try {
-        const context = loadContext(options, 'silent');
-        const { source, servers } = await snapshot(context);
+        const { source, servers } = await snapshot(options);
         if (options.json) return printJson({ source, servers: servers.map(({ toolList: _tools, ...rest }) => rest) });
         const wide = Boolean(process.stdout.isTTY);
+        const colors = colorsFor(process.stdout);
         const rows = servers.map((s) => [
           s.name,
           s.type,
           clip(s.target, wide ? 50 : 200),
-          s.state,
+          paintState(colors, s.state),
           s.tools,
-          clip(s.error ?? '', wide ? 60 : 500),
+          clip(s.error ?? (s.state === 'disabled' ? 'disabled in the config' : ''), wide ? 60 : 500),
         ]);
         process.stdout.write(`${table(['name', 'type', 'command/url', 'state', 'tools', 'error'], rows)}\n`);
         if (source === 'direct') process.stdout.write('(no daemon running: servers were started to inspect them, and stopped again)\n');
@@ -110,19 +162,20 @@ export function registerServerCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (options: ListOptions) => {
       try {
-        const context = loadContext(options, 'silent');
-        if (options.server && !context.config.mcpServers[options.server]) {
-          throw new OrchError('UNKNOWN_SERVER', `unknown server "${options.server}"`, {
-            hint: `configured servers: ${Object.keys(context.config.mcpServers).join(', ') || 'none'}`,
-          });
-        }
-        const { source, servers } = await snapshot(context);
+        const { source, servers } = await snapshot(options);
         const chosen = servers.filter((s) => !options.server || s.name === options.server);
+        if (options.server && chosen.length === 0)
+          throw unknownServer(
+            options.server,
+            servers.map((s) => s.name),
+          );
         if (options.json) return printJson(chosen.map((s) => ({ server: s.name, source, state: s.state, tools: s.toolList })));
         const rows = chosen.flatMap((s) => s.toolList.map((t) => [s.name, t.name, clip((t.description ?? '').split('\n')[0] ?? '', 80)]));
         process.stdout.write(`${table(['server', 'tool', 'description'], rows)}\n`);
-        for (const s of chosen.filter((c) => c.state !== 'running'))
-          process.stdout.write(`${s.name}: ${s.state}${s.error ? ` (${s.error})` : ''}\n`);
+        const colors = colorsFor(process.stdout);
+        for (const s of chosen.filter((c) => c.state !== 'running')) {
+          process.stdout.write(`${s.name}: ${paintState(colors, s.state)}${s.error ? ` (${s.error})` : ''}\n`);
+        }
       } catch (error) {
         reportError(error);
       }

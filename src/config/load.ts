@@ -29,7 +29,8 @@ export interface LoadedConfig extends ParsedConfig {
   path: string;
 }
 
-const CREATE_HINT = 'create one with `cp mcp-config.json.example mcp-config.json`, or pass --config PATH';
+const EXAMPLE = 'mcp-config.json.example';
+const CREATE_HINT = `create one with \`cp ${EXAMPLE} mcp-config.json\`, or pass --config PATH`;
 
 /** Where a config is looked for when no --config is given, first match wins. */
 export function configCandidates(cwd: string = process.cwd(), home: string = os.homedir()): string[] {
@@ -165,8 +166,11 @@ export function validateConfigData(
   const result = configSchema.safeParse(masked.data);
   if (!result.success) {
     const lines = formatIssues(result.error.issues, configSchema, value).map((line) => `${file}: ${line}`);
+    // The example is the working config to compare with, unless it is the file being edited.
+    const example =
+      path.basename(file) === EXAMPLE ? 'the README\'s "Config" section lists every key' : `${EXAMPLE} shows a working config`;
     throw new OrchError('CONFIG_INVALID', lines.join('\n'), {
-      hint: 'fix the fields named above; mcp-config.json.example shows a working config',
+      hint: `fix the fields named above; ${example}`,
       data: { file, issues: lines },
     });
   }

@@ -1,7 +1,7 @@
 // The built CLI as a person runs it: list-servers and list-tools read a running daemon when one
 // listens on the config's port and otherwise start the servers themselves (and stop them again);
 // --version, --help, import, and a config error that names the file and the field.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -147,6 +147,26 @@ describe('list-servers and list-tools without a daemon', () => {
   it('list-tools --server one --json starts the server itself', async () => {
     await expectToolsOfOne(configPath, 'direct');
   });
+
+  it('says on stderr what it is starting, as each server settles, with colours only on request', async () => {
+    const result = await runCliIn(['list-servers', '--config', configPath, '--data-dir', dataDir()], { cwd: tempDir });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain('no daemon running: starting 2 servers to inspect them');
+    expect(result.stderr).toMatch(/^ {2}\[\d\/2\] one: running, \d+ tools$/m);
+    expect(result.stderr).toMatch(/^ {2}\[\d\/2\] broken: (restarting|crashed): /m);
+    // Piped: plain text.
+    expect(result.stdout + result.stderr).not.toContain('\x1b[');
+    const forced = await runCliIn(['list-servers', '--config', configPath, '--data-dir', dataDir()], {
+      cwd: tempDir,
+      env: { FORCE_COLOR: '1' },
+    });
+    expect(forced.stdout).toContain('\x1b[32mrunning\x1b[39m');
+    const plain = await runCliIn(['list-servers', '--config', configPath, '--data-dir', dataDir()], {
+      cwd: tempDir,
+      env: { FORCE_COLOR: '1', NO_COLOR: '1' },
+    });
+    expect(plain.stdout + plain.stderr).not.toContain('\x1b[');
+  });
 });
 
 describe('other commands', () => {
@@ -192,6 +212,43 @@ describe('other commands', () => {
     expect(second.skipped.map((s) => s.name).sort()).toEqual(['files', 'memory']);
     for (const skipped of second.skipped) expect(skipped.reason).toMatch(/already present/);
     expect(JSON.parse(await readFile(target, 'utf8'))).toEqual(written);
+    // Said to a person: why neither flag would change anything.
+    const again = await runCli(['import', source, '--config', target]);
+    expect(again.stdout).toContain(
+      `${target} already has every one of them as it is; --overwrite and --rename act only on servers that differ`,
+    );
+
+    // A different server under a taken name: the flags that import it anyway.
+    await writeFile(source, JSON.stringify({ mcpServers: { memory: { command: 'npx', args: ['-y', 'another-memory'] } } }));
+    const taken = await runCli(['import', source, '--config', target]);
+    expect(taken.code).toBe(0);
+    expect(taken.stdout).toContain('nothing imported');
+    expect(taken.stdout).toContain(
+      'to import memory anyway: --overwrite replaces the server of the same name, --rename adds it as a new name',
+    );
+  });
+
+  it("a schema error's hint points at the example, unless the example is the file being edited", async () => {
+    const bad = JSON.stringify({ mcpServers: { bad: { command: process.execPath, args: 'x' } } });
+    for (const name of ['mcp-config.json', 'mcp-config.json.example']) {
+      const dir = join(tempDir, `hint-${name}`);
+      await mkdir(dir);
+      await writeFile(join(dir, name), bad);
+      const result = await runCliIn(['list-servers', '--config', name], { cwd: dir });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`${join(dir, name)}: mcpServers.bad.args`);
+      if (name === 'mcp-config.json')
+        expect(result.stderr).toContain('hint: fix the fields named above; mcp-config.json.example shows a working config');
+      else expect(result.stderr).toContain('hint: fix the fields named above; the README\'s "Config" section lists every key');
+    }
+  });
+
+  it('a bad MCP_ORCH_PORT is an error naming the variable', async () => {
+    const configPath = join(tempDir, 'empty-config.json');
+    await writeFile(configPath, JSON.stringify({ mcpServers: {} }));
+    const result = await runCliIn(['serve', '--config', configPath, '--data-dir', dataDir()], { env: { MCP_ORCH_PORT: 'eighty' } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('MCP_ORCH_PORT: expected a number from 0 to 65535, got "eighty"');
   });
 
   it('serve exits non-zero on a config error, naming the file and the field', async () => {

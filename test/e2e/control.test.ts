@@ -231,7 +231,7 @@ describe('control commands against a live daemon', () => {
     const result = await runCli(['serve', '--config', daemon.configPath, '--port', '0', '--data-dir', daemon.dataDir]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`mcp-orch is already running (pid ${daemon.process.pid}) at ${daemon.url}`);
-    expect(result.stderr).toContain('mcp-orch stop-daemon');
+    expect(result.stderr).toContain(`stop it with \`mcp-orch stop-daemon --data-dir ${daemon.dataDir}\``);
     // The same port with another data dir: the port is taken, by an mcp-orch.
     const samePort = await runCli([
       'serve',
@@ -243,7 +243,10 @@ describe('control commands against a live daemon', () => {
       join(tempDir, 'other'),
     ]);
     expect(samePort.code).toBe(1);
-    expect(samePort.stderr).toContain(`${daemon.url} is in use by another mcp-orch daemon`);
+    expect(samePort.stderr).toContain(
+      `${daemon.url} is in use by another mcp-orch daemon (pid ${daemon.process.pid}, data dir ${daemon.dataDir})`,
+    );
+    expect(samePort.stderr).toContain(`stop it with \`mcp-orch stop-daemon --data-dir ${daemon.dataDir}\``);
     // The first one still answers with its token.
     expect(await daemon.api('/api/servers').then((r) => r.status)).toBe(200);
   });
@@ -292,7 +295,7 @@ describe('serve --daemon and stop-daemon', () => {
       expect(ok(await runCli(['monitor', '--once', '--data-dir', dataDir])).stdout).toMatch(/^one\s+running/m);
 
       const stopped = ok(await runCli(['stop-daemon', '--data-dir', dataDir]));
-      expect(stopped.stdout).toContain(`stopped mcp-orch (pid ${daemonPid})`);
+      expect(stopped.stdout).toContain(`stopped mcp-orch (pid ${daemonPid}, data dir ${dataDir})`);
       expect(processRunning(daemonPid)).toBe(false);
       await waitFor(() => pids.every((pid) => !processRunning(pid)), { timeoutMs: 5000 });
       expect(existsSync(join(dataDir, 'daemon.json'))).toBe(false);

@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { testHome } from './home.js';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const binPath = join(repoRoot, 'bin', 'mcp-orch.js');
@@ -27,7 +28,7 @@ export function runCli(args: string[], options: RunCliOptions = {}): Promise<Cli
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [binPath, ...args], {
       cwd: options.cwd ?? repoRoot,
-      env: { ...process.env, ...options.env },
+      env: { ...process.env, HOME: testHome, ...options.env },
       stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     child.stdin?.end(options.input);

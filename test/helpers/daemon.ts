@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { testHome } from './home.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const binPath = join(repoRoot, 'bin', 'mcp-orch.js');
@@ -68,7 +69,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<DaemonHa
       ...(options.auth ? [] : ['--no-auth']),
       ...(options.args ?? []),
     ],
-    { cwd: repoRoot, env: { ...process.env, ...options.env }, stdio: ['ignore', 'inherit', 'pipe'] },
+    { cwd: repoRoot, env: { ...process.env, HOME: testHome, ...options.env }, stdio: ['ignore', 'inherit', 'pipe'] },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stderrLines: string[] = [];
