@@ -6,7 +6,7 @@ import type { AdminServerStatus, ReloadReport } from '../http/adminApi.js';
 import { colorsFor, paintState, type Colors } from './colors.js';
 import { reportError } from './context.js';
 import { daemonOptions, withDaemon, type DaemonClient } from './daemonClient.js';
-import { findDaemon, type DaemonOptions } from './findDaemon.js';
+import { dataDirFlag, findDaemon, type DaemonOptions } from './findDaemon.js';
 import { registerLogs } from './logsCommand.js';
 import { clip, printJson, table } from './output.js';
 
@@ -117,7 +117,15 @@ function registerControl(program: Command): void {
           if (options.all && server) throw new OrchError('BAD_REQUEST', `give a server name or --all, not both`);
           if (options.all) return controlAll(client, action);
           if (!server) {
-            throw new OrchError('BAD_REQUEST', `which server? \`mcp-orch ${action} SERVER\`, or \`mcp-orch ${action} --all\``);
+            const { servers } = await client.request<ServersBody>('GET', '/api/servers');
+            const flag = dataDirFlag(options, client.dataDir);
+            throw new OrchError(
+              'BAD_REQUEST',
+              `which server? \`mcp-orch ${action} SERVER${flag}\`, or \`mcp-orch ${action} --all${flag}\``,
+              {
+                hint: `servers: ${servers.map((s) => `${s.name} (${s.state})`).join(', ') || 'none'}`,
+              },
+            );
           }
           const result = await client.request<{ server: AdminServerStatus }>(
             'POST',

@@ -22,6 +22,11 @@ export function withDataDir(dataDir: string, argv: string[] = process.argv.slice
   return `mcp-orch ${[...args, '--data-dir', dataDir].map(shellArg).join(' ')}`;
 }
 
+/** ` --data-dir DIR` when the person named the data dir: the commands a hint suggests need it too. */
+export function dataDirFlag(options: DaemonOptions, dataDir: string): string {
+  return options.dataDir === undefined ? '' : ` --data-dir ${shellArg(dataDir)}`;
+}
+
 function describeDaemon(daemon: RegisteredDaemon): string {
   return `${daemon.dataDir}  ${daemon.url}  (pid ${daemon.pid}${daemon.config ? `, ${daemon.config}` : ''})`;
 }

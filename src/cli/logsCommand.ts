@@ -5,7 +5,7 @@ import type { AdminServerStatus } from '../http/adminApi.js';
 import type { LogLine } from '../supervisor/logBuffer.js';
 import { colorsFor, paintState } from './colors.js';
 import { daemonOptions, withDaemon, type DaemonClient } from './daemonClient.js';
-import type { DaemonOptions } from './findDaemon.js';
+import { dataDirFlag, type DaemonOptions } from './findDaemon.js';
 import { shellArg, table } from './output.js';
 
 type LogsOptions = DaemonOptions & { follow?: boolean; lines: string };
@@ -46,8 +46,7 @@ async function followLogs(response: Response): Promise<void> {
 async function listServers(client: DaemonClient, options: LogsOptions): Promise<void> {
   const { servers } = await client.request<{ servers: AdminServerStatus[] }>('GET', '/api/servers');
   const colors = colorsFor(process.stdout);
-  // The flag that found this daemon is needed again to read a log of it.
-  const flag = options.dataDir === undefined ? '' : ` --data-dir ${shellArg(client.dataDir)}`;
+  const flag = dataDirFlag(options, client.dataDir);
   const rows = servers.map((s) => [s.name, paintState(colors, s.state), `mcp-orch logs ${shellArg(s.name)}${flag}`]);
   process.stdout.write(`${servers.length ? table(['server', 'state', 'its logs'], rows) : 'the daemon runs no servers'}\n`);
   process.stdout.write("(-f follows a server's log, --lines N sets how many recent lines)\n");

@@ -63,6 +63,12 @@ describe('finding the daemon without flags', () => {
     expect(logs).toMatch(/^one +running +mcp-orch logs one$/m);
 
     expect(ok(await cli(['restart', 'one'])).stdout).toMatch(/^one: running \(pid \d+\)$/m);
+    const which = await cli(['restart']);
+    expect(which.code).toBe(1);
+    expect(which.stderr).toContain('which server? `mcp-orch restart SERVER`, or `mcp-orch restart --all`');
+    expect(which.stderr).toContain('hint: servers: one (running)');
+    const withFlag = await cli(['restart', '--data-dir', first.dataDir]);
+    expect(withFlag.stderr).toContain(`\`mcp-orch restart SERVER --data-dir ${first.dataDir}\``);
 
     const listed = JSON.parse(ok(await cli(['list-servers', '--json'])).stdout) as { source: string; servers: { name: string }[] };
     expect(listed).toMatchObject({ source: 'daemon', servers: [{ name: 'one' }] });

@@ -9,6 +9,7 @@ import { mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../helpers/cli.js';
 import { waitFor } from '../helpers/clients.js';
@@ -84,9 +85,10 @@ describe('a fresh clone in a folder of its own', () => {
       const files = ['test/e2e/conformance.test.ts', 'test/e2e/era2026.test.ts', 'test/e2e/eras-mixed.test.ts'];
       const tested = await run(process.execPath, [join('node_modules', 'vitest', 'vitest.mjs'), 'run', ...files], clone);
       expect(tested.code, report(tested)).toBe(0);
-      expect(tested.stdout).toMatch(/Test Files +3 passed \(3\)/);
+      const summary = stripVTControlCharacters(tested.stdout);
+      expect(summary).toMatch(/Test Files +3 passed \(3\)/);
       // Every test ran and passed: none skipped.
-      expect(tested.stdout).toMatch(/Tests +(\d+) passed \(\1\)/);
+      expect(summary).toMatch(/Tests +(\d+) passed \(\1\)/);
     },
     STEP_TIMEOUT_MS,
   );
