@@ -10,6 +10,8 @@ export interface BannerInput {
   config: Config;
   dataDir: string;
   version: string;
+  /** Whether requests need an API key (`--no-auth` turns them off, on loopback only). */
+  auth: boolean;
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/i;
@@ -52,8 +54,8 @@ export function banner(input: BannerInput, colors: Colors): string {
   if (reachableFromNetwork(input.url)) {
     lines.push(
       colors.yellow(
-        `warning: listening on ${hostOf(input.url)}: the gateway is reachable from the network, and anyone who reaches it can ` +
-          `call every server it runs (MCP endpoints have no authentication). Use --host 127.0.0.1 unless that is what you want.`,
+        `warning: listening on ${hostOf(input.url)}: the gateway is reachable from the network; anyone who holds one of ` +
+          `its API keys there can call the servers the key reaches. Use --host 127.0.0.1 unless that is what you want.`,
       ),
     );
   }
@@ -66,8 +68,13 @@ export function banner(input: BannerInput, colors: Colors): string {
   lines.push(row('health', `${base}/health`));
   if (urls.length > 1) lines.push(row('also at', urls.slice(1).join(', ')));
   lines.push('Connect a client:');
-  lines.push(`  claude mcp add --transport http mcp-orch ${base}/mcp`);
-  lines.push(`  Cursor, Cline: {"mcpServers": {"mcp-orch": {"url": "${base}/mcp"}}}`);
+  if (input.auth) {
+    lines.push(`  claude mcp add --transport http mcp-orch ${base}/mcp --header "Authorization: Bearer <key>"`);
+    lines.push('  Cursor, Cline, Claude Desktop, VS Code: mcp-orch connect CLIENT prints their config with a new key');
+  } else {
+    lines.push(`  claude mcp add --transport http mcp-orch ${base}/mcp`);
+    lines.push(`  Cursor, Cline: {"mcpServers": {"mcp-orch": {"url": "${base}/mcp"}}}`);
+  }
   lines.push('Control it from any folder: mcp-orch status, mcp-orch logs SERVER, mcp-orch stop-daemon');
   lines.push(`  (with other daemons running, add --data-dir ${shellArg(input.dataDir)})`);
   return `${lines.join('\n')}\n`;

@@ -87,7 +87,7 @@ describe('the start-up banner', () => {
 
   it("names each server's URL, the disabled ones, /health and how to connect, and warns off loopback", () => {
     const config = { mcpServers: { memory: {}, off: { disabled: true } }, orch: {} } as unknown as Config;
-    const input = { url: 'http://127.0.0.1:8000', configPath: '/c/mcp-config.json', config, dataDir: '/d', version: '1.2.3' };
+    const input = { url: 'http://127.0.0.1:8000', configPath: '/c/mcp-config.json', config, dataDir: '/d', version: '1.2.3', auth: false };
     const text = banner(input, off);
     expect(text).toContain('http://127.0.0.1:8000/mcp');
     expect(text).toMatch(/^ {2}memory +http:\/\/127\.0\.0\.1:8000\/servers\/memory\/mcp$/m);
@@ -96,8 +96,11 @@ describe('the start-up banner', () => {
     expect(text).toContain('claude mcp add --transport http mcp-orch http://127.0.0.1:8000/mcp');
     expect(text).not.toContain('{name}');
     expect(text).not.toContain('warning');
-    const open = banner({ ...input, url: 'http://0.0.0.0:8000' }, off);
+    const open = banner({ ...input, url: 'http://0.0.0.0:8000', auth: true }, off);
     expect(open).toMatch(/^warning: listening on 0\.0\.0\.0: the gateway is reachable from the network/);
     expect(open).not.toContain('http://0.0.0.0');
+    // With keys on, the ways to connect carry one.
+    expect(open).toContain('--header "Authorization: Bearer <key>"');
+    expect(open).toContain('mcp-orch connect CLIENT');
   });
 });

@@ -138,7 +138,14 @@ export function registerServeCommands(program: Command): void {
           await closeAll(daemon, context);
           throw await explainListenError(error, context.config.orch.host, context.config.orch.port);
         });
-        const info = { url: url!, configPath: loaded.path, config: context.config, dataDir: context.dataDir, version: VERSION };
+        const info = {
+          url: url!,
+          configPath: loaded.path,
+          config: context.config,
+          dataDir: context.dataDir,
+          version: VERSION,
+          auth: options.auth !== false,
+        };
         process.stderr.write(banner(info, colorsFor(process.stderr)));
         if (options.auth === false) {
           process.stderr.write('mcp-orch: API keys are off (--no-auth): every local process may call every server\n');

@@ -248,11 +248,11 @@ export function createDaemon(options: DaemonOptions): Daemon {
         metrics,
       });
       served = await serve(app, config.orch.host, config.orch.port);
-      const firstRun = accessControl.setUp(served.url);
       // Only now, with the port bound: a port in use is reported before any child is spawned.
       startServers();
       // The CLI runs on this machine: it reaches a wildcard address through loopback.
       const localUrl = served.url.replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//[::1]:');
+      const firstRun = accessControl.setUp(localUrl);
       const info = { pid: process.pid, url: localUrl, startedAt: new Date().toISOString(), version: VERSION, config: configFile };
       writeDaemonInfo(options.dataDir, info);
       try {

@@ -159,7 +159,7 @@ describe('start-up', () => {
   });
 
   it('on 0.0.0.0 it prints URLs a client can use and warns that the network can reach it', async () => {
-    const open = await startDaemon({ config: { mcpServers: {} }, args: ['--host', '0.0.0.0'] });
+    const open = await startDaemon({ config: { mcpServers: {} }, args: ['--host', '0.0.0.0'], auth: true });
     try {
       // The banner follows the "listening" line.
       const banner = await waitFor(() => plainLines(open).find((line) => line.startsWith('Control it')) && plainLines(open).join('\n'));
