@@ -100,7 +100,6 @@ export class Forwarder {
       ...(params?.arguments === undefined ? {} : { arguments: params.arguments }),
     };
     try {
-      this.deps.access.take(caller.principal);
       const result = await this.dispatch(caller, view, method, params ?? {}, options, record);
       record.outcome = result.isError === true ? 'error' : 'ok';
       return result;
@@ -117,9 +116,14 @@ export class Forwarder {
   private async dispatch(caller: Caller, view: View, method: string, params: Params, options: ForwardOptions, record: RequestRecord) {
     const { access } = this.deps;
     const { principal } = caller;
+    /** One place in the rate limits, then the access check, once the server is known (for the audit). */
+    const admit = (server: string | undefined): void => {
+      access.take(principal);
+      access.check(principal, server, method);
+    };
     if (options.direct) {
       record.server = options.direct.name;
-      access.check(principal, options.direct.name, method);
+      admit(options.direct.name);
       return this.send(caller, options.direct, method, params, options);
     }
     const reach: Reach = (server) => access.reaches(principal, server);
@@ -129,7 +133,8 @@ export class Forwarder {
         const session = requireSession(options, method);
         const target = view.resolveUri(String(params.uri), reach);
         record.server = target.upstream.name;
-        access.check(principal, target.upstream.name, method);
+        record.name = target.name;
+        admit(target.upstream.name);
         const upstream = await target.upstream.instanceFor(caller.id);
         if (method === 'resources/subscribe') await this.deps.subscriptions.subscribe(session, upstream, target.name);
         else await this.deps.subscriptions.unsubscribe(session, upstream, target.name);
@@ -137,6 +142,7 @@ export class Forwarder {
       }
       case 'logging/setLevel': {
         const session = requireSession(options, method);
+        admit(undefined);
         const level = params.level as LoggingLevel;
         if (!LEVELS.includes(level)) {
           throw new OrchError('INVALID_PARAMS', `unknown log level "${String(level)}"; expected one of ${LEVELS.join(', ')}`);
@@ -149,11 +155,12 @@ export class Forwarder {
     const route = routeRequest(view, method, params, reach);
     if (!route) throw new OrchError('METHOD_NOT_FOUND', `method not found: ${method}`);
     if ('answer' in route) {
-      access.check(principal, view.server, method);
+      admit(view.server);
       return route.answer;
     }
     record.server = route.upstream.name;
-    access.check(principal, route.upstream.name, method);
+    record.name = nameOf(route.params) ?? record.name;
+    admit(route.upstream.name);
     const result = await this.send(caller, route.upstream, method, route.params ?? {}, options);
     return exposeContentUris(result, view, route.upstream);
   }
