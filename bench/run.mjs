@@ -123,13 +123,17 @@ async function phaseCalls() {
   const floor = track(await startFloor());
   const relay = track(await startFloor({ relayTo: ECHO }));
   const orch = track(await startDaemon(mainConfig()));
+  // The same daemon with API keys on: what authentication, the role check and the audit add.
+  const keyed = track(await startDaemon(mainConfig(), { auth: true }));
   await waitAllRunning(orch.url, 2);
+  await waitAllRunning(keyed.url, 2);
   const direct = { kind: 'stdio', ...ECHO };
   const ways = {
     direct,
     floor: { kind: 'streamable', url: floor.mcpUrl, pid: floor.pid },
     'relay floor mcp': { kind: 'streamable', url: relay.mcpUrl, pid: relay.pid },
     'orch server mcp': { kind: 'streamable', url: `${orch.url}/servers/echo/mcp`, pid: orch.pid },
+    'orch server mcp, key': { kind: 'streamable', url: `${keyed.url}/servers/echo/mcp`, pid: keyed.pid, key: keyed.key },
     'orch server sse': { kind: 'sse', url: `${orch.url}/servers/echo/sse` },
     'orch unified mcp': { kind: 'streamable', url: `${orch.url}/mcp`, unified: true, pid: orch.pid },
     'orch unified sse': { kind: 'sse', url: `${orch.url}/sse`, unified: true },
@@ -192,6 +196,7 @@ async function phaseCalls() {
     'floor',
     'relay floor mcp',
     'orch server mcp',
+    'orch server mcp, key',
     'orch unified mcp',
     ...(peers ? ['supergateway mcp', 'mcp-proxy mcp'] : []),
   ];
