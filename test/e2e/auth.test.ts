@@ -8,6 +8,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { issueKey } from '../../src/auth/issue.js';
+import { openStore } from '../../src/store/open.js';
 import { runCli } from '../helpers/cli.js';
 import { waitFor } from '../helpers/clients.js';
 import { startDaemon, type DaemonHandle } from '../helpers/daemon.js';
@@ -92,18 +94,31 @@ describe('access control', () => {
     // The first run prints the default project's admin key once, after the "listening" line.
     keys.admin = await daemon.firstRunKey();
     secrets.push(keys.admin);
-    await cli(['members', 'add', 'mel', '--role', 'member']);
-    await cli(['members', 'add', 'vic', '--role', 'viewer']);
-    keys.member = await newKey(['--member', 'mel']);
-    keys.viewer = await newKey(['--member', 'vic']);
-    keys.narrowed = await newKey(['--member', 'mel', '--servers', 'other', '--name', 'narrow']);
-    keys.revoked = await newKey(['--member', 'mel', '--name', 'gone']);
-    await cli(['keys', 'revoke', keys.revoked.slice(0, 14), '--yes']);
-    keys.expired = await newKey(['--member', 'mel', '--name', 'brief', '--expires', '1s']);
-    await cli(['projects', 'create', 'team']);
-    await cli(['members', 'add', 'tess', '--role', 'admin', '--project', 'team']);
-    keys.other = await newKey(['--project', 'team', '--member', 'tess']);
-    await new Promise((resolve) => setTimeout(resolve, 1100)); // the expired key's second passes
+    // The rest is set up through the database, as the CLI would (its own commands are tested below
+    // and in access-cli.test.ts); the daemon sees another process's writes as it would the CLI's.
+    const store = openStore(daemon.dataDir);
+    try {
+      const issued = (options: Parameters<typeof issueKey>[1]) => {
+        const made = issueKey(store.keys, options);
+        secrets.push(made.key);
+        return made;
+      };
+      const issue = (options: Parameters<typeof issueKey>[1]): string => issued(options).key;
+      store.members.add('default', { name: 'mel', role: 'member' });
+      store.members.add('default', { name: 'vic', role: 'viewer' });
+      keys.member = issue({ project: 'default', member: 'mel', name: 'laptop' });
+      keys.viewer = issue({ project: 'default', member: 'vic', name: 'laptop' });
+      keys.narrowed = issue({ project: 'default', member: 'mel', name: 'narrow', servers: ['other'] });
+      const gone = issued({ project: 'default', member: 'mel', name: 'gone' });
+      keys.revoked = gone.key;
+      store.keys.revoke(gone.record.id);
+      keys.expired = issue({ project: 'default', member: 'mel', name: 'brief', expiresAt: Date.now() - 1000 });
+      store.projects.create({ slug: 'team' });
+      store.members.add('team', { name: 'tess', role: 'admin' });
+      keys.other = issue({ project: 'team', member: 'tess', name: 'laptop' });
+    } finally {
+      store.close();
+    }
   });
 
   afterAll(async () => {
