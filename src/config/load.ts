@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { OrchError } from '../errors.js';
+import { dependencyProblems, dependencyWarnings } from './fleet.js';
 import { findJsonSyntaxError, lineColumn, stripJsonComments } from './jsonText.js';
 import { interpolateEnv } from './interpolate.js';
 import { formatIssues, formatPath, isPlainObject } from './issues.js';
@@ -174,12 +175,25 @@ export function validateConfigData(
       data: { file, issues: lines },
     });
   }
+  const problems = dependencyProblems(result.data.mcpServers);
+  if (problems.length > 0) {
+    throw new OrchError('CONFIG_INVALID', problems.map((line) => `${file}: ${line}`).join('\n'), {
+      hint: 'dependsOn names servers of this config that must be running first, without cycles',
+      data: { file, issues: problems },
+    });
+  }
   const { config, unavailable } = resolveSecrets(masked.restore(result.data), file, options.secrets);
   const secretWarnings = Object.entries(unavailable).map(([name, why]) => `${file}: server "${name}" is not started: ${why}`);
   return {
     config,
     unavailable,
-    warnings: [...missingWarnings, ...unknownKeyWarnings(value, file), ...secretWarnings, ...plainHttpWarnings(config, file)],
+    warnings: [
+      ...missingWarnings,
+      ...unknownKeyWarnings(value, file),
+      ...secretWarnings,
+      ...plainHttpWarnings(config, file),
+      ...dependencyWarnings(config).map((warning) => `${file}: ${warning}`),
+    ],
   };
 }
 
