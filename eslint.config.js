@@ -168,6 +168,16 @@ export default defineConfig(
     },
   },
   {
+    files: ['src/pinning/**/*.ts'],
+    ignores: TESTS,
+    rules: {
+      'no-restricted-imports': restrictImports({
+        group: [...room('http'), ...room('gateway'), ...room('cli')],
+        message: 'pinning/ compares what servers list with the store; the daemon wires it to the gateway.',
+      }),
+    },
+  },
+  {
     files: ['src/audit/**/*.ts', 'src/web/**/*.ts', 'src/batch/**/*.ts'],
     ignores: TESTS,
     rules: {

@@ -69,7 +69,27 @@ export interface ManageEvent extends AuditActor {
   detail?: Record<string, unknown> | undefined;
 }
 
-export type AuditEvent = SessionEvent | RequestEvent | AuthFailedEvent | ManageEvent;
+/**
+ * Definition pinning: a tool whose definition differs from the approved one (`tool.changed`; with
+ * `orch.pinning: "enforce"`, `tool.held`: withheld from clients for it), was approved
+ * (`tool.approved`), or is offered as approved again (`tool.reverted`).
+ */
+export interface ToolPinEvent {
+  type: 'tool.changed' | 'tool.held' | 'tool.approved' | 'tool.reverted';
+  server: string;
+  tool: string;
+  /** The hash of the definition offered now (changed, held) or approved (approved). */
+  hash?: string | undefined;
+  /** The hash approved before. */
+  previous?: string | undefined;
+  /** Which parts of the definition differ: description, inputSchema, ... */
+  fields?: string[] | undefined;
+  /** Who approved: `cli` (with the operating-system user) or `api`. */
+  via?: 'cli' | 'api' | undefined;
+  user?: string | undefined;
+}
+
+export type AuditEvent = SessionEvent | RequestEvent | AuthFailedEvent | ManageEvent | ToolPinEvent;
 
 const MAX_TEXT = 1000;
 const clipText = (text: string | undefined): string | undefined => (text && text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}…` : text);
@@ -80,7 +100,7 @@ function json(value: Record<string, unknown>): string | null {
 }
 
 /** The columns every event has: when, what, and who (as far as known). */
-function base(event: AuditEvent, at: number): AuditRow {
+function base(event: Exclude<AuditEvent, ToolPinEvent>, at: number): AuditRow {
   return { at, type: event.type, project: event.project, keyPrefix: event.keyPrefix, member: 'member' in event ? event.member : undefined };
 }
 
@@ -128,6 +148,19 @@ export function toAuditRow(event: AuditEvent, at: number, keepArguments: boolean
         transport: event.transport,
         address: event.address,
         detail: json({ reason: event.reason }),
+      };
+    case 'tool.changed':
+    case 'tool.held':
+    case 'tool.approved':
+    case 'tool.reverted':
+      return {
+        at,
+        type: event.type,
+        server: event.server,
+        name: event.tool,
+        outcome: event.type === 'tool.held' ? 'denied' : 'ok',
+        transport: event.via,
+        detail: json({ hash: event.hash, previous: event.previous, fields: event.fields, user: event.user }),
       };
     case 'manage': {
       const detail = redactArguments(event.detail ?? {});

@@ -73,6 +73,15 @@ export class UpstreamPool extends EventEmitter<PoolEvents> {
     };
   }
 
+  /**
+   * What clients see of a member's list changed though the server's own did not (a held tool was
+   * approved): views rebuild and clients hear of it as of a change of the list.
+   */
+  relist(upstream: Upstream, kind: CatalogKind): void {
+    this.touch();
+    this.emit('catalog', upstream, kind);
+  }
+
   /** Removes a member from the pool (the caller closes it). */
   remove(name: string): Upstream | undefined {
     const member = this.members.get(name);
