@@ -178,6 +178,16 @@ export default defineConfig(
     },
   },
   {
+    files: ['src/alerts/**/*.ts'],
+    ignores: TESTS,
+    rules: {
+      'no-restricted-imports': restrictImports({
+        group: [...room('http'), ...room('gateway'), ...room('cli'), ...room('store')],
+        message: 'alerts/ hears the pool and the audit and posts to webhooks; it serves nothing and keeps nothing.',
+      }),
+    },
+  },
+  {
     files: ['src/audit/**/*.ts', 'src/web/**/*.ts', 'src/batch/**/*.ts'],
     ignores: TESTS,
     rules: {

@@ -33,6 +33,8 @@ export interface Stats {
 
 interface LifecycleEvents {
   state: [LifecycleState, Transition];
+  /** A CPU or memory limit was crossed (once per crossing), with what was measured. */
+  threshold: [string, Stats];
 }
 
 export interface LifecycleDeps {
@@ -276,6 +278,7 @@ export class Lifecycle extends EventEmitter<LifecycleEvents> {
     if (breaches.length === 0) return;
     const reason = breaches.join(', ');
     this.log.warn({ cpuPercent: sample.cpuPercent, memoryBytes: sample.memoryBytes }, reason);
+    this.emit('threshold', reason, this._stats);
     if (onThreshold === 'restart') {
       this.overLimit = { cpu: false, memory: false };
       await this.failed(reason);

@@ -9,6 +9,8 @@ interface PoolEvents {
   catalog: [Upstream, CatalogKind];
   state: [Upstream, UpstreamState];
   notification: [Upstream, Notification];
+  /** A member crossed a CPU or memory limit. */
+  threshold: [Upstream, string];
 }
 
 /**
@@ -63,13 +65,18 @@ export class UpstreamPool extends EventEmitter<PoolEvents> {
     const onNotification = (notification: Notification): void => {
       this.emit('notification', upstream, notification);
     };
+    const onThreshold = (reason: string): void => {
+      this.emit('threshold', upstream, reason);
+    };
     upstream.on('state', onState);
     upstream.on('catalog', onCatalog);
     upstream.on('notification', onNotification);
+    upstream.lifecycle.on('threshold', onThreshold);
     return () => {
       upstream.off('state', onState);
       upstream.off('catalog', onCatalog);
       upstream.off('notification', onNotification);
+      upstream.lifecycle.off('threshold', onThreshold);
     };
   }
 
