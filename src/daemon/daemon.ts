@@ -211,6 +211,11 @@ export function createDaemon(options: DaemonOptions): Daemon {
     ]);
     for (const name of [...diff.added, ...diff.changed]) startServer(name);
     parkDisabled();
+    // Filters and overrides apply to running servers as they are.
+    for (const upstream of pool.all()) {
+      const entry = next.mcpServers[upstream.name];
+      if (entry && entry !== upstream.config) upstream.reconfigure(entry);
+    }
     if (diff.restartRequired.length) {
       logger.warn({ settings: diff.restartRequired }, 'these settings take effect when the daemon restarts');
     }

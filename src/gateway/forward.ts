@@ -7,6 +7,7 @@ import { exposeContentUris } from './content.js';
 import { LEVELS, type LevelHolder, type LogLevelRegistry } from './logLevels.js';
 import type { Peer, ServerRequestRouter } from './serverRequests.js';
 import type { Subscriber, SubscriptionRegistry } from './subscriptions.js';
+import { Withheld } from './unknown.js';
 import { routeRequest, type Reach, type View } from './view.js';
 
 /** A request's params, as the gateway reads and rewrites them. */
@@ -106,6 +107,12 @@ export class Forwarder {
     } catch (error) {
       record.outcome = outcomeOf(error);
       record.error = error instanceof Error ? error.message : String(error);
+      // A name the server has but the caller may not use: refused, and the record says why.
+      if (error instanceof Error && error.cause instanceof Withheld) {
+        record.server ??= error.cause.server;
+        record.outcome = 'denied';
+        record.error = `${record.error}: ${error.cause.reason}`;
+      }
       throw error;
     } finally {
       record.durationMs = performance.now() - started;
@@ -121,12 +128,12 @@ export class Forwarder {
       access.take(principal);
       access.check(principal, server, method);
     };
-    if (options.direct) {
+    const reach: Reach = { sees: (server) => access.reaches(principal, server), project: access.rules(principal) };
+    if (options.direct && !view.shaped(reach)) {
       record.server = options.direct.name;
       admit(options.direct.name);
       return this.send(caller, options.direct, method, params, options);
     }
-    const reach: Reach = (server) => access.reaches(principal, server);
     switch (method) {
       case 'resources/subscribe':
       case 'resources/unsubscribe': {
@@ -159,6 +166,7 @@ export class Forwarder {
       return route.answer;
     }
     record.server = route.upstream.name;
+    // As the server knows it: a namespaced or renamed name is recorded by the server's own.
     record.name = nameOf(route.params) ?? record.name;
     admit(route.upstream.name);
     const result = await this.send(caller, route.upstream, method, route.params ?? {}, options);

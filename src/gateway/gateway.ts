@@ -48,6 +48,8 @@ export interface GatewayOptions {
   limits: Limits;
   /** Who may do what: every request is checked against it on the one forwarding path. */
   access: Access;
+  /** Tools definition pinning withholds (changed since approved), with why; none when absent. */
+  held?: (server: string, tool: string) => string | undefined;
 }
 
 const DEFAULT_REQUEST_STATE_TTL_MS = 5 * 60 * 1000;
@@ -146,7 +148,7 @@ export class Gateway {
     const key = spec.kind === 'server' ? `server:${spec.server}` : spec.kind;
     const known = this.views.get(key);
     if (known && (spec.kind === 'unified' || this.options.pool.get(spec.server))) return known;
-    const view = createView(spec, this.options.pool, this.options.separator);
+    const view = createView(spec, this.options.pool, { separator: this.options.separator, held: this.options.held });
     this.views.set(key, view);
     return view;
   }

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import type {
   ClientCapabilities,
@@ -95,13 +96,16 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
   private readonly roots: Root[] | undefined;
   private readonly log: Logger;
 
+  private _config: ServerConfig;
+
   constructor(
     readonly name: string,
-    readonly config: ServerConfig,
+    config: ServerConfig,
     private readonly deps: UpstreamDeps,
     options: { owner?: string; logs?: LogBuffer } = {},
   ) {
     super();
+    this._config = config;
     this.setMaxListeners(0);
     this.owner = options.owner;
     this.log = deps.logger.child({ component: 'upstream', server: name, ...(this.owner ? { owner: this.owner } : {}) });
@@ -139,6 +143,23 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
 
   get state(): UpstreamState {
     return this.lifecycle.state;
+  }
+  /** The server's entry in the config; its filters, overrides, group and dependsOn follow reloads. */
+  get config(): ServerConfig {
+    return this._config;
+  }
+
+  /**
+   * Takes a config whose changes need no restart (filters, overrides, group, dependsOn); clients of
+   * the lists whose rules changed hear that those lists may differ.
+   */
+  reconfigure(config: ServerConfig): void {
+    const before = this._config;
+    this._config = config;
+    const differs = (...keys: (keyof ServerConfig)[]): boolean => keys.some((key) => !isDeepStrictEqual(before[key], config[key]));
+    if (differs('tools', 'overrides')) this.emit('catalog', 'tools');
+    if (differs('prompts', 'promptOverrides')) this.emit('catalog', 'prompts');
+    if (differs('resources')) this.emit('catalog', 'resources');
   }
   /** The last failure with the server's last stderr lines, for its operator (status, the admin API). */
   get error(): string | undefined {
