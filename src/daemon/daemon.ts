@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { diffConfigs, type ConfigDiff } from '../config/diff.js';
+import { startOrder as dependenciesFirst } from '../config/fleet.js';
 import { loadConfig } from '../config/load.js';
 import type { Config, OrchSettings } from '../config/schema.js';
 import { supervisionFor } from '../config/supervision.js';
@@ -24,6 +25,7 @@ import { Upstream } from '../upstream/upstream.js';
 import { DEFAULT_PROJECT } from '../store/projects.js';
 import type { Store } from '../store/open.js';
 import { createAccessControl } from './accessControl.js';
+import { createStartOrder } from './startOrder.js';
 import { ensurePrivateDataDir } from '../dataDir.js';
 import { registerDaemon, unregisterDaemon } from './registry.js';
 import { removeDaemonInfo, writeAdminToken, writeDaemonInfo } from './stateFiles.js';
@@ -86,6 +88,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
   const readStats = createStatsReader();
   const metrics = createMetrics({ pool, sessionCounts: () => gateway.sessionCounts(), readStats });
   const accessControl = createAccessControl({ store: options.store, orch: config.orch, logger, auth: options.auth ?? true });
+  const order = createStartOrder(pool, () => config.mcpServers, logger);
   const gateway = new Gateway({
     pool,
     logger,
@@ -116,6 +119,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
       supervision,
       onServerRequest: gateway.routeServerRequest,
       watch: (instance) => pool.watch(instance),
+      dependencies: (signal) => order.waitForDependencies(name, signal),
     });
     if (supervision.logFile && !parked) {
       const file = path.join(options.dataDir, 'logs', `${name}.log`);
@@ -131,10 +135,10 @@ export function createDaemon(options: DaemonOptions): Daemon {
     return upstream;
   };
 
-  const startServer = (name: string): void => {
-    const upstream = createUpstream(name);
-    pool.add(upstream);
-    void upstream.start();
+  // All join the pool (in the config's order) before any starts, dependencies first, so that each finds what it waits for.
+  const startServers = (names: readonly string[]): void => {
+    for (const name of names) pool.add(createUpstream(name));
+    for (const name of dependenciesFirst(names, config.mcpServers)) void pool.get(name)?.start();
   };
 
   // Disabled servers are pool members that never start, so that status lists them and their URL
@@ -189,29 +193,33 @@ export function createDaemon(options: DaemonOptions): Daemon {
       const loaded = loadConfig(configFile, process.env, { secrets: options.secrets });
       for (const warning of loaded.warnings) logger.warn({ config: configFile }, warning);
       const diff = await apply({ ...loaded.config, orch: { ...loaded.config.orch, ...options.overrides } });
-      const { added, removed, changed, unchanged, restartRequired } = diff;
-      return { file: configFile, added, removed, changed, unchanged, restartRequired };
+      const { added, removed, changed, unchanged, updated, restartRequired } = diff;
+      return { file: configFile, added, removed, changed, unchanged, updated, restartRequired };
     });
 
   const control = async (name: string, action: ControlAction): Promise<void> => {
     const upstream = pool.get(name);
     if (!upstream) throw unknownServer(name, pool.names());
     logger.info({ server: name, action }, `${action} requested`);
+    if (action === 'start') await order.startDependencies(name);
     if (action === 'start') await upstream.lifecycle.start('start requested');
     else if (action === 'stop') await upstream.stop('stop requested');
     else await upstream.lifecycle.restart('restart requested');
   };
 
+  const controlMany = (names: readonly string[], action: ControlAction): Promise<void> => order.controlMany(names, action, control);
+
   const apply = async (next: Config): Promise<ConfigDiff> => {
     const diff = diffConfigs(config, next);
+    const previous = config;
     config = next;
-    await Promise.all([
-      ...diff.removed.map((name) => stopServer(name, next.mcpServers[name] ? 'disabled in the config' : 'removed from the config')),
-      ...diff.changed.map((name) => stopServer(name, 'changed in the config')),
-    ]);
-    for (const name of [...diff.added, ...diff.changed]) startServer(name);
+    // Dependents stop first, by the dependencies they ran with.
+    const why = (name: string): string =>
+      diff.changed.includes(name) ? 'changed in the config' : next.mcpServers[name] ? 'disabled in the config' : 'removed from the config';
+    await order.stopInOrder([...diff.removed, ...diff.changed], (name) => stopServer(name, why(name)), previous.mcpServers);
+    startServers([...diff.added, ...diff.changed]);
     parkDisabled();
-    // Filters and overrides apply to running servers as they are.
+    // Filters, overrides, groups and dependencies apply to running servers as they are.
     for (const upstream of pool.all()) {
       const entry = next.mcpServers[upstream.name];
       if (entry && entry !== upstream.config) upstream.reconfigure(entry);
@@ -219,7 +227,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
     if (diff.restartRequired.length) {
       logger.warn({ settings: diff.restartRequired }, 'these settings take effect when the daemon restarts');
     }
-    logger.info({ added: diff.added, removed: diff.removed, changed: diff.changed }, 'config applied');
+    logger.info({ added: diff.added, removed: diff.removed, changed: diff.changed, updated: diff.updated }, 'config applied');
     return diff;
   };
 
@@ -230,12 +238,12 @@ export function createDaemon(options: DaemonOptions): Daemon {
     access: accessControl.access,
 
     async start(startOptions = {}) {
-      const startServers = (): void => {
-        for (const name of enabled(config)) startServer(name);
+      const startAll = (): void => {
+        startServers(enabled(config));
         parkDisabled();
       };
       if (startOptions.http === false) {
-        startServers();
+        startAll();
         accessControl.setUp('');
         return {};
       }
@@ -249,12 +257,16 @@ export function createDaemon(options: DaemonOptions): Daemon {
         allowedOrigins: config.orch.allowedOrigins,
         maxBodyBytes: config.orch.maxBodyBytes,
         isShuttingDown: () => shuttingDown,
-        admin: { token: writeAdminToken(options.dataDir), control: { control, reloadFromFile }, readStats },
+        admin: {
+          token: writeAdminToken(options.dataDir),
+          control: { control, controlMany, reloadFromFile },
+          readStats,
+        },
         metrics,
       });
       served = await serve(app, config.orch.host, config.orch.port);
       // Only now, with the port bound: a port in use is reported before any child is spawned.
-      startServers();
+      startAll();
       // The CLI runs on this machine: it reaches a wildcard address through loopback.
       const localUrl = served.url.replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//[::1]:');
       const firstRun = accessControl.setUp(localUrl);
@@ -294,7 +306,10 @@ export function createDaemon(options: DaemonOptions): Daemon {
         await watcher?.close();
         await gateway.close();
         const started = pool.all().filter((upstream) => upstream.state !== 'disabled');
-        await Promise.all(started.map((upstream) => upstream.close(cause)));
+        await order.stopInOrder(
+          started.map((upstream) => upstream.name),
+          async (name) => pool.get(name)?.close(cause),
+        );
         await served?.close();
         await Promise.all([...logFiles.keys()].map(closeLogFile));
         await accessControl.close();

@@ -201,7 +201,8 @@ export class Lifecycle extends EventEmitter<LifecycleEvents> {
 
   /** A restart asked for by a person or a config change; does not count against maxRestarts. */
   async restart(cause = 'restart requested'): Promise<void> {
-    await this.stop(cause, 'restarting');
+    // Already stopped on the way to a restart (a group restart stops dependents first).
+    if (this._state !== 'restarting') await this.stop(cause, 'restarting');
     this._restarts++;
     await this.start(cause);
   }

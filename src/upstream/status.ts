@@ -1,3 +1,4 @@
+import { groupsOf } from '../config/fleet.js';
 import { isStdioServer, shapingSchema, type ShapingRules } from '../config/schema.js';
 import type { UpstreamPool } from './pool.js';
 import type { Upstream } from './upstream.js';
@@ -28,6 +29,10 @@ export interface ServerStatus {
    * happened: lines it wrote to stdout that are not JSON-RPC (skipped, and kept in its log).
    */
   warning: string | null;
+  /** Its groups (`group` in the config). */
+  groups: string[];
+  /** The servers it waits for at start (`dependsOn`). */
+  dependsOn: string[];
   /** What clients see of it: the config's filters and overrides, as given (null: everything, as the server says it). */
   rules: ShapingRules | null;
 }
@@ -54,6 +59,8 @@ export function serverStatus(upstream: Upstream): ServerStatus {
     resources: catalog.resources.length,
     error: upstream.error ?? null,
     warning: strayWarning(upstream),
+    groups: groupsOf(config),
+    dependsOn: config.dependsOn ?? [],
     rules: rulesOf(config),
   };
 }

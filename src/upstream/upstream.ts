@@ -41,6 +41,11 @@ export interface UpstreamDeps {
   onServerRequest: ServerRequestHandler;
   /** Wires an instance's events (isolation: "session") where the pool's members' go; returns the unwiring. */
   watch?: (instance: Upstream) => () => void;
+  /**
+   * Resolves when the servers this one depends on are running (or will not be), before each start;
+   * `signal` aborts when the start is given up.
+   */
+  dependencies?: (signal: AbortSignal) => Promise<void>;
 }
 
 export interface ForwardOptions {
@@ -248,8 +253,12 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
   private async connect(): Promise<void> {
     const abort = new AbortController();
     this.opening = abort;
-    const timer = setTimeout(() => abort.abort(new Error(`did not finish initialize within ${this.config.timeout}s`)), this.timeoutMs);
+    let timer: NodeJS.Timeout | undefined;
     try {
+      // Its own timeout starts once its dependencies are up.
+      await this.deps.dependencies?.(abort.signal);
+      abort.signal.throwIfAborted();
+      timer = setTimeout(() => abort.abort(new Error(`did not finish initialize within ${this.config.timeout}s`)), this.timeoutMs);
       const connection = await Connection.open(this.connectionDeps(), abort.signal);
       this.connection = connection;
       const lists = await Promise.all(CATALOG_KINDS.map((kind) => fetchList(this.lister(connection), kind, this.capabilities)));
