@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { processAlive, readDaemonInfo } from '../daemon/stateFiles.js';
 import { OrchError } from '../errors.js';
 import type { AdminServerStatus, ReloadReport } from '../http/adminApi.js';
+import type { FleetOverview } from '../http/fleetApi.js';
 import { colorsFor, paintState, type Colors } from './colors.js';
 import { reportError } from './context.js';
 import { daemonOptions, withDaemon, type DaemonClient } from './daemonClient.js';
@@ -54,7 +55,10 @@ function registerStatus(program: Command): void {
     .action(
       withDaemon(async (client, options: DaemonOptions & { json?: boolean }) => {
         const { servers } = await client.request<ServersBody>('GET', '/api/servers');
-        if (options.json) return printJson({ daemon: client.info, servers });
+        if (options.json) {
+          const { pinning, alerts, groups } = await client.request<FleetOverview>('GET', '/api/fleet');
+          return printJson({ daemon: client.info, servers, pinning, alerts, groups });
+        }
         process.stdout.write(
           `mcp-orch ${client.info.version} at ${client.info.url} (pid ${client.info.pid}, data dir ${client.dataDir})\n`,
         );

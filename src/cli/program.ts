@@ -11,6 +11,7 @@ import { registerProjectsCommands } from './projectsCommand.js';
 import { registerSecretsCommands } from './secretsCommand.js';
 import { registerServeCommands } from './serveCommand.js';
 import { registerServerCommands } from './serversCommand.js';
+import { registerToolsCommands } from './toolsCommand.js';
 
 const EXAMPLES = `
 Examples:
@@ -21,7 +22,9 @@ Examples:
   $ mcp-orch list-tools --server everything --json
   $ mcp-orch serve --daemon                        # in the background; stop it with mcp-orch stop-daemon
   $ mcp-orch status                                # state, pid, uptime, restarts, CPU, memory of each server
-  $ mcp-orch restart everything                    # also start, stop; --all for every server
+  $ mcp-orch restart everything                    # also start, stop; --group G for a group, --all for every server
+  $ mcp-orch tools diff github                     # what a server changed in its tools since approved
+  $ mcp-orch tools approve github search_issues    # accept it (orch.pinning: "enforce" held it until now)
   $ mcp-orch logs                                  # which servers there are; logs NAME -f follows one
   $ mcp-orch import ~/Library/Application\\ Support/Claude/claude_desktop_config.json
 
@@ -52,6 +55,7 @@ export function buildProgram(): Command {
   registerControlCommands(program);
   registerImportCommand(program);
   registerProjectsCommands(program);
+  registerToolsCommands(program);
   registerMembersCommands(program);
   registerKeysCommands(program);
   registerConnectCommand(program);

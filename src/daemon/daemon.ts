@@ -25,6 +25,7 @@ import { Upstream } from '../upstream/upstream.js';
 import { DEFAULT_PROJECT } from '../store/projects.js';
 import type { Store } from '../store/open.js';
 import { createAccessControl } from './accessControl.js';
+import { createFleet } from './fleet.js';
 import { createStartOrder } from './startOrder.js';
 import { ensurePrivateDataDir } from '../dataDir.js';
 import { registerDaemon, unregisterDaemon } from './registry.js';
@@ -88,6 +89,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
   const readStats = createStatsReader();
   const metrics = createMetrics({ pool, sessionCounts: () => gateway.sessionCounts(), readStats });
   const accessControl = createAccessControl({ store: options.store, orch: config.orch, logger, auth: options.auth ?? true });
+  const fleet = createFleet({ pool, store: options.store, audit: accessControl.audit, logger, config: () => config });
   const order = createStartOrder(pool, () => config.mcpServers, logger);
   const gateway = new Gateway({
     pool,
@@ -99,6 +101,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
     dataDir: options.dataDir,
     sessionIdleMs: config.orch.sessionIdleSec * 1000,
     limits: config.orch.limits,
+    held: fleet.pins.held,
   });
   const logFiles = new Map<string, LogFile>();
   let served: Served | undefined;
@@ -224,6 +227,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
       const entry = next.mcpServers[upstream.name];
       if (entry && entry !== upstream.config) upstream.reconfigure(entry);
     }
+    fleet.apply(next.orch);
     if (diff.restartRequired.length) {
       logger.warn({ settings: diff.restartRequired }, 'these settings take effect when the daemon restarts');
     }
@@ -261,6 +265,8 @@ export function createDaemon(options: DaemonOptions): Daemon {
           token: writeAdminToken(options.dataDir),
           control: { control, controlMany, reloadFromFile },
           readStats,
+          fleet: fleet.api,
+          pinStatus: fleet.pins.status,
         },
         metrics,
       });
@@ -270,6 +276,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
       // The CLI runs on this machine: it reaches a wildcard address through loopback.
       const localUrl = served.url.replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//[::1]:');
       const firstRun = accessControl.setUp(localUrl);
+      fleet.listening(localUrl);
       const info = { pid: process.pid, url: localUrl, startedAt: new Date().toISOString(), version: VERSION, config: configFile };
       writeDaemonInfo(options.dataDir, info);
       try {
@@ -310,6 +317,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
           started.map((upstream) => upstream.name),
           async (name) => pool.get(name)?.close(cause),
         );
+        fleet.close();
         await served?.close();
         await Promise.all([...logFiles.keys()].map(closeLogFile));
         await accessControl.close();

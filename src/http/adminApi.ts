@@ -5,6 +5,7 @@ import { apiErrorBody, httpStatusOf, OrchError } from '../errors.js';
 import { EventStream } from '../eventStream.js';
 import { allGroups, groupsOf } from '../config/fleet.js';
 import { unknownServer } from '../gateway/view.js';
+import type { PinStatus } from '../pinning/guard.js';
 import type { StatsReader } from '../metrics/liveStats.js';
 import type { Stats, Transition } from '../supervisor/lifecycle.js';
 import type { LogLine } from '../supervisor/logBuffer.js';
@@ -35,6 +36,8 @@ export interface AdminApiDeps {
   control: AdminControl;
   /** Fresh CPU/memory per server; without it, the lifecycle's last sample. */
   readStats?: StatsReader;
+  /** Each server's tools whose definition changed since approved, and those withheld for it. */
+  pinStatus?: (server: string) => PinStatus;
 }
 
 /** A server's status for the admin API and `mcp-orch status`: the public status plus supervision figures. */
@@ -45,13 +48,20 @@ export interface AdminServerStatus extends ServerStatus {
   memoryBytes: number | null;
   lastError: string | null;
   history: Transition[];
+  /** Definition pinning: tools whose definition changed since approved, and those withheld for it. */
+  pinning: PinStatus;
 }
 
 const HISTORY_SHOWN = 10;
 const DEFAULT_LOG_LINES = 100;
 
 /** A server's admin status; `stats` (a fresher sample) replaces the lifecycle's last one when given. */
-export function adminStatus(upstream: Upstream, stats: Stats | undefined = upstream.lifecycle.stats, now = Date.now()): AdminServerStatus {
+export function adminStatus(
+  upstream: Upstream,
+  stats: Stats | undefined = upstream.lifecycle.stats,
+  pinning: PinStatus = { changed: [], held: [] },
+  now = Date.now(),
+): AdminServerStatus {
   const { lifecycle } = upstream;
   const { startedAt } = lifecycle;
   return {
@@ -62,6 +72,7 @@ export function adminStatus(upstream: Upstream, stats: Stats | undefined = upstr
     memoryBytes: stats?.memoryBytes ?? null,
     lastError: lifecycle.lastError ?? null,
     history: lifecycle.history.slice(-HISTORY_SHOWN),
+    pinning,
   };
 }
 
@@ -87,7 +98,8 @@ export function createAdminApi(deps: AdminApiDeps): Hono {
   const api = new Hono();
   const { pool, control } = deps;
   const readStats: StatsReader = deps.readStats ?? (async (upstream) => upstream.lifecycle.stats);
-  const statusOf = async (upstream: Upstream): Promise<AdminServerStatus> => adminStatus(upstream, await readStats(upstream));
+  const statusOf = async (upstream: Upstream): Promise<AdminServerStatus> =>
+    adminStatus(upstream, await readStats(upstream), deps.pinStatus?.(upstream.name));
   /** The pool's servers, or those of `?group=`. */
   const chosen = (c: Context): Upstream[] => inGroup(pool.all(), c.req.query('group'));
 

@@ -9,9 +9,10 @@ import type { ViewSpec } from '../gateway/view.js';
 import type { StatsReader } from '../metrics/liveStats.js';
 import type { UpstreamPool } from '../upstream/pool.js';
 import { poolStatus } from '../upstream/status.js';
-import { createAdminApi, type AdminControl } from './adminApi.js';
+import { createAdminApi, type AdminApiDeps, type AdminControl } from './adminApi.js';
 import { adminAuth } from './adminAuth.js';
 import { coalesceEventStream } from './coalesce.js';
+import { createFleetApi, type FleetApiDeps } from './fleetApi.js';
 import { hostGuard, type HostAllowlist } from './host.js';
 import type { Identify } from './identify.js';
 import { originGuard } from './origin.js';
@@ -30,7 +31,7 @@ export interface AppDeps {
   maxBodyBytes: number;
   isShuttingDown: () => boolean;
   /** The admin API under /api, open to holders of the token only. Without it /api answers 404. */
-  admin?: { token: string; control: AdminControl; readStats?: StatsReader };
+  admin?: { token: string; control: AdminControl; readStats?: StatsReader; fleet?: FleetApiDeps; pinStatus?: AdminApiDeps['pinStatus'] };
   /** Served at /metrics in the Prometheus text format. */
   metrics?: { contentType: string; text(): Promise<string> };
 }
@@ -65,8 +66,9 @@ export function createApp(deps: AppDeps): Hono {
     // TrieRouter, and every MCP request would pay for that.
     const api = withFallbacks(new Hono().basePath('/api'));
     api.use(adminAuth(deps.admin.token));
-    const { control, readStats } = deps.admin;
-    api.route('/', createAdminApi({ pool: deps.pool, control, ...(readStats ? { readStats } : {}) }));
+    const { control, readStats, fleet, pinStatus } = deps.admin;
+    api.route('/', createAdminApi({ pool: deps.pool, control, ...(readStats ? { readStats } : {}), ...(pinStatus ? { pinStatus } : {}) }));
+    if (fleet) api.route('/', createFleetApi(fleet));
     app.all('/api/*', (c) => api.fetch(c.req.raw, c.env));
   }
 

@@ -117,6 +117,8 @@ describe('groups and start order', () => {
     const cliUnknown = await cli(['restart', '--group', 'nope']);
     expect(cliUnknown.code).toBe(1);
     expect(cliUnknown.stderr).toContain('no server is in group "nope"');
+    const overview = (await (await daemon.api('/api/fleet')).json()) as { groups: Record<string, string[]> };
+    expect(overview.groups).toEqual({ backend: ['web', 'cache', 'db'], front: ['web'] });
   });
 
   it('takes new groups on reload without restarting, and refuses a cycle naming it', async () => {
