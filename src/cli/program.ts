@@ -25,6 +25,7 @@ Examples:
   $ mcp-orch restart everything                    # also start, stop; --group G for a group, --all for every server
   $ mcp-orch tools diff github                     # what a server changed in its tools since approved
   $ mcp-orch tools approve github search_issues    # accept it (orch.pinning: "enforce" held it until now)
+  $ mcp-orch projects filter team github tools --deny 'delete_*'
   $ mcp-orch logs                                  # which servers there are; logs NAME -f follows one
   $ mcp-orch import ~/Library/Application\\ Support/Claude/claude_desktop_config.json
 

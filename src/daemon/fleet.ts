@@ -4,6 +4,7 @@ import { watchForAlerts } from '../alerts/sources.js';
 import type { AuditLog } from '../audit/writer.js';
 import { groupsOf } from '../config/fleet.js';
 import type { Config, OrchSettings } from '../config/schema.js';
+import { unknownServer } from '../gateway/view.js';
 import type { FleetApiDeps } from '../http/fleetApi.js';
 import type { Logger } from '../log.js';
 import { createPinGuard, type PinGuard } from '../pinning/guard.js';
@@ -13,7 +14,8 @@ import type { UpstreamPool } from '../upstream/pool.js';
 
 /**
  * The daemon's watch over its fleet: definition pinning (the guard that withholds changed tools),
- * alerts to webhooks, and the admin API's operations on them. Settings follow reloads.
+ * alerts to webhooks, and the admin API's operations on them and on each project's rules. Settings
+ * follow reloads.
  */
 export interface Fleet {
   readonly pins: PinGuard;
@@ -55,6 +57,21 @@ export function createFleet(options: FleetOptions): Fleet {
     },
     pins: (server, changedOnly) => reviewPins(store.pins, server, { changedOnly }),
     approve: (server, tool) => approvePins(store.pins, audit, server, tool, { via: 'api' }),
+    rules: (project) => store.projects.require(project).rules,
+    setRules(project, server, rules) {
+      const { mcpServers } = options.config();
+      if (!mcpServers[server]) throw unknownServer(server, Object.keys(mcpServers));
+      const updated = store.projects.setRules(project, server, rules);
+      audit.record({
+        type: 'manage',
+        via: 'api',
+        action: rules ? 'projects.rules.set' : 'projects.rules.clear',
+        project,
+        target: server,
+        ...(rules ? { detail: { rules } } : {}),
+      });
+      return updated.rules;
+    },
   };
 
   return {

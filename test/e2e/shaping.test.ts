@@ -1,11 +1,13 @@
-// What clients see: filters and overrides from the config (hot-reloaded), on every endpoint,
-// transport and era: a 2025 client over Streamable HTTP and legacy SSE, and a 2026 client, also on
-// the per-server endpoint of a 2026-only server, whose requests otherwise pass through untouched. A filtered name is "unknown", and its call is in the audit log with the reason.
+// What clients see: filters and overrides from the config (hot-reloaded) and from a project (the
+// CLI), on every endpoint, transport and era: a 2025 client over Streamable HTTP and legacy SSE, and a
+// 2026 client, also on the per-server endpoint of a 2026-only server, whose requests otherwise pass
+// through untouched. A filtered name is "unknown", and its call is in the audit log with the reason.
 import { fileURLToPath } from 'node:url';
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open.js';
+import { runCli } from '../helpers/cli.js';
 import { connectSse, connectStreamable, recordNotifications, waitFor } from '../helpers/clients.js';
 import { startDaemon, type DaemonHandle } from '../helpers/daemon.js';
 import { fixtureServer } from '../helpers/fixtures.js';
@@ -44,6 +46,7 @@ async function connectModern(url: string): Promise<ModernClient> {
 describe('tool filters and overrides', () => {
   let daemon: DaemonHandle;
   const clients: { close(): Promise<void> }[] = [];
+  const cli = (args: string[]) => runCli([...args, '--data-dir', daemon.dataDir, '--config', daemon.configPath]);
 
   beforeAll(async () => {
     daemon = await startDaemon({ config: config() });
@@ -133,5 +136,78 @@ describe('tool filters and overrides', () => {
     expect(textOf(await client.callTool({ name: 'pid', arguments: {} }))).toBe(pid);
     const status = (await (await daemon.api('/api/servers/echo')).json()) as { rules: unknown; restarts: number };
     expect(status).toMatchObject({ rules: { tools: { deny: ['blob', 'chatter'] } }, restarts: 0 });
+  });
+
+  it('lets a project narrow and rename further, from the CLI, for its clients only', async () => {
+    expect((await cli(['projects', 'create', 'team'])).code).toBe(0);
+    const team = await connect(connectStreamable(`${daemon.url}/projects/team/mcp`));
+    const heard = recordNotifications(team);
+    expect(names(await team.listTools())).toContain('echo__add');
+
+    const filtered = await cli(['projects', 'filter', 'team', 'echo', 'tools', '--deny', 'add,counter']);
+    expect(filtered.code, filtered.stderr).toBe(0);
+    const renamed = await cli(['projects', 'override', 'team', 'echo', 'echo', '--name', 'shout', '--description', 'Shouts']);
+    expect(renamed.code, renamed.stderr).toBe(0);
+    expect(renamed.stdout).toContain('"overrides":{"echo":{"name":"shout","description":"Shouts"}}');
+    await waitFor(() => heard.some((n) => n.method === 'notifications/tools/list_changed'));
+
+    await waitFor(async () => names(await team.listTools()).includes('echo__shout'));
+    const teamTools = names(await team.listTools());
+    expect(teamTools).not.toContain('echo__add');
+    expect(teamTools).not.toContain('echo__echo');
+    expect(textOf(await team.callTool({ name: 'echo__shout', arguments: { text: 'hey' } }))).toBe('hey');
+    await expect(team.callTool({ name: 'echo__add', arguments: { a: 1, b: 2 } })).rejects.toThrow('unknown tool "echo__add"');
+
+    const everyone = await connect(connectStreamable(`${daemon.url}/mcp`));
+    expect(names(await everyone.listTools())).toEqual(expect.arrayContaining(['echo__add', 'echo__echo']));
+
+    const shown = await cli(['projects', 'rules', 'team', '--json']);
+    expect(JSON.parse(shown.stdout)).toEqual({
+      project: 'team',
+      rules: { echo: { tools: { deny: ['add', 'counter'] }, overrides: { echo: { name: 'shout', description: 'Shouts' } } } },
+    });
+    // keys explain lists what the key's project sees.
+    expect((await cli(['members', 'add', 'ada', '--project', 'team', '--role', 'member'])).code).toBe(0);
+    const { prefix } = JSON.parse((await cli(['keys', 'create', '--project', 'team', '--json'])).stdout) as { prefix: string };
+    const explained = JSON.parse((await cli(['keys', 'explain', prefix, '--json'])).stdout) as {
+      servers: { server: string; catalog: { tools: string[] } }[];
+    };
+    expect(explained.servers.find((s) => s.server === 'echo')?.catalog.tools.sort()).toEqual([
+      'add_tool',
+      'fail',
+      'log',
+      'pid',
+      'remove_tool',
+      'shout',
+      'slow',
+      'slow_stats',
+      'touch',
+      'whoami',
+    ]);
+
+    const unknown = await cli(['projects', 'filter', 'team', 'nope', 'tools', '--deny', 'x']);
+    expect(unknown.stderr).toContain('unknown server "nope"');
+
+    expect((await cli(['projects', 'rules', 'team', 'echo', '--clear'])).code).toBe(0);
+    await waitFor(async () => names(await team.listTools()).includes('echo__add'));
+  });
+
+  it('sets and reads a project rules through the admin API, checked like the config', async () => {
+    const put = await daemon.api('/api/projects/team/servers/echo/rules', {
+      method: 'PUT',
+      body: JSON.stringify({ tools: ['pid'] }),
+    });
+    expect(put.status).toBe(200);
+    expect(await put.json()).toEqual({ project: 'team', server: 'echo', rules: { tools: { allow: ['pid'] } } });
+    const team = await connect(connectStreamable(`${daemon.url}/projects/team/servers/echo/mcp`));
+    await waitFor(async () => names(await team.listTools()).join() === 'pid');
+
+    const bad = await daemon.api('/api/projects/team/servers/echo/rules', { method: 'PUT', body: JSON.stringify({ tools: 5 }) });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: string }).error).toContain('tools: expected a list of name patterns');
+    const nope = await daemon.api('/api/projects/nope/rules');
+    expect(nope.status).toBe(404);
+    expect((await daemon.api('/api/projects/team/servers/echo/rules', { method: 'DELETE' })).status).toBe(200);
+    await waitFor(async () => names(await team.listTools()).includes('add'));
   });
 });
