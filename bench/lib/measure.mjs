@@ -41,15 +41,20 @@ export async function interleavedSequential(targets, { warmup, calls, rounds = 4
   return Object.fromEntries([...samples].map(([name, values]) => [name, summarize(values)]));
 }
 
-/** One client's latencies in ms for `calls` sequential tools/call after `warmup` of them. */
+/**
+ * One client's latencies in ms for `calls` sequential tools/call after `warmup` of them. `call` is
+ * the call, or a function of the call's number that makes each one (arguments that never repeat).
+ */
 async function timedCalls(way, call, { warmup, calls }) {
   const client = await connect(way);
+  const nth = typeof call === 'function' ? call : () => call;
   try {
-    for (let i = 0; i < warmup; i++) await callTool(client, call);
+    for (let i = 0; i < warmup; i++) await callTool(client, nth(i));
     const latencies = new Float64Array(calls);
     for (let i = 0; i < calls; i++) {
+      const made = nth(warmup + i);
       const t = performance.now();
-      await callTool(client, call);
+      await callTool(client, made);
       latencies[i] = performance.now() - t;
     }
     return latencies;

@@ -44,6 +44,8 @@ export interface RequestEvent extends AuditActor, AuditConnection {
   error?: string | undefined;
   /** Kept only with `orch.audit.arguments: true`, and then redacted. */
   arguments?: unknown;
+  /** Answered from the response cache, without reaching the server. */
+  cached?: boolean | undefined;
 }
 
 export interface AuthFailedEvent {
@@ -118,6 +120,7 @@ export function toAuditRow(event: AuditEvent, at: number, keepArguments: boolean
         ...connection(event),
         detail: json({
           error: clipText(event.error),
+          cached: event.cached || undefined,
           arguments: keepArguments && event.arguments !== undefined ? redactArguments(event.arguments) : undefined,
         }),
       };

@@ -84,7 +84,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
   ensurePrivateDataDir(options.dataDir);
   const pool = new UpstreamPool();
   const readStats = createStatsReader();
-  const metrics = createMetrics({ pool, sessionCounts: () => gateway.sessionCounts(), readStats });
+  const metrics = createMetrics({ pool, sessionCounts: () => gateway.sessionCounts(), readStats, cacheSize: () => gateway.cache.size });
   const accessControl = createAccessControl({ store: options.store, orch: config.orch, logger, auth: options.auth ?? true });
   const gateway = new Gateway({
     pool,
@@ -96,6 +96,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
     dataDir: options.dataDir,
     sessionIdleMs: config.orch.sessionIdleSec * 1000,
     limits: config.orch.limits,
+    cacheMaxBytes: config.orch.cache.maxMb * 1024 * 1024,
   });
   const logFiles = new Map<string, LogFile>();
   let served: Served | undefined;

@@ -9,6 +9,7 @@ import type { Logger } from '../log.js';
 import type { CatalogKind } from '../upstream/catalog.js';
 import type { UpstreamPool } from '../upstream/pool.js';
 import type { Upstream, UpstreamState } from '../upstream/upstream.js';
+import { ResponseCache } from './cache.js';
 import { samePrincipal, type Connection, type TransportKind } from './caller.js';
 import { LIST_CHANGED } from './constants.js';
 import { Forwarder, type RequestObserver } from './forward.js';
@@ -48,6 +49,8 @@ export interface GatewayOptions {
   limits: Limits;
   /** Who may do what: every request is checked against it on the one forwarding path. */
   access: Access;
+  /** Bytes of answers the response cache keeps at most (orch.cache.maxMb); servers opt in with `cache`. */
+  cacheMaxBytes?: number;
 }
 
 const DEFAULT_REQUEST_STATE_TTL_MS = 5 * 60 * 1000;
@@ -75,6 +78,7 @@ export class Gateway {
   readonly logLevels = new LogLevelRegistry();
   readonly router: ServerRequestRouter;
   readonly quotas: Quotas;
+  readonly cache: ResponseCache;
   private readonly sessions = new Map<string, OpenSession>();
   private readonly views = new Map<string, View>();
   private readonly deps: SessionDeps;
@@ -90,7 +94,9 @@ export class Gateway {
     this.log = options.logger.child({ component: 'gateway' });
     this.quotas = new Quotas(options.limits, this.log);
     this.router = new ServerRequestRouter((id) => this.sessions.get(id)?.session.peer);
+    this.cache = new ResponseCache(options.pool, options.cacheMaxBytes ?? 64 * 1024 * 1024);
     const forwarder = new Forwarder({
+      cache: this.cache,
       router: this.router,
       access: options.access,
       subscriptions: this.subscriptions,
@@ -441,6 +447,7 @@ export class Gateway {
     clearInterval(this.sweeper);
     this.detachPool();
     this.detachAccess();
+    this.cache.close();
     this.modern.close();
     this.listen.close();
     await Promise.all([...this.sessions.values()].map(({ session }) => session.close()));
