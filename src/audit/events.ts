@@ -18,7 +18,7 @@ export interface AuditActor {
 
 /** How the client came in. */
 export interface AuditConnection {
-  transport: 'streamable-http' | 'sse' | 'stdio';
+  transport: 'streamable-http' | 'sse' | 'stdio' | 'websocket';
   era: '2025-11-25' | '2026-07-28';
   /** What the client said it is. */
   client?: { name: string; version: string } | undefined;

@@ -38,6 +38,7 @@ Environment:
 Endpoints (serve):
   /mcp, /sse                        every server, names as <server>__<name>
   /servers/{name}/mcp, .../sse      one server, names untouched
+  /mcp/ws, /servers/{name}/ws       the same over WebSocket (subprotocol mcp; browsers: POST /ws-tickets)
   /health, /metrics (Prometheus)    no auth
   /api/...                          admin API; Authorization: Bearer <data dir>/admin-token`;
 

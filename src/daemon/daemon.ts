@@ -13,7 +13,8 @@ import { unknownServer } from '../gateway/view.js';
 import type { ControlAction, ReloadReport } from '../http/adminApi.js';
 import { createApp } from '../http/app.js';
 import { hostAllowlist } from '../http/host.js';
-import { serve, type Served } from '../http/serve.js';
+import { serve, SERVE_TIMEOUTS, type Served } from '../http/serve.js';
+import { createWebSocketServing } from '../http/websocket.js';
 import type { Logger } from '../log.js';
 import { createStatsReader } from '../metrics/liveStats.js';
 import { createMetrics, type Metrics } from '../metrics/metrics.js';
@@ -247,8 +248,10 @@ export function createDaemon(options: DaemonOptions): Daemon {
         isShuttingDown: () => shuttingDown,
         admin: { token: writeAdminToken(options.dataDir), control: { control, reloadFromFile }, readStats },
         metrics,
+        issueTicket: accessControl.issueTicket,
       });
-      served = await serve(app, config.orch.host, config.orch.port);
+      const webSockets = createWebSocketServing(app, { maxPayloadBytes: config.orch.maxBodyBytes });
+      served = await serve(app, config.orch.host, config.orch.port, SERVE_TIMEOUTS, webSockets);
       // Only now, with the port bound: a port in use is reported before any child is spawned.
       startServers();
       // The CLI runs on this machine: it reaches a wildcard address through loopback.

@@ -25,6 +25,7 @@ import { GatewaySession, type SessionDeps } from './session.js';
 import { SseServerTransport } from './sseTransport.js';
 import { StreamableHttpServerTransport } from './streamableTransport.js';
 import { SubscriptionRegistry } from './subscriptions.js';
+import { WebSocketServerTransport, type WebSocketOpening } from './wsTransport.js';
 import { createView, type View, type ViewSpec } from './view.js';
 
 export interface GatewayOptions {
@@ -57,7 +58,7 @@ const DEFAULT_REQUEST_STATE_TTL_MS = 5 * 60 * 1000;
 
 interface OpenSession {
   session: GatewaySession;
-  transport: StreamableHttpServerTransport | SseServerTransport | Transport;
+  transport: StreamableHttpServerTransport | SseServerTransport | WebSocketServerTransport | Transport;
   lastSeen: number;
 }
 
@@ -174,7 +175,7 @@ export class Gateway {
 
   /** Open sessions by transport, for status and metrics. */
   sessionCounts(): Record<TransportKind, number> {
-    const counts: Record<TransportKind, number> = { 'streamable-http': 0, sse: 0, stdio: 0 };
+    const counts: Record<TransportKind, number> = { 'streamable-http': 0, sse: 0, stdio: 0, websocket: 0 };
     for (const { session } of this.sessions.values()) counts[session.transportKind]++;
     return counts;
   }
@@ -239,7 +240,7 @@ export class Gateway {
    * What a POST to an open session may not carry: a batch on a revision that dropped batches, or
    * more requests than the session may have in flight.
    */
-  private refuse(open: OpenSession, body: unknown): OrchError | undefined {
+  private refuse(open: OpenSession, body: unknown, inFlight = open.session.inFlight): OrchError | undefined {
     const version = (open.transport as { protocolVersion?: string }).protocolVersion;
     if (Array.isArray(body) && !allowsBatches(version)) {
       return new OrchError('BAD_REQUEST', `Invalid Request: JSON-RPC batches are not part of protocol ${version}`, {
@@ -247,7 +248,7 @@ export class Gateway {
       });
     }
     const max = this.options.limits.inFlight;
-    if (open.session.inFlight + requestsIn(body) > max) {
+    if (inFlight + requestsIn(body) > max) {
       return new OrchError('RATE_LIMITED', `too many requests in flight on this session: ${max} at most`, {
         hint: 'wait for answers before sending more, or raise orch.limits.inFlight',
         retryAfterSec: 1,
@@ -361,6 +362,43 @@ export class Gateway {
     if (refused) return errorResponse(refused, requestIdOf(body));
     open.transport.receive(body as JSONRPCMessage | JSONRPCMessage[]);
     return new Response('Accepted', { status: 202 });
+  }
+
+  /**
+   * A WebSocket session on an endpoint of `spec`, one per connection: refused (unknown server, no
+   * access, quota) or opened before the HTTP layer completes the upgrade, so that a refusal is still
+   * an HTTP answer. `attach` binds it to the socket once upgraded; `abandon` lets go if the upgrade failed.
+   */
+  async openWebSocket(spec: ViewSpec, connection: Connection): Promise<WebSocketOpening> {
+    const view = this.viewFor(spec);
+    const release = this.quotas.admitSession(connection.address);
+    let session: GatewaySession;
+    try {
+      session = await this.openSession(view, 'websocket', connection);
+    } catch (error) {
+      release();
+      throw error;
+    }
+    return {
+      abandon: release,
+      attach: (socket) => {
+        const { streamBufferBytes } = this.options.limits;
+        const transport: WebSocketServerTransport = new WebSocketServerTransport(session.id, socket, {
+          maxBufferedBytes: streamBufferBytes,
+          screen: (body, inFlight) => this.quotas.batchRefusal(body) ?? this.refuse(open, body, inFlight),
+          onActivity: () => (open.lastSeen = Date.now()),
+          onOverflow: () =>
+            this.log.warn(
+              { client: connection.address, maxBufferedBytes: streamBufferBytes },
+              'dropped a WebSocket whose client stopped reading',
+            ),
+        });
+        this.register(session, transport, release);
+        const open = this.sessions.get(session.id)!;
+        void session.connect(transport);
+        return transport;
+      },
+    };
   }
 
   /** A session over an already-open transport (`mcp-orch stdio`), for the owner of the data dir in a project. */
