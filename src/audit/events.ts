@@ -71,7 +71,20 @@ export interface ManageEvent extends AuditActor {
   detail?: Record<string, unknown> | undefined;
 }
 
-export type AuditEvent = SessionEvent | RequestEvent | AuthFailedEvent | ManageEvent;
+/** A delivery to `POST /hooks/git/{name}`: refused (unsigned, mis-signed, unknown), ignored or acted on. */
+export interface WebhookEvent {
+  type: 'webhook';
+  /** The deployment the hook's path names. */
+  target: string;
+  outcome: 'ok' | 'denied';
+  /** Why refused, or what was done. */
+  reason: string;
+  /** The sender's event type (`X-GitHub-Event`: push, ping). */
+  event?: string | undefined;
+  address?: string | undefined;
+}
+
+export type AuditEvent = SessionEvent | RequestEvent | AuthFailedEvent | ManageEvent | WebhookEvent;
 
 const MAX_TEXT = 1000;
 const clipText = (text: string | undefined): string | undefined => (text && text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}…` : text);
@@ -82,7 +95,7 @@ function json(value: Record<string, unknown>): string | null {
 }
 
 /** The columns every event has: when, what, and who (as far as known). */
-function base(event: AuditEvent, at: number): AuditRow {
+function base(event: Exclude<AuditEvent, WebhookEvent>, at: number): AuditRow {
   return { at, type: event.type, project: event.project, keyPrefix: event.keyPrefix, member: 'member' in event ? event.member : undefined };
 }
 
@@ -131,6 +144,16 @@ export function toAuditRow(event: AuditEvent, at: number, keepArguments: boolean
         transport: event.transport,
         address: event.address,
         detail: json({ reason: event.reason }),
+      };
+    case 'webhook':
+      return {
+        at,
+        type: event.type,
+        server: event.target,
+        name: event.target,
+        outcome: event.outcome,
+        address: event.address,
+        detail: json({ reason: event.reason, event: event.event }),
       };
     case 'manage': {
       const detail = redactArguments(event.detail ?? {});

@@ -82,6 +82,13 @@ export const serverCacheSchema = z.strictObject({
   lists: z.boolean().default(false),
 });
 
+/** Where a server deployed with `mcp-orch deploy` came from (src/deploy/): its repository, the ref it follows, the commit it runs. */
+export const serverSourceSchema = z.strictObject({
+  git: z.string().min(1),
+  ref: z.string().min(1).optional(),
+  commit: z.string().regex(/^[0-9a-f]{40}$/, 'expected a full 40-digit commit id'),
+});
+
 /** Partial at every level: a config states only what differs. */
 const supervisionOverrides = supervisionSchema
   .extend({ backoff: supervisionSchema.shape.backoff.partial(), health: supervisionSchema.shape.health.partial() })
@@ -114,6 +121,7 @@ export const stdioServerSchema = z.looseObject({
   args: z.array(z.string()).default([]),
   env: z.record(z.string(), z.string()).default({}),
   cwd: z.string().min(1).optional(),
+  source: serverSourceSchema.optional(),
   ...common,
 });
 
@@ -233,6 +241,7 @@ export type OrchSettings = z.infer<typeof orchSchema>;
 export type RateLimit = z.infer<typeof rateLimitSchema>;
 export type AuditSettings = OrchSettings['audit'];
 export type ServerCache = z.infer<typeof serverCacheSchema>;
+export type ServerSource = z.infer<typeof serverSourceSchema>;
 export type Config = z.infer<typeof configSchema>;
 
 export function isStdioServer(server: ServerConfig): server is StdioServerConfig {

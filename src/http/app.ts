@@ -15,6 +15,8 @@ import { coalesceEventStream } from './coalesce.js';
 import { hostGuard, type HostAllowlist } from './host.js';
 import type { Identify } from './identify.js';
 import { originGuard } from './origin.js';
+import { createDeploymentsApi, type Deployments } from './deploymentsApi.js';
+import { createGitHook } from './gitHook.js';
 import { webSocketRoute } from './websocket.js';
 import type { Principal } from '../auth/policy.js';
 import type { Ticket } from '../auth/tickets.js';
@@ -38,6 +40,8 @@ export interface AppDeps {
   metrics?: { contentType: string; text(): Promise<string> };
   /** A WebSocket ticket for a principal (POST /ws-tickets); without it that route answers 404. */
   issueTicket?: (principal: Principal) => Ticket;
+  /** Servers deployed from git: /api/deployments (with the admin API) and the signed /hooks/git/{name}. */
+  deployments?: Deployments;
 }
 
 /**
@@ -72,8 +76,10 @@ export function createApp(deps: AppDeps): Hono {
     api.use(adminAuth(deps.admin.token));
     const { control, readStats } = deps.admin;
     api.route('/', createAdminApi({ pool: deps.pool, control, ...(readStats ? { readStats } : {}) }));
+    if (deps.deployments) api.route('/deployments', createDeploymentsApi(deps.deployments));
     app.all('/api/*', (c) => api.fetch(c.req.raw, c.env));
   }
+  if (deps.deployments) app.route('/hooks/git', createGitHook(deps.deployments, deps.maxBodyBytes, addressOf));
 
   const mcp = new Hono();
   mcp.use(async (c, next) => {
