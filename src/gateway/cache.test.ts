@@ -72,6 +72,19 @@ describe('ResponseCache', () => {
     expect(cache.slot(a, search, 'tools/list', {})).toBeUndefined();
   });
 
+  it('keeps resource reads and lists that reach the server when the server says so', () => {
+    open();
+    const docs = upstreamOf('docs', { cache: { resources: true, lists: true } });
+    pool.add(docs);
+    const a = callerIn('a', '2026-07-28');
+    cache.slot(a, docs, 'tools/list', { cursor: 'c2' })!.keep({ tools: [] });
+    expect(cache.slot(a, docs, 'tools/list', { cursor: 'c2' })!.hit).toEqual({ tools: [] });
+    expect(cache.slot(a, docs, 'tools/list', {})!.hit).toBeUndefined();
+    cache.slot(a, docs, 'resources/read', { uri: 'docs://a' })!.keep({ contents: [] });
+    expect(cache.slot(a, docs, 'resources/read', { uri: 'docs://a' })!.hit).toEqual({ contents: [] });
+    expect(cache.slot(a, docs, 'tools/call', { name: 'x' })).toBeUndefined();
+  });
+
   it('keeps nothing for servers without a cache setting, or whose every client has an instance of its own', () => {
     open();
     const plain = upstreamOf('plain', {});
