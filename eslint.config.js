@@ -188,6 +188,19 @@ export default defineConfig(
     },
   },
   {
+    files: ['src/deploy/**/*.ts'],
+    ignores: TESTS,
+    rules: {
+      'no-restricted-imports': restrictImports(
+        {
+          group: [...room('http'), ...room('gateway'), ...room('upstream'), ...room('supervisor'), ...room('store'), ...room('cli')],
+          message: 'deploy/ builds and records deployments; the daemon gives it what runs them (DeployHost) and the store (DeploySecrets).',
+        },
+        { group: sdk, message: 'deploy/ knows nothing of MCP.' },
+      ),
+    },
+  },
+  {
     files: ['src/audit/**/*.ts', 'src/web/**/*.ts', 'src/batch/**/*.ts'],
     ignores: TESTS,
     rules: {

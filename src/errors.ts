@@ -44,6 +44,7 @@ export type OrchErrorCode =
   | 'STORE_INCOMPATIBLE'
   | 'SECRET_UNAVAILABLE'
   | 'SHUTTING_DOWN'
+  | 'DEPLOY_FAILED'
   | 'INTERNAL';
 
 export interface OrchErrorOptions {
@@ -160,6 +161,8 @@ const WIRE: Record<OrchErrorCode, Wire> = {
   STORE_INCOMPATIBLE: { http: 500, jsonrpc: JSONRPC.INTERNAL_ERROR },
   SECRET_UNAVAILABLE: { http: 500, jsonrpc: JSONRPC.INTERNAL_ERROR },
   SHUTTING_DOWN: { http: 503, jsonrpc: JSONRPC.INTERNAL_ERROR, refuses: true },
+  /** A deployment that could not be cloned, built or started: the running server is left as it was. */
+  DEPLOY_FAILED: { http: 422, jsonrpc: JSONRPC.INTERNAL_ERROR },
   INTERNAL: { http: 500, jsonrpc: JSONRPC.INTERNAL_ERROR },
 };
 

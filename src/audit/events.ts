@@ -18,7 +18,7 @@ export interface AuditActor {
 
 /** How the client came in. */
 export interface AuditConnection {
-  transport: 'streamable-http' | 'sse' | 'stdio';
+  transport: 'streamable-http' | 'sse' | 'stdio' | 'websocket';
   era: '2025-11-25' | '2026-07-28';
   /** What the client said it is. */
   client?: { name: string; version: string } | undefined;
@@ -44,6 +44,8 @@ export interface RequestEvent extends AuditActor, AuditConnection {
   error?: string | undefined;
   /** Kept only with `orch.audit.arguments: true`, and then redacted. */
   arguments?: unknown;
+  /** Answered from the response cache, without reaching the server. */
+  cached?: boolean | undefined;
 }
 
 export interface AuthFailedEvent {
@@ -89,7 +91,20 @@ export interface ToolPinEvent {
   user?: string | undefined;
 }
 
-export type AuditEvent = SessionEvent | RequestEvent | AuthFailedEvent | ManageEvent | ToolPinEvent;
+/** A delivery to `POST /hooks/git/{name}`: refused (unsigned, mis-signed, unknown), ignored or acted on. */
+export interface WebhookEvent {
+  type: 'webhook';
+  /** The deployment the hook's path names. */
+  target: string;
+  outcome: 'ok' | 'denied';
+  /** Why refused, or what was done. */
+  reason: string;
+  /** The sender's event type (`X-GitHub-Event`: push, ping). */
+  event?: string | undefined;
+  address?: string | undefined;
+}
+
+export type AuditEvent = SessionEvent | RequestEvent | AuthFailedEvent | ManageEvent | ToolPinEvent | WebhookEvent;
 
 const MAX_TEXT = 1000;
 const clipText = (text: string | undefined): string | undefined => (text && text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}…` : text);
@@ -100,7 +115,7 @@ function json(value: Record<string, unknown>): string | null {
 }
 
 /** The columns every event has: when, what, and who (as far as known). */
-function base(event: Exclude<AuditEvent, ToolPinEvent>, at: number): AuditRow {
+function base(event: Exclude<AuditEvent, ToolPinEvent | WebhookEvent>, at: number): AuditRow {
   return { at, type: event.type, project: event.project, keyPrefix: event.keyPrefix, member: 'member' in event ? event.member : undefined };
 }
 
@@ -138,6 +153,7 @@ export function toAuditRow(event: AuditEvent, at: number, keepArguments: boolean
         ...connection(event),
         detail: json({
           error: clipText(event.error),
+          cached: event.cached || undefined,
           arguments: keepArguments && event.arguments !== undefined ? redactArguments(event.arguments) : undefined,
         }),
       };
@@ -161,6 +177,16 @@ export function toAuditRow(event: AuditEvent, at: number, keepArguments: boolean
         outcome: event.type === 'tool.held' ? 'denied' : 'ok',
         transport: event.via,
         detail: json({ hash: event.hash, previous: event.previous, fields: event.fields, user: event.user }),
+      };
+    case 'webhook':
+      return {
+        at,
+        type: event.type,
+        server: event.target,
+        name: event.target,
+        outcome: event.outcome,
+        address: event.address,
+        detail: json({ reason: event.reason, event: event.event }),
       };
     case 'manage': {
       const detail = redactArguments(event.detail ?? {});

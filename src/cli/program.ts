@@ -4,6 +4,7 @@ import { registerAuditCommand } from './auditCommand.js';
 import { registerBackupCommands } from './backupCommand.js';
 import { registerConnectCommand } from './connectCommand.js';
 import { registerControlCommands } from './controlCommands.js';
+import { registerDeployCommands } from './deployCommand.js';
 import { registerImportCommand } from './importCommand.js';
 import { registerKeysCommands } from './keysCommand.js';
 import { registerMembersCommands } from './membersCommand.js';
@@ -28,6 +29,7 @@ Examples:
   $ mcp-orch projects filter team github tools --deny 'delete_*'
   $ mcp-orch logs                                  # which servers there are; logs NAME -f follows one
   $ mcp-orch import ~/Library/Application\\ Support/Claude/claude_desktop_config.json
+  $ mcp-orch deploy https://github.com/me/my-server   # clone, install, start; deploy update|rollback|list|remove
 
 Finding the daemon: status, monitor, start, stop, restart, reload, logs and stop-daemon talk to the
 running daemon without flags: the one of --data-dir (or $MCP_ORCH_DATA_DIR), else the one serving
@@ -42,8 +44,10 @@ Environment:
 Endpoints (serve):
   /mcp, /sse                        every server, names as <server>__<name>
   /servers/{name}/mcp, .../sse      one server, names untouched
+  /mcp/ws, /servers/{name}/ws       the same over WebSocket (subprotocol mcp; browsers: POST /ws-tickets)
   /health, /metrics (Prometheus)    no auth
-  /api/...                          admin API; Authorization: Bearer <data dir>/admin-token`;
+  /api/...                          admin API; Authorization: Bearer <data dir>/admin-token
+  /hooks/git/{name}                 push webhooks of deployments, signed (X-Hub-Signature-256)`;
 
 export function buildProgram(): Command {
   const program = new Command('mcp-orch')
@@ -63,5 +67,6 @@ export function buildProgram(): Command {
   registerAuditCommand(program);
   registerSecretsCommands(program);
   registerBackupCommands(program);
+  registerDeployCommands(program);
   return program;
 }

@@ -193,6 +193,7 @@ export function validateConfigData(
       ...secretWarnings,
       ...plainHttpWarnings(config, file),
       ...dependencyWarnings(config).map((warning) => `${file}: ${warning}`),
+      ...cacheWarnings(config, file),
     ],
   };
 }
@@ -212,6 +213,21 @@ function plainHttpWarnings(config: Config, file: string): string[] {
     return [
       `${file}: mcpServers.${name}.url: its headers (${names}) are sent over plain http:// to ${url.host}, readable on the way; use https://`,
     ];
+  });
+}
+
+/** `cache` settings that keep nothing: on a server whose every client has an instance of its own, or naming nothing to keep. */
+function cacheWarnings(config: Config, file: string): string[] {
+  return Object.entries(config.mcpServers).flatMap(([name, server]) => {
+    const cache = server.cache;
+    if (!cache) return [];
+    if (server.isolation === 'session') {
+      return [`${file}: mcpServers.${name}.cache: ignored: with "isolation": "session" each client's answers are its own`];
+    }
+    if (cache.tools === undefined && !cache.resources && !cache.lists) {
+      return [`${file}: mcpServers.${name}.cache: keeps nothing; add "tools": [...] or "readOnly", "resources": true or "lists": true`];
+    }
+    return [];
   });
 }
 

@@ -67,6 +67,28 @@ export const SUPERVISION_DEFAULTS: z.infer<typeof supervisionSchema> = {
   logFileMaxBytes: 10 * 1024 * 1024,
 };
 
+/**
+ * Response caching, opt-in per server: which answers may be kept, and how long. Keys are per
+ * project, server, method, name and canonical arguments; see src/gateway/cache.ts.
+ */
+export const serverCacheSchema = z.strictObject({
+  /** Seconds an answer is kept at most (list_changed, resources/updated, a restart or a config change drop it sooner). */
+  ttlSec: z.number().positive().max(86_400).default(60),
+  /** Tools whose results are kept: their names, or `readOnly` for those annotated readOnlyHint and idempotentHint. */
+  tools: z.union([z.array(z.string().min(1, 'must not be empty')), z.literal('readOnly')]).optional(),
+  /** Keep resources/read answers. */
+  resources: z.boolean().default(false),
+  /** Keep list answers that reach the server (the gateway answers the others from its catalog). */
+  lists: z.boolean().default(false),
+});
+
+/** Where a server deployed with `mcp-orch deploy` came from (src/deploy/): its repository, the ref it follows, the commit it runs. */
+export const serverSourceSchema = z.strictObject({
+  git: z.string().min(1),
+  ref: z.string().min(1).optional(),
+  commit: z.string().regex(/^[0-9a-f]{40}$/, 'expected a full 40-digit commit id'),
+});
+
 /** Partial at every level: a config states only what differs. */
 const supervisionOverrides = supervisionSchema
   .extend({ backoff: supervisionSchema.shape.backoff.partial(), health: supervisionSchema.shape.health.partial() })
@@ -154,6 +176,7 @@ const common = {
    * never reach a shared server. Without it, no roots are offered. Relative paths are from `cwd`.
    */
   roots: z.array(z.string().min(1, 'must not be empty')).optional(),
+  cache: serverCacheSchema.optional(),
   ...supervisionOverrides.shape,
   ...fleetKeys,
 };
@@ -164,6 +187,7 @@ export const stdioServerSchema = z.looseObject({
   args: z.array(z.string()).default([]),
   env: z.record(z.string(), z.string()).default({}),
   cwd: z.string().min(1).optional(),
+  source: serverSourceSchema.optional(),
   ...common,
 });
 
@@ -300,6 +324,8 @@ export const orchSchema = z.looseObject({
       perProject: rateLimitSchema.default({ requestsPerMinute: 6000, burst: 600 }),
     })
     .prefault({}),
+  /** The response cache of all servers together: least recently used answers go first past maxMb. */
+  cache: z.strictObject({ maxMb: z.number().positive().max(65_536).default(64) }).prefault({}),
 });
 
 export const configSchema = z.looseObject({
@@ -317,6 +343,8 @@ export type ServerConfig = z.infer<typeof serverSchema>;
 export type OrchSettings = z.infer<typeof orchSchema>;
 export type RateLimit = z.infer<typeof rateLimitSchema>;
 export type AuditSettings = OrchSettings['audit'];
+export type ServerCache = z.infer<typeof serverCacheSchema>;
+export type ServerSource = z.infer<typeof serverSourceSchema>;
 export type Config = z.infer<typeof configSchema>;
 export type ShapingRules = z.infer<typeof shapingSchema>;
 export type NameFilter = z.infer<typeof filterSchema>;

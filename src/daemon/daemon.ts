@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { diffConfigs, type ConfigDiff } from '../config/diff.js';
 import { startOrder as dependenciesFirst } from '../config/fleet.js';
-import { loadConfig } from '../config/load.js';
-import type { Config, OrchSettings } from '../config/schema.js';
+import { loadConfig, validateConfigData } from '../config/load.js';
+import type { Config, OrchSettings, ServerConfig } from '../config/schema.js';
 import { supervisionFor } from '../config/supervision.js';
 import { watchConfig, type ConfigWatcher } from '../config/watch.js';
 import { OrchError } from '../errors.js';
@@ -14,7 +14,8 @@ import { unknownServer } from '../gateway/view.js';
 import type { ControlAction, ReloadReport } from '../http/adminApi.js';
 import { createApp } from '../http/app.js';
 import { hostAllowlist } from '../http/host.js';
-import { serve, type Served } from '../http/serve.js';
+import { serve, SERVE_TIMEOUTS, type Served } from '../http/serve.js';
+import { createWebSocketServing } from '../http/websocket.js';
 import type { Logger } from '../log.js';
 import { createStatsReader } from '../metrics/liveStats.js';
 import { createMetrics, type Metrics } from '../metrics/metrics.js';
@@ -27,6 +28,9 @@ import type { Store } from '../store/open.js';
 import { createAccessControl } from './accessControl.js';
 import { createFleet } from './fleet.js';
 import { createStartOrder } from './startOrder.js';
+import { createDeployments } from './deployments.js';
+import type { Deployer, DeployHost } from '../deploy/deployer.js';
+import { passFirstHealthCheck } from '../upstream/healthCheck.js';
 import { ensurePrivateDataDir } from '../dataDir.js';
 import { registerDaemon, unregisterDaemon } from './registry.js';
 import { removeDaemonInfo, writeAdminToken, writeDaemonInfo } from './stateFiles.js';
@@ -64,6 +68,8 @@ export interface Daemon {
   /** Who may do what (for stdio mode, and tests). */
   readonly access: Access;
   readonly metrics: Metrics;
+  /** Servers deployed from git repositories (`/api/deployments`, `/hooks/git/{name}`). */
+  readonly deployer: Deployer;
   /** Applies a new config: starts added servers, stops removed ones, restarts changed ones. */
   reload(config: Config): Promise<ConfigDiff>;
   /** Loads the config file again (with the command-line overrides) and applies it; an invalid file throws and changes nothing. */
@@ -87,7 +93,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
   ensurePrivateDataDir(options.dataDir);
   const pool = new UpstreamPool();
   const readStats = createStatsReader();
-  const metrics = createMetrics({ pool, sessionCounts: () => gateway.sessionCounts(), readStats });
+  const metrics = createMetrics({ pool, sessionCounts: () => gateway.sessionCounts(), readStats, cacheSize: () => gateway.cache.size });
   const accessControl = createAccessControl({ store: options.store, orch: config.orch, logger, auth: options.auth ?? true });
   const fleet = createFleet({ pool, store: options.store, audit: accessControl.audit, logger, config: () => config });
   const order = createStartOrder(pool, () => config.mcpServers, logger);
@@ -102,6 +108,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
     sessionIdleMs: config.orch.sessionIdleSec * 1000,
     limits: config.orch.limits,
     held: fleet.pins.held,
+    cacheMaxBytes: config.orch.cache.maxMb * 1024 * 1024,
   });
   const logFiles = new Map<string, LogFile>();
   let served: Served | undefined;
@@ -109,32 +116,39 @@ export function createDaemon(options: DaemonOptions): Daemon {
   let shuttingDown = false;
   let closing: Promise<void> | undefined;
 
-  /** A server's upstream; a `parked` one (disabled) has no log file until it is enabled. */
-  const createUpstream = (name: string, parked = false): Upstream => {
-    const server = config.mcpServers[name];
+  /** Appends a server's stderr to `<data dir>/logs/<name>.log` when its supervision says so. */
+  const attachLog = (name: string, upstream: Upstream): void => {
+    const { supervision } = upstream;
+    if (!supervision.logFile) return;
+    const file = path.join(options.dataDir, 'logs', `${name}.log`);
+    const log = logger.child({ component: 'log-file', server: name });
+    logFiles.set(
+      name,
+      attachLogFile(upstream.logs, file, {
+        maxBytes: supervision.logFileMaxBytes,
+        onError: (error) => log.warn({ file, err: error.message }, 'could not write the server log file'),
+      }),
+    );
+  };
+
+  /**
+   * A server's upstream, as the config has it or as given (a deployment's next commit). A `parked`
+   * one (disabled) and a given one (not in the pool yet) have no log file until they take their place.
+   */
+  const createUpstream = (name: string, parked = false, given?: ServerConfig): Upstream => {
+    const server = given ?? config.mcpServers[name];
     if (!server) throw new Error(`no server named ${name}`);
-    const supervision = supervisionFor(server, config.orch);
     const upstream = new Upstream(name, server, {
       logger,
       spawnChild: options.spawn ?? spawnChild,
       clientInfo: { name: 'mcp-orch', version: VERSION },
       stopGraceMs: config.orch.stopGraceSec * 1000,
-      supervision,
+      supervision: supervisionFor(server, config.orch),
       onServerRequest: gateway.routeServerRequest,
       watch: (instance) => pool.watch(instance),
       dependencies: (signal) => order.waitForDependencies(name, signal),
     });
-    if (supervision.logFile && !parked) {
-      const file = path.join(options.dataDir, 'logs', `${name}.log`);
-      const log = logger.child({ component: 'log-file', server: name });
-      logFiles.set(
-        name,
-        attachLogFile(upstream.logs, file, {
-          maxBytes: supervision.logFileMaxBytes,
-          onError: (error) => log.warn({ file, err: error.message }, 'could not write the server log file'),
-        }),
-      );
-    }
+    if (!parked && !given) attachLog(name, upstream);
     return upstream;
   };
 
@@ -235,10 +249,66 @@ export function createDaemon(options: DaemonOptions): Daemon {
     return diff;
   };
 
+  /** Deployed servers switch to a new commit only once it runs beside the old one and answers a ping. */
+  const candidates = new Set<Upstream>();
+  const deployHost: DeployHost = {
+    configFile,
+    serverNames: () => Object.keys(config.mcpServers),
+    state: (name) => pool.get(name)?.state,
+    async switchTo(name, entry, write) {
+      // Read as the file will be once written (defaults, ${VAR}, ${secret:NAME}), so that the
+      // watcher finds the running server unchanged.
+      const parsed = validateConfigData({ mcpServers: { [name]: entry }, orch: config.orch }, configFile ?? 'config', process.env, {
+        secrets: options.secrets,
+      });
+      const why = parsed.unavailable[name];
+      if (why) throw new OrchError('CONFIG_INVALID', `server "${name}" cannot start: ${why}`);
+      const server = parsed.config.mcpServers[name]!;
+      const candidate = createUpstream(name, false, server);
+      candidates.add(candidate);
+      try {
+        await passFirstHealthCheck(candidate);
+      } finally {
+        candidates.delete(candidate);
+      }
+      await serialized(async () => {
+        try {
+          if (shuttingDown)
+            throw new OrchError('SHUTTING_DOWN', 'mcp-orch is shutting down', { hint: 'deploy again once it has restarted' });
+          write();
+        } catch (error) {
+          await candidate.close(shuttingDown ? 'daemon stopping' : 'the config could not be written');
+          throw error;
+        }
+        config = { ...config, mcpServers: { ...config.mcpServers, [name]: server } };
+        const old = pool.get(name);
+        pool.add(candidate);
+        await old?.close('replaced by a new deployment');
+        await closeLogFile(name);
+        attachLog(name, candidate);
+      });
+    },
+    remove: (name, write) =>
+      serialized(async () => {
+        write();
+        const { [name]: _removed, ...rest } = config.mcpServers;
+        config = { ...config, mcpServers: rest };
+        await stopServer(name, 'its deployment was removed');
+      }),
+  };
+  const deployer = createDeployments({
+    dataDir: options.dataDir,
+    store: options.store,
+    host: deployHost,
+    audit: (event) => accessControl.audit.record(event),
+    logger,
+  });
+
   return {
     pool,
     gateway,
     metrics,
+    deployer,
     access: accessControl.access,
 
     async start(startOptions = {}) {
@@ -269,8 +339,11 @@ export function createDaemon(options: DaemonOptions): Daemon {
           pinStatus: fleet.pins.status,
         },
         metrics,
+        issueTicket: accessControl.issueTicket,
+        deployments: deployer,
       });
-      served = await serve(app, config.orch.host, config.orch.port);
+      const webSockets = createWebSocketServing(app, { maxPayloadBytes: config.orch.maxBodyBytes });
+      served = await serve(app, config.orch.host, config.orch.port, SERVE_TIMEOUTS, webSockets);
       // Only now, with the port bound: a port in use is reported before any child is spawned.
       startAll();
       // The CLI runs on this machine: it reaches a wildcard address through loopback.
@@ -311,6 +384,9 @@ export function createDaemon(options: DaemonOptions): Daemon {
         // and new MCP requests get a clear answer instead of a refused connection.
         shuttingDown = true;
         await watcher?.close();
+        // Deployments in progress end: their steps are killed, their new commits stopped.
+        await Promise.all([...candidates].map((candidate) => candidate.close(cause)));
+        await deployer.close();
         await gateway.close();
         const started = pool.all().filter((upstream) => upstream.state !== 'disabled');
         await order.stopInOrder(

@@ -2,7 +2,7 @@ import type { Implementation } from '@modelcontextprotocol/sdk/types.js';
 import type { Principal } from '../auth/policy.js';
 
 /** How a client reaches the gateway. */
-export type TransportKind = 'streamable-http' | 'sse' | 'stdio';
+export type TransportKind = 'streamable-http' | 'sse' | 'stdio' | 'websocket';
 
 /**
  * Who sent a request, as plain data: what authorisation, audit, metrics and the routing of

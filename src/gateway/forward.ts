@@ -2,6 +2,7 @@ import type { LoggingLevel, Progress, Result } from '@modelcontextprotocol/sdk/t
 import type { Access } from '../auth/access.js';
 import { OrchError } from '../errors.js';
 import type { Upstream } from '../upstream/upstream.js';
+import type { ResponseCache } from './cache.js';
 import type { Caller } from './caller.js';
 import { exposeContentUris } from './content.js';
 import { LEVELS, type LevelHolder, type LogLevelRegistry } from './logLevels.js';
@@ -31,6 +32,8 @@ export interface RequestRecord {
   error?: string | undefined;
   /** The arguments as the client sent them (tools/call, prompts/get). */
   arguments?: unknown;
+  /** For a request its server's cache may answer: whether it did. */
+  cache?: 'hit' | 'miss' | undefined;
 }
 
 /** Told of every finished request, and of sessions coming and going (metrics, the audit). */
@@ -77,6 +80,8 @@ export interface ForwarderDeps {
   subscriptions: SubscriptionRegistry;
   logLevels: LogLevelRegistry;
   observers: RequestObserver[];
+  /** Answers kept for servers that opt in (their `cache` setting). */
+  cache?: ResponseCache;
 }
 
 /**
@@ -132,7 +137,7 @@ export class Forwarder {
     if (options.direct && !view.shaped(reach)) {
       record.server = options.direct.name;
       admit(options.direct.name);
-      return this.send(caller, options.direct, method, params, options);
+      return this.send(caller, options.direct, method, params, options, record);
     }
     switch (method) {
       case 'resources/subscribe':
@@ -169,13 +174,23 @@ export class Forwarder {
     // As the server knows it: a namespaced or renamed name is recorded by the server's own.
     record.name = nameOf(route.params) ?? record.name;
     admit(route.upstream.name);
-    const result = await this.send(caller, route.upstream, method, route.params ?? {}, options);
+    const result = await this.send(caller, route.upstream, method, route.params ?? {}, options, record);
     return exposeContentUris(result, view, route.upstream);
   }
 
-  /** One request to the server (or to the caller's own instance of it), with its tie and progress. */
-  private send(caller: Caller, upstream: Upstream, method: string, params: Params, options: ForwardOptions): Promise<Result> {
+  /** One request to the server (or to the caller's own instance of it), with its tie and progress; or its kept answer. */
+  private async send(
+    caller: Caller,
+    upstream: Upstream,
+    method: string,
+    params: Params,
+    options: ForwardOptions,
+    record: RequestRecord,
+  ): Promise<Result> {
     const { params: upstreamParams, progressToken } = splitProgressToken(params);
+    const slot = this.deps.cache?.slot(caller, upstream, method, upstreamParams);
+    record.cache = slot && (slot.hit ? 'hit' : 'miss');
+    if (slot?.hit) return slot.hit;
     const relay =
       progressToken === undefined || !options.onProgress
         ? undefined
@@ -183,7 +198,7 @@ export class Forwarder {
     const send: Send = async (sent, overrides = {}) => {
       const peer = overrides.peer ?? options.peer;
       const target = await upstream.instanceFor(caller.id);
-      const tie = this.deps.router.track(target, caller, peer);
+      const tie = this.deps.router.track(target, caller, slot ? slot.guard(peer) : peer);
       const onprogress = overrides.onProgress ?? relay;
       try {
         const result = await target.request(method, sent, {
@@ -195,6 +210,7 @@ export class Forwarder {
         // A task the server created reports its status later: to the client that created it.
         const taskId = (result.task as { taskId?: unknown } | undefined)?.taskId;
         if (typeof taskId === 'string' && peer.notify) this.deps.router.tie(target, `task:${taskId}`, peer.notify);
+        if (result.resultType === 'input_required') slot?.spoil();
         return result;
       } finally {
         tie.release();
@@ -202,7 +218,9 @@ export class Forwarder {
         if (caller.era === '2026-07-28') void upstream.releaseInstance(caller.id);
       }
     };
-    return options.via ? options.via(upstream, method, upstreamParams, send) : send(upstreamParams);
+    const result = await (options.via ? options.via(upstream, method, upstreamParams, send) : send(upstreamParams));
+    slot?.keep(result);
+    return result;
   }
 }
 

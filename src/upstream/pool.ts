@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Notification } from '@modelcontextprotocol/sdk/types.js';
-import type { CatalogKind } from './catalog.js';
+import { CATALOG_KINDS, type CatalogKind } from './catalog.js';
 import type { Upstream, UpstreamState } from './upstream.js';
 
 interface PoolEvents {
@@ -47,6 +47,12 @@ export class UpstreamPool extends EventEmitter<PoolEvents> {
     const detach = this.watch(upstream);
     this.members.set(upstream.name, { upstream, detach });
     this.touch();
+    // One that joins started (a new deployment taking another's place) says what it is, as it
+    // would have while starting in the pool: sessions hear its lists may differ.
+    if (upstream.state !== 'stopped') {
+      this.emit('state', upstream, upstream.state);
+      for (const kind of CATALOG_KINDS) this.emit('catalog', upstream, kind);
+    }
   }
 
   /**

@@ -17,7 +17,9 @@ export async function startKeyProxy(target: string, key: string): Promise<KeyPro
   let own = '';
   /** Host and Origin naming the proxy are made to name the daemon; any other (DNS rebinding tests) goes on as sent. */
   const readdress = (value: string | undefined): string | undefined =>
-    value === undefined ? undefined : value.replace(new RegExp(`^(https?://)?(localhost|127\\.0\\.0\\.1|\\[::1\\]):${own}$`), `$1$2:${upstream.port}`);
+    value === undefined
+      ? undefined
+      : value.replace(new RegExp(`^(https?://)?(localhost|127\\.0\\.0\\.1|\\[::1\\]):${own}$`), `$1$2:${upstream.port}`);
   const server = createServer((incoming: IncomingMessage, outgoing: ServerResponse) => {
     const { host, origin, ...headers } = incoming.headers;
     const forwarded = request(
