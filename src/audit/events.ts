@@ -18,8 +18,9 @@ export interface AuditActor {
 
 /** How the client came in. */
 export interface AuditConnection {
-  transport: 'streamable-http' | 'sse' | 'stdio' | 'websocket';
-  era: '2025-11-25' | '2026-07-28';
+  transport: 'streamable-http' | 'sse' | 'stdio' | 'websocket' | 'rest';
+  /** The MCP revision; null for a REST call. */
+  era: '2025-11-25' | '2026-07-28' | null;
   /** What the client said it is. */
   client?: { name: string; version: string } | undefined;
   address?: string | undefined;

@@ -1,8 +1,17 @@
 import type { Implementation } from '@modelcontextprotocol/sdk/types.js';
 import type { Principal } from '../auth/policy.js';
 
-/** How a client reaches the gateway. */
-export type TransportKind = 'streamable-http' | 'sse' | 'stdio' | 'websocket';
+/** How a client reaches the gateway: an MCP transport, or a plain REST call (`POST /api/tools/{server}/{tool}`). */
+export type TransportKind = 'streamable-http' | 'sse' | 'stdio' | 'websocket' | 'rest';
+
+/** The transports that hold MCP sessions (a REST call is one request, never a session). */
+export type SessionTransport = Exclude<TransportKind, 'rest'>;
+
+/**
+ * The MCP revision a caller speaks: a 2025-11-25 session, a stateless 2026-07-28 request, or none
+ * (a REST call). Only a 2025 session outlives its request.
+ */
+export type CallerEra = '2025-11-25' | '2026-07-28' | null;
 
 /**
  * Who sent a request, as plain data: what authorisation, audit, metrics and the routing of
@@ -11,9 +20,9 @@ export type TransportKind = 'streamable-http' | 'sse' | 'stdio' | 'websocket';
  * the same credentials may come from different people.
  */
 export interface Caller {
-  /** The session id (2025-11-25), or an id of this request alone (2026-07-28). */
+  /** The session id (2025-11-25), or an id of this request alone (2026-07-28, REST). */
   readonly id: string;
-  readonly era: '2025-11-25' | '2026-07-28';
+  readonly era: CallerEra;
   readonly transport: TransportKind;
   /** The endpoint's label: a server's name, or "unified". */
   readonly endpoint: string;

@@ -214,8 +214,8 @@ export class Forwarder {
         return result;
       } finally {
         tie.release();
-        // A 2026-07-28 caller lives for one request: so does its instance of an isolated server.
-        if (caller.era === '2026-07-28') void upstream.releaseInstance(caller.id);
+        // A 2026-07-28 or REST caller lives for one request: so does its instance of an isolated server.
+        if (caller.era !== '2025-11-25') void upstream.releaseInstance(caller.id);
       }
     };
     const result = await (options.via ? options.via(upstream, method, upstreamParams, send) : send(upstreamParams));

@@ -3,23 +3,19 @@
  * its upstream and no HTTP server or CLI in between. Sessions, the 2026 front, both views and the
  * routing from the path are covered here; test/e2e covers the same through the daemon.
  */
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempStore, type TempStore } from '../../test/helpers/store.js';
+import { fixtureUpstream } from '../../test/helpers/upstream.js';
 import { createAccess } from '../auth/access.js';
 import { localPrincipal } from '../auth/policy.js';
 import { createRateLimiter } from '../auth/rateLimit.js';
-import { configSchema, orchSchema, type ServerConfig } from '../config/schema.js';
-import { supervisionFor } from '../config/supervision.js';
+import { orchSchema } from '../config/schema.js';
 import { createLogger } from '../log.js';
-import { spawnChild } from '../supervisor/childProcess.js';
 import { UpstreamPool } from '../upstream/pool.js';
-import { Upstream } from '../upstream/upstream.js';
 import type { RequestRecord } from './forward.js';
 import { Gateway } from './gateway.js';
 import type { ViewSpec } from './view.js';
 
-const echoPath = fileURLToPath(new URL('../../test/fixtures/echo.mjs', import.meta.url));
 const MODERN = '2026-07-28';
 const ENVELOPE = { 'io.modelcontextprotocol/protocolVersion': MODERN, 'io.modelcontextprotocol/clientCapabilities': {} };
 const logger = createLogger({ level: 'silent' });
@@ -60,8 +56,6 @@ describe('Gateway', () => {
   beforeAll(async () => {
     temp = tempStore();
     temp.store.projects.create({ slug: 'default' });
-    const config = configSchema.parse({ mcpServers: { echo: { command: process.execPath, args: [echoPath] } } });
-    const server = config.mcpServers.echo as ServerConfig;
     gateway = new Gateway({
       pool,
       logger,
@@ -71,14 +65,7 @@ describe('Gateway', () => {
       access: createAccess({ store: temp.store, rateLimiter: createRateLimiter(), defaults: orchSchema.parse({}).rateLimit }),
       observers: [{ requestFinished: (record) => records.push(record) }],
     });
-    const upstream = new Upstream('echo', server, {
-      logger,
-      spawnChild,
-      clientInfo: { name: 'mcp-orch', version: '0.0.0-test' },
-      stopGraceMs: 2000,
-      supervision: supervisionFor(server, config.orch),
-      onServerRequest: gateway.routeServerRequest,
-    });
+    const upstream = fixtureUpstream('echo', 'echo', { logger, onServerRequest: gateway.routeServerRequest });
     pool.add(upstream);
     await upstream.start();
   });
@@ -145,6 +132,44 @@ describe('Gateway', () => {
       jsonrpc: '2.0',
       id: 9,
       result: { content: [{ type: 'text', text: 'now' }], resultType: 'complete' },
+    });
+  });
+
+  describe('REST calls', () => {
+    const rest = (tool: string, args: unknown, who = principal) =>
+      gateway.callTool({ address: '10.0.0.2', principal: who }, 'echo', tool, args, new AbortController().signal);
+
+    it("answers the tool's result, an isError result too, and reports the call with transport rest", async () => {
+      records.length = 0;
+      expect(await rest('add', { a: 2, b: 3 })).toMatchObject({ structuredContent: { sum: 5 } });
+      expect(await rest('fail', {})).toMatchObject({ isError: true });
+      expect(
+        records.map(({ server, method, name, outcome, caller }) => [server, method, name, outcome, caller.transport, caller.era]),
+      ).toEqual([
+        ['echo', 'tools/call', 'add', 'ok', 'rest', null],
+        ['echo', 'tools/call', 'fail', 'error', 'rest', null],
+      ]);
+      expect(records[0]!.caller.address).toBe('10.0.0.2');
+    });
+
+    it('refuses an unknown tool (404), arguments against the schema (400 naming each field) and a body that is no object', async () => {
+      records.length = 0;
+      await expect(rest('nope', {})).rejects.toMatchObject({ code: 'UNKNOWN_TOOL', message: 'server "echo" has no tool "nope"' });
+      await expect(rest('add', { a: 'one' })).rejects.toMatchObject({
+        code: 'INVALID_PARAMS',
+        message: 'arguments of "add" do not match its input schema: b: is required; a: must be number',
+        data: { fields: ['b: is required', 'a: must be number'] },
+      });
+      await expect(rest('add', [1, 2])).rejects.toMatchObject({ code: 'INVALID_PARAMS', message: expect.stringContaining('JSON object') });
+      // Refused on the forwarding path, after the rate limit and the access check: audited as errors.
+      expect(records.map((r) => [r.name, r.outcome])).toEqual([
+        ['nope', 'error'],
+        ['add', 'error'],
+      ]);
+    });
+
+    it('checks the role on the forwarding path: a viewer may not call', async () => {
+      await expect(rest('echo', { text: 'x' }, { ...principal, role: 'viewer' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
     });
   });
 

@@ -10,7 +10,7 @@ import type { CatalogKind } from '../upstream/catalog.js';
 import type { UpstreamPool } from '../upstream/pool.js';
 import type { Upstream, UpstreamState } from '../upstream/upstream.js';
 import { ResponseCache } from './cache.js';
-import { samePrincipal, type Connection, type TransportKind } from './caller.js';
+import { samePrincipal, type Connection, type SessionTransport } from './caller.js';
 import { LIST_CHANGED } from './constants.js';
 import { Forwarder, type RequestObserver } from './forward.js';
 import { allowsBatches, Quotas, type Limits } from './limits.js';
@@ -20,6 +20,7 @@ import { ModernFront } from './modern/front.js';
 import { ListenStreams } from './modern/listen.js';
 import { REQUEST_STATE_KEY_FILE, RequestStateCodec } from './modern/requestState.js';
 import { errorResponse, requestIdOf } from './responses.js';
+import { RestCalls } from './rest.js';
 import { ServerRequestRouter } from './serverRequests.js';
 import { GatewaySession, type SessionDeps } from './session.js';
 import { SseServerTransport } from './sseTransport.js';
@@ -92,6 +93,8 @@ export class Gateway {
   private readonly listen: ListenStreams;
   /** Answers 2026-07-28 (stateless) requests; 2025 ones keep the sessions below. */
   private readonly modern: ModernFront;
+  /** Tools called over REST, on the same forwarding path. */
+  private readonly rest: RestCalls;
 
   constructor(private readonly options: GatewayOptions) {
     this.log = options.logger.child({ component: 'gateway' });
@@ -127,6 +130,7 @@ export class Gateway {
       codec: this.requestStateCodec(options.dataDir),
       requestStateTtlMs: options.requestStateTtlMs ?? DEFAULT_REQUEST_STATE_TTL_MS,
     });
+    this.rest = new RestCalls({ forwarder, validator: this.deps.validator, viewFor: (spec) => this.viewFor(spec) });
     this.detachAccess = options.access.onChange(() => this.accessChanged());
     const idleMs = options.sessionIdleMs ?? 0;
     if (idleMs > 0) {
@@ -176,8 +180,8 @@ export class Gateway {
   }
 
   /** Open sessions by transport, for status and metrics. */
-  sessionCounts(): Record<TransportKind, number> {
-    const counts: Record<TransportKind, number> = { 'streamable-http': 0, sse: 0, stdio: 0, websocket: 0 };
+  sessionCounts(): Record<SessionTransport, number> {
+    const counts: Record<SessionTransport, number> = { 'streamable-http': 0, sse: 0, stdio: 0, websocket: 0 };
     for (const { session } of this.sessions.values()) counts[session.transportKind]++;
     return counts;
   }
@@ -190,7 +194,7 @@ export class Gateway {
    * Creates a session on a view once its servers are ready, with the capabilities they offer. A
    * server the principal may not reach is refused here (403), before anything is started for it.
    */
-  private async openSession(view: View, transportKind: TransportKind, connection: Connection): Promise<GatewaySession> {
+  private async openSession(view: View, transportKind: SessionTransport, connection: Connection): Promise<GatewaySession> {
     if (view.server !== undefined) this.options.access.check(connection.principal, view.server, 'tools/list');
     const { capabilities, serverInfo, instructions } = await view.describe(this.options.version);
     return new GatewaySession({ view, transportKind, connection, capabilities, serverInfo, instructions }, this.deps);
@@ -401,6 +405,14 @@ export class Gateway {
         return transport;
       },
     };
+  }
+
+  /**
+   * One tool called over REST by the connection's principal: the tool's result (an `isError` result
+   * too), or UNKNOWN_SERVER, UNKNOWN_TOOL, INVALID_PARAMS naming the fields, FORBIDDEN, RATE_LIMITED.
+   */
+  callTool(connection: Connection, server: string, tool: string, args: unknown, signal: AbortSignal): Promise<Result> {
+    return this.rest.callTool(connection, server, tool, args, signal);
   }
 
   /** A session over an already-open transport (`mcp-orch stdio`), for the owner of the data dir in a project. */
