@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { editConfigFile } from './edit.js';
+import { editConfigFile, openConfigEdit } from './edit.js';
 
 describe('editConfigFile', () => {
   const dirs: string[] = [];
@@ -61,5 +61,24 @@ describe('editConfigFile', () => {
     const data = JSON.parse(fs.readFileSync(at, 'utf8')) as { mcpServers: Record<string, { command: string }> };
     expect(Object.keys(data)).toEqual(['$schema', 'mcpServers', 'orch']);
     expect(Object.entries(data.mcpServers).map(([name, server]) => `${name}=${server.command}`)).toEqual(['b=b2', 'a=a', 'c=c']);
+  });
+});
+
+describe('openConfigEdit', () => {
+  it('edits JSON keeping its key order and indentation; a replaced server keeps its place', () => {
+    const text =
+      '{\n    "$schema": "x",\n    "mcpServers": {\n        "b": {"command": "b"},\n        "a": {"command": "a"}\n    },\n    "orch": {"port": 1}\n}\n';
+    const doc = openConfigEdit('mcp-config.json', text);
+    doc.set('b', { command: 'b2' });
+    doc.set('c', { url: 'https://example.com/mcp' });
+    const out = doc.text();
+    expect(doc.data).toEqual(JSON.parse(out));
+    expect(Object.keys(JSON.parse(out) as object)).toEqual(['$schema', 'mcpServers', 'orch']);
+    expect(Object.keys((JSON.parse(out) as { mcpServers: object }).mcpServers)).toEqual(['b', 'a', 'c']);
+    expect(out).toContain('\n    "mcpServers": {\n        "b": {\n            "command": "b2"');
+  });
+
+  it('refuses a file without an mcpServers object, saying what it expected', () => {
+    expect(() => openConfigEdit('x.json', '{"mcpServers": []}')).toThrow(/expected an object with "mcpServers"/);
   });
 });

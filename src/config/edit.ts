@@ -12,6 +12,8 @@ import { isYamlPath, parseConfigDocument, readConfigText } from './load.js';
  * in one step, so that a watcher or a crash never sees half a config.
  */
 export interface ConfigEdit {
+  /** The file's data as written (no interpolation, no defaults), with the edits so far: what to validate. */
+  readonly data: Record<string, unknown>;
   /** The servers as written in the file (no interpolation, no defaults). */
   readonly servers: Record<string, unknown>;
   /** Adds a server at the end, or replaces one where it stands. */
@@ -30,9 +32,11 @@ export function openConfigEdit(file: string, text: string | undefined): ConfigEd
     });
   }
   const servers: Record<string, unknown> = { ...existing };
+  const root: Record<string, unknown> = { ...(data as Record<string, unknown>), mcpServers: servers };
   if (isYamlPath(file)) {
     const doc = text === undefined ? new YAML.Document({ mcpServers: {} }) : YAML.parseDocument(text);
     return {
+      data: root,
       servers,
       set(name, server) {
         servers[name] = server;
@@ -45,9 +49,10 @@ export function openConfigEdit(file: string, text: string | undefined): ConfigEd
       text: () => doc.toString(),
     };
   }
-  const root = data as Record<string, unknown>;
-  root.mcpServers = servers;
+  // Written back with the indentation it had; a key assigned again keeps its place, a new one goes last.
+  const indent = text === undefined ? 2 : indentOf(text);
   return {
+    data: root,
     servers,
     set(name, server) {
       servers[name] = server;
@@ -55,8 +60,13 @@ export function openConfigEdit(file: string, text: string | undefined): ConfigEd
     delete(name) {
       delete servers[name];
     },
-    text: () => `${JSON.stringify(root, null, 2)}\n`,
+    text: () => `${JSON.stringify(root, null, indent)}\n`,
   };
+}
+
+/** The indentation of the first indented line of a JSON text (two spaces when there is none). */
+function indentOf(text: string): string | number {
+  return /^([ \t]+)\S/m.exec(text)?.[1] ?? 2;
 }
 
 /** Reads `file`, lets `change` edit its servers, and writes it back in one step. */
