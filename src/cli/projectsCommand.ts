@@ -67,11 +67,7 @@ export function registerProjectsCommands(program: Command): void {
       withStore(({ store }, options: StoreOptions & { title?: string; servers?: string }, slug: string) => {
         const only = options.servers === undefined ? undefined : parseList(options.servers);
         for (const server of only ?? []) checkServer(options, server);
-        const created = store.transaction(() => {
-          store.projects.create({ slug, name: options.title, allServers: only === undefined });
-          for (const server of only ?? []) store.projects.setServer(slug, server, true);
-          return store.projects.require(slug);
-        });
+        const created = store.projects.create({ slug, name: options.title, servers: only });
         recordManage(store, { action: 'projects.create', project: slug, detail: { servers: only ?? 'all' } });
         if (options.json) return printJson(created);
         process.stdout.write(

@@ -43,6 +43,8 @@ export interface AuditFilter {
   until?: number | undefined;
   /** Only rows after this id, oldest first (to follow the log); otherwise newest first. */
   afterId?: number | undefined;
+  /** Newest first, only rows before this id: the next page after a page that ended there. */
+  beforeId?: number | undefined;
   limit?: number | undefined;
 }
 
@@ -70,7 +72,7 @@ export function createAuditRepo({ db }: RepoContext): AuditRepo {
        @clientName, @clientVersion, @address, @session, @detail)`,
   );
   const newest = db.prepare<Record<string, unknown>, AuditEntry>(
-    `SELECT ${COLUMNS} FROM audit WHERE ${WHERE} ORDER BY id DESC LIMIT @limit`,
+    `SELECT ${COLUMNS} FROM audit WHERE (@beforeId IS NULL OR id < @beforeId) AND ${WHERE} ORDER BY id DESC LIMIT @limit`,
   );
   const after = db.prepare<Record<string, unknown>, AuditEntry>(
     `SELECT ${COLUMNS} FROM audit WHERE id > @afterId AND ${WHERE} ORDER BY id LIMIT @limit`,
@@ -119,7 +121,9 @@ export function createAuditRepo({ db }: RepoContext): AuditRepo {
         until: filter.until ?? null,
         limit: filter.limit ?? 100,
       };
-      return filter.afterId === undefined ? newest.all(params) : after.all({ ...params, afterId: filter.afterId });
+      return filter.afterId === undefined
+        ? newest.all({ ...params, beforeId: filter.beforeId ?? null })
+        : after.all({ ...params, afterId: filter.afterId });
     },
     prune({ before, maxRows }) {
       return db

@@ -132,6 +132,24 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (server, tool)
   ) STRICT, WITHOUT ROWID;
   `,
+  // 3: metrics history, per server, at 10 s and 5 min resolution.
+  `
+  CREATE TABLE metric_samples (
+    server TEXT NOT NULL,
+    -- seconds each sample covers: 10 (kept a day) or 300 (kept 30 days)
+    resolution INTEGER NOT NULL,
+    -- the start of the period, in milliseconds since the epoch
+    at INTEGER NOT NULL,
+    cpu_percent REAL,
+    memory_bytes INTEGER,
+    calls INTEGER NOT NULL,
+    errors INTEGER NOT NULL,
+    p50_ms REAL,
+    p95_ms REAL,
+    PRIMARY KEY (resolution, server, at)
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX metric_samples_at ON metric_samples(resolution, at);
+  `,
 ];
 
 /** The schema version this build writes. */

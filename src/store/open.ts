@@ -6,6 +6,7 @@ import { OrchError } from '../errors.js';
 import { createAuditRepo, type AuditRepo } from './audit.js';
 import { createKeysRepo, type KeysRepo } from './keys.js';
 import { createMembersRepo, type MembersRepo } from './members.js';
+import { createMetricsRepo, type MetricsRepo } from './metrics.js';
 import { APPLICATION_ID, migrate, SCHEMA_VERSION } from './migrations.js';
 import { createPinsRepo, type PinsRepo } from './pins.js';
 import { createProjectsRepo, type ProjectsRepo } from './projects.js';
@@ -14,9 +15,11 @@ import { createSecretsRepo, type SecretsRepo } from './secrets.js';
 
 /**
  * The one SQLite file of a data dir, `mcp-orch.db`: projects, members, keys, secrets, the audit
- * log and pinned tool definitions. Several processes may hold it at once (the daemon and any number
- * of CLI commands): WAL lets readers run beside the one writer, and busy_timeout makes a writer
- * wait its turn instead of failing. Nothing is cached above SQLite, so every query sees every committed row.
+ * The one SQLite file of a data dir, `mcp-orch.db`: projects, members, keys, secrets, the audit
+ * log, pinned tool definitions and the metrics history. Several processes may hold it at once (the
+ * daemon and any number of CLI commands): WAL lets readers run beside the one writer, and
+ * busy_timeout makes a writer wait its turn instead of failing. Nothing is cached above SQLite, so
+ * every query sees every committed row.
  */
 
 export const DATABASE_FILE = 'mcp-orch.db';
@@ -38,6 +41,8 @@ export interface Store {
   readonly secrets: SecretsRepo;
   readonly audit: AuditRepo;
   readonly pins: PinsRepo;
+  /** CPU, memory, calls and latency per server over time. */
+  readonly metrics: MetricsRepo;
   /** Runs `fn` in one transaction: all of its writes or none. */
   transaction<T>(fn: () => T): T;
   /**
@@ -169,6 +174,7 @@ function storeOf(db: Database.Database, file: string, options: StoreOptions): St
     secrets: createSecretsRepo(context),
     audit: createAuditRepo(context),
     pins: createPinsRepo(context),
+    metrics: createMetricsRepo(context),
     transaction: (fn) => db.transaction(fn).immediate(),
     onChange(listener) {
       listeners.add(listener);

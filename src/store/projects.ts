@@ -30,8 +30,8 @@ export interface Project {
 }
 
 export interface ProjectsRepo {
-  /** CONFLICT when the slug is taken. */
-  create(input: { slug: string; name?: string; allServers?: boolean }): Project;
+  /** CONFLICT when the slug is taken. With `servers`, it exposes those only. */
+  create(input: { slug: string; name?: string | undefined; servers?: readonly string[] | undefined }): Project;
   get(slug: string): Project | undefined;
   /** UNKNOWN_PROJECT when there is none. */
   require(slug: string): Project;
@@ -112,13 +112,16 @@ export function createProjectsRepo({ db, clock, changed }: RepoContext): Project
   const require = (slug: string): Project => orThrow(get(slug), () => unknownProject(slug));
 
   return {
-    create({ slug, name, allServers = true }) {
+    create({ slug, name, servers }) {
       if (!PROJECT_SLUG_PATTERN.test(slug)) {
         throw new OrchError('BAD_REQUEST', `invalid project name "${slug}"`, {
           hint: 'use lower-case letters, digits, "-" and "_", starting with a letter or digit (it appears in URLs)',
         });
       }
-      insertUnique(`project "${slug}"`, () => insert.run(slug, name ?? slug, allServers ? 1 : 0, clock()));
+      db.transaction(() => {
+        const { lastInsertRowid } = insertUnique(`project "${slug}"`, () => insert.run(slug, name ?? slug, servers ? 0 : 1, clock()));
+        for (const server of servers ?? []) setServer.run(lastInsertRowid, server, 1);
+      }).immediate();
       changed();
       return require(slug);
     },
