@@ -53,7 +53,7 @@ const noDaemon = {
 };
 
 /** Co-located unit tests set up what their module needs (a store, a fixture): the layers bind the product only. */
-const TESTS = ['src/**/*.test.ts'];
+const TESTS = ['src/**/*.test.{ts,tsx}'];
 
 /** One `no-restricted-imports` entry; the daemon rule is always part of it, since a later config replaces an earlier one. */
 const restrictImports = (...groups) => ['error', { patterns: [noDaemon, ...groups] }];
@@ -70,11 +70,11 @@ export default defineConfig(
     languageOptions: { ecmaVersion: 'latest', sourceType: 'module', globals: nodeGlobals },
   },
 
-  // TypeScript: src/, test/, bench/ and the root's *.ts (tsup.config.ts).
-  ...tseslint.configs.recommended.map((config) => ({ ...config, files: ['**/*.{ts,mts,cts}'] })),
+  // TypeScript: src/, test/, bench/ and the root's *.ts (tsup.config.ts); the dashboard's pages are .tsx.
+  ...tseslint.configs.recommended.map((config) => ({ ...config, files: ['**/*.{ts,tsx,mts,cts}'] })),
 
   {
-    files: ['**/*.{ts,mts,cts}'],
+    files: ['**/*.{ts,tsx,mts,cts}'],
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', unusedVars],
     },
@@ -88,7 +88,7 @@ export default defineConfig(
 
   // Import direction. Everything in src/ except cli/ and main.ts stays away from daemon/.
   {
-    files: ['src/**/*.ts'],
+    files: ['src/**/*.{ts,tsx}'],
     ignores: ['src/cli/**', 'src/main.ts'],
     rules: { 'no-restricted-imports': restrictImports() },
   },
@@ -126,7 +126,7 @@ export default defineConfig(
     },
   },
   {
-    files: ['src/http/**/*.ts'],
+    files: ['src/http/**/*.{ts,tsx}'],
     ignores: TESTS,
     rules: {
       'no-restricted-imports': restrictImports({
@@ -201,7 +201,7 @@ export default defineConfig(
     },
   },
   {
-    files: ['src/audit/**/*.ts', 'src/web/**/*.ts', 'src/batch/**/*.ts'],
+    files: ['src/audit/**/*.ts', 'src/web/**/*.{ts,tsx}', 'src/batch/**/*.ts'],
     ignores: TESTS,
     rules: {
       'no-restricted-imports': restrictImports({
@@ -224,7 +224,7 @@ export default defineConfig(
 
   // No import cycles: the rooms import one way.
   {
-    files: ['src/**/*.ts'],
+    files: ['src/**/*.{ts,tsx}'],
     plugins: { 'import-x': importX },
     settings: {
       ...importX.flatConfigs.typescript.settings,
@@ -235,8 +235,8 @@ export default defineConfig(
 
   // The console and process.exit belong to the CLI.
   {
-    files: ['src/**/*.ts'],
-    ignores: ['src/cli/**'],
+    files: ['src/**/*.{ts,tsx}'],
+    ignores: ['src/cli/**', 'src/web/static/**'],
     rules: {
       'no-console': 'error',
       'no-restricted-properties': [

@@ -248,8 +248,15 @@ export class WireError extends Error {
   }
 }
 
-/** The admin API's JSON error body: one shape for every route, read back by the CLI. */
-export function apiErrorBody(error: unknown): { error: string; code: OrchErrorCode; hint?: string } {
-  if (error instanceof OrchError) return { error: error.message, code: error.code, ...(error.hint ? { hint: error.hint } : {}) };
-  return { error: error instanceof Error ? error.message : String(error), code: 'INTERNAL' };
+/** The JSON error body of every HTTP answer that is not MCP (the REST API, the dashboard's actions, unknown routes). */
+export interface ApiErrorBody {
+  error: { code: OrchErrorCode; message: string; hint?: string };
+}
+
+/** The REST API's one error shape, `{"error": {"code", "message", "hint"}}`; its status is httpStatusOf. Read back by the CLI. */
+export function apiErrorBody(error: unknown): ApiErrorBody {
+  if (error instanceof OrchError) {
+    return { error: { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) } };
+  }
+  return { error: { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) } };
 }

@@ -1,5 +1,6 @@
 import { OrchError } from '../errors.js';
 import { unknownKey, type KeyRecord, type KeysRepo, type NewKey } from '../store/keys.js';
+import type { MembersRepo } from '../store/members.js';
 import { generateKey, hashKey, KEY_MARK, keyPrefix, looksLikeKey } from './keys.js';
 
 /** Creating, rotating and finding keys: the key itself leaves here once and is never kept. */
@@ -44,4 +45,16 @@ export function findKey(keys: KeysRepo, reference: string): KeyRecord {
     throw new OrchError('BAD_REQUEST', `"${reference}" matches ${matches.length} keys`, { hint: 'give more of the prefix' });
   }
   return matches[0]!;
+}
+
+/** Whose key a new key is: the member named, or the project's only member, or its only admin. */
+export function chooseMember(members: Pick<MembersRepo, 'list'>, project: string, member: string | undefined): string {
+  if (member !== undefined) return member;
+  const all = members.list(project);
+  const admins = all.filter((m) => m.role === 'admin');
+  const only = all.length === 1 ? all : admins.length === 1 ? admins : [];
+  if (only[0]) return only[0].member.name;
+  throw new OrchError('BAD_REQUEST', `project "${project}" has ${all.length} members: say whose key it is`, {
+    hint: `pass --member NAME (the API: "member"); \`mcp-orch members list --project ${project}\` lists them`,
+  });
 }

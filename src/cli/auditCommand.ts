@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { AUDIT_CSV_HEADER, auditCsvRow } from '../audit/csv.js';
 import { AUDIT_OUTCOMES } from '../audit/events.js';
 import { OrchError } from '../errors.js';
 import type { AuditEntry, AuditFilter } from '../store/audit.js';
@@ -21,32 +22,6 @@ interface AuditOptions extends StoreOptions {
 
 const FOLLOW_POLL_MS = 500;
 
-const COLUMNS = [
-  'id',
-  'at',
-  'type',
-  'project',
-  'member',
-  'keyPrefix',
-  'server',
-  'method',
-  'name',
-  'outcome',
-  'durationMs',
-  'transport',
-  'era',
-  'clientName',
-  'clientVersion',
-  'address',
-  'session',
-  'detail',
-] as const;
-
-function csvCell(value: unknown): string {
-  const text = value === null || value === undefined ? '' : String(value);
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
 function format(options: AuditOptions): (entry: AuditEntry) => string {
   if (options.json) {
     return (entry) =>
@@ -56,8 +31,7 @@ function format(options: AuditOptions): (entry: AuditEntry) => string {
         detail: entry.detail ? (JSON.parse(entry.detail) as unknown) : null,
       });
   }
-  if (options.csv)
-    return (entry) => COLUMNS.map((column) => csvCell(column === 'at' ? new Date(entry.at).toISOString() : entry[column])).join(',');
+  if (options.csv) return auditCsvRow;
   return (entry) => row(entry).join('  ');
 }
 
@@ -114,7 +88,7 @@ export function registerAuditCommand(program: Command): void {
         const filter = filterOf(options);
         const print = format(options);
         const rows = store.audit.query(filter).reverse();
-        if (options.csv) process.stdout.write(`${COLUMNS.join(',')}\n`);
+        if (options.csv) process.stdout.write(`${AUDIT_CSV_HEADER}\n`);
         if (options.json || options.csv) for (const entry of rows) process.stdout.write(`${print(entry)}\n`);
         else if (rows.length > 0 || options.follow) {
           process.stdout.write(`${table(['at', 'type', 'project', 'member', 'key', 'target', 'outcome', 'took', 'why'], rows.map(row))}\n`);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { readAdminToken, type DaemonInfo } from '../daemon/stateFiles.js';
-import { OrchError, type OrchErrorCode } from '../errors.js';
+import { OrchError, type ApiErrorBody } from '../errors.js';
 import { reportError } from './context.js';
 import { findDaemon, noDaemon, type DaemonOptions, type FoundDaemon } from './findDaemon.js';
 
@@ -14,10 +14,14 @@ export interface DaemonClient {
   fetch(path: string, init?: RequestInit): Promise<Response>;
 }
 
-/** The daemon's JSON error body (`{error, code, hint}`) as the error it stands for. */
+/** The daemon's JSON error body (`{"error": {"code", "message", "hint"}}`) as the error it stands for. */
 export function apiError(body: unknown, status: number): OrchError {
-  const { error, hint, code } = (body ?? {}) as { error?: string; hint?: string; code?: OrchErrorCode };
-  return new OrchError(code ?? (status === 404 ? 'UNKNOWN_SERVER' : 'INTERNAL'), error ?? `HTTP ${status}`, hint ? { hint } : {});
+  const { error } = (body ?? {}) as Partial<ApiErrorBody>;
+  return new OrchError(
+    error?.code ?? (status === 404 ? 'UNKNOWN_SERVER' : 'INTERNAL'),
+    error?.message ?? `HTTP ${status}`,
+    error?.hint ? { hint: error.hint } : {},
+  );
 }
 
 /** The options of every command that talks to a running daemon. */
@@ -75,7 +79,7 @@ export function daemonClient(dataDir: string, info: DaemonInfo, token: string): 
       try {
         body = JSON.parse(text);
       } catch {
-        body = { error: text };
+        body = { error: { message: text } };
       }
       if (!response.ok) throw apiError(body, response.status);
       return body as T;

@@ -1,11 +1,9 @@
 import type { Command } from 'commander';
 import { explainKey, type KeyExplanation, type ServerCatalog } from '../auth/explain.js';
-import { findKey, issueKey, rotateKey } from '../auth/issue.js';
+import { chooseMember, findKey, issueKey, rotateKey } from '../auth/issue.js';
 import { keyState } from '../auth/keys.js';
 import type { Action } from '../auth/policy.js';
-import { OrchError } from '../errors.js';
 import type { KeyRecord } from '../store/keys.js';
-import type { Store } from '../store/open.js';
 import { DEFAULT_PROJECT, type Project } from '../store/projects.js';
 import type { ShapingRules } from '../config/schema.js';
 import { combineRules, shapeCatalog } from '../gateway/shape.js';
@@ -35,24 +33,12 @@ interface CreateOptions extends StoreOptions {
   readOnly?: boolean;
 }
 
-/** --member, or the project's only member, or its only admin. */
-export function chooseMember(store: Store, project: string, member: string | undefined): string {
-  if (member !== undefined) return member;
-  const members = store.members.list(project);
-  const admins = members.filter((m) => m.role === 'admin');
-  const only = members.length === 1 ? members : admins.length === 1 ? admins : [];
-  if (only[0]) return only[0].member.name;
-  throw new OrchError('BAD_REQUEST', `project "${project}" has ${members.length} members: say whose key it is`, {
-    hint: `pass --member NAME (\`mcp-orch members list --project ${project}\`)`,
-  });
-}
-
 /** Issues a key and records it in the audit log; the key itself is returned once. */
 export function createKey(context: StoreContext, options: CreateOptions & { name: string }): { key: string; record: KeyRecord } {
   const { store } = context;
   const issued = issueKey(store.keys, {
     project: options.project,
-    member: chooseMember(store, options.project, options.member),
+    member: chooseMember(store.members, options.project, options.member),
     name: options.name,
     servers: options.servers === undefined ? null : parseList(options.servers),
     readOnly: options.readOnly ?? false,

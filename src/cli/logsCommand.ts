@@ -1,7 +1,7 @@
 import process from 'node:process';
 import type { Command } from 'commander';
 import { OrchError } from '../errors.js';
-import type { AdminServerStatus } from '../http/adminApi.js';
+import type { AdminServerStatus } from '../http/api/schemas.js';
 import type { LogLine } from '../supervisor/logBuffer.js';
 import { colorsFor, paintState } from './colors.js';
 import { daemonOptions, withDaemon, type DaemonClient } from './daemonClient.js';

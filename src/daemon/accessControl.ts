@@ -1,7 +1,7 @@
 import type { AuditEvent } from '../audit/events.js';
 import { createAuditLog, type AuditLog } from '../audit/writer.js';
 import { createAccess, otherProject, type Access } from '../auth/access.js';
-import { createAuthenticator, wwwAuthenticate } from '../auth/authenticate.js';
+import { createAuthenticator, wwwAuthenticate, type AuthResult } from '../auth/authenticate.js';
 import { firstRun, type FirstRun } from '../auth/firstRun.js';
 import { localPrincipal } from '../auth/policy.js';
 import { createRateLimiter } from '../auth/rateLimit.js';
@@ -30,6 +30,8 @@ export interface AccessControl {
   readonly audit: AuditLog;
   /** From an HTTP request's Authorization header and path to a principal (the HTTP layer's way in). */
   readonly identify: Identify;
+  /** An API key's principal for the REST API and the dashboard's login, whatever the path; failures are audited. */
+  authenticate(authorization: string | undefined, address: string | undefined): AuthResult;
   /** Records the audited requests and sessions the gateway reports. */
   readonly observer: RequestObserver;
   /** A short-lived, single-use WebSocket ticket standing for `principal` (counted against its rate limits). */
@@ -122,6 +124,12 @@ export function createAccessControl(options: AccessControlOptions): AccessContro
     access,
     audit,
     identify,
+    authenticate(authorization, address) {
+      const result = authenticator.authenticate(authorization);
+      if (!result.ok)
+        audit.record({ type: 'auth.failed', reason: result.failure, keyPrefix: result.keyPrefix, address, transport: 'rest' });
+      return result;
+    },
     observer,
     issueTicket(principal) {
       access.take(principal);

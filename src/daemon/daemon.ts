@@ -11,12 +11,13 @@ import type { FirstRun } from '../auth/firstRun.js';
 import type { SecretSource } from '../config/secrets.js';
 import { Gateway } from '../gateway/gateway.js';
 import { unknownServer } from '../gateway/view.js';
-import type { ControlAction, ReloadReport } from '../http/adminApi.js';
+import type { ControlAction, ReloadReport } from '../http/api/deps.js';
 import { createApp } from '../http/app.js';
 import { hostAllowlist } from '../http/host.js';
 import { serve, SERVE_TIMEOUTS, type Served } from '../http/serve.js';
 import { createWebSocketServing } from '../http/websocket.js';
 import type { Logger } from '../log.js';
+import { createCallStats } from '../metrics/callStats.js';
 import { createStatsReader } from '../metrics/liveStats.js';
 import { createMetrics, type Metrics } from '../metrics/metrics.js';
 import { spawnChild } from '../supervisor/childProcess.js';
@@ -35,6 +36,7 @@ import { ensurePrivateDataDir } from '../dataDir.js';
 import { registerDaemon, unregisterDaemon } from './registry.js';
 import { removeDaemonInfo, writeAdminToken, writeDaemonInfo } from './stateFiles.js';
 import { VERSION } from './version.js';
+import { wireWeb, type Web } from './webWiring.js';
 
 export interface DaemonOptions {
   config: Config;
@@ -94,6 +96,8 @@ export function createDaemon(options: DaemonOptions): Daemon {
   const pool = new UpstreamPool();
   const readStats = createStatsReader();
   const metrics = createMetrics({ pool, sessionCounts: () => gateway.sessionCounts(), readStats, cacheSize: () => gateway.cache.size });
+  // Calls, errors and latency per server over time: the metrics history and the dashboard's live figures.
+  const calls = createCallStats({ periodsSec: [10, 300] });
   const accessControl = createAccessControl({ store: options.store, orch: config.orch, logger, auth: options.auth ?? true });
   const fleet = createFleet({ pool, store: options.store, audit: accessControl.audit, logger, config: () => config });
   const order = createStartOrder(pool, () => config.mcpServers, logger);
@@ -103,7 +107,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
     separator: config.orch.namespaceSeparator,
     version: VERSION,
     access: accessControl.access,
-    observers: [metrics.observer, accessControl.observer],
+    observers: [metrics.observer, accessControl.observer, calls.observer],
     dataDir: options.dataDir,
     sessionIdleMs: config.orch.sessionIdleSec * 1000,
     limits: config.orch.limits,
@@ -112,6 +116,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
   });
   const logFiles = new Map<string, LogFile>();
   let served: Served | undefined;
+  let web: Web | undefined;
   let watcher: ConfigWatcher | undefined;
   let shuttingDown = false;
   let closing: Promise<void> | undefined;
@@ -321,6 +326,27 @@ export function createDaemon(options: DaemonOptions): Daemon {
         accessControl.setUp('');
         return {};
       }
+      // The REST API, the dashboard and the metrics history's timer.
+      web = wireWeb({
+        store: options.store,
+        dataDir: options.dataDir,
+        pool,
+        readStats,
+        calls,
+        gateway,
+        accessControl,
+        control: { control, controlMany, reloadFromFile },
+        token: writeAdminToken(options.dataDir),
+        fleet: fleet.api,
+        pinStatus: fleet.pins.status,
+        deployments: deployer,
+        exclusive: serialized,
+        version: VERSION,
+        configFile,
+        watching: options.watchPath !== undefined,
+        secrets: options.secrets,
+        logger,
+      });
       const app = createApp({
         gateway,
         identify: accessControl.identify,
@@ -331,13 +357,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
         allowedOrigins: config.orch.allowedOrigins,
         maxBodyBytes: config.orch.maxBodyBytes,
         isShuttingDown: () => shuttingDown,
-        admin: {
-          token: writeAdminToken(options.dataDir),
-          control: { control, controlMany, reloadFromFile },
-          readStats,
-          fleet: fleet.api,
-          pinStatus: fleet.pins.status,
-        },
+        api: web.api,
         metrics,
         issueTicket: accessControl.issueTicket,
         deployments: deployer,
@@ -396,6 +416,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
         fleet.close();
         await served?.close();
         await Promise.all([...logFiles.keys()].map(closeLogFile));
+        await web?.close();
         await accessControl.close();
         if (served) {
           removeDaemonInfo(options.dataDir);

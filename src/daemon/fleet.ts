@@ -5,7 +5,7 @@ import type { AuditLog } from '../audit/writer.js';
 import { groupsOf } from '../config/fleet.js';
 import type { Config, OrchSettings } from '../config/schema.js';
 import { unknownServer } from '../gateway/view.js';
-import type { FleetApiDeps } from '../http/fleetApi.js';
+import type { FleetApiDeps } from '../http/api/deps.js';
 import type { Logger } from '../log.js';
 import { createPinGuard, type PinGuard } from '../pinning/guard.js';
 import { approvePins, reviewPins } from '../pinning/review.js';
@@ -61,16 +61,8 @@ export function createFleet(options: FleetOptions): Fleet {
     setRules(project, server, rules) {
       const { mcpServers } = options.config();
       if (!mcpServers[server]) throw unknownServer(server, Object.keys(mcpServers));
-      const updated = store.projects.setRules(project, server, rules);
-      audit.record({
-        type: 'manage',
-        via: 'api',
-        action: rules ? 'projects.rules.set' : 'projects.rules.clear',
-        project,
-        target: server,
-        ...(rules ? { detail: { rules } } : {}),
-      });
-      return updated.rules;
+      // The API's route records the change, with who made it.
+      return store.projects.setRules(project, server, rules).rules;
     },
   };
 

@@ -1,6 +1,6 @@
 import { stopLayers } from '../config/fleet.js';
 import type { ServerConfig } from '../config/schema.js';
-import type { ControlAction } from '../http/adminApi.js';
+import type { ControlAction } from '../http/api/deps.js';
 import type { Logger } from '../log.js';
 import type { UpstreamPool } from '../upstream/pool.js';
 import { describeError } from '../upstream/upstream.js';

@@ -1,22 +1,20 @@
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { apiErrorBody, httpStatusOf, OrchError } from '../errors.js';
+import { OrchError } from '../errors.js';
 import type { Connection, TransportKind } from '../gateway/caller.js';
 import type { Gateway } from '../gateway/gateway.js';
 import { errorResponse } from '../gateway/responses.js';
 import type { ViewSpec } from '../gateway/view.js';
-import type { StatsReader } from '../metrics/liveStats.js';
 import type { UpstreamPool } from '../upstream/pool.js';
 import { poolStatus } from '../upstream/status.js';
-import { createAdminApi, type AdminApiDeps, type AdminControl } from './adminApi.js';
-import { adminAuth } from './adminAuth.js';
+import { addressOf, apiErrorResponse } from './apiError.js';
+import type { ApiDeps } from './api/deps.js';
+import { createRestApi, REST_MOUNTS } from './api/restApi.js';
 import { coalesceEventStream } from './coalesce.js';
-import { createFleetApi, type FleetApiDeps } from './fleetApi.js';
 import { hostGuard, type HostAllowlist } from './host.js';
 import type { Identify } from './identify.js';
 import { originGuard } from './origin.js';
-import { createDeploymentsApi, type Deployments } from './deploymentsApi.js';
+import type { Deployments } from './api/deps.js';
 import { createGitHook } from './gitHook.js';
 import { webSocketRoute } from './websocket.js';
 import type { Principal } from '../auth/policy.js';
@@ -35,19 +33,19 @@ export interface AppDeps {
   allowedOrigins: readonly string[];
   maxBodyBytes: number;
   isShuttingDown: () => boolean;
-  /** The admin API under /api, open to holders of the token only. Without it /api answers 404. */
-  admin?: { token: string; control: AdminControl; readStats?: StatsReader; fleet?: FleetApiDeps; pinStatus?: AdminApiDeps['pinStatus'] };
+  /** The REST API under /api with its aliases, for the admin token, API keys and dashboard sessions. Without it /api answers 404. */
+  api?: ApiDeps;
   /** Served at /metrics in the Prometheus text format. */
   metrics?: { contentType: string; text(): Promise<string> };
   /** A WebSocket ticket for a principal (POST /ws-tickets); without it that route answers 404. */
   issueTicket?: (principal: Principal) => Ticket;
-  /** Servers deployed from git: /api/deployments (with the admin API) and the signed /hooks/git/{name}. */
-  deployments?: Deployments;
+  /** Servers deployed from git: the signed /hooks/git/{name} (their API is part of the REST API's). */
+  deployments?: Pick<Deployments, 'webhook'>;
 }
 
 /**
  * The HTTP surface: MCP endpoints (Streamable HTTP and legacy SSE, unified and per server), health,
- * metrics and the admin API. Routes only translate HTTP into gateway calls.
+ * metrics, the REST API and the dashboard. Routes only translate HTTP into gateway calls.
  */
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
@@ -69,17 +67,15 @@ export function createApp(deps: AppDeps): Hono {
     app.get('/metrics', async (c) => c.body(await metrics.text(), 200, { 'Content-Type': metrics.contentType }));
   }
 
-  if (deps.admin) {
-    // Its own app, called rather than merged: its routes (`/servers/start-all` beside
-    // `/servers/:name/:action`) would push the whole router off hono's RegExpRouter onto the slower
-    // TrieRouter, and every MCP request would pay for that.
-    const api = withFallbacks(new Hono().basePath('/api'));
-    api.use(adminAuth(deps.admin.token));
-    const { control, readStats, fleet, pinStatus } = deps.admin;
-    api.route('/', createAdminApi({ pool: deps.pool, control, ...(readStats ? { readStats } : {}), ...(pinStatus ? { pinStatus } : {}) }));
-    if (fleet) api.route('/', createFleetApi(fleet));
-    if (deps.deployments) api.route('/deployments', createDeploymentsApi(deps.deployments));
-    app.all('/api/*', (c) => api.fetch(c.req.raw, c.env));
+  if (deps.api) {
+    // Its own app, called rather than merged: its routes (`/api/servers/start-all` beside
+    // `/api/servers/:name/:action`) would push the whole router off hono's RegExpRouter onto the
+    // slower TrieRouter, and every MCP request would pay for that.
+    const rest = createRestApi(deps.api);
+    const toRest = (c: Context): Response | Promise<Response> => rest.fetch(c.req.raw, c.env);
+    app.all('/api/*', toRest);
+    for (const path of REST_MOUNTS.get) app.get(path, toRest);
+    for (const path of REST_MOUNTS.post) app.post(path, toRest);
   }
   if (deps.deployments) app.route('/hooks/git', createGitHook(deps.deployments, deps.maxBodyBytes, addressOf));
 
@@ -180,25 +176,16 @@ export function createApp(deps: AppDeps): Hono {
   return withFallbacks(app);
 }
 
-/** The client's address, from the Node request under hono's Request. */
-function addressOf(c: Context): string | undefined {
-  const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
-  return incoming?.socket?.remoteAddress;
-}
-
-/** Unknown routes and thrown errors answer with the admin API's JSON error shape, from the one mapping. */
+/** Unknown routes and thrown errors answer in the REST API's JSON error shape, from the one mapping. */
 function withFallbacks<T extends Hono>(app: T): T {
   app.notFound((c) =>
-    c.json(
-      apiErrorBody(
-        new OrchError('UNKNOWN_ROUTE', `no route for ${c.req.method} ${c.req.path}`, {
-          hint: 'MCP endpoints: /mcp, /sse, /mcp/ws, /servers/{name}/mcp, /servers/{name}/sse, /servers/{name}/ws, and the same under /projects/{project}; also /health, /metrics and /api/servers',
-        }),
-      ),
-      404,
+    apiErrorResponse(
+      new OrchError('UNKNOWN_ROUTE', `no route for ${c.req.method} ${c.req.path}`, {
+        hint: 'MCP endpoints: /mcp, /sse, /mcp/ws, /servers/{name}/mcp, /servers/{name}/sse, /servers/{name}/ws, and the same under /projects/{project}; also /health, /metrics, /api (see /api/docs) and /ui',
+      }),
     ),
   );
-  app.onError((error, c) => c.json(apiErrorBody(error), httpStatusOf(error) as ContentfulStatusCode));
+  app.onError((error) => apiErrorResponse(error));
   return app;
 }
 

@@ -2,7 +2,7 @@ import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { OrchError, apiErrorBody } from '../errors.js';
-import type { Deployments } from './deploymentsApi.js';
+import type { Deployments } from './api/deps.js';
 
 /**
  * `POST /hooks/git/{name}`: push webhooks from GitHub (and services that sign the same way). No key

@@ -1,20 +1,9 @@
 import { ClientRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RequestObserver } from '../gateway/forward.js';
-import type { LifecycleState, Stats } from '../supervisor/lifecycle.js';
+import { LIFECYCLE_STATES, type Stats } from '../supervisor/lifecycle.js';
 import type { UpstreamPool } from '../upstream/pool.js';
 import { createStatsReader, type StatsReader } from './liveStats.js';
-
-export const STATES: readonly LifecycleState[] = [
-  'starting',
-  'running',
-  'unhealthy',
-  'restarting',
-  'stopping',
-  'stopped',
-  'crashed',
-  'disabled',
-];
 
 /** The label of every server, method or tool name that is not one of the known ones. */
 const OTHER = 'other';
@@ -65,7 +54,7 @@ export function createMetrics(deps: MetricsDeps): Metrics {
     collect() {
       this.reset();
       for (const upstream of pool.all()) {
-        for (const state of STATES) this.set({ server: upstream.name, state }, upstream.state === state ? 1 : 0);
+        for (const state of LIFECYCLE_STATES) this.set({ server: upstream.name, state }, upstream.state === state ? 1 : 0);
       }
     },
   });

@@ -5,7 +5,9 @@ import type { Logger } from '../log.js';
 import { nextDelay } from './backoff.js';
 import { sampleProcessTree, type TreeSample } from './stats.js';
 
-export type LifecycleState = 'starting' | 'running' | 'unhealthy' | 'restarting' | 'stopping' | 'stopped' | 'crashed' | 'disabled';
+/** Every state of a server's life, in the order a dashboard lists them. */
+export const LIFECYCLE_STATES = ['starting', 'running', 'unhealthy', 'restarting', 'stopping', 'stopped', 'crashed', 'disabled'] as const;
+export type LifecycleState = (typeof LIFECYCLE_STATES)[number];
 
 /** What the lifecycle drives: for mcp-orch, one upstream MCP server. */
 export interface LifecycleUnit {

@@ -1,41 +1,46 @@
+import { z } from 'zod';
 import { groupsOf } from '../config/fleet.js';
 import { isStdioServer, shapingSchema, type ShapingRules } from '../config/schema.js';
+import { LIFECYCLE_STATES } from '../supervisor/lifecycle.js';
+import { LEGACY_VERSION, MODERN_VERSION } from './envelope.js';
 import type { UpstreamPool } from './pool.js';
 import type { Upstream } from './upstream.js';
 
 /** What `list-servers`, `/api/servers` and `/health` say about a server. Never env or headers. */
-export interface ServerStatus {
-  name: string;
-  type: 'stdio' | 'streamable-http' | 'sse';
-  target: string;
-  state: Upstream['state'];
+export const serverStatusSchema = z.object({
+  name: z.string(),
+  type: z.enum(['stdio', 'streamable-http', 'sse']),
+  /** The command line, or the URL without credentials or query. */
+  target: z.string(),
+  state: z.enum(LIFECYCLE_STATES),
   /**
    * The protocol era the server was probed at on its current connection: '2026-07-28' when it lists
    * it in server/discover, '2025-11-25' otherwise; null while not connected.
    */
-  era: Upstream['protocolEra'] | null;
+  era: z.enum([LEGACY_VERSION, MODERN_VERSION]).nullable(),
   /** The server speaks 2026-07-28 only (connected without initialize). */
-  modernOnly: boolean;
-  pid: number | null;
+  modernOnly: z.boolean(),
+  pid: z.number().int().nullable(),
   /** `session`: every client session has an instance of its own, `instances` of them now. */
-  isolation: 'shared' | 'session';
-  instances: number;
-  tools: number;
-  prompts: number;
-  resources: number;
-  error: string | null;
+  isolation: z.enum(['shared', 'session']),
+  instances: z.number().int(),
+  tools: z.number().int(),
+  prompts: z.number().int(),
+  resources: z.number().int(),
+  error: z.string().nullable(),
   /**
    * What its operator should know though it keeps the server running, from the first time it
    * happened: lines it wrote to stdout that are not JSON-RPC (skipped, and kept in its log).
    */
-  warning: string | null;
+  warning: z.string().nullable(),
   /** Its groups (`group` in the config). */
-  groups: string[];
+  groups: z.array(z.string()),
   /** The servers it waits for at start (`dependsOn`). */
-  dependsOn: string[];
+  dependsOn: z.array(z.string()),
   /** What clients see of it: the config's filters and overrides, as given (null: everything, as the server says it). */
-  rules: ShapingRules | null;
-}
+  rules: shapingSchema.nullable(),
+});
+export type ServerStatus = z.infer<typeof serverStatusSchema>;
 
 const SHAPING_KEYS = Object.keys(shapingSchema.shape) as (keyof ShapingRules)[];
 

@@ -182,9 +182,9 @@ describe('control commands against a live daemon', () => {
   it('the admin API wants the token; /health and /metrics do not', async () => {
     const missing = await fetch(`${daemon.url}/api/servers`);
     expect(missing.status).toBe(401);
-    const body = (await missing.json()) as { error: string; hint: string };
-    expect(body.error).toBe('missing admin token');
-    expect(body.hint).toContain('<data dir>/admin-token');
+    const body = (await missing.json()) as { error: { code: string; message: string; hint: string } };
+    expect(body.error).toMatchObject({ code: 'UNAUTHORIZED', message: 'credentials are required' });
+    expect(body.error.hint).toContain('<data dir>/admin-token');
     // Any caller may read a 401: it names no path on this machine (the user's name, the home directory).
     expect(JSON.stringify(body)).not.toContain(daemon.dataDir);
     const wrong = await fetch(`${daemon.url}/api/servers`, { method: 'GET', headers: { Authorization: 'Bearer not-the-token' } });

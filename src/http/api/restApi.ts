@@ -1,0 +1,93 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { HTTPException } from 'hono/http-exception';
+import { OrchError } from '../../errors.js';
+import { renderApiDocs, type OpenApiDocument } from '../../web/apiDocs.js';
+import { apiErrorResponse } from '../apiError.js';
+import { aliasRoutes } from './aliasRoutes.js';
+import { apiAuth, type ApiEnv } from './apiAuth.js';
+import { auditRoutes } from './auditRoutes.js';
+import { daemonRoutes } from './daemonRoutes.js';
+import { deploymentsRoutes } from './deploymentsRoutes.js';
+import type { ApiDeps } from './deps.js';
+import { fleetRoutes } from './fleetRoutes.js';
+import { keysRoutes } from './keysRoutes.js';
+import { projectsRoutes } from './projectsRoutes.js';
+import { apiApp } from './routeKit.js';
+import { serversRoutes } from './serversRoutes.js';
+import { toolsRoutes } from './toolsRoutes.js';
+
+/** The paths of the REST surface outside /api: the hybrid-proxy aliases. */
+const ALIAS_PATHS = ['/tools', '/tools/*', '/servers', '/servers/reload'] as const;
+
+/**
+ * What the main app hands to this one besides /api/*. A static `/servers/reload` beside the MCP
+ * routes' `/servers/:server/mcp` would push the main router off hono's RegExpRouter, so POSTs to
+ * any `/servers/:name` come here, where all but /servers/reload are unknown routes.
+ */
+export const REST_MOUNTS = { get: ['/tools', '/tools/*', '/servers'], post: ['/tools/*', '/servers/:alias'] } as const;
+
+export const OPENAPI_PATH = '/api/openapi.json';
+export const DOCS_PATH = '/api/docs';
+
+/** A framework error (malformed JSON, a wrong Content-Type) as one of ours, for the one error shape. */
+function asOrchError(error: unknown): unknown {
+  if (!(error instanceof HTTPException)) return error;
+  if (error.status === 415) {
+    return new OrchError('UNSUPPORTED_MEDIA_TYPE', 'the body must be JSON', { hint: 'send Content-Type: application/json' });
+  }
+  if (error.status === 400) return new OrchError('BAD_REQUEST', error.message, { hint: 'send a JSON body' });
+  return new OrchError('INTERNAL', error.message);
+}
+
+/**
+ * The REST API: every route under /api plus the aliases, each defined once with zod schemas that
+ * validate its input, type its answer and make the OpenAPI 3.1 document at /api/openapi.json
+ * (rendered at /api/docs; both need no credentials). Everything else needs the admin token, an
+ * API key or a dashboard session (see apiAuth); errors have one shape, from errors.ts.
+ */
+export function createRestApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
+  const app = apiApp();
+  app.onError((error) => apiErrorResponse(asOrchError(error)));
+  app.notFound((c) =>
+    apiErrorResponse(
+      new OrchError('UNKNOWN_ROUTE', `no route for ${c.req.method} ${c.req.path}`, { hint: `the API's routes are listed at ${DOCS_PATH}` }),
+    ),
+  );
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: "an mcpo_ API key, or the daemon's token from <data dir>/admin-token",
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'session', {
+    type: 'apiKey',
+    in: 'cookie',
+    name: 'mcpo_session',
+    description: 'a dashboard login; requests that change something also send its X-CSRF-Token',
+  });
+  const documentConfig = {
+    openapi: '3.1.0',
+    info: {
+      title: 'mcp-orch REST API',
+      version: deps.version,
+      description: 'Servers, tools, projects, members, keys, secrets, the audit log and metrics of an mcp-orch daemon.',
+    },
+    security: [{ bearer: [] as string[] }, { session: [] as string[] }] as Record<string, string[]>[],
+  };
+  let document: ReturnType<typeof app.getOpenAPI31Document> | undefined;
+  const openApiDocument = () => (document ??= app.getOpenAPI31Document(documentConfig));
+  // Before the guard: the document describes the API and holds nothing secret.
+  app.get(OPENAPI_PATH, (c) => c.json(openApiDocument()));
+  app.get(DOCS_PATH, (c) => c.html(renderApiDocs(openApiDocument() as OpenApiDocument)));
+
+  const guard = apiAuth(deps);
+  app.use('/api/*', guard);
+  for (const path of ALIAS_PATHS) app.use(path, guard);
+
+  // The fleet's before the tools': GET /api/tools/pins is its own, not the tools of a server "pins".
+  for (const routes of [fleetRoutes, serversRoutes, toolsRoutes, projectsRoutes, keysRoutes, auditRoutes, daemonRoutes, deploymentsRoutes]) {
+    app.route('/api', routes(deps));
+  }
+  app.route('/', aliasRoutes(deps));
+  return app;
+}
