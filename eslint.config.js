@@ -36,6 +36,14 @@ const nodeGlobals = Object.fromEntries(
 /** Patterns for imports of a sibling room of src/, from any depth (`../http/app.js`, `../../daemon/index.js`). */
 const room = (name) => [`**/${name}`, `**/${name}.js`, `**/${name}/**`];
 
+/** A browser's globals, for the dashboard's one script (src/web/static/app.js) and the libraries it uses. */
+const browserGlobals = Object.fromEntries(
+  ['window', 'document', 'navigator', 'getComputedStyle', 'setTimeout', 'clearTimeout', 'console', 'uPlot', 'htmx'].map((name) => [
+    name,
+    'readonly',
+  ]),
+);
+
 /** `_`-prefixed names mark what is unused on purpose (positional parameters, destructured leftovers). */
 const unusedVars = {
   argsIgnorePattern: '^_',
@@ -68,6 +76,11 @@ export default defineConfig(
   {
     files: ['**/*.{js,mjs,cjs}'],
     languageOptions: { ecmaVersion: 'latest', sourceType: 'module', globals: nodeGlobals },
+  },
+
+  {
+    files: ['src/web/static/**/*.js'],
+    languageOptions: { ecmaVersion: 2020, sourceType: 'script', globals: browserGlobals },
   },
 
   // TypeScript: src/, test/, bench/ and the root's *.ts (tsup.config.ts); the dashboard's pages are .tsx.

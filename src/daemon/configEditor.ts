@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { openConfigEdit, writeAtomic, type ConfigEdit } from '../config/edit.js';
 import { isYamlPath, readConfigText, validateConfigData } from '../config/load.js';
 import { maskServer, unmaskServer } from '../config/mask.js';
@@ -19,16 +20,26 @@ export interface ConfigEditorOptions {
   reloadFromFile(): Promise<ReloadReport>;
   /** Runs `fn` when no other change of the config file (a reload, a deployment) is under way. */
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * Resolves true once the running daemon has applied a change to server `name` (added, replaced or
+   * removed in the pool), false if it has not within a bound; `before` is the server as it ran.
+   */
+  applied(name: string, change: ServerChange['change'], before: unknown): Promise<boolean>;
+  /** The server of that name as it runs now (for `applied`). */
+  running(name: string): unknown;
   env?: NodeJS.ProcessEnv;
 }
+
+/** An edit written to the file, before the daemon has applied it. */
+type Written = Omit<ServerChange, 'applied'> & { before: unknown; unchanged: boolean };
 
 /**
  * Servers added, replaced and removed in mcp-config.json from the API: the file is edited in place
  * (config/edit.ts keeps its order, indentation and YAML comments), the result is checked with the
  * same schema and the same messages as loading the file, secrets go to the store and the file gets
- * `${secret:NAME}`, and the file is written in one step for the watcher to apply as a hand edit.
- * One change of the file at a time (an edit, a reload, a deployment), so that two never read the
- * same text and lose one another's change.
+ * `${secret:NAME}`, and the file is written in one step for the watcher to apply as a hand edit;
+ * the answer waits (bounded) until the daemon has. One change of the file at a time (an edit, a
+ * reload, a deployment), so that two never read the same text and lose one another's change.
  */
 export function createConfigEditor(options: ConfigEditorOptions): ConfigEditor {
   const fileOrThrow = (): string => {
@@ -47,14 +58,8 @@ export function createConfigEditor(options: ConfigEditorOptions): ConfigEditor {
       data: { server: name },
     });
 
-  /** Checks the edited file as loading it would, stores the secrets, writes it, and has it applied. */
-  const commit = async (
-    file: string,
-    doc: ConfigEdit,
-    name: string,
-    change: ServerChange['change'],
-    secrets: Record<string, string>,
-  ) => {
+  /** Checks the edited file as loading it would, stores the secrets and writes it. */
+  const write = (file: string, doc: ConfigEdit, name: string, change: ServerChange['change'], secrets: Record<string, string>, unchanged = false): Written => {
     for (const [secret, value] of Object.entries(secrets)) {
       if (!SECRET_NAME_PATTERN.test(secret) || value === '') {
         throw new OrchError('BAD_REQUEST', `secrets.${secret}: ${value === '' ? 'the value is empty' : 'invalid secret name'}`, {
@@ -73,16 +78,19 @@ export function createConfigEditor(options: ConfigEditorOptions): ConfigEditor {
     };
     const { warnings } = validateConfigData(doc.data, file, options.env ?? process.env, { secrets: source });
     for (const [secret, value] of Object.entries(secrets)) options.storeSecret(secret, value);
+    const before = options.running(name);
     writeAtomic(file, doc.text());
     const mine = warnings.filter((warning) => warning.includes(`mcpServers.${name}.`) || warning.includes(`server "${name}"`));
-    return { name, file, change, appliedBy: options.watching ? 'watcher' : 'reload', warnings: mine } satisfies ServerChange;
+    return { name, file, change, appliedBy: options.watching ? 'watcher' : 'reload', warnings: mine, before, unchanged };
   };
 
-  /** Writes an edit when nothing else changes the file, then has it applied: by a reload, or by the watcher. */
-  const edit = async (write: () => Promise<ServerChange>): Promise<ServerChange> => {
-    const change = await options.exclusive(write);
+  /** Writes an edit while nothing else changes the file, then has it applied (a reload, or the watcher) and waits for that. */
+  const edit = async (work: () => Written): Promise<ServerChange> => {
+    const { before, unchanged, ...written } = await options.exclusive(async () => work());
     if (!options.watching) await options.reloadFromFile();
-    return change;
+    // An entry written as it was changes nothing the daemon runs: there is nothing to wait for.
+    const applied = unchanged || (await options.applied(written.name, written.change, before));
+    return { ...written, applied };
   };
 
   return {
@@ -96,7 +104,7 @@ export function createConfigEditor(options: ConfigEditorOptions): ConfigEditor {
       return { name, file, format: isYamlPath(file) ? 'yaml' : 'json', config: maskServer(entry) };
     },
     add: (name, entry, secrets) =>
-      edit(async () => {
+      edit(() => {
         const { file, doc } = open();
         if (doc.servers[name] !== undefined) {
           throw new OrchError('CONFLICT', `server "${name}" already exists in ${file}`, {
@@ -104,22 +112,23 @@ export function createConfigEditor(options: ConfigEditorOptions): ConfigEditor {
           });
         }
         doc.set(name, entry);
-        return commit(file, doc, name, 'added', secrets);
+        return write(file, doc, name, 'added', secrets);
       }),
     replace: (name, entry, secrets) =>
-      edit(async () => {
+      edit(() => {
         const { file, doc } = open();
         const previous = doc.servers[name];
         if (!isPlainObject(previous)) throw unknown(name, doc, file);
-        doc.set(name, unmaskServer(entry, previous, name));
-        return commit(file, doc, name, 'changed', secrets);
+        const next = unmaskServer(entry, previous, name);
+        doc.set(name, next);
+        return write(file, doc, name, 'changed', secrets, isDeepStrictEqual(next, previous));
       }),
     remove: (name) =>
-      edit(async () => {
+      edit(() => {
         const { file, doc } = open();
         if (doc.servers[name] === undefined) throw unknown(name, doc, file);
         doc.delete(name);
-        return commit(file, doc, name, 'removed', {});
+        return write(file, doc, name, 'removed', {});
       }),
   };
 }

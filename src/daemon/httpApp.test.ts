@@ -15,6 +15,7 @@ import { createAdminStore } from './adminStore.js';
 import { createConfigEditor } from './configEditor.js';
 import { createDeployments } from './deployments.js';
 import { createFleet } from './fleet.js';
+import { startMetricsSampler } from './metricsSampler.js';
 import { Gateway } from '../gateway/gateway.js';
 import { createLogger } from '../log.js';
 import { createCallStats } from '../metrics/callStats.js';
@@ -22,6 +23,8 @@ import { UpstreamPool } from '../upstream/pool.js';
 import type { AdminControl, ApiDeps, ControlAction } from '../http/api/deps.js';
 import { createRestApi } from '../http/api/restApi.js';
 import { createApp } from '../http/app.js';
+import { createDashboard } from '../http/ui/dashboard.js';
+import { createLiveHub } from '../http/ui/live.js';
 import { hostAllowlist } from '../http/host.js';
 
 /**
@@ -52,7 +55,15 @@ const deployments = createDeployments({
     remove: () => Promise.reject(new Error('this test deploys nothing')),
   },
 });
+const sampler = startMetricsSampler({
+  pool: new UpstreamPool(),
+  readStats: async () => undefined,
+  calls: createCallStats({ periodsSec: [10, 300] }),
+  metrics: temp.store.metrics,
+  logger,
+});
 afterAll(async () => {
+  await sampler.close();
   fleet.close();
   await deployments.close();
   audit.close();
@@ -97,12 +108,15 @@ function app(options: { shuttingDown?: boolean; control?: Partial<AdminControl> 
       storeSecret: () => undefined,
       reloadFromFile: control.reloadFromFile,
       exclusive: (fn) => fn(),
+      running: (name) => pool.get(name),
+      applied: async () => true,
     }),
     audit,
     fleet: fleet.api,
     pinStatus: fleet.pins.status,
     deployments,
   };
+  const rest = createRestApi(api);
   const built = createApp({
     gateway,
     identify: ({ project }) => ({ principal: localPrincipal(project) }),
@@ -113,7 +127,8 @@ function app(options: { shuttingDown?: boolean; control?: Partial<AdminControl> 
     allowedOrigins: [],
     maxBodyBytes: 1024,
     isShuttingDown: () => options.shuttingDown ?? false,
-    api,
+    rest,
+    ui: createDashboard({ api, rest, live: createLiveHub({ api, rest, sampler }) }),
     metrics: { contentType: 'text/plain; version=0.0.4', text: async () => 'm 1\n' },
   });
   return { app: built, calls, api };

@@ -2,6 +2,10 @@ import { createLoginLimiter, createSessionStore } from '../auth/sessions.js';
 import type { SecretSource } from '../config/secrets.js';
 import type { Gateway } from '../gateway/gateway.js';
 import type { AdminControl, ApiDeps, Deployments, FleetApiDeps } from '../http/api/deps.js';
+import { createRestApi } from '../http/api/restApi.js';
+import type { SubApp } from '../http/app.js';
+import { createDashboard } from '../http/ui/dashboard.js';
+import { createLiveHub } from '../http/ui/live.js';
 import type { Logger } from '../log.js';
 import type { CallStats } from '../metrics/callStats.js';
 import type { StatsReader } from '../metrics/liveStats.js';
@@ -38,11 +42,14 @@ export interface WebWiringOptions {
 
 export interface Web {
   readonly api: ApiDeps;
+  /** The REST API's app and the dashboard's, for createApp. */
+  readonly rest: SubApp;
+  readonly ui: SubApp;
   readonly sampler: MetricsSampler;
   close(): Promise<void>;
 }
 
-/** The REST API's and the dashboard's view of the daemon, and the metrics history's timer. */
+/** The REST API and the dashboard with their view of the daemon, and the metrics history's timer. */
 export function wireWeb(options: WebWiringOptions): Web {
   const { store, pool, accessControl } = options;
   const sampler = startMetricsSampler({
@@ -92,15 +99,49 @@ export function wireWeb(options: WebWiringOptions): Web {
       storeSecret: (name, value) => admin.secrets.set(name, value),
       reloadFromFile: () => options.control.reloadFromFile(),
       exclusive: options.exclusive,
+      running: (name) => pool.get(name),
+      applied: (name, change, before) => poolApplied(pool, name, change, before),
     }),
     audit: accessControl.audit,
     fleet: options.fleet,
     pinStatus: options.pinStatus,
     deployments: options.deployments,
   };
+  const rest = createRestApi(api);
+  const live = createLiveHub({ api, rest, sampler });
+  const ui = createDashboard({ api, rest, live });
   return {
     api,
+    rest,
+    ui,
     sampler,
-    close: () => sampler.close(),
+    async close() {
+      live.close();
+      await sampler.close();
+    },
   };
+}
+
+/** How long an edit's answer waits for the file watcher to apply it. */
+const APPLY_WAIT_MS = 10_000;
+
+/** Resolves true once the pool shows the change to `name`: a server added, replaced (another object) or removed. */
+function poolApplied(pool: UpstreamPool, name: string, change: 'added' | 'changed' | 'removed', before: unknown): Promise<boolean> {
+  const done = (): boolean => {
+    const now = pool.get(name);
+    return change === 'removed' ? now === undefined : now !== undefined && now !== before;
+  };
+  if (done()) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const finish = (applied: boolean): void => {
+      clearTimeout(timer);
+      pool.off('changed', check);
+      resolve(applied);
+    };
+    const check = (): void => {
+      if (done()) finish(true);
+    };
+    const timer = setTimeout(() => finish(false), APPLY_WAIT_MS);
+    pool.on('changed', check);
+  });
 }

@@ -8,8 +8,7 @@ import type { ViewSpec } from '../gateway/view.js';
 import type { UpstreamPool } from '../upstream/pool.js';
 import { poolStatus } from '../upstream/status.js';
 import { addressOf, apiErrorResponse } from './apiError.js';
-import type { ApiDeps } from './api/deps.js';
-import { createRestApi, REST_MOUNTS } from './api/restApi.js';
+import { REST_MOUNTS } from './api/restApi.js';
 import { coalesceEventStream } from './coalesce.js';
 import { hostGuard, type HostAllowlist } from './host.js';
 import type { Identify } from './identify.js';
@@ -19,6 +18,11 @@ import { createGitHook } from './gitHook.js';
 import { webSocketRoute } from './websocket.js';
 import type { Principal } from '../auth/policy.js';
 import type { Ticket } from '../auth/tickets.js';
+
+/** An app mounted under a path of this one: what it answers, it answers whole. */
+export interface SubApp {
+  fetch(request: Request, env: unknown): Response | Promise<Response>;
+}
 
 export interface AppDeps {
   gateway: Gateway;
@@ -33,8 +37,12 @@ export interface AppDeps {
   allowedOrigins: readonly string[];
   maxBodyBytes: number;
   isShuttingDown: () => boolean;
-  /** The REST API under /api with its aliases, for the admin token, API keys and dashboard sessions. Without it /api answers 404. */
-  api?: ApiDeps;
+  /**
+   * The REST API (/api and its aliases; see api/restApi.ts) and the dashboard (/ui; see
+   * ui/dashboard.tsx), each an app of its own called from this one. Without them, 404.
+   */
+  rest?: SubApp;
+  ui?: SubApp;
   /** Served at /metrics in the Prometheus text format. */
   metrics?: { contentType: string; text(): Promise<string> };
   /** A WebSocket ticket for a principal (POST /ws-tickets); without it that route answers 404. */
@@ -67,15 +75,20 @@ export function createApp(deps: AppDeps): Hono {
     app.get('/metrics', async (c) => c.body(await metrics.text(), 200, { 'Content-Type': metrics.contentType }));
   }
 
-  if (deps.api) {
-    // Its own app, called rather than merged: its routes (`/api/servers/start-all` beside
-    // `/api/servers/:name/:action`) would push the whole router off hono's RegExpRouter onto the
-    // slower TrieRouter, and every MCP request would pay for that.
-    const rest = createRestApi(deps.api);
+  // Apps of their own, called rather than merged: their routes (`/api/servers/start-all` beside
+  // `/api/servers/:name/:action`) would push the whole router off hono's RegExpRouter onto the
+  // slower TrieRouter, and every MCP request would pay for that.
+  const { rest, ui } = deps;
+  if (rest) {
     const toRest = (c: Context): Response | Promise<Response> => rest.fetch(c.req.raw, c.env);
     app.all('/api/*', toRest);
     for (const path of REST_MOUNTS.get) app.get(path, toRest);
     for (const path of REST_MOUNTS.post) app.post(path, toRest);
+  }
+  if (ui) {
+    const toUi = (c: Context): Response | Promise<Response> => ui.fetch(c.req.raw, c.env);
+    app.all('/ui', toUi);
+    app.all('/ui/*', toUi);
   }
   if (deps.deployments) app.route('/hooks/git', createGitHook(deps.deployments, deps.maxBodyBytes, addressOf));
 

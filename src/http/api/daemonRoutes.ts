@@ -6,7 +6,14 @@ import { apiApp, body, errors, json, recordChange, seesServer, visibleUpstreams 
 import { daemonStatusSchema, doneSchema, metricSampleSchema, secretInfoSchema } from './schemas.js';
 
 /** How far back each range reaches, and the resolution it is drawn at (10 s rows are kept a day). */
-export const RANGES = { '1h': 3_600_000, '6h': 6 * 3_600_000, '24h': 86_400_000, '7d': 7 * 86_400_000, '30d': 30 * 86_400_000 } as const;
+export const RANGES = {
+  '5m': 300_000,
+  '1h': 3_600_000,
+  '6h': 6 * 3_600_000,
+  '24h': 86_400_000,
+  '7d': 7 * 86_400_000,
+  '30d': 30 * 86_400_000,
+} as const;
 export type Range = keyof typeof RANGES;
 export const resolutionOf = (range: Range): 10 | 300 => (RANGES[range] <= RANGES['24h'] ? 10 : 300);
 

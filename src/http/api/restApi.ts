@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import { OrchError } from '../../errors.js';
 import { renderApiDocs, type OpenApiDocument } from '../../web/apiDocs.js';
 import { apiErrorResponse } from '../apiError.js';
+import { PAGE_HEADERS } from '../ui/assets.js';
 import { aliasRoutes } from './aliasRoutes.js';
 import { apiAuth, type ApiEnv } from './apiAuth.js';
 import { auditRoutes } from './auditRoutes.js';
@@ -78,7 +79,7 @@ export function createRestApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   const openApiDocument = () => (document ??= app.getOpenAPI31Document(documentConfig));
   // Before the guard: the document describes the API and holds nothing secret.
   app.get(OPENAPI_PATH, (c) => c.json(openApiDocument()));
-  app.get(DOCS_PATH, (c) => c.html(renderApiDocs(openApiDocument() as OpenApiDocument)));
+  app.get(DOCS_PATH, (c) => c.html(renderApiDocs(openApiDocument() as OpenApiDocument), 200, PAGE_HEADERS));
 
   const guard = apiAuth(deps);
   app.use('/api/*', guard);

@@ -125,6 +125,7 @@ export const serverChangeSchema = z
     change: z.enum(['added', 'changed', 'removed']),
     /** How the running daemon picks the edit up. */
     appliedBy: z.enum(['watcher', 'reload']),
+    applied: z.boolean().openapi({ description: 'whether the running daemon had applied the edit when it answered (it waits up to 10 s)' }),
     warnings: z.array(z.string()),
   })
   .openapi('ServerChange');
