@@ -19,11 +19,13 @@ import {
   throughput,
   toolsList,
 } from './lib/measure.mjs';
+import { logIn, measurePages, PAGES, REFERENCE } from './lib/pages.mjs';
 import { freePort, pollUntil, treeCpuMs, treeRss } from './lib/proc.mjs';
 import { ratio, round } from './lib/stats.mjs';
 import { printTable, printTargets } from './lib/table.mjs';
 import { againstTargets } from './lib/targetsMet.mjs';
 import {
+  BENCH_ORCH,
   ECHO,
   EVERYTHING,
   mainConfig,
@@ -41,6 +43,7 @@ const argv = new Set(process.argv.slice(2));
 const quick = argv.has('--quick');
 const peers = argv.has('--peers');
 const cacheOnly = argv.has('--cache-only');
+const pagesOnly = argv.has('--pages-only');
 const P = quick
   ? { connects: 8, warmup: 100, calls: 500, bigCalls: 12, listCalls: 50, durationMs: 1_500, sessions: 200, peerSessions: 16, maxWorkers: 4 }
   : {
@@ -87,12 +90,13 @@ const loadAtStart = loadavg().map((v) => round(v, 2));
 
 async function main() {
   log(`mode: ${quick ? 'quick' : 'full'}${peers ? ' + peers' : ''}; node ${process.version}`);
-  if (!cacheOnly) {
+  if (!cacheOnly && !pagesOnly) {
     await phaseCalls();
     await phaseTenServers();
     if (peers) await phasePeerMemoryAndStart();
   }
-  await phaseCache();
+  if (!pagesOnly) await phaseCache();
+  if (!cacheOnly) await phasePages();
 
   const results = {
     timestamp: new Date().toISOString(),
@@ -287,6 +291,33 @@ async function phaseTenServers() {
   set('mem.perSession', 'per-session cost', 'KiB', 'mcp-orch', orchMem.perSessionKiB);
   set('mem.perSession', 'per-session cost', 'KiB', 'floor', floorMem.perSessionKiB);
   await Promise.all([orch.stop(), floor.stop()]);
+}
+
+/** The dashboard and the REST API with 50 running servers: time to first byte of each page, beside /health. */
+async function phasePages() {
+  const count = 50;
+  log(`dashboard pages with ${count} servers`);
+  const mcpServers = Object.fromEntries(
+    Array.from({ length: count }, (_, i) => [`s${i + 1}`, { ...ECHO, env: { FIXTURE_ID: `s${i + 1}` } }]),
+  );
+  const orch = track(await startDaemon({ mcpServers, orch: BENCH_ORCH }, { auth: true }));
+  await waitAllRunning(orch.url, count);
+  const cookie = await logIn(orch.url, orch.key);
+  // Sparklines need samples of the metrics history (one every 10 s): the overview is measured with them.
+  await pollUntil(`${orch.url}/api/metrics/history?range=5m`, performance.now(), {
+    init: { headers: { cookie } },
+    ok: (response, body) => response.status === 200 && JSON.parse(body).samples.length >= count,
+    timeoutMs: 30_000,
+  });
+  const pages = await measurePages(orch.url, cookie, { rounds: quick ? 10 : 30 });
+  raw[`pages, ${count} servers`] = pages;
+  for (const path of PAGES) {
+    set('ui.p50', `time to first byte p50, ${count} servers`, 'ms', path, pages[path].p50);
+    set('ui.p99', `time to first byte p99, ${count} servers`, 'ms', path, pages[path].p99);
+  }
+  set('ui.p50', `time to first byte p50, ${count} servers`, 'ms', 'floor', pages[REFERENCE].p50);
+  set('ui.p99', `time to first byte p99, ${count} servers`, 'ms', 'floor', pages[REFERENCE].p99);
+  await orch.stop();
 }
 
 /** Peers: start-up (one server each: they front a single command) and memory with a few sessions. */

@@ -56,6 +56,11 @@ export function againstTargets(figures) {
       ),
     );
   }
+  const pages = figures['ui.p99'];
+  if (pages) {
+    const { floor, rows } = pages;
+    out.push(line(`dashboard and API pages under 200 ms to first byte with 50 servers (p99, ms; /health: ${floor})`, rows, (v) => v < 200));
+  }
   const loaded = figures['mem.loaded']?.rows['mcp-orch'];
   if (loaded !== undefined) {
     out.push(line(`${figures['mem.loaded'].label} under 300 MB (MB)`, { 'mcp-orch': round(loaded * 1.048576, 1) }, (v) => v < 300));

@@ -81,9 +81,23 @@ export function processTree(table: ProcEntry[], pid: number): number[] | undefin
   return [...found].sort((a, b) => a - b);
 }
 
+/** How long one scan of /proc serves the samples that follow it. */
+const TABLE_REUSE_MS = 100;
+let lastTable: { at: number; table: Promise<ProcEntry[] | undefined> } | undefined;
+
+/**
+ * The process table, scanned at most once per TABLE_REUSE_MS: a status of every server samples each
+ * tree at once, and fifty servers would otherwise read all of /proc fifty times over.
+ */
+function recentProcessTable(): Promise<ProcEntry[] | undefined> {
+  const now = Date.now();
+  if (!lastTable || now - lastTable.at >= TABLE_REUSE_MS) lastTable = { at: now, table: readProcessTable() };
+  return lastTable.table;
+}
+
 /** One sample of the tree rooted at `pid`; undefined if that process is gone. */
 export async function sampleProcessTree(pid: number): Promise<TreeSample | undefined> {
-  const table = await readProcessTable();
+  const table = await recentProcessTable();
   const pids = table ? processTree(table, pid) : [pid];
   if (!pids) return undefined;
   let stats: Record<string, pidusage.Status | null | undefined>;
