@@ -188,7 +188,14 @@ describe('servers in the config file', () => {
     const entry = { ...fixtureServer('echo', { FIXTURE_ID: '${secret:THREE_ID}', PLAIN: 'in-the-file' }) };
     const added = await op.post('/api/servers', { name: 'three', config: entry, secrets: { THREE_ID: 'the-third' } });
     expect(added.status).toBe(201);
-    expect(added.body).toEqual({ name: 'three', file: daemon.configPath, change: 'added', appliedBy: 'watcher', warnings: [] });
+    expect(added.body).toEqual({
+      name: 'three',
+      file: daemon.configPath,
+      change: 'added',
+      appliedBy: 'watcher',
+      applied: true,
+      warnings: [],
+    });
     const file = await readFile(daemon.configPath, 'utf8');
     expect(file).toContain('${secret:THREE_ID}');
     expect(file).not.toContain('the-third');
@@ -201,13 +208,18 @@ describe('servers in the config file', () => {
     const shown = await op.get<{ config: { env: Record<string, string> } }>('/api/servers/three/config');
     expect(shown.body.config.env).toEqual({ FIXTURE_ID: '${secret:THREE_ID}', PLAIN: '••••••' });
     const edited = await op.put('/api/servers/three/config', { config: { ...shown.body.config, timeout: 12 } });
-    expect(edited.body).toMatchObject({ change: 'changed' });
+    expect(edited.body).toMatchObject({ change: 'changed', applied: true });
+    // The same entry again changes nothing the daemon runs, and says so at once.
+    expect((await op.put('/api/servers/three/config', { config: { ...shown.body.config, timeout: 12 } })).body).toMatchObject({
+      applied: true,
+    });
     const after = JSON.parse(await readFile(daemon.configPath, 'utf8')).mcpServers.three;
     expect(after).toMatchObject({ timeout: 12, env: { PLAIN: 'in-the-file' } });
     refused(await op.put('/api/servers/nope/config', { config: { command: 'x' } }), 404, 'UNKNOWN_SERVER');
 
-    expect((await op.delete('/api/servers/three')).body).toMatchObject({ change: 'removed' });
-    await waitFor(async () => !(await serverNames(token)).includes('three'), { timeoutMs: 15_000 });
+    // The answer waits for the watcher to apply the edit: the server is gone when it comes.
+    expect((await op.delete('/api/servers/three')).body).toMatchObject({ change: 'removed', applied: true });
+    expect(await serverNames(token)).not.toContain('three');
   });
 });
 
