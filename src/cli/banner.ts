@@ -66,6 +66,7 @@ export function banner(input: BannerInput, colors: Colors): string {
     lines.push(row(name, disabled ? colors.gray('disabled in the config') : `${base}/servers/${encodeURIComponent(name)}/mcp`));
   }
   lines.push(row('health', `${base}/health`));
+  lines.push(row('dashboard', `${colors.cyan(`${base}/ui`)}  (REST API: ${base}/api/docs)`));
   if (urls.length > 1) lines.push(row('also at', urls.slice(1).join(', ')));
   lines.push('Connect a client:');
   if (input.auth) {

@@ -85,7 +85,7 @@ describe('the start-up banner', () => {
     expect(reachableFromNetwork('http://192.0.2.7:8000')).toBe(true);
   });
 
-  it("names each server's URL, the disabled ones, /health and how to connect, and warns off loopback", () => {
+  it("names each server's URL, the disabled ones, /health, the dashboard and how to connect, and warns off loopback", () => {
     const config = { mcpServers: { memory: {}, off: { disabled: true } }, orch: {} } as unknown as Config;
     const input = { url: 'http://127.0.0.1:8000', configPath: '/c/mcp-config.json', config, dataDir: '/d', version: '1.2.3', auth: false };
     const text = banner(input, off);
@@ -93,6 +93,7 @@ describe('the start-up banner', () => {
     expect(text).toMatch(/^ {2}memory +http:\/\/127\.0\.0\.1:8000\/servers\/memory\/mcp$/m);
     expect(text).toMatch(/^ {2}off +disabled in the config$/m);
     expect(text).toContain('http://127.0.0.1:8000/health');
+    expect(text).toMatch(/^ {2}dashboard +http:\/\/127\.0\.0\.1:8000\/ui {2}\(REST API: http:\/\/127\.0\.0\.1:8000\/api\/docs\)$/m);
     expect(text).toContain('claude mcp add --transport http mcp-orch http://127.0.0.1:8000/mcp');
     expect(text).not.toContain('{name}');
     expect(text).not.toContain('warning');

@@ -46,7 +46,10 @@ Endpoints (serve):
   /servers/{name}/mcp, .../sse      one server, names untouched
   /mcp/ws, /servers/{name}/ws       the same over WebSocket (subprotocol mcp; browsers: POST /ws-tickets)
   /health, /metrics (Prometheus)    no auth
-  /api/...                          admin API; Authorization: Bearer <data dir>/admin-token
+  /ui                               the dashboard: log in with an API key (or <data dir>/admin-token)
+  /api/...                          REST API (reference at /api/docs, OpenAPI at /api/openapi.json);
+                                    Authorization: Bearer <key>, or <data dir>/admin-token for everything
+  /tools, /tools/{server}.{tool}    REST aliases: list tools, call one with its arguments as the JSON body
   /hooks/git/{name}                 push webhooks of deployments, signed (X-Hub-Signature-256)`;
 
 export function buildProgram(): Command {
