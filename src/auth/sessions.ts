@@ -30,7 +30,13 @@ export interface SessionStore {
   readonly size: number;
 }
 
-export const SESSION_COOKIE = 'mcpo_session';
+/**
+ * The session cookie's name for a daemon on `port`: browsers keep cookies by host, not by port, so
+ * two daemons on one machine would otherwise log each other out.
+ */
+export function sessionCookie(port: string | number): string {
+  return `mcpo_session_${port}`;
+}
 export const DEFAULT_SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 
 const digest = (token: string): string => createHash('sha256').update(token).digest('base64url');

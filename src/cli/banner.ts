@@ -1,4 +1,5 @@
 import os from 'node:os';
+import path from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Colors } from './colors.js';
 import { shellArg } from './output.js';
@@ -66,7 +67,8 @@ export function banner(input: BannerInput, colors: Colors): string {
     lines.push(row(name, disabled ? colors.gray('disabled in the config') : `${base}/servers/${encodeURIComponent(name)}/mcp`));
   }
   lines.push(row('health', `${base}/health`));
-  lines.push(row('dashboard', `${colors.cyan(`${base}/ui`)}  (REST API: ${base}/api/docs)`));
+  const login = input.auth ? '' : `; log in with the token in ${path.join(input.dataDir, 'admin-token')}`;
+  lines.push(row('dashboard', `${colors.cyan(`${base}/ui`)}  (REST API: ${base}/api/docs${login})`));
   if (urls.length > 1) lines.push(row('also at', urls.slice(1).join(', ')));
   lines.push('Connect a client:');
   if (input.auth) {

@@ -93,7 +93,9 @@ describe('the start-up banner', () => {
     expect(text).toMatch(/^ {2}memory +http:\/\/127\.0\.0\.1:8000\/servers\/memory\/mcp$/m);
     expect(text).toMatch(/^ {2}off +disabled in the config$/m);
     expect(text).toContain('http://127.0.0.1:8000/health');
-    expect(text).toMatch(/^ {2}dashboard +http:\/\/127\.0\.0\.1:8000\/ui {2}\(REST API: http:\/\/127\.0\.0\.1:8000\/api\/docs\)$/m);
+    expect(text).toMatch(
+      /^ {2}dashboard +http:\/\/127\.0\.0\.1:8000\/ui {2}\(REST API: http:\/\/127\.0\.0\.1:8000\/api\/docs; log in with the token in \/d\/admin-token\)$/m,
+    );
     expect(text).toContain('claude mcp add --transport http mcp-orch http://127.0.0.1:8000/mcp');
     expect(text).not.toContain('{name}');
     expect(text).not.toContain('warning');
@@ -103,5 +105,6 @@ describe('the start-up banner', () => {
     // With keys on, the ways to connect carry one.
     expect(open).toContain('--header "Authorization: Bearer <key>"');
     expect(open).toContain('mcp-orch connect CLIENT');
+    expect(open).toMatch(/^ {2}dashboard +http:\/\/127\.0\.0\.1:8000\/ui {2}\(REST API: http:\/\/127\.0\.0\.1:8000\/api\/docs\)$/m);
   });
 });

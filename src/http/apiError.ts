@@ -15,3 +15,9 @@ export function addressOf(c: Context): string | undefined {
   const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
   return incoming?.socket?.remoteAddress;
 }
+
+/** The port the request was sent to, as its URL says (the Host it names), for the session cookie's name. */
+export function portOf(c: Context): string {
+  const url = new URL(c.req.url);
+  return url.port || (url.protocol === 'https:' ? '443' : '80');
+}

@@ -74,7 +74,7 @@ describe('the dashboard', () => {
     await expect.poll(() => card(page, 'echo').getAttribute('data-state'), { timeout: UI_TIMEOUT }).toBe('running');
     await expect.poll(() => card(page, 'crashy').getAttribute('data-state'), { timeout: UI_TIMEOUT }).toBe('running');
     expect(await page.locator('#daemon-header').textContent()).toContain('calls/s');
-    const cookie = (await context.cookies()).find((c) => c.name === 'mcpo_session');
+    const cookie = (await context.cookies()).find((c) => c.name === `mcpo_session_${daemon.port}`);
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
     await screenshot(page, 'overview-laptop');
     await page.setViewportSize(PHONE);

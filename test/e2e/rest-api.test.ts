@@ -150,10 +150,18 @@ describe('servers', () => {
     expect(stopped.body.server.state).toBe('stopped');
     const started = await as(token).post<{ servers: { name: string; state: string }[] }>('/api/servers/start-all');
     expect(started.body.servers.find((s) => s.name === 'two')?.state).toBe('running');
+    const all = await as(token).post<{ action: string; servers: { name: string; state: string }[] }>('/api/servers/restart-all');
+    expect(all.body).toMatchObject({
+      action: 'restart',
+      servers: [
+        { name: 'echo', state: 'running' },
+        { name: 'two', state: 'running' },
+      ],
+    });
     const restarted = await as(token).post<{ action: string; server: { restarts: number } }>('/api/servers/two/restart');
-    expect(restarted.body).toMatchObject({ action: 'restart', server: { restarts: 1 } });
+    expect(restarted.body).toMatchObject({ action: 'restart', server: { restarts: 2 } });
     expect((await as(token).post<{ unchanged: string[] }>('/api/reload')).body.unchanged).toEqual(['echo', 'two']);
-    const wanted = ['servers.stop', 'servers.start-all', 'servers.restart', 'config.reload'];
+    const wanted = ['servers.stop', 'servers.start-all', 'servers.restart-all', 'servers.restart', 'config.reload'];
     await auditUntil<{ entries: { method: string }[] }>(token, 'type=manage&limit=10', (b) =>
       wanted.every((m) => b.entries.some((e) => e.method === m)),
     );

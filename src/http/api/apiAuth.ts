@@ -3,9 +3,9 @@ import { getCookie } from 'hono/cookie';
 import { keyUser, tokenUser, type ApiUser } from '../../auth/adminPolicy.js';
 import { wwwAuthenticate } from '../../auth/authenticate.js';
 import { sameSecret } from '../../auth/keys.js';
-import { SESSION_COOKIE, type DashboardSession } from '../../auth/sessions.js';
+import { sessionCookie, type DashboardSession } from '../../auth/sessions.js';
 import { OrchError } from '../../errors.js';
-import { addressOf, apiErrorResponse } from '../apiError.js';
+import { addressOf, apiErrorResponse, portOf } from '../apiError.js';
 import type { ApiAuth, ApiDeps } from './deps.js';
 
 /** What every authenticated route of the API and the dashboard finds on its context. */
@@ -39,7 +39,7 @@ export function identifyApiUser(c: Context, deps: Pick<ApiDeps, 'auth' | 'access
     }
     return { user: keyUser(result.principal, 'key') };
   }
-  const token = getCookie(c, SESSION_COOKIE);
+  const token = getCookie(c, sessionCookie(portOf(c)));
   const session = auth.sessions.get(token);
   if (!session) {
     const error = new OrchError('UNAUTHORIZED', token ? 'the dashboard session has expired' : 'credentials are required', {

@@ -63,8 +63,9 @@ export function createRestApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   app.openAPIRegistry.registerComponent('securitySchemes', 'session', {
     type: 'apiKey',
     in: 'cookie',
-    name: 'mcpo_session',
-    description: 'a dashboard login; requests that change something also send its X-CSRF-Token',
+    name: 'mcpo_session_<port>',
+    description:
+      "a dashboard login (the cookie's name ends with the daemon's port); requests that change something also send its X-CSRF-Token",
   });
   const documentConfig = {
     openapi: '3.1.0',

@@ -2,10 +2,10 @@ import { Hono, type Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { keyUser, tokenUser, type ApiUser } from '../../auth/adminPolicy.js';
 import { sameSecret } from '../../auth/keys.js';
-import { DEFAULT_SESSION_TTL_MS, SESSION_COOKIE, type SessionSubject } from '../../auth/sessions.js';
+import { DEFAULT_SESSION_TTL_MS, sessionCookie, type SessionSubject } from '../../auth/sessions.js';
 import { isOrchError, OrchError } from '../../errors.js';
 import { LoginPage } from '../../web/login.js';
-import { addressOf, apiErrorResponse } from '../apiError.js';
+import { addressOf, apiErrorResponse, portOf } from '../apiError.js';
 import { identifyApiUser } from '../api/apiAuth.js';
 import { recordChange } from '../api/routeKit.js';
 import { actionRoutes } from './actions.js';
@@ -63,7 +63,7 @@ export function createDashboard(deps: DashboardDeps): Hono<UiEnv> {
     }
     const { token } = api.auth.sessions.create(subject);
     recordChange(api, user, 'dashboard.login', { detail: { address } });
-    setCookie(c, SESSION_COOKIE, token, {
+    setCookie(c, sessionCookie(portOf(c)), token, {
       httpOnly: true,
       sameSite: 'Strict',
       path: '/',
@@ -74,11 +74,11 @@ export function createDashboard(deps: DashboardDeps): Hono<UiEnv> {
   });
 
   app.post('/ui/logout', async (c) => {
-    const token = getCookie(c, SESSION_COOKIE);
+    const token = getCookie(c, sessionCookie(portOf(c)));
     const session = api.auth.sessions.get(token);
     const form = await c.req.parseBody();
     if (session && typeof form.csrf === 'string' && sameSecret(form.csrf, session.csrf)) api.auth.sessions.delete(token);
-    deleteCookie(c, SESSION_COOKIE, { path: '/' });
+    deleteCookie(c, sessionCookie(portOf(c)), { path: '/' });
     return c.redirect('/ui/login', 303);
   });
 
@@ -94,7 +94,7 @@ export function createDashboard(deps: DashboardDeps): Hono<UiEnv> {
 /** The session's user, or the way to the login page: a redirect for a page, HX-Redirect for an htmx request. */
 function guard(deps: DashboardDeps) {
   return async (c: Context<UiEnv>, next: () => Promise<void>) => {
-    const identified = getCookie(c, SESSION_COOKIE) === undefined ? undefined : identifyApiUser(c, deps.api);
+    const identified = getCookie(c, sessionCookie(portOf(c))) === undefined ? undefined : identifyApiUser(c, deps.api);
     if (identified && 'user' in identified && identified.session) {
       c.set('user', identified.user);
       c.set('session', identified.session);
