@@ -23,14 +23,64 @@ const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
 
 const anchor = (text: string): string => text.toLowerCase().replace(/[^a-z0-9]+/g, '-');
 
-/** A schema as a short type: the component's name for a $ref, else its JSON. */
+interface JsonSchema {
+  $ref?: string;
+  type?: string | string[];
+  items?: JsonSchema;
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  enum?: unknown[];
+  anyOf?: JsonSchema[];
+}
+
+/** A schema as a short type: a component's name links to it, an object lists its fields, an array its items. */
 function Schema({ schema }: { schema: unknown }) {
-  const ref = (schema as { $ref?: unknown } | undefined)?.$ref;
-  if (typeof ref === 'string') {
-    const name = ref.split('/').pop() ?? ref;
+  const s = (schema ?? {}) as JsonSchema;
+  if (typeof s.$ref === 'string') {
+    const name = s.$ref.split('/').pop() ?? s.$ref;
     return <a href={`#schema-${anchor(name)}`}>{name}</a>;
   }
-  return <code class="schema">{JSON.stringify(schema)}</code>;
+  if (s.enum) return <code>{s.enum.map((v) => JSON.stringify(v)).join(' | ')}</code>;
+  if (s.anyOf) {
+    return (
+      <>
+        {s.anyOf.map((option, i) => (
+          <>
+            {i > 0 ? ' | ' : ''}
+            <Schema schema={option} />
+          </>
+        ))}
+      </>
+    );
+  }
+  if (s.type === 'array') {
+    return (
+      <>
+        <Schema schema={s.items} />
+        []
+      </>
+    );
+  }
+  if (s.properties) {
+    const required = new Set(s.required ?? []);
+    return (
+      <>
+        {'{ '}
+        {Object.entries(s.properties).map(([name, field], i) => (
+          <>
+            {i > 0 ? ', ' : ''}
+            <code>
+              {name}
+              {required.has(name) ? '' : '?'}
+            </code>
+            : <Schema schema={field} />
+          </>
+        ))}
+        {' }'}
+      </>
+    );
+  }
+  return <code>{Array.isArray(s.type) ? s.type.join(' | ') : (s.type ?? 'any')}</code>;
 }
 
 function OperationView({ method, path, op }: { method: string; path: string; op: Operation }) {

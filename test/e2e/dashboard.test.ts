@@ -131,7 +131,7 @@ describe('the dashboard', () => {
     await screenshot(page, 'server-laptop');
   });
 
-  it('adds a server through the form, as the config file gets it, and shows it starting', async () => {
+  it('adds a server through the form, as the config file gets it, shows it starting, edits and removes it', async () => {
     await page.goto(`${daemon.url}/ui/servers/new`);
     await page.fill('input[name=name]', 'added');
     await page.fill('input[name=command]', process.execPath);
@@ -142,6 +142,19 @@ describe('the dashboard', () => {
     await expect.poll(() => card(page, 'added').getAttribute('data-state'), { timeout: UI_TIMEOUT }).toBe('running');
     const config = JSON.parse(await readFile(daemon.configPath, 'utf8')) as { mcpServers: Record<string, { env: object }> };
     expect(config.mcpServers.added!.env).toEqual({ FIXTURE_ID: '${secret:ADDED_FIXTURE_ID}' });
+    // Its config entry, the secret masked, edited and then removed from its page.
+    const entry = page.locator('textarea[name=config]');
+    expect(JSON.parse(await entry.inputValue())).toMatchObject({ env: { FIXTURE_ID: '${secret:ADDED_FIXTURE_ID}' } });
+    await entry.fill(JSON.stringify({ ...(JSON.parse(await entry.inputValue()) as object), timeout: 15 }));
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('#config-result .notice.good').waitFor({ timeout: UI_TIMEOUT });
+    expect(
+      (JSON.parse(await readFile(daemon.configPath, 'utf8')) as { mcpServers: Record<string, { timeout?: number }> }).mcpServers.added!
+        .timeout,
+    ).toBe(15);
+    await page.getByRole('button', { name: 'Remove server' }).click();
+    await page.waitForURL(`${daemon.url}/ui`, { timeout: UI_TIMEOUT });
+    expect(await card(page, 'added').count()).toBe(0);
     // An entry the config would refuse is refused with the file's own message.
     await page.goto(`${daemon.url}/ui/servers/new`);
     await page.fill('input[name=name]', 'broken');
