@@ -81,7 +81,15 @@ function app(options: { shuttingDown?: boolean; control?: Partial<AdminControl> 
     controlMany: async (names, action) => {
       for (const name of names) calls.push([name, action]);
     },
-    reloadFromFile: async () => ({ file: configFile, added: [], removed: [], changed: [], unchanged: [], updated: [], restartRequired: [] }),
+    reloadFromFile: async () => ({
+      file: configFile,
+      added: [],
+      removed: [],
+      changed: [],
+      unchanged: [],
+      updated: [],
+      restartRequired: [],
+    }),
     ...options.control,
   };
   const gateway = new Gateway({ pool, logger, separator: '__', version: '0.0.0', limits: defaults.limits, access });
@@ -189,7 +197,7 @@ describe('the REST API in the app', () => {
     }
   });
 
-  it('names the field of an invalid request, and refuses a body that is not JSON', async () => {
+  it('names the field of an invalid request, reads a JSON body sent as text, and refuses one that is not JSON', async () => {
     const { app: a } = app();
     const invalid = await a.request('/api/servers', {
       method: 'POST',
@@ -207,9 +215,17 @@ describe('the REST API in the app', () => {
     });
     expect(malformed.status).toBe(400);
     expect(((await malformed.json()) as { error: { code: string } }).error.code).toBe('BAD_REQUEST');
-    const form = await a.request('/api/projects', { method: 'POST', headers: { ...auth, 'content-type': 'text/plain' }, body: 'x' });
-    expect(form.status).toBe(415);
-    expect(((await form.json()) as { error: { code: string } }).error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    const xml = await a.request('/api/projects', { method: 'POST', headers: { ...auth, 'content-type': 'application/xml' }, body: '<x/>' });
+    expect(xml.status).toBe(415);
+    expect(((await xml.json()) as { error: { code: string } }).error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    // A JSON body sent as text (curl -d, fetch with a string) is read as JSON.
+    const text = await a.request('/api/projects', {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'text/plain' },
+      body: '{"slug": 5}',
+    });
+    expect(text.status).toBe(400);
+    expect(((await text.json()) as { error: { message: string } }).error.message).toMatch(/^invalid request: body\.slug: /);
   });
 
   it('leaves /health, /metrics, the OpenAPI document and the reference page open; /health is 503 while shutting down', async () => {

@@ -28,6 +28,9 @@ const ALIAS_PATHS = ['/tools', '/tools/*', '/servers', '/servers/reload'] as con
 export const REST_MOUNTS = { get: ['/tools', '/tools/*', '/servers'], post: ['/tools/*', '/servers/:alias'] } as const;
 
 export const OPENAPI_PATH = '/api/openapi.json';
+
+/** Media types a JSON body comes with by mistake or by default (curl, fetch with a string). */
+const LOOSE_TYPES = /^(text\/plain|application\/x-www-form-urlencoded)\b/i;
 export const DOCS_PATH = '/api/docs';
 
 /** A framework error (malformed JSON, a wrong Content-Type) as one of ours, for the one error shape. */
@@ -82,12 +85,32 @@ export function createRestApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   app.get(OPENAPI_PATH, (c) => c.json(openApiDocument()));
   app.get(DOCS_PATH, (c) => c.html(renderApiDocs(openApiDocument() as OpenApiDocument), 200, PAGE_HEADERS));
 
+  // A body sent without a JSON media type (`curl -d`, `fetch` with a string) is read as JSON: the
+  // media type is no defence here, since changes by a dashboard session need its CSRF header.
+  app.use('*', async (c, next) => {
+    const type = c.req.header('content-type');
+    if (!['POST', 'PUT', 'PATCH', 'DELETE'].includes(c.req.method) || (type !== undefined && !LOOSE_TYPES.test(type))) return next();
+    const headers = new Headers(c.req.raw.headers);
+    headers.set('content-type', 'application/json');
+    c.req.raw = new Request(c.req.raw, { headers });
+    await next();
+  });
+
   const guard = apiAuth(deps);
   app.use('/api/*', guard);
   for (const path of ALIAS_PATHS) app.use(path, guard);
 
   // The fleet's before the tools': GET /api/tools/pins is its own, not the tools of a server "pins".
-  for (const routes of [fleetRoutes, serversRoutes, toolsRoutes, projectsRoutes, keysRoutes, auditRoutes, daemonRoutes, deploymentsRoutes]) {
+  for (const routes of [
+    fleetRoutes,
+    serversRoutes,
+    toolsRoutes,
+    projectsRoutes,
+    keysRoutes,
+    auditRoutes,
+    daemonRoutes,
+    deploymentsRoutes,
+  ]) {
     app.route('/api', routes(deps));
   }
   app.route('/', aliasRoutes(deps));
