@@ -59,7 +59,14 @@ export function createConfigEditor(options: ConfigEditorOptions): ConfigEditor {
     });
 
   /** Checks the edited file as loading it would, stores the secrets and writes it. */
-  const write = (file: string, doc: ConfigEdit, name: string, change: ServerChange['change'], secrets: Record<string, string>, unchanged = false): Written => {
+  const write = (
+    file: string,
+    doc: ConfigEdit,
+    name: string,
+    change: ServerChange['change'],
+    secrets: Record<string, string>,
+    unchanged = false,
+  ): Written => {
     for (const [secret, value] of Object.entries(secrets)) {
       if (!SECRET_NAME_PATTERN.test(secret) || value === '') {
         throw new OrchError('BAD_REQUEST', `secrets.${secret}: ${value === '' ? 'the value is empty' : 'invalid secret name'}`, {

@@ -232,12 +232,14 @@ describe('mcp-orch deploy', () => {
       body: JSON.stringify({ url: hello.dir, ref: '--upload-pack=x', extra: 1 }),
     });
     expect(bad.status).toBe(400);
-    const body = (await bad.json()) as { error: string };
-    expect(body.error).toContain('ref: expected a branch, a tag or a commit id');
-    expect(body.error).toContain('extra');
+    const body = (await bad.json()) as { error: { message: string } };
+    expect(body.error.message).toContain('ref: expected a branch, a tag or a commit id');
+    expect(body.error.message).toContain('extra');
     const optionUrl = await daemon.api('/api/deployments', { method: 'POST', body: JSON.stringify({ url: '--help' }) });
     expect(optionUrl.status).toBe(400);
-    expect(((await optionUrl.json()) as { error: string }).error).toContain('not a git repository URL or absolute path');
+    expect(((await optionUrl.json()) as { error: { message: string } }).error.message).toContain(
+      'not a git repository URL or absolute path',
+    );
     const listed = (await (await daemon.api('/api/deployments/hello')).json()) as { name: string; state: string };
     expect(listed).toMatchObject({ name: 'hello', state: 'running' });
   });

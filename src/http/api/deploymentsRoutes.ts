@@ -9,7 +9,12 @@ import { apiApp, body, errors, json } from './routeKit.js';
 
 const NDJSON = 'application/x-ndjson';
 const tag = ['deployments'];
-const name = z.object({ name: z.string().min(1).openapi({ param: { name: 'name', in: 'path' }, example: 'hello' }) });
+const name = z.object({
+  name: z
+    .string()
+    .min(1)
+    .openapi({ param: { name: 'name', in: 'path' }, example: 'hello' }),
+});
 // Schemas made before zod-openapi was loaded have no .openapi(): an extension made now names it.
 const result = deployResultSchema.extend({}).openapi('DeployResult');
 const status = deploymentStatusSchema.extend({}).openapi('Deployment');
@@ -20,7 +25,11 @@ function operationResponse(description: string) {
     description,
     content: {
       'application/json': { schema: result },
-      [NDJSON]: { schema: z.string().openapi({ description: 'lines of {"log": "..."}, then {"result": DeployResult} or {"error": Error, "status": n}' }) },
+      [NDJSON]: {
+        schema: z
+          .string()
+          .openapi({ description: 'lines of {"log": "..."}, then {"result": DeployResult} or {"error": Error, "status": n}' }),
+      },
     },
   };
 }

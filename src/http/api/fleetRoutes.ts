@@ -8,7 +8,13 @@ import { fleetOverviewSchema, pinSchema, projectParam, serverNameParam } from '.
 
 // Schemas made before zod-openapi was loaded have no .openapi(): an extension made now names it.
 const rulesSchema = shapingSchema.extend({}).openapi('ShapingRules');
-const serverRules = z.object({ project: projectParam, server: z.string().min(1).openapi({ param: { name: 'server', in: 'path' } }) });
+const serverRules = z.object({
+  project: projectParam,
+  server: z
+    .string()
+    .min(1)
+    .openapi({ param: { name: 'server', in: 'path' } }),
+});
 
 /**
  * What clients see and what operators hear: definition pinning (what changed, and its approval),
@@ -37,7 +43,8 @@ export function fleetRoutes(deps: ApiDeps): OpenAPIHono<ApiEnv> {
       method: 'get',
       path: '/tools/pins',
       tags: ['fleet'],
-      summary: "Pinned tool definitions (of one server with ?server=), with what changed since they were approved (?changed for those only)",
+      summary:
+        'Pinned tool definitions (of one server with ?server=), with what changed since they were approved (?changed for those only)',
       request: { query: z.object({ server: z.string().optional(), changed: z.string().optional() }) },
       responses: { 200: json(z.object({ mode: z.enum(PINNING_MODES), pins: z.array(pinSchema) }), 'the pins'), ...errors(403) },
     }),
@@ -56,7 +63,10 @@ export function fleetRoutes(deps: ApiDeps): OpenAPIHono<ApiEnv> {
       tags: ['fleet'],
       summary: 'Approve what a server offers now: one tool, or every changed one',
       request: { params: z.object({ name: serverNameParam }), body: body(z.object({ tool: z.string().optional() }), false) },
-      responses: { 200: json(z.object({ server: z.string(), approved: z.array(z.string()) }), 'what was approved'), ...errors(400, 403, 404) },
+      responses: {
+        200: json(z.object({ server: z.string(), approved: z.array(z.string()) }), 'what was approved'),
+        ...errors(400, 403, 404),
+      },
     }),
     (c) => {
       requireOperator(c.get('user'), 'approve tool definitions');
@@ -72,7 +82,10 @@ export function fleetRoutes(deps: ApiDeps): OpenAPIHono<ApiEnv> {
       tags: ['projects'],
       summary: "A project's filters and overrides, by server",
       request: { params: z.object({ project: projectParam }) },
-      responses: { 200: json(z.object({ project: z.string(), rules: z.record(z.string(), rulesSchema) }), 'the rules'), ...errors(403, 404) },
+      responses: {
+        200: json(z.object({ project: z.string(), rules: z.record(z.string(), rulesSchema) }), 'the rules'),
+        ...errors(403, 404),
+      },
     }),
     (c) => {
       const { project } = c.req.valid('param');
@@ -86,9 +99,12 @@ export function fleetRoutes(deps: ApiDeps): OpenAPIHono<ApiEnv> {
       method: 'put',
       path: '/projects/{project}/servers/{server}/rules',
       tags: ['projects'],
-      summary: 'Replace what a project\'s clients see of a server: tool, prompt and resource filters and overrides',
+      summary: "Replace what a project's clients see of a server: tool, prompt and resource filters and overrides",
       request: { params: serverRules, body: body(rulesSchema.strict()) },
-      responses: { 200: json(z.object({ project: z.string(), server: z.string(), rules: rulesSchema.nullable() }), 'the rules'), ...errors(400, 403, 404) },
+      responses: {
+        200: json(z.object({ project: z.string(), server: z.string(), rules: rulesSchema.nullable() }), 'the rules'),
+        ...errors(400, 403, 404),
+      },
     }),
     (c) => {
       const user = c.get('user');

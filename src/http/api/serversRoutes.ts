@@ -94,9 +94,14 @@ export async function reload(deps: ApiDeps, user: ApiUser): Promise<ReloadReport
 }
 
 /** Every status of `upstreams`, sampled at once. */
-export async function statusesOf(upstreams: Upstream[], deps: Pick<ApiDeps, 'readStats' | 'calls' | 'pinStatus'>): Promise<AdminServerStatus[]> {
+export async function statusesOf(
+  upstreams: Upstream[],
+  deps: Pick<ApiDeps, 'readStats' | 'calls' | 'pinStatus'>,
+): Promise<AdminServerStatus[]> {
   const stats = await Promise.all(upstreams.map(deps.readStats));
-  return upstreams.map((upstream, i) => adminStatus(upstream, { stats: stats[i], calls: deps.calls, pinning: deps.pinStatus(upstream.name) }));
+  return upstreams.map((upstream, i) =>
+    adminStatus(upstream, { stats: stats[i], calls: deps.calls, pinning: deps.pinStatus(upstream.name) }),
+  );
 }
 
 const name = z.object({ name: serverNameParam });
@@ -117,8 +122,11 @@ export function serversRoutes(deps: ApiDeps) {
       method: 'get',
       path: '/servers',
       tags: tag,
-      summary: 'Every server the caller sees (of a group with ?group=), with state, era, pid, uptime, restarts, CPU, memory, calls and last error',
-      request: { query: group.extend({ catalog: z.string().optional().openapi({ description: "present: add each server's tool names" }) }) },
+      summary:
+        'Every server the caller sees (of a group with ?group=), with state, era, pid, uptime, restarts, CPU, memory, calls and last error',
+      request: {
+        query: group.extend({ catalog: z.string().optional().openapi({ description: "present: add each server's tool names" }) }),
+      },
       responses: { 200: json(z.object({ servers: z.array(adminServerSchema) }), 'the servers'), ...errors() },
     }),
     async (c) => {
@@ -135,7 +143,10 @@ export function serversRoutes(deps: ApiDeps) {
         tags: tag,
         summary: `${action[0]!.toUpperCase()}${action.slice(1)} every server that is not disabled (of a group with ?group=), in dependency order`,
         request: { query: group },
-        responses: { 200: json(z.object({ action: z.enum(CONTROL_ACTIONS), servers: z.array(adminServerSchema) }), 'done'), ...errors(403, 404) },
+        responses: {
+          200: json(z.object({ action: z.enum(CONTROL_ACTIONS), servers: z.array(adminServerSchema) }), 'done'),
+          ...errors(403, 404),
+        },
       }),
       async (c) => {
         const user = c.get('user');
