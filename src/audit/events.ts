@@ -18,7 +18,8 @@ export interface AuditActor {
 
 /** How the client came in. */
 export interface AuditConnection {
-  transport: 'streamable-http' | 'sse' | 'stdio';
+  /** `batch`: a step of a batch task, run by the gateway for the key that submitted it. */
+  transport: 'streamable-http' | 'sse' | 'stdio' | 'batch';
   era: '2025-11-25' | '2026-07-28';
   /** What the client said it is. */
   client?: { name: string; version: string } | undefined;
@@ -44,6 +45,8 @@ export interface RequestEvent extends AuditActor, AuditConnection {
   error?: string | undefined;
   /** Kept only with `orch.audit.arguments: true`, and then redacted. */
   arguments?: unknown;
+  /** The batch task the call was a step of. */
+  task?: string | undefined;
 }
 
 export interface AuthFailedEvent {
@@ -116,6 +119,7 @@ export function toAuditRow(event: AuditEvent, at: number, keepArguments: boolean
         outcome: event.outcome,
         durationMs: Math.round(event.durationMs * 1000) / 1000,
         ...connection(event),
+        task: event.task,
         detail: json({
           error: clipText(event.error),
           arguments: keepArguments && event.arguments !== undefined ? redactArguments(event.arguments) : undefined,

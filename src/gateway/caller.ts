@@ -1,8 +1,11 @@
 import type { Implementation } from '@modelcontextprotocol/sdk/types.js';
 import type { Principal } from '../auth/policy.js';
 
-/** How a client reaches the gateway. */
-export type TransportKind = 'streamable-http' | 'sse' | 'stdio';
+/** How a client reaches the gateway; `batch` is a step of a batch task, run for the key that submitted it. */
+export type TransportKind = 'streamable-http' | 'sse' | 'stdio' | 'batch';
+
+/** The transports that hold sessions. */
+export type SessionTransport = Exclude<TransportKind, 'batch'>;
 
 /**
  * Who sent a request, as plain data: what authorisation, audit, metrics and the routing of
@@ -23,6 +26,8 @@ export interface Caller {
   readonly client?: Implementation | undefined;
   /** Who, as authentication found them: the project, member and key the request goes by. */
   readonly principal: Principal;
+  /** The batch task a request is a step of. */
+  readonly task?: string | undefined;
 }
 
 /** Everything the gateway knows about the connection a request arrived on, from the HTTP layer. */

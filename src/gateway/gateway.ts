@@ -9,9 +9,10 @@ import type { Logger } from '../log.js';
 import type { CatalogKind } from '../upstream/catalog.js';
 import type { UpstreamPool } from '../upstream/pool.js';
 import type { Upstream, UpstreamState } from '../upstream/upstream.js';
-import { samePrincipal, type Connection, type TransportKind } from './caller.js';
+import { samePrincipal, type Connection, type SessionTransport } from './caller.js';
 import { LIST_CHANGED } from './constants.js';
 import { Forwarder, type RequestObserver } from './forward.js';
+import type { OwnTools } from './ownTools.js';
 import { allowsBatches, Quotas, type Limits } from './limits.js';
 import { LogLevelRegistry } from './logLevels.js';
 import { classifyEra } from './modern/classify.js';
@@ -48,6 +49,8 @@ export interface GatewayOptions {
   limits: Limits;
   /** Who may do what: every request is checked against it on the one forwarding path. */
   access: Access;
+  /** Tools the gateway answers itself on the unified endpoint. */
+  ownTools?: OwnTools;
 }
 
 const DEFAULT_REQUEST_STATE_TTL_MS = 5 * 60 * 1000;
@@ -75,6 +78,8 @@ export class Gateway {
   readonly logLevels = new LogLevelRegistry();
   readonly router: ServerRequestRouter;
   readonly quotas: Quotas;
+  /** The one forwarding path, for requests that come from no client session (batch steps). */
+  readonly forwarder: Forwarder;
   private readonly sessions = new Map<string, OpenSession>();
   private readonly views = new Map<string, View>();
   private readonly deps: SessionDeps;
@@ -96,7 +101,9 @@ export class Gateway {
       subscriptions: this.subscriptions,
       logLevels: this.logLevels,
       observers: options.observers ?? [],
+      ...(options.ownTools ? { ownTools: options.ownTools } : {}),
     });
+    this.forwarder = forwarder;
     this.deps = {
       logger: this.log,
       forwarder,
@@ -167,8 +174,8 @@ export class Gateway {
   }
 
   /** Open sessions by transport, for status and metrics. */
-  sessionCounts(): Record<TransportKind, number> {
-    const counts: Record<TransportKind, number> = { 'streamable-http': 0, sse: 0, stdio: 0 };
+  sessionCounts(): Record<SessionTransport, number> {
+    const counts: Record<SessionTransport, number> = { 'streamable-http': 0, sse: 0, stdio: 0 };
     for (const { session } of this.sessions.values()) counts[session.transportKind]++;
     return counts;
   }
@@ -181,7 +188,7 @@ export class Gateway {
    * Creates a session on a view once its servers are ready, with the capabilities they offer. A
    * server the principal may not reach is refused here (403), before anything is started for it.
    */
-  private async openSession(view: View, transportKind: TransportKind, connection: Connection): Promise<GatewaySession> {
+  private async openSession(view: View, transportKind: SessionTransport, connection: Connection): Promise<GatewaySession> {
     if (view.server !== undefined) this.options.access.check(connection.principal, view.server, 'tools/list');
     const { capabilities, serverInfo, instructions } = await view.describe(this.options.version);
     return new GatewaySession({ view, transportKind, connection, capabilities, serverInfo, instructions }, this.deps);

@@ -20,7 +20,7 @@ import { isOrchError, WireError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { connectByKind } from '../upstream/messageKind.js';
 import type { Upstream } from '../upstream/upstream.js';
-import type { Caller, Connection, TransportKind } from './caller.js';
+import type { Caller, Connection, SessionTransport } from './caller.js';
 import { CLIENT_REQUEST_TIMEOUT_MS } from './constants.js';
 import type { Forwarder, Params, SessionState, Via } from './forward.js';
 import { settleInputRequired } from './inputRounds.js';
@@ -46,7 +46,7 @@ export interface SessionSetup {
   capabilities: ServerCapabilities;
   serverInfo: Implementation;
   instructions?: string | undefined;
-  transportKind: TransportKind;
+  transportKind: SessionTransport;
   connection: Connection;
 }
 
@@ -59,7 +59,7 @@ export class GatewaySession implements SessionState {
   readonly id = randomUUID();
   readonly server: Server;
   readonly view: View;
-  readonly transportKind: TransportKind;
+  readonly transportKind: SessionTransport;
   private readonly capabilities: ServerCapabilities;
   private readonly connection: Connection;
   /** Who the session belongs to; refreshed on every request and when the store changes (a lowered role). */

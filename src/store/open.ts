@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { ensurePrivateDataDir } from '../dataDir.js';
 import { OrchError } from '../errors.js';
 import { createAuditRepo, type AuditRepo } from './audit.js';
+import { createBatchRepo, type BatchRepo } from './batchTasks.js';
 import { createKeysRepo, type KeysRepo } from './keys.js';
 import { createMembersRepo, type MembersRepo } from './members.js';
 import { APPLICATION_ID, migrate, SCHEMA_VERSION } from './migrations.js';
@@ -36,6 +37,7 @@ export interface Store {
   readonly keys: KeysRepo;
   readonly secrets: SecretsRepo;
   readonly audit: AuditRepo;
+  readonly batch: BatchRepo;
   /** Runs `fn` in one transaction: all of its writes or none. */
   transaction<T>(fn: () => T): T;
   /**
@@ -166,6 +168,7 @@ function storeOf(db: Database.Database, file: string, options: StoreOptions): St
     keys: createKeysRepo(context),
     secrets: createSecretsRepo(context),
     audit: createAuditRepo(context),
+    batch: createBatchRepo(context),
     transaction: (fn) => db.transaction(fn).immediate(),
     onChange(listener) {
       listeners.add(listener);
