@@ -5,6 +5,7 @@ import type { Upstream } from '../upstream/upstream.js';
 import type { Caller } from './caller.js';
 import { exposeContentUris } from './content.js';
 import { LEVELS, type LevelHolder, type LogLevelRegistry } from './logLevels.js';
+import { OWN_SERVER, type OwnTools } from './ownTools.js';
 import type { Peer, ServerRequestRouter } from './serverRequests.js';
 import type { Subscriber, SubscriptionRegistry } from './subscriptions.js';
 import { routeRequest, type Reach, type View } from './view.js';
@@ -76,6 +77,8 @@ export interface ForwarderDeps {
   subscriptions: SubscriptionRegistry;
   logLevels: LogLevelRegistry;
   observers: RequestObserver[];
+  /** Tools the gateway answers itself, on the unified view. */
+  ownTools?: OwnTools;
 }
 
 /**
@@ -146,11 +149,27 @@ export class Forwarder {
         return {};
       }
     }
+    const own = this.deps.ownTools?.find(view, method, params);
+    if (own) {
+      record.server = OWN_SERVER;
+      record.name = own.name;
+      access.check(principal, undefined, method);
+      const { progressToken } = splitProgressToken(params);
+      const { onProgress } = options;
+      return own.call((params.arguments ?? {}) as Params, {
+        caller,
+        signal: options.signal,
+        peer: options.peer,
+        progress: (update) => {
+          if (progressToken !== undefined && onProgress) onProgress({ ...update, progressToken });
+        },
+      });
+    }
     const route = routeRequest(view, method, params, reach);
     if (!route) throw new OrchError('METHOD_NOT_FOUND', `method not found: ${method}`);
     if ('answer' in route) {
       access.check(principal, view.server, method);
-      return route.answer;
+      return this.deps.ownTools?.extendList(view, method, route.answer) ?? route.answer;
     }
     record.server = route.upstream.name;
     access.check(principal, route.upstream.name, method);
