@@ -44,6 +44,8 @@ export type OrchErrorCode =
   | 'STORE_INCOMPATIBLE'
   | 'SECRET_UNAVAILABLE'
   | 'SHUTTING_DOWN'
+  | 'INVALID_PLAN'
+  | 'PLANNER_FAILED'
   | 'INTERNAL';
 
 export interface OrchErrorOptions {
@@ -160,6 +162,8 @@ const WIRE: Record<OrchErrorCode, Wire> = {
   STORE_INCOMPATIBLE: { http: 500, jsonrpc: JSONRPC.INTERNAL_ERROR },
   SECRET_UNAVAILABLE: { http: 500, jsonrpc: JSONRPC.INTERNAL_ERROR },
   SHUTTING_DOWN: { http: 503, jsonrpc: JSONRPC.INTERNAL_ERROR, refuses: true },
+  INVALID_PLAN: { http: 400, jsonrpc: JSONRPC.INVALID_PARAMS },
+  PLANNER_FAILED: { http: 502, jsonrpc: JSONRPC.INTERNAL_ERROR },
   INTERNAL: { http: 500, jsonrpc: JSONRPC.INTERNAL_ERROR },
 };
 

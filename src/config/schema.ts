@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LOG_LEVELS } from '../log.js';
+import { batchSettingsSchema, llmSettingsSchema } from './batchSchema.js';
 
 /**
  * The config file's schema: the single source of the config types (everything below is z.infer).
@@ -197,6 +198,9 @@ export const orchSchema = z.looseObject({
       perProject: rateLimitSchema.default({ requestsPerMinute: 6000, burst: 600 }),
     })
     .prefault({}),
+  /** Batch tasks (plans of tool calls) and the model that plans them: batchSchema.ts. */
+  batch: batchSettingsSchema.prefault({}),
+  llm: llmSettingsSchema.optional(),
 });
 
 export const configSchema = z.looseObject({
