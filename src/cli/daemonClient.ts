@@ -8,8 +8,8 @@ import { findDaemon, noDaemon, type DaemonOptions, type FoundDaemon } from './fi
 export interface DaemonClient {
   info: DaemonInfo;
   dataDir: string;
-  /** A request to the admin API with the token; non-2xx answers throw the daemon's error and hint. */
-  request<T>(method: 'GET' | 'POST', path: string): Promise<T>;
+  /** A request to the admin API with the token (and a JSON body, if given); non-2xx answers throw the daemon's error and hint. */
+  request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T>;
   /** The raw response (for streams), with the token. */
   fetch(path: string, init?: RequestInit): Promise<Response>;
 }
@@ -62,8 +62,11 @@ export function daemonClient(dataDir: string, info: DaemonInfo, token: string): 
     info,
     dataDir,
     fetch: send,
-    async request<T>(method: 'GET' | 'POST', path: string): Promise<T> {
-      const response = await send(path, { method });
+    async request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, json?: unknown): Promise<T> {
+      const response = await send(
+        path,
+        json === undefined ? { method } : { method, body: JSON.stringify(json), headers: { 'content-type': 'application/json' } },
+      );
       const text = await response.text();
       let body: unknown;
       try {
@@ -72,12 +75,11 @@ export function daemonClient(dataDir: string, info: DaemonInfo, token: string): 
         body = { error: text };
       }
       if (!response.ok) {
-        const { error, hint, code } = body as { error?: string; hint?: string; code?: OrchErrorCode };
-        throw new OrchError(
-          code ?? (response.status === 404 ? 'UNKNOWN_SERVER' : 'INTERNAL'),
-          error ?? `HTTP ${response.status}`,
-          hint ? { hint } : {},
-        );
+        const { error, hint, code, errors } = body as { error?: string; hint?: string; code?: OrchErrorCode; errors?: string[] };
+        throw new OrchError(code ?? (response.status === 404 ? 'UNKNOWN_SERVER' : 'INTERNAL'), error ?? `HTTP ${response.status}`, {
+          ...(hint ? { hint } : {}),
+          ...(errors ? { data: { errors } } : {}),
+        });
       }
       return body as T;
     },

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { VERSION } from '../daemon/version.js';
 import { registerAuditCommand } from './auditCommand.js';
 import { registerBackupCommands } from './backupCommand.js';
+import { registerBatchCommands } from './batchCommand.js';
 import { registerConnectCommand } from './connectCommand.js';
 import { registerControlCommands } from './controlCommands.js';
 import { registerImportCommand } from './importCommand.js';
@@ -58,5 +59,6 @@ export function buildProgram(): Command {
   registerAuditCommand(program);
   registerSecretsCommands(program);
   registerBackupCommands(program);
+  registerBatchCommands(program);
   return program;
 }

@@ -8,7 +8,9 @@ import { OrchError } from '../errors.js';
 import type { Access } from '../auth/access.js';
 import type { FirstRun } from '../auth/firstRun.js';
 import type { SecretSource } from '../config/secrets.js';
+import { createBatch } from '../batch/create.js';
 import { Gateway } from '../gateway/gateway.js';
+import { OwnTools } from '../gateway/ownTools.js';
 import { unknownServer } from '../gateway/view.js';
 import type { ControlAction, ReloadReport } from '../http/adminApi.js';
 import { createApp } from '../http/app.js';
@@ -86,7 +88,9 @@ export function createDaemon(options: DaemonOptions): Daemon {
   const readStats = createStatsReader();
   const metrics = createMetrics({ pool, sessionCounts: () => gateway.sessionCounts(), readStats });
   const accessControl = createAccessControl({ store: options.store, orch: config.orch, logger, auth: options.auth ?? true });
+  const ownTools = new OwnTools(config.orch.namespaceSeparator);
   const gateway = new Gateway({
+    ownTools,
     pool,
     logger,
     separator: config.orch.namespaceSeparator,
@@ -96,6 +100,15 @@ export function createDaemon(options: DaemonOptions): Daemon {
     dataDir: options.dataDir,
     sessionIdleMs: config.orch.sessionIdleSec * 1000,
     limits: config.orch.limits,
+  });
+  const batch = createBatch({
+    gateway,
+    ownTools,
+    access: accessControl.access,
+    repo: options.store.batch,
+    settings: () => config.orch,
+    secrets: () => options.secrets?.(config),
+    logger,
   });
   const logFiles = new Map<string, LogFile>();
   let served: Served | undefined;
@@ -225,6 +238,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
     access: accessControl.access,
 
     async start(startOptions = {}) {
+      batch.start();
       const startServers = (): void => {
         for (const name of enabled(config)) startServer(name);
         parkDisabled();
@@ -246,6 +260,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
         isShuttingDown: () => shuttingDown,
         admin: { token: writeAdminToken(options.dataDir), control: { control, reloadFromFile }, readStats },
         metrics,
+        batch,
       });
       served = await serve(app, config.orch.host, config.orch.port);
       // Only now, with the port bound: a port in use is reported before any child is spawned.
@@ -287,6 +302,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
         // and new MCP requests get a clear answer instead of a refused connection.
         shuttingDown = true;
         await watcher?.close();
+        await batch.close();
         await gateway.close();
         const started = pool.all().filter((upstream) => upstream.state !== 'disabled');
         await Promise.all(started.map((upstream) => upstream.close(cause)));

@@ -13,7 +13,9 @@ import { createAdminApi, type AdminControl } from './adminApi.js';
 import { adminAuth } from './adminAuth.js';
 import { coalesceEventStream } from './coalesce.js';
 import { hostGuard, type HostAllowlist } from './host.js';
-import type { Identify } from './identify.js';
+import { addressOf, type Identify } from './identify.js';
+import { createBatchRoutes } from './batchRoutes.js';
+import type { BatchService } from '../batch/service.js';
 import { originGuard } from './origin.js';
 
 export interface AppDeps {
@@ -33,6 +35,8 @@ export interface AppDeps {
   admin?: { token: string; control: AdminControl; readStats?: StatsReader };
   /** Served at /metrics in the Prometheus text format. */
   metrics?: { contentType: string; text(): Promise<string> };
+  /** Batch tasks under /batch, /api/batch and /projects/{project}/batch. */
+  batch?: BatchService;
 }
 
 /**
@@ -57,6 +61,11 @@ export function createApp(deps: AppDeps): Hono {
   if (deps.metrics) {
     const metrics = deps.metrics;
     app.get('/metrics', async (c) => c.body(await metrics.text(), 200, { 'Content-Type': metrics.contentType }));
+  }
+
+  if (deps.batch) {
+    const batch = withFallbacks(createBatchRoutes({ ...deps, batch: deps.batch, adminToken: deps.admin?.token }));
+    for (const base of ['/batch', '/api/batch', '/projects/:project/batch']) app.route(base, batch);
   }
 
   if (deps.admin) {
@@ -144,12 +153,6 @@ export function createApp(deps: AppDeps): Hono {
 
   app.route('/', mcp);
   return withFallbacks(app);
-}
-
-/** The client's address, from the Node request under hono's Request. */
-function addressOf(c: Context): string | undefined {
-  const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
-  return incoming?.socket?.remoteAddress;
 }
 
 /** Unknown routes and thrown errors answer with the admin API's JSON error shape, from the one mapping. */

@@ -1,3 +1,4 @@
+import type { Context } from 'hono';
 import type { Principal } from '../auth/policy.js';
 import type { OrchError } from '../errors.js';
 import type { TransportKind } from '../gateway/caller.js';
@@ -16,3 +17,9 @@ export interface IdentifyInput {
  * another project, 404 for an unknown project when there are no keys). The daemon supplies it.
  */
 export type Identify = (input: IdentifyInput) => { principal: Principal } | { error: OrchError; headers?: Record<string, string> };
+
+/** The client's address, from the Node request under hono's Request. */
+export function addressOf(c: Context): string | undefined {
+  const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
+  return incoming?.socket?.remoteAddress;
+}
