@@ -4,7 +4,16 @@
  */
 import { fileURLToPath } from 'node:url';
 
-export const FIXTURE_NAMES = ['echo', 'sampling', 'garbage', 'noisy', 'crash-on-start', 'many-tools', 'ignore-sigterm'] as const;
+export const FIXTURE_NAMES = [
+  'echo',
+  'sampling',
+  'garbage',
+  'noisy',
+  'crash-on-start',
+  'many-tools',
+  'ignore-sigterm',
+  'batch-tools',
+] as const;
 export type FixtureName = (typeof FIXTURE_NAMES)[number];
 
 export const fixturesDir = fileURLToPath(new URL('../fixtures/', import.meta.url));
