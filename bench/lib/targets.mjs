@@ -56,16 +56,17 @@ function handle(child, extra, cleanup) {
 /**
  * `mcp-orch serve` on 127.0.0.1. With `port` it listens there (for the start-up timing, which polls
  * /health from process start); otherwise on port 0, ready once its log says "listening".
- * `nodeArgs` go before the script (e.g. --cpu-prof); `cli` is the build to run (default dist/cli.js).
+ * `nodeArgs` go before the script (e.g. --cpu-prof); `cli` is the build to run (default dist/cli.js);
+ * `args` go after serve's own (e.g. --no-auth).
  */
-export async function startDaemon(config, { port = 0, nodeArgs = [], waitListening = true, cli = daemonCli } = {}) {
+export async function startDaemon(config, { port = 0, nodeArgs = [], waitListening = true, cli = daemonCli, args = [] } = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'mcp-orch-bench-'));
   const configPath = join(dir, 'mcp-config.json');
   await writeFile(configPath, JSON.stringify(config, null, 2));
   const t0 = performance.now();
   const child = spawn(
     node,
-    [...nodeArgs, cli, 'serve', '--config', configPath, '--port', String(port), '--data-dir', join(dir, 'data'), '--no-watch'],
+    [...nodeArgs, cli, 'serve', '--config', configPath, '--port', String(port), '--data-dir', join(dir, 'data'), '--no-watch', ...args],
     { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   const h = handle(child, { t0, name: 'mcp-orch' }, () => rm(dir, { recursive: true, force: true }));

@@ -25,6 +25,7 @@ Examples:
   $ mcp-orch restart everything                    # also start, stop; --all for every server
   $ mcp-orch logs                                  # which servers there are; logs NAME -f follows one
   $ mcp-orch import ~/Library/Application\\ Support/Claude/claude_desktop_config.json
+  $ mcp-orch batch run --plan plan.json              # many tool calls, the independent ones in parallel
 
 Finding the daemon: status, monitor, start, stop, restart, reload, logs and stop-daemon talk to the
 running daemon without flags: the one of --data-dir (or $MCP_ORCH_DATA_DIR), else the one serving
@@ -40,7 +41,8 @@ Endpoints (serve):
   /mcp, /sse                        every server, names as <server>__<name>
   /servers/{name}/mcp, .../sse      one server, names untouched
   /health, /metrics (Prometheus)    no auth
-  /api/...                          admin API; Authorization: Bearer <data dir>/admin-token`;
+  /api/...                          admin API; Authorization: Bearer <data dir>/admin-token
+  /batch/...                        batch tasks (plans of tool calls); a key or the admin token`;
 
 export function buildProgram(): Command {
   const program = new Command('mcp-orch')
