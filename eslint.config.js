@@ -168,6 +168,39 @@ export default defineConfig(
     },
   },
   {
+    files: ['src/pinning/**/*.ts'],
+    ignores: TESTS,
+    rules: {
+      'no-restricted-imports': restrictImports({
+        group: [...room('http'), ...room('gateway'), ...room('cli')],
+        message: 'pinning/ compares what servers list with the store; the daemon wires it to the gateway.',
+      }),
+    },
+  },
+  {
+    files: ['src/alerts/**/*.ts'],
+    ignores: TESTS,
+    rules: {
+      'no-restricted-imports': restrictImports({
+        group: [...room('http'), ...room('gateway'), ...room('cli'), ...room('store')],
+        message: 'alerts/ hears the pool and the audit and posts to webhooks; it serves nothing and keeps nothing.',
+      }),
+    },
+  },
+  {
+    files: ['src/deploy/**/*.ts'],
+    ignores: TESTS,
+    rules: {
+      'no-restricted-imports': restrictImports(
+        {
+          group: [...room('http'), ...room('gateway'), ...room('upstream'), ...room('supervisor'), ...room('store'), ...room('cli')],
+          message: 'deploy/ builds and records deployments; the daemon gives it what runs them (DeployHost) and the store (DeploySecrets).',
+        },
+        { group: sdk, message: 'deploy/ knows nothing of MCP.' },
+      ),
+    },
+  },
+  {
     files: ['src/audit/**/*.ts', 'src/web/**/*.ts', 'src/batch/**/*.ts'],
     ignores: TESTS,
     rules: {

@@ -32,10 +32,10 @@ async function runTask(url, plan) {
   return { elapsed, result };
 }
 
-const daemon = await startDaemon(
-  { mcpServers: { echo: ECHO, tools: TOOLS }, orch: { batch: { maxParallel: 10, maxSteps: Math.max(200, steps) } } },
-  { args: ['--no-auth'] },
-);
+const daemon = await startDaemon({
+  mcpServers: { echo: ECHO, tools: TOOLS },
+  orch: { batch: { maxParallel: 10, maxSteps: Math.max(200, steps) } },
+});
 try {
   const client = await connect({ kind: 'streamable', url: `${daemon.url}/mcp` });
   const ECHO_CALL = { name: 'echo__echo', arguments: { text: 'hello' } };

@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { sequential, throughput } from './lib/measure.mjs';
 import { treeCpuMs } from './lib/proc.mjs';
 import { median, round } from './lib/stats.mjs';
-import { ECHO, startDaemon, startFloor } from './lib/targets.mjs';
+import { BENCH_ORCH, ECHO, startDaemon, startFloor } from './lib/targets.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, fallback) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : fallback);
@@ -27,7 +27,7 @@ const CALL = { name: 'echo', arguments: { text: 'hello' } };
 const floor = await startFloor();
 const daemons = [];
 try {
-  for (const cli of builds) daemons.push(await startDaemon({ mcpServers: { echo: ECHO } }, { cli: resolve(cli) }));
+  for (const cli of builds) daemons.push(await startDaemon({ mcpServers: { echo: ECHO }, orch: BENCH_ORCH }, { cli: resolve(cli) }));
   const targets = [
     ['floor', { kind: 'streamable', url: floor.mcpUrl }, floor.pid],
     ...daemons.map((d, i) => [i === 0 ? 'before' : 'after', { kind: 'streamable', url: `${d.url}/servers/echo/mcp` }, d.pid]),

@@ -11,7 +11,7 @@ import { readdir, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatSummary, summarizeProfile } from './cpuprofile-summary.mjs';
 import { sequential, throughput } from './lib/measure.mjs';
-import { ECHO, repoRoot, startDaemon } from './lib/targets.mjs';
+import { BENCH_ORCH, ECHO, repoRoot, startDaemon } from './lib/targets.mjs';
 import { readFileSync } from 'node:fs';
 
 const args = process.argv.slice(2);
@@ -31,7 +31,7 @@ const dir = join(
     .replace(/\.\d+Z$/, 'Z')}`,
 );
 await mkdir(dir, { recursive: true });
-const orch = await startDaemon({ mcpServers: { echo: ECHO } }, { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
+const orch = await startDaemon({ mcpServers: { echo: ECHO }, orch: BENCH_ORCH }, { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
 const ways = {
   'server-mcp': [
     { kind: 'streamable', url: `${orch.url}/servers/echo/mcp` },

@@ -2,13 +2,23 @@
 // `npm run bench`: what mcp-orch costs on the path of a tool call, each figure beside two references
 // measured in the same run (the upstream reached directly over stdio, and a do-nothing Streamable
 // HTTP endpoint on node:http). Options: --quick (about a minute), --peers (also supergateway
-// --stateful and mcp-proxy), --json-only (no table). Writes bench/results/<timestamp>.json.
+// --stateful and mcp-proxy), --cache-only (the response cache's figures alone), --json-only (no
+// table). Writes bench/results/<timestamp>.json.
 // See bench/README.md for what each figure means.
 import './lib/quiet.mjs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect } from './lib/clients.mjs';
-import { connectTime, interleavedSequential, ownRssMiB, sequential, sessionsMemory, throughput, toolsList } from './lib/measure.mjs';
+import {
+  connectTime,
+  interleavedSequential,
+  ownRssMiB,
+  pairedDifference,
+  sequential,
+  sessionsMemory,
+  throughput,
+  toolsList,
+} from './lib/measure.mjs';
 import { freePort, pollUntil, treeCpuMs, treeRss } from './lib/proc.mjs';
 import { ratio, round } from './lib/stats.mjs';
 import { printTable, printTargets } from './lib/table.mjs';
@@ -30,6 +40,7 @@ import {
 const argv = new Set(process.argv.slice(2));
 const quick = argv.has('--quick');
 const peers = argv.has('--peers');
+const cacheOnly = argv.has('--cache-only');
 const P = quick
   ? { connects: 8, warmup: 100, calls: 500, bigCalls: 12, listCalls: 50, durationMs: 1_500, sessions: 200, peerSessions: 16, maxWorkers: 4 }
   : {
@@ -76,9 +87,12 @@ const loadAtStart = loadavg().map((v) => round(v, 2));
 
 async function main() {
   log(`mode: ${quick ? 'quick' : 'full'}${peers ? ' + peers' : ''}; node ${process.version}`);
-  await phaseCalls();
-  await phaseTenServers();
-  if (peers) await phasePeerMemoryAndStart();
+  if (!cacheOnly) {
+    await phaseCalls();
+    await phaseTenServers();
+    if (peers) await phasePeerMemoryAndStart();
+  }
+  await phaseCache();
 
   const results = {
     timestamp: new Date().toISOString(),
@@ -123,13 +137,17 @@ async function phaseCalls() {
   const floor = track(await startFloor());
   const relay = track(await startFloor({ relayTo: ECHO }));
   const orch = track(await startDaemon(mainConfig()));
+  // The same daemon with API keys on: what authentication, the role check and the audit add.
+  const keyed = track(await startDaemon(mainConfig(), { auth: true }));
   await waitAllRunning(orch.url, 2);
+  await waitAllRunning(keyed.url, 2);
   const direct = { kind: 'stdio', ...ECHO };
   const ways = {
     direct,
     floor: { kind: 'streamable', url: floor.mcpUrl, pid: floor.pid },
     'relay floor mcp': { kind: 'streamable', url: relay.mcpUrl, pid: relay.pid },
     'orch server mcp': { kind: 'streamable', url: `${orch.url}/servers/echo/mcp`, pid: orch.pid },
+    'orch server mcp, key': { kind: 'streamable', url: `${keyed.url}/servers/echo/mcp`, pid: keyed.pid, key: keyed.key },
     'orch server sse': { kind: 'sse', url: `${orch.url}/servers/echo/sse` },
     'orch unified mcp': { kind: 'streamable', url: `${orch.url}/mcp`, unified: true, pid: orch.pid },
     'orch unified sse': { kind: 'sse', url: `${orch.url}/sse`, unified: true },
@@ -192,6 +210,7 @@ async function phaseCalls() {
     'floor',
     'relay floor mcp',
     'orch server mcp',
+    'orch server mcp, key',
     'orch unified mcp',
     ...(peers ? ['supergateway mcp', 'mcp-proxy mcp'] : []),
   ];
@@ -295,6 +314,48 @@ async function phasePeerMemoryAndStart() {
     set('mem.perSession', 'per-session cost', 'KiB', `${name} (incl. children)`, mem.perSessionTreeKiB);
     await peer.stop();
   }
+}
+
+/**
+ * The response cache: one daemon with the echo fixture twice, `cached` (its echo and blob tools
+ * kept) and `plain`. A hit is the same call again; the miss path is a cacheable call whose
+ * arguments never repeat, paired call by call with the same calls to the plain server: the
+ * difference is what looking up, keying and keeping an answer costs.
+ */
+async function phaseCache() {
+  const orch = track(
+    await startDaemon({ mcpServers: { plain: ECHO, cached: { ...ECHO, cache: { ttlSec: 600, tools: ['echo', 'blob'] } } } }),
+  );
+  await waitAllRunning(orch.url, 2);
+  const way = (server) => ({ kind: 'streamable', url: `${orch.url}/servers/${server}/mcp`, pid: orch.pid });
+  // Numbered across rounds (each round starts its calls from 0): no argument ever comes twice.
+  let made = 0;
+  const fresh = () => ({ name: 'echo', arguments: { text: `hello ${made++}` } });
+  // New arguments each time, so that the cached server's child is as warm as the plain one's.
+  log('warm-up of the cache targets');
+  for (const server of ['plain', 'cached']) await sequential(way(server), fresh, { warmup: P.warmup * 5, calls: 1 });
+  const seq = await interleavedSequential(
+    [
+      ['plain, same call', way('plain'), ECHO_CALL],
+      ['cached, hit', way('cached'), ECHO_CALL],
+      ['plain, new arguments', way('plain'), fresh],
+      ['cached, miss', way('cached'), fresh],
+    ],
+    { ...P, onRound: (r, rounds) => log(`cache: sequential tools/call, round ${r} of ${rounds}`) },
+  );
+  raw.cache = seq;
+  for (const [target, r] of Object.entries(seq)) set('cache.p50', 'cache: tools/call p50', 'ms', target, r.p50);
+  // Within each pair of calls, plain then cached: what the cache adds to a call it cannot answer.
+  log('cache: the miss path beside the plain server, call by call');
+  const missCost = await pairedDifference([way('plain'), fresh], [way('cached'), fresh], P);
+  set('cache.missCost', 'cache: miss path, extra (median of paired differences)', 'ms', 'cached, miss', missCost);
+  const big = { name: 'blob', arguments: { bytes: 1_048_576 } };
+  for (const server of ['plain', 'cached']) {
+    log(`cache: tools/call, 1 MiB result: ${server}`);
+    const r = await sequential(way(server), big, { warmup: P.bigCalls / 4, calls: P.bigCalls });
+    set('cache.big.p50', 'cache: tools/call p50, 1 MiB result', 'ms', server === 'cached' ? 'cached, hit' : 'plain', r.p50);
+  }
+  await orch.stop();
 }
 
 function floorInit() {

@@ -46,6 +46,7 @@ export type OrchErrorCode =
   | 'SHUTTING_DOWN'
   | 'INVALID_PLAN'
   | 'PLANNER_FAILED'
+  | 'DEPLOY_FAILED'
   | 'INTERNAL';
 
 export interface OrchErrorOptions {
@@ -164,6 +165,8 @@ const WIRE: Record<OrchErrorCode, Wire> = {
   SHUTTING_DOWN: { http: 503, jsonrpc: JSONRPC.INTERNAL_ERROR, refuses: true },
   INVALID_PLAN: { http: 400, jsonrpc: JSONRPC.INVALID_PARAMS },
   PLANNER_FAILED: { http: 502, jsonrpc: JSONRPC.INTERNAL_ERROR },
+  /** A deployment that could not be cloned, built or started: the running server is left as it was. */
+  DEPLOY_FAILED: { http: 422, jsonrpc: JSONRPC.INTERNAL_ERROR },
   INTERNAL: { http: 500, jsonrpc: JSONRPC.INTERNAL_ERROR },
 };
 

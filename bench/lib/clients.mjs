@@ -16,11 +16,13 @@ export async function connect(way) {
 }
 
 function transportFor(way) {
+  // `key`: sent as a bearer token, as a client of a daemon with API keys on does.
+  const requestInit = way.key ? { headers: { authorization: `Bearer ${way.key}` } } : undefined;
   switch (way.kind) {
     case 'streamable':
-      return new StreamableHTTPClientTransport(new URL(way.url));
+      return new StreamableHTTPClientTransport(new URL(way.url), { requestInit });
     case 'sse':
-      return new SSEClientTransport(new URL(way.url));
+      return new SSEClientTransport(new URL(way.url), { requestInit });
     case 'stdio':
       return new StdioClientTransport({ command: way.command, args: way.args, env: { ...process.env, ...way.env }, stderr: 'ignore' });
     default:

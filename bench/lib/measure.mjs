@@ -41,20 +41,47 @@ export async function interleavedSequential(targets, { warmup, calls, rounds = 4
   return Object.fromEntries([...samples].map(([name, values]) => [name, summarize(values)]));
 }
 
-/** One client's latencies in ms for `calls` sequential tools/call after `warmup` of them. */
+/**
+ * One client's latencies in ms for `calls` sequential tools/call after `warmup` of them. `call` is
+ * the call, or a function that makes each one (arguments that never repeat, say).
+ */
 async function timedCalls(way, call, { warmup, calls }) {
   const client = await connect(way);
+  const next = typeof call === 'function' ? call : () => call;
   try {
-    for (let i = 0; i < warmup; i++) await callTool(client, call);
+    for (let i = 0; i < warmup; i++) await callTool(client, next());
     const latencies = new Float64Array(calls);
     for (let i = 0; i < calls; i++) {
+      const made = next();
       const t = performance.now();
-      await callTool(client, call);
+      await callTool(client, made);
       latencies[i] = performance.now() - t;
     }
     return latencies;
   } finally {
     await client.close();
+  }
+}
+
+/**
+ * Two targets called in turn, one call each, `calls` times (after `warmup` pairs): what target `b`
+ * costs beyond target `a`, as the median of the per-pair differences in ms. Pairs a millisecond
+ * apart see the same load, so a small difference shows through the machine's noise.
+ */
+export async function pairedDifference([a, callA], [b, callB], { warmup, calls }) {
+  const [clientA, clientB] = await Promise.all([connect(a), connect(b)]);
+  try {
+    const differences = [];
+    for (let i = 0; i < warmup + calls; i++) {
+      const t0 = performance.now();
+      await callTool(clientA, callA());
+      const t1 = performance.now();
+      await callTool(clientB, callB());
+      if (i >= warmup) differences.push(performance.now() - t1 - (t1 - t0));
+    }
+    return round(median(differences), 4);
+  } finally {
+    await Promise.all([clientA.close(), clientB.close()]);
   }
 }
 

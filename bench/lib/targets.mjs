@@ -1,8 +1,8 @@
 // Starts what the benchmark measures, each as its own process so that its RSS can be read and its
 // CPU is not shared with the client: the built daemon, the HTTP floor, and the peers (supergateway
 // --stateful, mcp-proxy). Each returns a handle with its pid, its endpoints and an idempotent stop().
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,16 +25,25 @@ export const manyTools = (count) => ({
   env: { TOOL_COUNT: String(count) },
 });
 
+/**
+ * What the benchmark's load would otherwise run into: the quotas that protect a shared daemon from
+ * one client, and API keys' rate limits (kept on, so their cost is measured, but out of reach).
+ */
+export const BENCH_ORCH = {
+  limits: { sessions: 100_000, sessionsPerClient: 100_000, streams: 100_000, streamsPerClient: 100_000, inFlight: 10_000 },
+  rateLimit: { perKey: { requestsPerMinute: 1_000_000, burst: 1_000_000 }, perProject: { requestsPerMinute: 1_000_000, burst: 1_000_000 } },
+};
+
 /** The daemon's config: echo (ours) and the official server-everything. */
 export function mainConfig() {
-  return { mcpServers: { echo: ECHO, everything: EVERYTHING } };
+  return { mcpServers: { echo: ECHO, everything: EVERYTHING }, orch: BENCH_ORCH };
 }
 
 /** Ten many-tools servers of 50 tools (plus one long name) each: 510 tools on the unified endpoint. */
 export function tenServersConfig() {
   const mcpServers = {};
   for (let i = 1; i <= 10; i++) mcpServers[`s${i}`] = { ...manyTools(50), env: { TOOL_COUNT: '50', TOOL_PREFIX: `t${i}_` } };
-  return { mcpServers };
+  return { mcpServers, orch: BENCH_ORCH };
 }
 
 function handle(child, extra, cleanup) {
@@ -53,20 +62,27 @@ function handle(child, extra, cleanup) {
   };
 }
 
+/** Whether a build knows `--no-auth` (builds from before API keys served without them). */
+function hasAuthFlag(cli) {
+  return execFileSync(node, [cli, 'serve', '--help'], { encoding: 'utf8' }).includes('--no-auth');
+}
+
 /**
  * `mcp-orch serve` on 127.0.0.1. With `port` it listens there (for the start-up timing, which polls
  * /health from process start); otherwise on port 0, ready once its log says "listening".
- * `nodeArgs` go before the script (e.g. --cpu-prof); `cli` is the build to run (default dist/cli.js);
- * `args` go after serve's own (e.g. --no-auth).
+ * `nodeArgs` go before the script (e.g. --cpu-prof); `cli` is the build to run (default dist/cli.js).
+ * Without `auth` it runs with `--no-auth`; with it, the handle carries the key the first run printed.
  */
-export async function startDaemon(config, { port = 0, nodeArgs = [], waitListening = true, cli = daemonCli, args = [] } = {}) {
+export async function startDaemon(config, { port = 0, nodeArgs = [], waitListening = true, cli = daemonCli, auth = false } = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'mcp-orch-bench-'));
+  await mkdir(join(dir, 'data'), { mode: 0o700 });
   const configPath = join(dir, 'mcp-config.json');
   await writeFile(configPath, JSON.stringify(config, null, 2));
   const t0 = performance.now();
+  const noAuth = !auth && hasAuthFlag(cli) ? ['--no-auth'] : [];
   const child = spawn(
     node,
-    [...nodeArgs, cli, 'serve', '--config', configPath, '--port', String(port), '--data-dir', join(dir, 'data'), '--no-watch', ...args],
+    [...nodeArgs, cli, 'serve', '--config', configPath, '--port', String(port), '--data-dir', join(dir, 'data'), '--no-watch', ...noAuth],
     { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   const h = handle(child, { t0, name: 'mcp-orch' }, () => rm(dir, { recursive: true, force: true }));
@@ -75,16 +91,22 @@ export async function startDaemon(config, { port = 0, nodeArgs = [], waitListeni
     return { ...h, url: `http://127.0.0.1:${port}` };
   }
   try {
-    const url = await waitForLine(child, child.stderr, (line) => {
-      if (!line.startsWith('{')) return undefined;
-      try {
-        const entry = JSON.parse(line);
-        return entry.msg === 'listening' ? entry.url : undefined;
-      } catch {
-        return undefined;
+    // Ready at "listening"; with auth, once the first run has printed its key after it.
+    let url;
+    const ready = await waitForLine(child, child.stderr, (line) => {
+      if (url === undefined && line.startsWith('{')) {
+        try {
+          const entry = JSON.parse(line);
+          if (entry.msg === 'listening') url = entry.url;
+        } catch {
+          // not a log line
+        }
+        return url !== undefined && !auth ? { url } : undefined;
       }
+      const key = url === undefined ? undefined : /mcpo_[A-Za-z0-9]{32,}/.exec(line)?.[0];
+      return key ? { url, key } : undefined;
     });
-    return { ...h, url };
+    return { ...h, ...ready };
   } catch (error) {
     await h.stop();
     throw error;

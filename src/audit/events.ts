@@ -19,7 +19,7 @@ export interface AuditActor {
 /** How the client came in. */
 export interface AuditConnection {
   /** `batch`: a step of a batch task, run by the gateway for the key that submitted it. */
-  transport: 'streamable-http' | 'sse' | 'stdio' | 'batch';
+  transport: 'streamable-http' | 'sse' | 'stdio' | 'websocket' | 'batch';
   era: '2025-11-25' | '2026-07-28';
   /** What the client said it is. */
   client?: { name: string; version: string } | undefined;
@@ -47,6 +47,8 @@ export interface RequestEvent extends AuditActor, AuditConnection {
   arguments?: unknown;
   /** The batch task the call was a step of. */
   task?: string | undefined;
+  /** Answered from the response cache, without reaching the server. */
+  cached?: boolean | undefined;
 }
 
 export interface AuthFailedEvent {
@@ -72,7 +74,40 @@ export interface ManageEvent extends AuditActor {
   detail?: Record<string, unknown> | undefined;
 }
 
-export type AuditEvent = SessionEvent | RequestEvent | AuthFailedEvent | ManageEvent;
+/**
+ * Definition pinning: a tool whose definition differs from the approved one (`tool.changed`; with
+ * `orch.pinning: "enforce"`, `tool.held`: withheld from clients for it), was approved
+ * (`tool.approved`), or is offered as approved again (`tool.reverted`).
+ */
+export interface ToolPinEvent {
+  type: 'tool.changed' | 'tool.held' | 'tool.approved' | 'tool.reverted';
+  server: string;
+  tool: string;
+  /** The hash of the definition offered now (changed, held) or approved (approved). */
+  hash?: string | undefined;
+  /** The hash approved before. */
+  previous?: string | undefined;
+  /** Which parts of the definition differ: description, inputSchema, ... */
+  fields?: string[] | undefined;
+  /** Who approved: `cli` (with the operating-system user) or `api`. */
+  via?: 'cli' | 'api' | undefined;
+  user?: string | undefined;
+}
+
+/** A delivery to `POST /hooks/git/{name}`: refused (unsigned, mis-signed, unknown), ignored or acted on. */
+export interface WebhookEvent {
+  type: 'webhook';
+  /** The deployment the hook's path names. */
+  target: string;
+  outcome: 'ok' | 'denied';
+  /** Why refused, or what was done. */
+  reason: string;
+  /** The sender's event type (`X-GitHub-Event`: push, ping). */
+  event?: string | undefined;
+  address?: string | undefined;
+}
+
+export type AuditEvent = SessionEvent | RequestEvent | AuthFailedEvent | ManageEvent | ToolPinEvent | WebhookEvent;
 
 const MAX_TEXT = 1000;
 const clipText = (text: string | undefined): string | undefined => (text && text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}…` : text);
@@ -83,7 +118,7 @@ function json(value: Record<string, unknown>): string | null {
 }
 
 /** The columns every event has: when, what, and who (as far as known). */
-function base(event: AuditEvent, at: number): AuditRow {
+function base(event: Exclude<AuditEvent, ToolPinEvent | WebhookEvent>, at: number): AuditRow {
   return { at, type: event.type, project: event.project, keyPrefix: event.keyPrefix, member: 'member' in event ? event.member : undefined };
 }
 
@@ -122,6 +157,7 @@ export function toAuditRow(event: AuditEvent, at: number, keepArguments: boolean
         task: event.task,
         detail: json({
           error: clipText(event.error),
+          cached: event.cached || undefined,
           arguments: keepArguments && event.arguments !== undefined ? redactArguments(event.arguments) : undefined,
         }),
       };
@@ -132,6 +168,29 @@ export function toAuditRow(event: AuditEvent, at: number, keepArguments: boolean
         transport: event.transport,
         address: event.address,
         detail: json({ reason: event.reason }),
+      };
+    case 'tool.changed':
+    case 'tool.held':
+    case 'tool.approved':
+    case 'tool.reverted':
+      return {
+        at,
+        type: event.type,
+        server: event.server,
+        name: event.tool,
+        outcome: event.type === 'tool.held' ? 'denied' : 'ok',
+        transport: event.via,
+        detail: json({ hash: event.hash, previous: event.previous, fields: event.fields, user: event.user }),
+      };
+    case 'webhook':
+      return {
+        at,
+        type: event.type,
+        server: event.target,
+        name: event.target,
+        outcome: event.outcome,
+        address: event.address,
+        detail: json({ reason: event.reason, event: event.event }),
       };
     case 'manage': {
       const detail = redactArguments(event.detail ?? {});

@@ -22,6 +22,8 @@ export interface AuditLog extends AuditSink {
   /** Deletes rows past `retainDays` and `maxRows`; returns how many. */
   prune(): number;
   readonly pending: number;
+  /** Calls `listener` with every event recorded from now on (alerts on failed authentications); returns the unsubscribe. */
+  onRecord(listener: (event: AuditEvent) => void): () => void;
   /** Writes what is queued and stops the timers. Idempotent; a later `record` is written at once. */
   close(): void;
 }
@@ -51,6 +53,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   let timer: NodeJS.Timeout | undefined;
   let immediate: NodeJS.Immediate | undefined;
   let closed = false;
+  const listeners = new Set<(event: AuditEvent) => void>();
 
   const write = (rows: AuditRow[]): boolean => {
     try {
@@ -110,6 +113,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
 
   return {
     record(event) {
+      for (const listener of listeners) listener(event);
       const row = toAuditRow(event, clock(), settings.arguments);
       if (closed) {
         if (!write([row])) log.error({ type: event.type }, 'audit row lost after close');
@@ -122,6 +126,10 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     prune,
     get pending() {
       return queue.length;
+    },
+    onRecord(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
     },
     close() {
       if (closed) return;

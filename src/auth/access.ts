@@ -33,6 +33,8 @@ export interface Access {
   check(principal: Principal, server: string | undefined, method: string): void;
   /** Whether `server` is listed to the principal: its project exposes it and its key reaches it. */
   reaches(principal: Principal, server: string): boolean;
+  /** The principal's project's filters and overrides by server (over the config's); undefined when it has none. */
+  rules(principal: Principal): { slug: string; rules: Project['rules'] } | undefined;
   /** Takes one request from the principal's rate limits; throws RATE_LIMITED past them. */
   take(principal: Principal): void;
   /** The principal as the store has it now; undefined when its key no longer works (revoked, expired, member gone). */
@@ -70,6 +72,10 @@ export function createAccess(options: AccessOptions): Access {
     },
     reaches(principal, server) {
       return authorize(principal, project(principal.project), server, 'list').allow;
+    },
+    rules(principal) {
+      const { slug, rules } = project(principal.project);
+      return Object.keys(rules).length ? { slug, rules } : undefined;
     },
     take(principal) {
       const decision = rateLimiter.take(principal);

@@ -10,6 +10,7 @@ const project: Project = {
   allServers: true,
   servers: { off: false },
   limits: {},
+  rules: {},
   createdAt: 0,
 };
 

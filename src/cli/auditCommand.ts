@@ -102,7 +102,7 @@ export function registerAuditCommand(program: Command): void {
     .option('-m, --member <name>', 'only this member')
     .option('-t, --tool <name>', 'only this tool or prompt name, or resource URI')
     .addOption(new Option('-o, --outcome <outcome>', 'only this outcome').choices(AUDIT_OUTCOMES))
-    .option('--type <type>', 'only this type: tools/call, prompts/get, resources/read, session.opened, auth.failed, manage, ...')
+    .option('--type <type>', 'only this type: tools/call, prompts/get, resources/read, session.opened, auth.failed, manage, webhook, ...')
     .option('--since <when>', 'from a duration ago (1h, 7d) or a date (2026-01-31)')
     .option('--until <when>', 'before a duration ago or a date')
     .option('-n, --limit <n>', 'the latest this many rows', '50')

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { processAlive, readDaemonInfo } from '../daemon/stateFiles.js';
 import { OrchError } from '../errors.js';
 import type { AdminServerStatus, ReloadReport } from '../http/adminApi.js';
+import type { FleetOverview } from '../http/fleetApi.js';
 import { colorsFor, paintState, type Colors } from './colors.js';
 import { reportError } from './context.js';
 import { daemonOptions, withDaemon, type DaemonClient } from './daemonClient.js';
@@ -54,7 +55,10 @@ function registerStatus(program: Command): void {
     .action(
       withDaemon(async (client, options: DaemonOptions & { json?: boolean }) => {
         const { servers } = await client.request<ServersBody>('GET', '/api/servers');
-        if (options.json) return printJson({ daemon: client.info, servers });
+        if (options.json) {
+          const { pinning, alerts, groups } = await client.request<FleetOverview>('GET', '/api/fleet');
+          return printJson({ daemon: client.info, servers, pinning, alerts, groups });
+        }
         process.stdout.write(
           `mcp-orch ${client.info.version} at ${client.info.url} (pid ${client.info.pid}, data dir ${client.dataDir})\n`,
         );
@@ -100,8 +104,9 @@ function registerStatus(program: Command): void {
     );
 }
 
-async function controlAll(client: DaemonClient, action: string): Promise<void> {
-  const { servers } = await client.request<ServersBody>('POST', `/api/servers/${action}-all`);
+async function controlAll(client: DaemonClient, action: string, group: string | undefined): Promise<void> {
+  const query = group === undefined ? '' : `?group=${encodeURIComponent(group)}`;
+  const { servers } = await client.request<ServersBody>('POST', `/api/servers/${action}-all${query}`);
   process.stdout.write(`${statusTable(servers, colorsFor(process.stdout))}\n`);
 }
 
@@ -109,19 +114,22 @@ function registerControl(program: Command): void {
   const verbs = { start: 'start', stop: 'stop', restart: 'restart' } as const;
   for (const action of Object.values(verbs)) {
     daemonOptions(program.command(action))
-      .description(`${action} one server of the running daemon, or all with --all`)
+      .description(`${action} one server of the running daemon, those of a group with --group, or all with --all`)
       .argument('[server]', 'the server to ' + action)
       .option('--all', `${action} every server`)
+      .option('-g, --group <group>', `${action} the servers of this group (\`group\` in the config)`)
       .action(
-        withDaemon(async (client, options: DaemonOptions & { all?: boolean }, server: string | undefined) => {
-          if (options.all && server) throw new OrchError('BAD_REQUEST', `give a server name or --all, not both`);
-          if (options.all) return controlAll(client, action);
+        withDaemon(async (client, options: DaemonOptions & { all?: boolean; group?: string }, server: string | undefined) => {
+          if ([options.all, options.group !== undefined, server !== undefined].filter(Boolean).length > 1) {
+            throw new OrchError('BAD_REQUEST', `give one of a server name, --group or --all`);
+          }
+          if (options.all || options.group !== undefined) return controlAll(client, action, options.group);
           if (!server) {
             const { servers } = await client.request<ServersBody>('GET', '/api/servers');
             const flag = dataDirFlag(options, client.dataDir);
             throw new OrchError(
               'BAD_REQUEST',
-              `which server? \`mcp-orch ${action} SERVER${flag}\`, or \`mcp-orch ${action} --all${flag}\``,
+              `which server? \`mcp-orch ${action} SERVER${flag}\`, \`mcp-orch ${action} --group GROUP${flag}\` or \`mcp-orch ${action} --all${flag}\``,
               {
                 hint: `servers: ${servers.map((s) => `${s.name} (${s.state})`).join(', ') || 'none'}`,
               },
@@ -149,7 +157,8 @@ function registerControl(program: Command): void {
         if (options.json) return printJson(report);
         const list = (names: string[]) => (names.length ? names.join(', ') : 'none');
         process.stdout.write(
-          `reloaded ${report.file}\n  added: ${list(report.added)}\n  removed: ${list(report.removed)}\n  changed: ${list(report.changed)}\n`,
+          `reloaded ${report.file}\n  added: ${list(report.added)}\n  removed: ${list(report.removed)}\n  changed: ${list(report.changed)}\n` +
+            `  updated without a restart: ${list(report.updated)}\n`,
         );
         if (report.restartRequired.length) {
           process.stdout.write(`  these settings take effect when the daemon restarts: ${report.restartRequired.join(', ')}\n`);

@@ -14,6 +14,15 @@ export interface DaemonClient {
   fetch(path: string, init?: RequestInit): Promise<Response>;
 }
 
+/** The daemon's JSON error body (`{error, code, hint}`) as the error it stands for. */
+export function apiError(body: unknown, status: number): OrchError {
+  const { error, hint, code, errors } = (body ?? {}) as { error?: string; hint?: string; code?: OrchErrorCode; errors?: string[] };
+  return new OrchError(code ?? (status === 404 ? 'UNKNOWN_SERVER' : 'INTERNAL'), error ?? `HTTP ${status}`, {
+    ...(hint ? { hint } : {}),
+    ...(errors ? { data: { errors } } : {}),
+  });
+}
+
 /** The options of every command that talks to a running daemon. */
 export function daemonOptions(command: Command): Command {
   return command
@@ -74,13 +83,7 @@ export function daemonClient(dataDir: string, info: DaemonInfo, token: string): 
       } catch {
         body = { error: text };
       }
-      if (!response.ok) {
-        const { error, hint, code, errors } = body as { error?: string; hint?: string; code?: OrchErrorCode; errors?: string[] };
-        throw new OrchError(code ?? (response.status === 404 ? 'UNKNOWN_SERVER' : 'INTERNAL'), error ?? `HTTP ${response.status}`, {
-          ...(hint ? { hint } : {}),
-          ...(errors ? { data: { errors } } : {}),
-        });
-      }
+      if (!response.ok) throw apiError(body, response.status);
       return body as T;
     },
   };

@@ -6,7 +6,10 @@ import type { Action } from '../auth/policy.js';
 import { OrchError } from '../errors.js';
 import type { KeyRecord } from '../store/keys.js';
 import type { Store } from '../store/open.js';
-import { DEFAULT_PROJECT } from '../store/projects.js';
+import { DEFAULT_PROJECT, type Project } from '../store/projects.js';
+import type { ShapingRules } from '../config/schema.js';
+import { combineRules, shapeCatalog } from '../gateway/shape.js';
+import type { CatalogLists } from '../upstream/catalog.js';
 import { connectDaemon } from './daemonClient.js';
 import { printJson, table } from './output.js';
 import {
@@ -70,24 +73,34 @@ function flags(key: KeyRecord): string {
   return [key.servers ? `servers: ${key.servers.join(',')}` : '', key.readOnly ? 'read-only' : ''].filter(Boolean).join('; ') || '-';
 }
 
-interface CatalogBody {
-  catalog: { tools: { name: string }[]; prompts: { name: string }[]; resources: { uri: string }[] };
+interface ServerBody {
+  catalog: CatalogLists;
+  rules: ShapingRules | null;
+  pinning: { held: string[] };
 }
 
-/** Every server's catalog, from the daemon of this data dir when one runs. */
-async function daemonCatalogs(dataDir: string): Promise<Record<string, ServerCatalog> | undefined> {
+/**
+ * Every server's catalog as the project's clients see it (the config's and the project's filters and
+ * overrides, and pinning's holds applied), from the daemon of this data dir when one runs.
+ */
+async function daemonCatalogs(dataDir: string, project: Project): Promise<Record<string, ServerCatalog> | undefined> {
   const client = await connectDaemon({ dataDir }).catch(() => undefined);
   if (!client) return undefined;
   const { servers } = await client.request<{ servers: { name: string }[] }>('GET', '/api/servers');
   const entries = await Promise.all(
     servers.map(async ({ name }): Promise<[string, ServerCatalog]> => {
-      const { catalog } = await client.request<CatalogBody>('GET', `/api/servers/${encodeURIComponent(name)}`);
+      const body = await client.request<ServerBody>('GET', `/api/servers/${encodeURIComponent(name)}`);
+      const rules = combineRules([
+        { rules: body.rules ?? undefined, source: 'the config' },
+        { rules: project.rules[name], source: `project "${project.slug}"` },
+      ]);
+      const shaped = shapeCatalog(body.catalog, rules, (tool) => (body.pinning.held.includes(tool) ? 'held' : undefined));
       return [
         name,
         {
-          tools: catalog.tools.map((t) => t.name),
-          prompts: catalog.prompts.map((p) => p.name),
-          resources: catalog.resources.map((r) => r.uri),
+          tools: shaped.tools.map((t) => t.name),
+          prompts: shaped.prompts.map((p) => p.name),
+          resources: shaped.resources.map((r) => r.uri),
         },
       ];
     }),
@@ -220,7 +233,8 @@ export function registerKeysCommands(program: Command): void {
     .action(
       withStore(async ({ store, dataDir }, options: StoreOptions, reference: string) => {
         const key = findKey(store.keys, reference);
-        const catalogs = await daemonCatalogs(dataDir);
+        const project = store.projects.require(key.project);
+        const catalogs = await daemonCatalogs(dataDir, project);
         const loaded = catalogs ? undefined : optionalConfig(options);
         const servers = catalogs ? Object.keys(catalogs) : loaded ? configServers(loaded) : [];
         const source = catalogs
@@ -228,7 +242,7 @@ export function registerKeysCommands(program: Command): void {
           : loaded
             ? `from ${loaded.path}; no daemon runs, so tools are not listed`
             : 'no config found and no daemon running: pass --config';
-        const explanation = explainKey(key, store.projects.require(key.project), servers, catalogs, Date.now());
+        const explanation = explainKey(key, project, servers, catalogs, Date.now());
         if (options.json) return printJson({ ...explanation, source });
         process.stdout.write(`${renderExplanation(explanation, source)}\n`);
       }),

@@ -5,6 +5,7 @@ import { registerBackupCommands } from './backupCommand.js';
 import { registerBatchCommands } from './batchCommand.js';
 import { registerConnectCommand } from './connectCommand.js';
 import { registerControlCommands } from './controlCommands.js';
+import { registerDeployCommands } from './deployCommand.js';
 import { registerImportCommand } from './importCommand.js';
 import { registerKeysCommands } from './keysCommand.js';
 import { registerMembersCommands } from './membersCommand.js';
@@ -12,6 +13,7 @@ import { registerProjectsCommands } from './projectsCommand.js';
 import { registerSecretsCommands } from './secretsCommand.js';
 import { registerServeCommands } from './serveCommand.js';
 import { registerServerCommands } from './serversCommand.js';
+import { registerToolsCommands } from './toolsCommand.js';
 
 const EXAMPLES = `
 Examples:
@@ -22,10 +24,14 @@ Examples:
   $ mcp-orch list-tools --server everything --json
   $ mcp-orch serve --daemon                        # in the background; stop it with mcp-orch stop-daemon
   $ mcp-orch status                                # state, pid, uptime, restarts, CPU, memory of each server
-  $ mcp-orch restart everything                    # also start, stop; --all for every server
+  $ mcp-orch restart everything                    # also start, stop; --group G for a group, --all for every server
+  $ mcp-orch tools diff github                     # what a server changed in its tools since approved
+  $ mcp-orch tools approve github search_issues    # accept it (orch.pinning: "enforce" held it until now)
+  $ mcp-orch projects filter team github tools --deny 'delete_*'
   $ mcp-orch logs                                  # which servers there are; logs NAME -f follows one
   $ mcp-orch import ~/Library/Application\\ Support/Claude/claude_desktop_config.json
-  $ mcp-orch batch run --plan plan.json              # many tool calls, the independent ones in parallel
+  $ mcp-orch batch run --plan plan.json            # many tool calls, the independent ones in parallel
+  $ mcp-orch deploy https://github.com/me/my-server # clone, install, start; deploy update|rollback|list|remove
 
 Finding the daemon: status, monitor, start, stop, restart, reload, logs and stop-daemon talk to the
 running daemon without flags: the one of --data-dir (or $MCP_ORCH_DATA_DIR), else the one serving
@@ -40,9 +46,11 @@ Environment:
 Endpoints (serve):
   /mcp, /sse                        every server, names as <server>__<name>
   /servers/{name}/mcp, .../sse      one server, names untouched
+  /mcp/ws, /servers/{name}/ws       the same over WebSocket (subprotocol mcp; browsers: POST /ws-tickets)
   /health, /metrics (Prometheus)    no auth
   /api/...                          admin API; Authorization: Bearer <data dir>/admin-token
-  /batch/...                        batch tasks (plans of tool calls); a key or the admin token`;
+  /batch/...                        batch tasks (plans of tool calls); a key or the admin token
+  /hooks/git/{name}                 push webhooks of deployments, signed (X-Hub-Signature-256)`;
 
 export function buildProgram(): Command {
   const program = new Command('mcp-orch')
@@ -55,6 +63,7 @@ export function buildProgram(): Command {
   registerControlCommands(program);
   registerImportCommand(program);
   registerProjectsCommands(program);
+  registerToolsCommands(program);
   registerMembersCommands(program);
   registerKeysCommands(program);
   registerConnectCommand(program);
@@ -62,5 +71,6 @@ export function buildProgram(): Command {
   registerSecretsCommands(program);
   registerBackupCommands(program);
   registerBatchCommands(program);
+  registerDeployCommands(program);
   return program;
 }

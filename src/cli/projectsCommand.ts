@@ -5,7 +5,9 @@ import { OrchError } from '../errors.js';
 import type { Project } from '../store/projects.js';
 import type { Store } from '../store/open.js';
 import { printJson, table } from './output.js';
+import { registerProjectRulesCommands } from './projectRulesCommand.js';
 import {
+  checkServer,
   configServers,
   confirm,
   formatTime,
@@ -48,20 +50,12 @@ function describe(store: Store, project: Project) {
   };
 }
 
-/** Refuses a server name the config does not have, when there is a config to ask. */
-function checkServer(options: StoreOptions, server: string): void {
-  const loaded = optionalConfig(options);
-  if (loaded && !loaded.config.mcpServers[server]) {
-    throw new OrchError('UNKNOWN_SERVER', `unknown server "${server}" in ${loaded.path}`, {
-      hint: `configured servers: ${Object.keys(loaded.config.mcpServers).join(', ') || 'none'}`,
-    });
-  }
-}
-
 export function registerProjectsCommands(program: Command): void {
   const projects = program
     .command('projects')
-    .description('projects: which servers each exposes, its members, keys and rate limits (in <data dir>/mcp-orch.db)');
+    .description(
+      'projects: which servers each exposes and what its clients see of them, its members, keys and rate limits (in <data dir>/mcp-orch.db)',
+    );
 
   storeOptions(projects.command('create'))
     .description('create a project; clients reach it at /projects/<name>/mcp')
@@ -178,4 +172,6 @@ export function registerProjectsCommands(program: Command): void {
         );
       }),
     );
+
+  registerProjectRulesCommands(projects);
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import { allGroups, groupsOf } from '../config/fleet.js';
 import { createDaemon } from '../daemon/daemon.js';
 import { fetchWithin, readAdminToken } from '../daemon/stateFiles.js';
 import { isOrchError, OrchError } from '../errors.js';
@@ -12,7 +13,7 @@ import { findDaemon } from './findDaemon.js';
 import { clip, printJson, table } from './output.js';
 import { configOptions } from './serveCommand.js';
 
-type ListOptions = ConfigOptions & { json?: boolean; server?: string };
+type ListOptions = ConfigOptions & { json?: boolean; server?: string; group?: string };
 type Servers = (ServerStatus & { toolList: Pick<Tool, 'name' | 'description'>[] })[];
 
 interface Snapshot {
@@ -119,12 +120,29 @@ async function snapshot(options: ListOptions): Promise<Snapshot> {
   if (options.server !== undefined && !mcpServers[options.server]) throw unknownServer(options.server, Object.keys(mcpServers));
   const live = await fromDaemon(context, options);
   if (live) return { source: 'daemon', servers: live };
-  // --server: only that one needs starting.
-  const only =
-    options.server === undefined
-      ? context
-      : { ...context, config: { ...context.config, mcpServers: { [options.server]: mcpServers[options.server]! } } };
+  // --server, --group: only those need starting.
+  const wanted = Object.entries(mcpServers).filter(
+    ([name, server]) =>
+      (options.server === undefined || name === options.server) &&
+      (options.group === undefined || groupsOf(server).includes(options.group)),
+  );
+  if (options.group !== undefined && wanted.length === 0) throw unknownGroup(options.group, allGroups(mcpServers));
+  const only = { ...context, config: { ...context.config, mcpServers: Object.fromEntries(wanted) } };
   return { source: 'direct', servers: await startHere(only) };
+}
+
+/** The servers of `group`, or all without one; a group no server is in is an error naming the groups there are. */
+function ofGroup(servers: Servers, group: string | undefined): Servers {
+  if (group === undefined) return servers;
+  const members = servers.filter((server) => server.groups.includes(group));
+  if (members.length === 0) throw unknownGroup(group, [...new Set(servers.flatMap((server) => server.groups))].sort());
+  return members;
+}
+
+function unknownGroup(group: string, groups: string[]): OrchError {
+  return new OrchError('NOT_FOUND', `no server is in group "${group}"`, {
+    hint: groups.length ? `groups: ${groups.join(', ')}` : 'no server has a "group" in the config',
+  });
 }
 
 function unknownServer(name: string, known: string[]): OrchError {
@@ -133,11 +151,13 @@ function unknownServer(name: string, known: string[]): OrchError {
 
 export function registerServerCommands(program: Command): void {
   configOptions(program.command('list-servers'))
-    .description('list the configured servers with their state and tool count')
+    .description('list the configured servers with their state, tool count and groups')
+    .option('-g, --group <group>', 'only the servers of this group (`group` in the config)')
     .option('--json', 'print JSON')
     .action(async (options: ListOptions) => {
       try {
-        const { source, servers } = await snapshot(options);
+        const { source, servers: all } = await snapshot(options);
+        const servers = ofGroup(all, options.group);
         if (options.json) return printJson({ source, servers: servers.map(({ toolList: _tools, ...rest }) => rest) });
         const wide = Boolean(process.stdout.isTTY);
         const colors = colorsFor(process.stdout);
@@ -147,9 +167,10 @@ export function registerServerCommands(program: Command): void {
           clip(s.target, wide ? 50 : 200),
           paintState(colors, s.state),
           s.tools,
+          s.groups.join(',') || '-',
           clip(s.error ?? (s.state === 'disabled' ? 'disabled in the config' : ''), wide ? 60 : 500),
         ]);
-        process.stdout.write(`${table(['name', 'type', 'command/url', 'state', 'tools', 'error'], rows)}\n`);
+        process.stdout.write(`${table(['name', 'type', 'command/url', 'state', 'tools', 'groups', 'error'], rows)}\n`);
         if (source === 'direct') process.stdout.write('(no daemon running: servers were started to inspect them, and stopped again)\n');
       } catch (error) {
         reportError(error);

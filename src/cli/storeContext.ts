@@ -55,6 +55,16 @@ export function optionalConfig(options: Pick<ConfigOptions, 'config'>): LoadedCo
   }
 }
 
+/** Refuses a server name the config does not have, when there is a config to ask. */
+export function checkServer(options: StoreOptions, server: string): void {
+  const loaded = optionalConfig(options);
+  if (loaded && !loaded.config.mcpServers[server]) {
+    throw new OrchError('UNKNOWN_SERVER', `unknown server "${server}" in ${loaded.path}`, {
+      hint: `configured servers: ${Object.keys(loaded.config.mcpServers).join(', ') || 'none'}`,
+    });
+  }
+}
+
 /** The servers a config runs (a server waiting for a secret counts: it runs once the secret is set). */
 export function configServers(loaded: LoadedConfig): string[] {
   return Object.entries(loaded.config.mcpServers)

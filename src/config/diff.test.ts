@@ -15,7 +15,15 @@ const base = {
 describe('diffConfigs', () => {
   it('finds nothing to do between equal configs', () => {
     const diff = diffConfigs(config(base), config(structuredClone(base)));
-    expect(diff).toEqual({ added: [], removed: [], changed: [], unchanged: ['fs', 'web'], restartRequired: [], settingsChanged: [] });
+    expect(diff).toEqual({
+      added: [],
+      removed: [],
+      changed: [],
+      unchanged: ['fs', 'web'],
+      updated: [],
+      restartRequired: [],
+      settingsChanged: [],
+    });
   });
 
   it('sorts servers into added, removed, changed and unchanged', () => {
@@ -43,6 +51,24 @@ describe('diffConfigs', () => {
   it('sees a change in any nested field', () => {
     const next = { mcpServers: { ...base.mcpServers, web: { url: 'https://example.com/mcp', headers: { Authorization: 'Bearer x' } } } };
     expect(diffConfigs(config(base), config(next)).changed).toEqual(['web']);
+  });
+
+  it('applies filters, overrides, groups and dependencies without a restart', () => {
+    const next = {
+      mcpServers: {
+        ...base.mcpServers,
+        fs: { ...base.mcpServers.fs, tools: { deny: ['write_*'] }, overrides: { read: { description: 'Reads' } }, group: 'files' },
+        web: { ...base.mcpServers.web, dependsOn: ['fs'], prompts: ['a*'] },
+      },
+    };
+    expect(diffConfigs(config(base), config(next))).toMatchObject({ changed: [], unchanged: ['fs', 'web'], updated: ['fs', 'web'] });
+    const restarted = { mcpServers: { ...next.mcpServers, fs: { ...next.mcpServers.fs, args: ['-y', 'fs', '/tmp'] } } };
+    expect(diffConfigs(config(next), config(restarted))).toMatchObject({ changed: ['fs'], updated: [] });
+  });
+
+  it('applies pinning and alerts without a daemon restart', () => {
+    const next = config({ ...base, orch: { pinning: 'enforce', alerts: [{ url: 'https://hooks.example.com/x' }] } });
+    expect(diffConfigs(config(base), next)).toMatchObject({ settingsChanged: ['alerts', 'pinning'], restartRequired: [] });
   });
 
   it('lists every changed orch setting but defaults as needing a restart', () => {

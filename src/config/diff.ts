@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { Config, OrchSettings } from './schema.js';
+import { LIVE_SERVER_KEYS, type Config, type OrchSettings } from './schema.js';
 import { supervisionFor } from './supervision.js';
 
 /**
@@ -12,6 +12,8 @@ export interface ConfigDiff {
   removed: string[];
   changed: string[];
   unchanged: string[];
+  /** Running servers of `unchanged` whose filters, overrides, group or dependsOn changed: applied without a restart. */
+  updated: string[];
   /**
    * orch settings that take effect when the daemon restarts: all but `defaults`, which reaches the
    * servers that inherit it as a change of each (in `changed`). The daemon reads the others once, at
@@ -23,19 +25,25 @@ export interface ConfigDiff {
 }
 
 /** orch settings applied on reload: through the servers they change, or read by batch tasks as they start. */
-export const LIVE_SETTINGS = ['defaults', 'batch', 'llm'] as const satisfies readonly (keyof OrchSettings)[];
+export const LIVE_SETTINGS = ['defaults', 'pinning', 'alerts', 'batch', 'llm'] as const satisfies readonly (keyof OrchSettings)[];
 
 /**
  * Each running server as it will actually run: its own keys plus the supervision settings in force
  * (so a change to `orch.defaults` counts as a change to every server that inherits it).
  */
-function running(config: Config): Map<string, unknown> {
-  const out = new Map<string, unknown>();
+function running(config: Config): Map<string, { run: unknown; live: unknown }> {
+  const out = new Map<string, { run: unknown; live: unknown }>();
   for (const [name, server] of Object.entries(config.mcpServers)) {
     if (server.disabled === true) continue;
     // `disabled: false` and no `disabled` mean the same; neither should restart a child.
     const { disabled: _disabled, ...rest } = server;
-    out.set(name, { ...rest, ...supervisionFor(server, config.orch) });
+    const run: Record<string, unknown> = { ...rest, ...supervisionFor(server, config.orch) };
+    const live: Record<string, unknown> = {};
+    for (const key of LIVE_SERVER_KEYS) {
+      live[key] = run[key];
+      delete run[key];
+    }
+    out.set(name, { run, live });
   }
   return out;
 }
@@ -45,13 +53,16 @@ const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 export function diffConfigs(old: Config, next: Config): ConfigDiff {
   const before = running(old);
   const after = running(next);
-  const diff: ConfigDiff = { added: [], removed: [], changed: [], unchanged: [], restartRequired: [], settingsChanged: [] };
+  const diff: ConfigDiff = { added: [], removed: [], changed: [], unchanged: [], updated: [], restartRequired: [], settingsChanged: [] };
 
   for (const [name, server] of after) {
     const previous = before.get(name);
     if (previous === undefined) diff.added.push(name);
-    else if (isDeepStrictEqual(previous, server)) diff.unchanged.push(name);
-    else diff.changed.push(name);
+    else if (!isDeepStrictEqual(previous.run, server.run)) diff.changed.push(name);
+    else {
+      diff.unchanged.push(name);
+      if (!isDeepStrictEqual(previous.live, server.live)) diff.updated.push(name);
+    }
   }
   for (const name of before.keys()) if (!after.has(name)) diff.removed.push(name);
 
@@ -61,7 +72,7 @@ export function diffConfigs(old: Config, next: Config): ConfigDiff {
     const b = (next.orch as Record<string, unknown>)[key];
     if (!isDeepStrictEqual(a, b)) diff.settingsChanged.push(key);
   }
-  for (const list of [diff.added, diff.removed, diff.changed, diff.unchanged, diff.settingsChanged]) list.sort(byName);
+  for (const list of [diff.added, diff.removed, diff.changed, diff.unchanged, diff.updated, diff.settingsChanged]) list.sort(byName);
   diff.restartRequired = diff.settingsChanged.filter((key) => !(LIVE_SETTINGS as readonly string[]).includes(key));
   return diff;
 }

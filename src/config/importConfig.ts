@@ -1,12 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import YAML from 'yaml';
 import { isOrchError, OrchError } from '../errors.js';
+import { openConfigEdit, writeAtomic } from './edit.js';
 import { interpolateEnv } from './interpolate.js';
 import { isPlainObject, serverLines, valueAt } from './issues.js';
-import { isYamlPath, parseConfigDocument, readConfigText } from './load.js';
+import { parseConfigDocument, readConfigText } from './load.js';
 import { SERVER_NAME_PATTERN, serverSchema } from './schema.js';
 
 export interface ImportOptions {
@@ -75,66 +74,6 @@ function sameServer(a: unknown, b: unknown): boolean {
   return pa.success && pb.success && isDeepStrictEqual(pa.data, pb.data);
 }
 
-/** The target config, edited in place so that its other keys (and, in YAML, its comments) survive. */
-interface Target {
-  servers: Record<string, unknown>;
-  set(name: string, server: unknown): void;
-  text(): string;
-}
-
-function openTarget(file: string, text: string | undefined): Target {
-  const data = text === undefined ? { mcpServers: {} } : parseConfigDocument(text, file);
-  const existing = isPlainObject(data) ? (data.mcpServers ?? {}) : undefined;
-  if (!isPlainObject(existing)) {
-    throw new OrchError('CONFIG_INVALID', `${file}: expected an object with "mcpServers": {...}`, {
-      hint: 'fix the target config first, or import into another file with --config',
-    });
-  }
-  const servers: Record<string, unknown> = { ...existing };
-  if (isYamlPath(file)) {
-    const doc = text === undefined ? new YAML.Document({ mcpServers: {} }) : YAML.parseDocument(text);
-    return {
-      servers,
-      set(name, server) {
-        servers[name] = server;
-        doc.setIn(['mcpServers', name], doc.createNode(server));
-      },
-      text: () => doc.toString(),
-    };
-  }
-  const root = data as Record<string, unknown>;
-  root.mcpServers = servers;
-  return {
-    servers,
-    set(name, server) {
-      servers[name] = server;
-    },
-    text: () => `${JSON.stringify(root, null, 2)}\n`,
-  };
-}
-
-/** Replaces `file` in one step, so a watcher or a crash never sees half a config. */
-function writeAtomic(file: string, text: string): void {
-  let real = file;
-  let mode: number | undefined;
-  try {
-    real = fs.realpathSync(file);
-    mode = fs.statSync(real).mode & 0o777;
-  } catch {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-  }
-  const tmp = path.join(path.dirname(real), `.${path.basename(real)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    fs.writeFileSync(tmp, text, mode === undefined ? {} : { mode });
-    // The config may hold tokens; a file someone locked down stays locked down.
-    if (mode !== undefined) fs.chmodSync(tmp, mode);
-    fs.renameSync(tmp, real);
-  } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
-}
-
 function numbered(name: string, n: number): string {
   const suffix = `-${n}`;
   return `${name.slice(0, 64 - suffix.length)}${suffix}`;
@@ -158,7 +97,7 @@ export function importServers(fromPath: string, intoPath: string, options: Impor
 
   const target = path.resolve(intoPath);
   const exists = fs.existsSync(target);
-  const into = openTarget(intoPath, exists ? readConfigText(target) : undefined);
+  const into = openConfigEdit(intoPath, exists ? readConfigText(target) : undefined);
 
   const result: ImportResult = { added: [], skipped: [], renamed: [], overwritten: [], sourceKey: at.join('.'), target, created: false };
   const pending = new Set(Object.keys(incoming));

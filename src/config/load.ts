@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { OrchError } from '../errors.js';
+import { dependencyProblems, dependencyWarnings } from './fleet.js';
 import { findJsonSyntaxError, lineColumn, stripJsonComments } from './jsonText.js';
 import { interpolateEnv } from './interpolate.js';
 import { formatIssues, formatPath, isPlainObject } from './issues.js';
@@ -174,12 +175,26 @@ export function validateConfigData(
       data: { file, issues: lines },
     });
   }
+  const problems = dependencyProblems(result.data.mcpServers);
+  if (problems.length > 0) {
+    throw new OrchError('CONFIG_INVALID', problems.map((line) => `${file}: ${line}`).join('\n'), {
+      hint: 'dependsOn names servers of this config that must be running first, without cycles',
+      data: { file, issues: problems },
+    });
+  }
   const { config, unavailable } = resolveSecrets(masked.restore(result.data), file, options.secrets);
   const secretWarnings = Object.entries(unavailable).map(([name, why]) => `${file}: server "${name}" is not started: ${why}`);
   return {
     config,
     unavailable,
-    warnings: [...missingWarnings, ...unknownKeyWarnings(value, file), ...secretWarnings, ...plainHttpWarnings(config, file)],
+    warnings: [
+      ...missingWarnings,
+      ...unknownKeyWarnings(value, file),
+      ...secretWarnings,
+      ...plainHttpWarnings(config, file),
+      ...dependencyWarnings(config).map((warning) => `${file}: ${warning}`),
+      ...cacheWarnings(config, file),
+    ],
   };
 }
 
@@ -198,6 +213,21 @@ function plainHttpWarnings(config: Config, file: string): string[] {
     return [
       `${file}: mcpServers.${name}.url: its headers (${names}) are sent over plain http:// to ${url.host}, readable on the way; use https://`,
     ];
+  });
+}
+
+/** `cache` settings that keep nothing: on a server whose every client has an instance of its own, or naming nothing to keep. */
+function cacheWarnings(config: Config, file: string): string[] {
+  return Object.entries(config.mcpServers).flatMap(([name, server]) => {
+    const cache = server.cache;
+    if (!cache) return [];
+    if (server.isolation === 'session') {
+      return [`${file}: mcpServers.${name}.cache: ignored: with "isolation": "session" each client's answers are its own`];
+    }
+    if (cache.tools === undefined && !cache.resources && !cache.lists) {
+      return [`${file}: mcpServers.${name}.cache: keeps nothing; add "tools": [...] or "readOnly", "resources": true or "lists": true`];
+    }
+    return [];
   });
 }
 

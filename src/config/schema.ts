@@ -68,10 +68,97 @@ export const SUPERVISION_DEFAULTS: z.infer<typeof supervisionSchema> = {
   logFileMaxBytes: 10 * 1024 * 1024,
 };
 
+/**
+ * Response caching, opt-in per server: which answers may be kept, and how long. Keys are per
+ * project, server, method, name and canonical arguments; see src/gateway/cache.ts.
+ */
+export const serverCacheSchema = z.strictObject({
+  /** Seconds an answer is kept at most (list_changed, resources/updated, a restart or a config change drop it sooner). */
+  ttlSec: z.number().positive().max(86_400).default(60),
+  /** Tools whose results are kept: their names, or `readOnly` for those annotated readOnlyHint and idempotentHint. */
+  tools: z.union([z.array(z.string().min(1, 'must not be empty')), z.literal('readOnly')]).optional(),
+  /** Keep resources/read answers. */
+  resources: z.boolean().default(false),
+  /** Keep list answers that reach the server (the gateway answers the others from its catalog). */
+  lists: z.boolean().default(false),
+});
+
+/** Where a server deployed with `mcp-orch deploy` came from (src/deploy/): its repository, the ref it follows, the commit it runs. */
+export const serverSourceSchema = z.strictObject({
+  git: z.string().min(1),
+  ref: z.string().min(1).optional(),
+  commit: z.string().regex(/^[0-9a-f]{40}$/, 'expected a full 40-digit commit id'),
+});
+
 /** Partial at every level: a config states only what differs. */
 const supervisionOverrides = supervisionSchema
   .extend({ backoff: supervisionSchema.shape.backoff.partial(), health: supervisionSchema.shape.health.partial() })
   .partial();
+
+/** Tool names as MCP allows them: what an override may rename a tool or prompt to. */
+export const TOOL_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,128}$/;
+
+/** Globs (`*` any run of characters, `?` one) over names, or over URIs for resources. */
+const globs = z.array(z.string().min(1, 'must not be empty'));
+
+/**
+ * Which of a server's tools, prompts or resources clients see: `allow` (only these) and `deny`
+ * (never these; deny wins). A bare list is `allow`, as GitHub Copilot's `"tools": ["*"]` is.
+ */
+export const filterSchema = z
+  .union([globs, z.strictObject({ allow: globs.optional(), deny: globs.optional() })], {
+    error: (issue) => (issue.code === 'invalid_union' ? 'expected a list of name patterns, or {"allow": [...], "deny": [...]}' : undefined),
+  })
+  .transform((filter) => (Array.isArray(filter) ? { allow: filter } : filter));
+
+const exposedName = z.string().regex(TOOL_NAME_PATTERN, 'use letters, digits, "_", "-" and "." (at most 128)');
+
+/** What clients are told of a prompt instead of what the server says; `name` renames it (calls still reach it). */
+export const promptOverrideSchema = z.strictObject({
+  name: exposedName.optional(),
+  title: z.string().optional(),
+  description: z.string().optional(),
+});
+
+/** The same for a tool, whose annotations are merged over the server's. */
+export const toolOverrideSchema = promptOverrideSchema.extend({
+  annotations: z.record(z.string(), z.unknown()).optional(),
+});
+
+/**
+ * What clients see of a server, keyed by the server's own names: filters and overrides. Set in the
+ * config per server, and per project in the database (`mcp-orch projects rules`), the project's
+ * applied over the config's. A change applies at once, without restarting the server.
+ */
+export const shapingSchema = z.object({
+  tools: filterSchema.optional(),
+  prompts: filterSchema.optional(),
+  /** Globs over resource URIs and template URIs. */
+  resources: filterSchema.optional(),
+  overrides: z.record(z.string(), toolOverrideSchema).optional(),
+  promptOverrides: z.record(z.string(), promptOverrideSchema).optional(),
+});
+
+const groupName = z.string().regex(SERVER_NAME_PATTERN, 'group names use letters, digits, "_", "-" and "."');
+
+/**
+ * The keys of a server that shape what clients see and how it runs among the others: all of them
+ * apply on reload without restarting it.
+ */
+export const fleetKeys = {
+  ...shapingSchema.shape,
+  /** A group (or several) for `start|stop|restart --group`, `list-servers --group` and `/api/servers?group=`. */
+  group: z
+    .union([groupName, z.array(groupName).min(1)], {
+      error: (issue) => (issue.code === 'invalid_union' ? 'expected a group name or a list of them' : undefined),
+    })
+    .optional(),
+  /** Servers that must be running before this one starts; it stops before them. */
+  dependsOn: z.array(z.string().regex(SERVER_NAME_PATTERN, 'expected a server name')).optional(),
+};
+
+/** The per-server keys applied without a restart (see fleetKeys). */
+export const LIVE_SERVER_KEYS = Object.keys(fleetKeys) as (keyof typeof fleetKeys)[];
 
 const common = {
   disabled: z.boolean().optional(),
@@ -90,7 +177,9 @@ const common = {
    * never reach a shared server. Without it, no roots are offered. Relative paths are from `cwd`.
    */
   roots: z.array(z.string().min(1, 'must not be empty')).optional(),
+  cache: serverCacheSchema.optional(),
   ...supervisionOverrides.shape,
+  ...fleetKeys,
 };
 
 export const stdioServerSchema = z.looseObject({
@@ -99,6 +188,7 @@ export const stdioServerSchema = z.looseObject({
   args: z.array(z.string()).default([]),
   env: z.record(z.string(), z.string()).default({}),
   cwd: z.string().min(1).optional(),
+  source: serverSourceSchema.optional(),
   ...common,
 });
 
@@ -123,6 +213,35 @@ export const serverSchema = z.union([stdioServerSchema, remoteServerSchema], {
 export const rateLimitSchema = z.strictObject({
   requestsPerMinute: z.number().int().min(0).max(1_000_000),
   burst: z.number().int().min(1).max(1_000_000),
+});
+
+export const PINNING_MODES = ['off', 'warn', 'enforce'] as const;
+
+/** What an alert may be about. */
+export const ALERT_EVENTS = ['crashed', 'unhealthy', 'restarted', 'threshold', 'auth-failures', 'tool-changed'] as const;
+
+/** One receiver of alerts: a webhook that gets a POST per event. */
+export const alertSchema = z.strictObject({
+  url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
+  /** The events sent there (default: all). */
+  events: z
+    .array(z.enum(ALERT_EVENTS))
+    .min(1)
+    .default([...ALERT_EVENTS]),
+  /** `json`: mcp-orch's own body; `slack`: `{"text": ...}`, as Slack's (and Mattermost's, Discord's /slack) incoming webhooks take. */
+  format: z.enum(['json', 'slack']).default('json'),
+  headers: z.record(z.string(), z.string()).default({}),
+  /** At most this many alerts of one kind a minute; the rest are counted and summed up in the next. */
+  maxPerMinute: z.number().int().min(1).max(600).default(6),
+  /** Delivery: attempts in all, each bounded by timeoutSec, with doubling delays between them. */
+  retry: z
+    .strictObject({
+      attempts: z.number().int().min(1).max(20).default(4),
+      initialMs: z.number().int().min(0).max(600_000).default(1000),
+      maxMs: z.number().int().min(0).max(3_600_000).default(30_000),
+    })
+    .prefault({}),
+  timeoutSec: z.number().positive().max(300).default(10),
 });
 
 export const orchSchema = z.looseObject({
@@ -191,6 +310,14 @@ export const orchSchema = z.looseObject({
       maxRows: z.number().int().min(0).default(0),
     })
     .prefault({}),
+  /**
+   * Definition pinning: each tool's definition is recorded when first seen. `warn` logs and flags a
+   * tool whose definition changed since; `enforce` also withholds it until approved (`mcp-orch tools
+   * approve`); `off` records nothing.
+   */
+  pinning: z.enum(PINNING_MODES).default('warn'),
+  /** Where to POST word of crashes, failed health checks, restarts, crossed limits and failed authentications. */
+  alerts: z.array(alertSchema).default([]),
   /** Requests each API key, and each project, may make; a project may set its own (`mcp-orch projects limits`). */
   rateLimit: z
     .strictObject({
@@ -201,6 +328,8 @@ export const orchSchema = z.looseObject({
   /** Batch tasks (plans of tool calls) and the model that plans them: batchSchema.ts. */
   batch: batchSettingsSchema.prefault({}),
   llm: llmSettingsSchema.optional(),
+  /** The response cache of all servers together: least recently used answers go first past maxMb. */
+  cache: z.strictObject({ maxMb: z.number().positive().max(65_536).default(64) }).prefault({}),
 });
 
 export const configSchema = z.looseObject({
@@ -218,7 +347,15 @@ export type ServerConfig = z.infer<typeof serverSchema>;
 export type OrchSettings = z.infer<typeof orchSchema>;
 export type RateLimit = z.infer<typeof rateLimitSchema>;
 export type AuditSettings = OrchSettings['audit'];
+export type ServerCache = z.infer<typeof serverCacheSchema>;
+export type ServerSource = z.infer<typeof serverSourceSchema>;
 export type Config = z.infer<typeof configSchema>;
+export type ShapingRules = z.infer<typeof shapingSchema>;
+export type NameFilter = z.infer<typeof filterSchema>;
+export type ToolOverride = z.infer<typeof toolOverrideSchema>;
+export type PinningMode = (typeof PINNING_MODES)[number];
+export type AlertEvent = (typeof ALERT_EVENTS)[number];
+export type AlertTarget = z.infer<typeof alertSchema>;
 
 export function isStdioServer(server: ServerConfig): server is StdioServerConfig {
   return 'command' in server && typeof server.command === 'string';

@@ -5,7 +5,10 @@ import { createAuthenticator, wwwAuthenticate } from '../auth/authenticate.js';
 import { firstRun, type FirstRun } from '../auth/firstRun.js';
 import { localPrincipal } from '../auth/policy.js';
 import { createRateLimiter } from '../auth/rateLimit.js';
+import type { Principal } from '../auth/policy.js';
+import { createTicketBook, type Ticket } from '../auth/tickets.js';
 import type { OrchSettings } from '../config/schema.js';
+import { OrchError } from '../errors.js';
 import type { Caller } from '../gateway/caller.js';
 import type { RequestObserver, RequestRecord } from '../gateway/forward.js';
 import type { Identify } from '../http/identify.js';
@@ -29,6 +32,8 @@ export interface AccessControl {
   readonly identify: Identify;
   /** Records the audited requests and sessions the gateway reports. */
   readonly observer: RequestObserver;
+  /** A short-lived, single-use WebSocket ticket standing for `principal` (counted against its rate limits). */
+  issueTicket(principal: Principal): Ticket;
   /**
    * On an empty database: the default project, its admin and a key to print once (with auth), or
    * just the default project (without). Undefined when the database was set up before.
@@ -50,11 +55,27 @@ export function createAccessControl(options: AccessControlOptions): AccessContro
   });
   const access = createAccess({ store, rateLimiter: createRateLimiter(), defaults });
   const audit = createAuditLog({ audit: store.audit, settings: orch.audit, logger });
+  const tickets = createTicketBook();
 
-  const identify: Identify = ({ authorization, project, address, transport }) => {
+  const identify: Identify = ({ authorization, ticket, project, address, transport }) => {
     if (!options.auth) {
       access.project(project); // an unknown project is a 404 when nothing is secret
       return { principal: localPrincipal(project) };
+    }
+    if (ticket !== undefined) {
+      // Its key may have been revoked since the ticket was issued.
+      const issuedTo = tickets.redeem(ticket);
+      const principal = issuedTo && access.refresh(issuedTo);
+      if (!principal) {
+        audit.record({ type: 'auth.failed', reason: 'ticket', keyPrefix: issuedTo?.keyPrefix, address, transport, project });
+        const error = new OrchError('UNAUTHORIZED', 'this WebSocket ticket is unknown, used or expired', {
+          hint: 'ask for a new one (POST /ws-tickets with Authorization: Bearer <key>) right before connecting; each works once',
+          data: { reason: 'ticket' },
+        });
+        return { error, headers: { 'www-authenticate': wwwAuthenticate('unknown') } };
+      }
+      if (principal.project !== project) return { error: otherProject(principal, project) };
+      return { principal };
     }
     const result = authenticator.authenticate(authorization);
     if (!result.ok) {
@@ -90,6 +111,7 @@ export function createAccessControl(options: AccessControlOptions): AccessContro
         ...(record.outcome === 'ok' ? {} : { error: record.error }),
         ...(record.arguments === undefined ? {} : { arguments: record.arguments }),
         ...(record.caller.task === undefined ? {} : { task: record.caller.task }),
+        ...(record.cache === 'hit' ? { cached: true } : {}),
       };
       audit.record(event);
     },
@@ -102,6 +124,10 @@ export function createAccessControl(options: AccessControlOptions): AccessContro
     audit,
     identify,
     observer,
+    issueTicket(principal) {
+      access.take(principal);
+      return tickets.issue(principal);
+    },
     setUp(baseUrl) {
       if (options.auth) return firstRun(store, { baseUrl });
       if (!store.projects.get(DEFAULT_PROJECT)) store.projects.create({ slug: DEFAULT_PROJECT, name: 'Default project' });

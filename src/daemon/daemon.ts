@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { diffConfigs, type ConfigDiff } from '../config/diff.js';
-import { loadConfig } from '../config/load.js';
-import type { Config, OrchSettings } from '../config/schema.js';
+import { startOrder as dependenciesFirst } from '../config/fleet.js';
+import { loadConfig, validateConfigData } from '../config/load.js';
+import type { Config, OrchSettings, ServerConfig } from '../config/schema.js';
 import { supervisionFor } from '../config/supervision.js';
 import { watchConfig, type ConfigWatcher } from '../config/watch.js';
 import { OrchError } from '../errors.js';
@@ -15,7 +16,8 @@ import { unknownServer } from '../gateway/view.js';
 import type { ControlAction, ReloadReport } from '../http/adminApi.js';
 import { createApp } from '../http/app.js';
 import { hostAllowlist } from '../http/host.js';
-import { serve, type Served } from '../http/serve.js';
+import { serve, SERVE_TIMEOUTS, type Served } from '../http/serve.js';
+import { createWebSocketServing } from '../http/websocket.js';
 import type { Logger } from '../log.js';
 import { createStatsReader } from '../metrics/liveStats.js';
 import { createMetrics, type Metrics } from '../metrics/metrics.js';
@@ -26,6 +28,11 @@ import { Upstream } from '../upstream/upstream.js';
 import { DEFAULT_PROJECT } from '../store/projects.js';
 import type { Store } from '../store/open.js';
 import { createAccessControl } from './accessControl.js';
+import { createFleet } from './fleet.js';
+import { createStartOrder } from './startOrder.js';
+import { createDeployments } from './deployments.js';
+import type { Deployer, DeployHost } from '../deploy/deployer.js';
+import { passFirstHealthCheck } from '../upstream/healthCheck.js';
 import { ensurePrivateDataDir } from '../dataDir.js';
 import { registerDaemon, unregisterDaemon } from './registry.js';
 import { removeDaemonInfo, writeAdminToken, writeDaemonInfo } from './stateFiles.js';
@@ -63,6 +70,8 @@ export interface Daemon {
   /** Who may do what (for stdio mode, and tests). */
   readonly access: Access;
   readonly metrics: Metrics;
+  /** Servers deployed from git repositories (`/api/deployments`, `/hooks/git/{name}`). */
+  readonly deployer: Deployer;
   /** Applies a new config: starts added servers, stops removed ones, restarts changed ones. */
   reload(config: Config): Promise<ConfigDiff>;
   /** Loads the config file again (with the command-line overrides) and applies it; an invalid file throws and changes nothing. */
@@ -86,9 +95,11 @@ export function createDaemon(options: DaemonOptions): Daemon {
   ensurePrivateDataDir(options.dataDir);
   const pool = new UpstreamPool();
   const readStats = createStatsReader();
-  const metrics = createMetrics({ pool, sessionCounts: () => gateway.sessionCounts(), readStats });
+  const metrics = createMetrics({ pool, sessionCounts: () => gateway.sessionCounts(), readStats, cacheSize: () => gateway.cache.size });
   const accessControl = createAccessControl({ store: options.store, orch: config.orch, logger, auth: options.auth ?? true });
   const ownTools = new OwnTools(config.orch.namespaceSeparator);
+  const fleet = createFleet({ pool, store: options.store, audit: accessControl.audit, logger, config: () => config });
+  const order = createStartOrder(pool, () => config.mcpServers, logger);
   const gateway = new Gateway({
     ownTools,
     pool,
@@ -100,6 +111,8 @@ export function createDaemon(options: DaemonOptions): Daemon {
     dataDir: options.dataDir,
     sessionIdleMs: config.orch.sessionIdleSec * 1000,
     limits: config.orch.limits,
+    held: fleet.pins.held,
+    cacheMaxBytes: config.orch.cache.maxMb * 1024 * 1024,
   });
   const batch = createBatch({
     gateway,
@@ -116,38 +129,46 @@ export function createDaemon(options: DaemonOptions): Daemon {
   let shuttingDown = false;
   let closing: Promise<void> | undefined;
 
-  /** A server's upstream; a `parked` one (disabled) has no log file until it is enabled. */
-  const createUpstream = (name: string, parked = false): Upstream => {
-    const server = config.mcpServers[name];
+  /** Appends a server's stderr to `<data dir>/logs/<name>.log` when its supervision says so. */
+  const attachLog = (name: string, upstream: Upstream): void => {
+    const { supervision } = upstream;
+    if (!supervision.logFile) return;
+    const file = path.join(options.dataDir, 'logs', `${name}.log`);
+    const log = logger.child({ component: 'log-file', server: name });
+    logFiles.set(
+      name,
+      attachLogFile(upstream.logs, file, {
+        maxBytes: supervision.logFileMaxBytes,
+        onError: (error) => log.warn({ file, err: error.message }, 'could not write the server log file'),
+      }),
+    );
+  };
+
+  /**
+   * A server's upstream, as the config has it or as given (a deployment's next commit). A `parked`
+   * one (disabled) and a given one (not in the pool yet) have no log file until they take their place.
+   */
+  const createUpstream = (name: string, parked = false, given?: ServerConfig): Upstream => {
+    const server = given ?? config.mcpServers[name];
     if (!server) throw new Error(`no server named ${name}`);
-    const supervision = supervisionFor(server, config.orch);
     const upstream = new Upstream(name, server, {
       logger,
       spawnChild: options.spawn ?? spawnChild,
       clientInfo: { name: 'mcp-orch', version: VERSION },
       stopGraceMs: config.orch.stopGraceSec * 1000,
-      supervision,
+      supervision: supervisionFor(server, config.orch),
       onServerRequest: gateway.routeServerRequest,
       watch: (instance) => pool.watch(instance),
+      dependencies: (signal) => order.waitForDependencies(name, signal),
     });
-    if (supervision.logFile && !parked) {
-      const file = path.join(options.dataDir, 'logs', `${name}.log`);
-      const log = logger.child({ component: 'log-file', server: name });
-      logFiles.set(
-        name,
-        attachLogFile(upstream.logs, file, {
-          maxBytes: supervision.logFileMaxBytes,
-          onError: (error) => log.warn({ file, err: error.message }, 'could not write the server log file'),
-        }),
-      );
-    }
+    if (!parked && !given) attachLog(name, upstream);
     return upstream;
   };
 
-  const startServer = (name: string): void => {
-    const upstream = createUpstream(name);
-    pool.add(upstream);
-    void upstream.start();
+  // All join the pool (in the config's order) before any starts, dependencies first, so that each finds what it waits for.
+  const startServers = (names: readonly string[]): void => {
+    for (const name of names) pool.add(createUpstream(name));
+    for (const name of dependenciesFirst(names, config.mcpServers)) void pool.get(name)?.start();
   };
 
   // Disabled servers are pool members that never start, so that status lists them and their URL
@@ -202,49 +223,115 @@ export function createDaemon(options: DaemonOptions): Daemon {
       const loaded = loadConfig(configFile, process.env, { secrets: options.secrets });
       for (const warning of loaded.warnings) logger.warn({ config: configFile }, warning);
       const diff = await apply({ ...loaded.config, orch: { ...loaded.config.orch, ...options.overrides } });
-      const { added, removed, changed, unchanged, restartRequired } = diff;
-      return { file: configFile, added, removed, changed, unchanged, restartRequired };
+      const { added, removed, changed, unchanged, updated, restartRequired } = diff;
+      return { file: configFile, added, removed, changed, unchanged, updated, restartRequired };
     });
 
   const control = async (name: string, action: ControlAction): Promise<void> => {
     const upstream = pool.get(name);
     if (!upstream) throw unknownServer(name, pool.names());
     logger.info({ server: name, action }, `${action} requested`);
+    if (action === 'start') await order.startDependencies(name);
     if (action === 'start') await upstream.lifecycle.start('start requested');
     else if (action === 'stop') await upstream.stop('stop requested');
     else await upstream.lifecycle.restart('restart requested');
   };
 
+  const controlMany = (names: readonly string[], action: ControlAction): Promise<void> => order.controlMany(names, action, control);
+
   const apply = async (next: Config): Promise<ConfigDiff> => {
     const diff = diffConfigs(config, next);
+    const previous = config;
     config = next;
-    await Promise.all([
-      ...diff.removed.map((name) => stopServer(name, next.mcpServers[name] ? 'disabled in the config' : 'removed from the config')),
-      ...diff.changed.map((name) => stopServer(name, 'changed in the config')),
-    ]);
-    for (const name of [...diff.added, ...diff.changed]) startServer(name);
+    // Dependents stop first, by the dependencies they ran with.
+    const why = (name: string): string =>
+      diff.changed.includes(name) ? 'changed in the config' : next.mcpServers[name] ? 'disabled in the config' : 'removed from the config';
+    await order.stopInOrder([...diff.removed, ...diff.changed], (name) => stopServer(name, why(name)), previous.mcpServers);
+    startServers([...diff.added, ...diff.changed]);
     parkDisabled();
+    // Filters, overrides, groups and dependencies apply to running servers as they are.
+    for (const upstream of pool.all()) {
+      const entry = next.mcpServers[upstream.name];
+      if (entry && entry !== upstream.config) upstream.reconfigure(entry);
+    }
+    fleet.apply(next.orch);
     if (diff.restartRequired.length) {
       logger.warn({ settings: diff.restartRequired }, 'these settings take effect when the daemon restarts');
     }
-    logger.info({ added: diff.added, removed: diff.removed, changed: diff.changed }, 'config applied');
+    logger.info({ added: diff.added, removed: diff.removed, changed: diff.changed, updated: diff.updated }, 'config applied');
     return diff;
   };
+
+  /** Deployed servers switch to a new commit only once it runs beside the old one and answers a ping. */
+  const candidates = new Set<Upstream>();
+  const deployHost: DeployHost = {
+    configFile,
+    serverNames: () => Object.keys(config.mcpServers),
+    state: (name) => pool.get(name)?.state,
+    async switchTo(name, entry, write) {
+      // Read as the file will be once written (defaults, ${VAR}, ${secret:NAME}), so that the
+      // watcher finds the running server unchanged.
+      const parsed = validateConfigData({ mcpServers: { [name]: entry }, orch: config.orch }, configFile ?? 'config', process.env, {
+        secrets: options.secrets,
+      });
+      const why = parsed.unavailable[name];
+      if (why) throw new OrchError('CONFIG_INVALID', `server "${name}" cannot start: ${why}`);
+      const server = parsed.config.mcpServers[name]!;
+      const candidate = createUpstream(name, false, server);
+      candidates.add(candidate);
+      try {
+        await passFirstHealthCheck(candidate);
+      } finally {
+        candidates.delete(candidate);
+      }
+      await serialized(async () => {
+        try {
+          if (shuttingDown)
+            throw new OrchError('SHUTTING_DOWN', 'mcp-orch is shutting down', { hint: 'deploy again once it has restarted' });
+          write();
+        } catch (error) {
+          await candidate.close(shuttingDown ? 'daemon stopping' : 'the config could not be written');
+          throw error;
+        }
+        config = { ...config, mcpServers: { ...config.mcpServers, [name]: server } };
+        const old = pool.get(name);
+        pool.add(candidate);
+        await old?.close('replaced by a new deployment');
+        await closeLogFile(name);
+        attachLog(name, candidate);
+      });
+    },
+    remove: (name, write) =>
+      serialized(async () => {
+        write();
+        const { [name]: _removed, ...rest } = config.mcpServers;
+        config = { ...config, mcpServers: rest };
+        await stopServer(name, 'its deployment was removed');
+      }),
+  };
+  const deployer = createDeployments({
+    dataDir: options.dataDir,
+    store: options.store,
+    host: deployHost,
+    audit: (event) => accessControl.audit.record(event),
+    logger,
+  });
 
   return {
     pool,
     gateway,
     metrics,
+    deployer,
     access: accessControl.access,
 
     async start(startOptions = {}) {
       batch.start();
-      const startServers = (): void => {
-        for (const name of enabled(config)) startServer(name);
+      const startAll = (): void => {
+        startServers(enabled(config));
         parkDisabled();
       };
       if (startOptions.http === false) {
-        startServers();
+        startAll();
         accessControl.setUp('');
         return {};
       }
@@ -258,16 +345,26 @@ export function createDaemon(options: DaemonOptions): Daemon {
         allowedOrigins: config.orch.allowedOrigins,
         maxBodyBytes: config.orch.maxBodyBytes,
         isShuttingDown: () => shuttingDown,
-        admin: { token: writeAdminToken(options.dataDir), control: { control, reloadFromFile }, readStats },
+        admin: {
+          token: writeAdminToken(options.dataDir),
+          control: { control, controlMany, reloadFromFile },
+          readStats,
+          fleet: fleet.api,
+          pinStatus: fleet.pins.status,
+        },
         metrics,
         batch,
+        issueTicket: accessControl.issueTicket,
+        deployments: deployer,
       });
-      served = await serve(app, config.orch.host, config.orch.port);
+      const webSockets = createWebSocketServing(app, { maxPayloadBytes: config.orch.maxBodyBytes });
+      served = await serve(app, config.orch.host, config.orch.port, SERVE_TIMEOUTS, webSockets);
       // Only now, with the port bound: a port in use is reported before any child is spawned.
-      startServers();
+      startAll();
       // The CLI runs on this machine: it reaches a wildcard address through loopback.
       const localUrl = served.url.replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//[::1]:');
       const firstRun = accessControl.setUp(localUrl);
+      fleet.listening(localUrl);
       const info = { pid: process.pid, url: localUrl, startedAt: new Date().toISOString(), version: VERSION, config: configFile };
       writeDaemonInfo(options.dataDir, info);
       try {
@@ -303,9 +400,16 @@ export function createDaemon(options: DaemonOptions): Daemon {
         shuttingDown = true;
         await watcher?.close();
         await batch.close();
+        // Deployments in progress end: their steps are killed, their new commits stopped.
+        await Promise.all([...candidates].map((candidate) => candidate.close(cause)));
+        await deployer.close();
         await gateway.close();
         const started = pool.all().filter((upstream) => upstream.state !== 'disabled');
-        await Promise.all(started.map((upstream) => upstream.close(cause)));
+        await order.stopInOrder(
+          started.map((upstream) => upstream.name),
+          async (name) => pool.get(name)?.close(cause),
+        );
+        fleet.close();
         await served?.close();
         await Promise.all([...logFiles.keys()].map(closeLogFile));
         await accessControl.close();

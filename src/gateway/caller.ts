@@ -2,7 +2,7 @@ import type { Implementation } from '@modelcontextprotocol/sdk/types.js';
 import type { Principal } from '../auth/policy.js';
 
 /** How a client reaches the gateway; `batch` is a step of a batch task, run for the key that submitted it. */
-export type TransportKind = 'streamable-http' | 'sse' | 'stdio' | 'batch';
+export type TransportKind = 'streamable-http' | 'sse' | 'stdio' | 'websocket' | 'batch';
 
 /** The transports that hold sessions. */
 export type SessionTransport = Exclude<TransportKind, 'batch'>;

@@ -2,12 +2,14 @@ import type { LoggingLevel, Progress, Result } from '@modelcontextprotocol/sdk/t
 import type { Access } from '../auth/access.js';
 import { OrchError } from '../errors.js';
 import type { Upstream } from '../upstream/upstream.js';
+import type { ResponseCache } from './cache.js';
 import type { Caller } from './caller.js';
 import { exposeContentUris } from './content.js';
 import { LEVELS, type LevelHolder, type LogLevelRegistry } from './logLevels.js';
 import { OWN_SERVER, type OwnTools } from './ownTools.js';
 import type { Peer, ServerRequestRouter } from './serverRequests.js';
 import type { Subscriber, SubscriptionRegistry } from './subscriptions.js';
+import { Withheld } from './unknown.js';
 import { routeRequest, type Reach, type View } from './view.js';
 
 /** A request's params, as the gateway reads and rewrites them. */
@@ -31,6 +33,8 @@ export interface RequestRecord {
   error?: string | undefined;
   /** The arguments as the client sent them (tools/call, prompts/get). */
   arguments?: unknown;
+  /** For a request its server's cache may answer: whether it did. */
+  cache?: 'hit' | 'miss' | undefined;
 }
 
 /** Told of every finished request, and of sessions coming and going (metrics, the audit). */
@@ -79,6 +83,8 @@ export interface ForwarderDeps {
   observers: RequestObserver[];
   /** Tools the gateway answers itself, on the unified view. */
   ownTools?: OwnTools;
+  /** Answers kept for servers that opt in (their `cache` setting). */
+  cache?: ResponseCache;
 }
 
 /**
@@ -103,13 +109,18 @@ export class Forwarder {
       ...(params?.arguments === undefined ? {} : { arguments: params.arguments }),
     };
     try {
-      this.deps.access.take(caller.principal);
       const result = await this.dispatch(caller, view, method, params ?? {}, options, record);
       record.outcome = result.isError === true ? 'error' : 'ok';
       return result;
     } catch (error) {
       record.outcome = outcomeOf(error);
       record.error = error instanceof Error ? error.message : String(error);
+      // A name the server has but the caller may not use: refused, and the record says why.
+      if (error instanceof Error && error.cause instanceof Withheld) {
+        record.server ??= error.cause.server;
+        record.outcome = 'denied';
+        record.error = `${record.error}: ${error.cause.reason}`;
+      }
       throw error;
     } finally {
       record.durationMs = performance.now() - started;
@@ -120,19 +131,25 @@ export class Forwarder {
   private async dispatch(caller: Caller, view: View, method: string, params: Params, options: ForwardOptions, record: RequestRecord) {
     const { access } = this.deps;
     const { principal } = caller;
-    if (options.direct) {
+    /** One place in the rate limits, then the access check, once the server is known (for the audit). */
+    const admit = (server: string | undefined): void => {
+      access.take(principal);
+      access.check(principal, server, method);
+    };
+    const reach: Reach = { sees: (server) => access.reaches(principal, server), project: access.rules(principal) };
+    if (options.direct && !view.shaped(reach)) {
       record.server = options.direct.name;
-      access.check(principal, options.direct.name, method);
-      return this.send(caller, options.direct, method, params, options);
+      admit(options.direct.name);
+      return this.send(caller, options.direct, method, params, options, record);
     }
-    const reach: Reach = (server) => access.reaches(principal, server);
     switch (method) {
       case 'resources/subscribe':
       case 'resources/unsubscribe': {
         const session = requireSession(options, method);
         const target = view.resolveUri(String(params.uri), reach);
         record.server = target.upstream.name;
-        access.check(principal, target.upstream.name, method);
+        record.name = target.name;
+        admit(target.upstream.name);
         const upstream = await target.upstream.instanceFor(caller.id);
         if (method === 'resources/subscribe') await this.deps.subscriptions.subscribe(session, upstream, target.name);
         else await this.deps.subscriptions.unsubscribe(session, upstream, target.name);
@@ -140,6 +157,7 @@ export class Forwarder {
       }
       case 'logging/setLevel': {
         const session = requireSession(options, method);
+        admit(undefined);
         const level = params.level as LoggingLevel;
         if (!LEVELS.includes(level)) {
           throw new OrchError('INVALID_PARAMS', `unknown log level "${String(level)}"; expected one of ${LEVELS.join(', ')}`);
@@ -168,18 +186,30 @@ export class Forwarder {
     const route = routeRequest(view, method, params, reach);
     if (!route) throw new OrchError('METHOD_NOT_FOUND', `method not found: ${method}`);
     if ('answer' in route) {
-      access.check(principal, view.server, method);
+      admit(view.server);
       return this.deps.ownTools?.extendList(view, method, route.answer) ?? route.answer;
     }
     record.server = route.upstream.name;
-    access.check(principal, route.upstream.name, method);
-    const result = await this.send(caller, route.upstream, method, route.params ?? {}, options);
+    // As the server knows it: a namespaced or renamed name is recorded by the server's own.
+    record.name = nameOf(route.params) ?? record.name;
+    admit(route.upstream.name);
+    const result = await this.send(caller, route.upstream, method, route.params ?? {}, options, record);
     return exposeContentUris(result, view, route.upstream);
   }
 
-  /** One request to the server (or to the caller's own instance of it), with its tie and progress. */
-  private send(caller: Caller, upstream: Upstream, method: string, params: Params, options: ForwardOptions): Promise<Result> {
+  /** One request to the server (or to the caller's own instance of it), with its tie and progress; or its kept answer. */
+  private async send(
+    caller: Caller,
+    upstream: Upstream,
+    method: string,
+    params: Params,
+    options: ForwardOptions,
+    record: RequestRecord,
+  ): Promise<Result> {
     const { params: upstreamParams, progressToken } = splitProgressToken(params);
+    const slot = this.deps.cache?.slot(caller, upstream, method, upstreamParams);
+    record.cache = slot && (slot.hit ? 'hit' : 'miss');
+    if (slot?.hit) return slot.hit;
     const relay =
       progressToken === undefined || !options.onProgress
         ? undefined
@@ -187,7 +217,7 @@ export class Forwarder {
     const send: Send = async (sent, overrides = {}) => {
       const peer = overrides.peer ?? options.peer;
       const target = await upstream.instanceFor(caller.id);
-      const tie = this.deps.router.track(target, caller, peer);
+      const tie = this.deps.router.track(target, caller, slot ? slot.guard(peer) : peer);
       const onprogress = overrides.onProgress ?? relay;
       try {
         const result = await target.request(method, sent, {
@@ -199,6 +229,7 @@ export class Forwarder {
         // A task the server created reports its status later: to the client that created it.
         const taskId = (result.task as { taskId?: unknown } | undefined)?.taskId;
         if (typeof taskId === 'string' && peer.notify) this.deps.router.tie(target, `task:${taskId}`, peer.notify);
+        if (result.resultType === 'input_required') slot?.spoil();
         return result;
       } finally {
         tie.release();
@@ -206,7 +237,9 @@ export class Forwarder {
         if (caller.era === '2026-07-28') void upstream.releaseInstance(caller.id);
       }
     };
-    return options.via ? options.via(upstream, method, upstreamParams, send) : send(upstreamParams);
+    const result = await (options.via ? options.via(upstream, method, upstreamParams, send) : send(upstreamParams));
+    slot?.keep(result);
+    return result;
   }
 }
 

@@ -9,6 +9,7 @@ import type { Logger } from '../log.js';
 import type { CatalogKind } from '../upstream/catalog.js';
 import type { UpstreamPool } from '../upstream/pool.js';
 import type { Upstream, UpstreamState } from '../upstream/upstream.js';
+import { ResponseCache } from './cache.js';
 import { samePrincipal, type Connection, type SessionTransport } from './caller.js';
 import { LIST_CHANGED } from './constants.js';
 import { Forwarder, type RequestObserver } from './forward.js';
@@ -25,6 +26,7 @@ import { GatewaySession, type SessionDeps } from './session.js';
 import { SseServerTransport } from './sseTransport.js';
 import { StreamableHttpServerTransport } from './streamableTransport.js';
 import { SubscriptionRegistry } from './subscriptions.js';
+import { WebSocketServerTransport, type WebSocketOpening } from './wsTransport.js';
 import { createView, type View, type ViewSpec } from './view.js';
 
 export interface GatewayOptions {
@@ -51,13 +53,17 @@ export interface GatewayOptions {
   access: Access;
   /** Tools the gateway answers itself on the unified endpoint. */
   ownTools?: OwnTools;
+  /** Tools definition pinning withholds (changed since approved), with why; none when absent. */
+  held?: (server: string, tool: string) => string | undefined;
+  /** Bytes of answers the response cache keeps at most (orch.cache.maxMb); servers opt in with `cache`. */
+  cacheMaxBytes?: number;
 }
 
 const DEFAULT_REQUEST_STATE_TTL_MS = 5 * 60 * 1000;
 
 interface OpenSession {
   session: GatewaySession;
-  transport: StreamableHttpServerTransport | SseServerTransport | Transport;
+  transport: StreamableHttpServerTransport | SseServerTransport | WebSocketServerTransport | Transport;
   lastSeen: number;
 }
 
@@ -80,6 +86,7 @@ export class Gateway {
   readonly quotas: Quotas;
   /** The one forwarding path, for requests that come from no client session (batch steps). */
   readonly forwarder: Forwarder;
+  readonly cache: ResponseCache;
   private readonly sessions = new Map<string, OpenSession>();
   private readonly views = new Map<string, View>();
   private readonly deps: SessionDeps;
@@ -95,7 +102,9 @@ export class Gateway {
     this.log = options.logger.child({ component: 'gateway' });
     this.quotas = new Quotas(options.limits, this.log);
     this.router = new ServerRequestRouter((id) => this.sessions.get(id)?.session.peer);
+    this.cache = new ResponseCache(options.pool, options.cacheMaxBytes ?? 64 * 1024 * 1024);
     const forwarder = new Forwarder({
+      cache: this.cache,
       router: this.router,
       access: options.access,
       subscriptions: this.subscriptions,
@@ -153,7 +162,7 @@ export class Gateway {
     const key = spec.kind === 'server' ? `server:${spec.server}` : spec.kind;
     const known = this.views.get(key);
     if (known && (spec.kind === 'unified' || this.options.pool.get(spec.server))) return known;
-    const view = createView(spec, this.options.pool, this.options.separator);
+    const view = createView(spec, this.options.pool, { separator: this.options.separator, held: this.options.held });
     this.views.set(key, view);
     return view;
   }
@@ -175,7 +184,7 @@ export class Gateway {
 
   /** Open sessions by transport, for status and metrics. */
   sessionCounts(): Record<SessionTransport, number> {
-    const counts: Record<SessionTransport, number> = { 'streamable-http': 0, sse: 0, stdio: 0 };
+    const counts: Record<SessionTransport, number> = { 'streamable-http': 0, sse: 0, stdio: 0, websocket: 0 };
     for (const { session } of this.sessions.values()) counts[session.transportKind]++;
     return counts;
   }
@@ -240,7 +249,7 @@ export class Gateway {
    * What a POST to an open session may not carry: a batch on a revision that dropped batches, or
    * more requests than the session may have in flight.
    */
-  private refuse(open: OpenSession, body: unknown): OrchError | undefined {
+  private refuse(open: OpenSession, body: unknown, inFlight = open.session.inFlight): OrchError | undefined {
     const version = (open.transport as { protocolVersion?: string }).protocolVersion;
     if (Array.isArray(body) && !allowsBatches(version)) {
       return new OrchError('BAD_REQUEST', `Invalid Request: JSON-RPC batches are not part of protocol ${version}`, {
@@ -248,7 +257,7 @@ export class Gateway {
       });
     }
     const max = this.options.limits.inFlight;
-    if (open.session.inFlight + requestsIn(body) > max) {
+    if (inFlight + requestsIn(body) > max) {
       return new OrchError('RATE_LIMITED', `too many requests in flight on this session: ${max} at most`, {
         hint: 'wait for answers before sending more, or raise orch.limits.inFlight',
         retryAfterSec: 1,
@@ -364,6 +373,43 @@ export class Gateway {
     return new Response('Accepted', { status: 202 });
   }
 
+  /**
+   * A WebSocket session on an endpoint of `spec`, one per connection: refused (unknown server, no
+   * access, quota) or opened before the HTTP layer completes the upgrade, so that a refusal is still
+   * an HTTP answer. `attach` binds it to the socket once upgraded; `abandon` lets go if the upgrade failed.
+   */
+  async openWebSocket(spec: ViewSpec, connection: Connection): Promise<WebSocketOpening> {
+    const view = this.viewFor(spec);
+    const release = this.quotas.admitSession(connection.address);
+    let session: GatewaySession;
+    try {
+      session = await this.openSession(view, 'websocket', connection);
+    } catch (error) {
+      release();
+      throw error;
+    }
+    return {
+      abandon: release,
+      attach: (socket) => {
+        const { streamBufferBytes } = this.options.limits;
+        const transport: WebSocketServerTransport = new WebSocketServerTransport(session.id, socket, {
+          maxBufferedBytes: streamBufferBytes,
+          screen: (body, inFlight) => this.quotas.batchRefusal(body) ?? this.refuse(open, body, inFlight),
+          onActivity: () => (open.lastSeen = Date.now()),
+          onOverflow: () =>
+            this.log.warn(
+              { client: connection.address, maxBufferedBytes: streamBufferBytes },
+              'dropped a WebSocket whose client stopped reading',
+            ),
+        });
+        this.register(session, transport, release);
+        const open = this.sessions.get(session.id)!;
+        void session.connect(transport);
+        return transport;
+      },
+    };
+  }
+
   /** A session over an already-open transport (`mcp-orch stdio`), for the owner of the data dir in a project. */
   async connectTransport(spec: ViewSpec, transport: Transport, principal: Principal): Promise<GatewaySession> {
     const session = await this.openSession(this.viewFor(spec), 'stdio', { principal });
@@ -448,6 +494,7 @@ export class Gateway {
     clearInterval(this.sweeper);
     this.detachPool();
     this.detachAccess();
+    this.cache.close();
     this.modern.close();
     this.listen.close();
     await Promise.all([...this.sessions.values()].map(({ session }) => session.close()));

@@ -120,11 +120,16 @@ export class Quotas {
 
   /** Refuses a batch longer than the limit. */
   checkBatch(body: unknown): void {
-    if (Array.isArray(body) && body.length > this.limits.batch) {
-      throw new OrchError('BAD_REQUEST', `Invalid Request: a batch of ${body.length} messages; ${this.limits.batch} at most`, {
-        hint: 'send fewer messages per request, or raise orch.limits.batch',
-      });
-    }
+    const refusal = this.batchRefusal(body);
+    if (refusal) throw refusal;
+  }
+
+  /** The refusal of a batch longer than the limit, or undefined. */
+  batchRefusal(body: unknown): OrchError | undefined {
+    if (!Array.isArray(body) || body.length <= this.limits.batch) return undefined;
+    return new OrchError('BAD_REQUEST', `Invalid Request: a batch of ${body.length} messages; ${this.limits.batch} at most`, {
+      hint: 'send fewer messages per request, or raise orch.limits.batch',
+    });
   }
 
   /** Sessions and streams held now, for status and tests. */

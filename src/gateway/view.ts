@@ -7,20 +7,33 @@ import type {
   ServerCapabilities,
   Tool,
 } from '@modelcontextprotocol/sdk/types.js';
-import { OrchError } from '../errors.js';
 import type { UpstreamPool } from '../upstream/pool.js';
 import type { Upstream } from '../upstream/upstream.js';
-import { unionCapabilities } from './capabilities.js';
-import { UNIFIED_START_WAIT_MS } from './constants.js';
 import type { Params } from './forward.js';
-import { namespacedName, namespacedUri, namespacedUriTemplate, parseNamespacedUri } from './naming.js';
-import { waitBounded } from './wait.js';
+import { createShaper, resolveShaped, uriRefusal, type ProjectRules, type Shaped } from './shape.js';
+import { unifiedView } from './unifiedView.js';
+import { unknownName, unknownServer, Withheld } from './unknown.js';
+
+export { unknownServer, Withheld };
 
 /** What an endpoint shows: one server with its names untouched, or every server namespaced. */
 export type ViewSpec = { kind: 'server'; server: string } | { kind: 'unified' };
 
-/** Which servers a caller may see, by name: its project exposes them and its key reaches them. */
-export type Reach = (server: string) => boolean;
+/**
+ * What one caller may see: which servers (its project exposes them and its key reaches them; the
+ * rest do not exist for it), and its project's filters and overrides over the config's.
+ */
+export interface Reach {
+  sees(server: string): boolean;
+  readonly project?: ProjectRules | undefined;
+}
+
+/** What a view needs besides the pool: the unified namespace separator, and the tools pinning withholds. */
+export interface ViewOptions {
+  separator: string;
+  /** Why a server's tool is withheld (its definition changed and awaits approval), or undefined. */
+  held?: ((server: string, tool: string) => string | undefined) | undefined;
+}
 
 /** What a client is told at initialize (2025) or server/discover (2026) about an endpoint. */
 export interface Description {
@@ -47,7 +60,9 @@ export interface View {
   readonly server: string | undefined;
   upstreams(): Upstream[];
   sees(upstream: Upstream): boolean;
-  /** Lists and names of the servers `reach` lets a caller see (all when it is absent); the rest do not exist for it. */
+  /** Whether filters, overrides or holds change what the caller sees, so requests cannot pass through untouched. */
+  shaped(reach?: Reach): boolean;
+  /** Lists and names as `reach` lets a caller see them (all, with the config's rules, when it is absent). */
   tools(reach?: Reach): Tool[];
   prompts(reach?: Reach): Prompt[];
   resources(reach?: Reach): Resource[];
@@ -119,20 +134,29 @@ export function routeRequest(view: View, method: string, params: Params | undefi
 }
 
 /** A view of `spec`; an unknown server is refused here, from the path, before anything else. */
-export function createView(spec: ViewSpec, pool: UpstreamPool, separator: string): View {
-  if (spec.kind === 'unified') return unifiedView(pool, separator);
+export function createView(spec: ViewSpec, pool: UpstreamPool, options: ViewOptions): View {
+  const shaper = createShaper(() => pool.version, options.held);
+  const shapedOf = (upstream: Upstream, reach: Reach | undefined): Shaped => shaper(upstream, reach?.project);
+  if (spec.kind === 'unified') return unifiedView(pool, options.separator, shapedOf);
   if (!pool.get(spec.server)) throw unknownServer(spec.server, pool.names());
-  return serverView(spec, pool);
+  return serverView(spec, pool, shapedOf);
 }
 
-function serverView(spec: { kind: 'server'; server: string }, pool: UpstreamPool): View {
+export type ShapedOf = (upstream: Upstream, reach: Reach | undefined) => Shaped;
+
+function serverView(spec: { kind: 'server'; server: string }, pool: UpstreamPool, shapedOf: ShapedOf): View {
   // Looked up on every call so a server replaced by a reload is picked up by sessions that outlive it.
   const upstream = (): Upstream => {
     const current = pool.get(spec.server);
     if (!current) throw unknownServer(spec.server, pool.names());
     return current;
   };
-  const target = (name: string): Target => ({ upstream: upstream(), name });
+  const resolveNamed = (kind: 'tool' | 'prompt', name: string, reach: Reach | undefined): Target => {
+    const server = upstream();
+    const resolved = resolveShaped(shapedOf(server, reach), kind, name);
+    if ('name' in resolved) return { upstream: server, name: resolved.name };
+    throw unknownName(kind, name, `list them with ${kind}s/list`, new Withheld(server.name, resolved.withheld));
+  };
   return {
     spec,
     label: spec.server,
@@ -142,13 +166,19 @@ function serverView(spec: { kind: 'server'; server: string }, pool: UpstreamPool
       return current ? [current] : [];
     },
     sees: (candidate) => candidate.name === spec.server,
-    tools: () => upstream().catalog.tools,
-    prompts: () => upstream().catalog.prompts,
-    resources: () => upstream().catalog.resources,
-    resourceTemplates: () => upstream().catalog.resourceTemplates,
-    resolveTool: target,
-    resolvePrompt: target,
-    resolveUri: target,
+    shaped: (reach) => shapedOf(upstream(), reach).shaped,
+    tools: (reach) => shapedOf(upstream(), reach).tools,
+    prompts: (reach) => shapedOf(upstream(), reach).prompts,
+    resources: (reach) => shapedOf(upstream(), reach).resources,
+    resourceTemplates: (reach) => shapedOf(upstream(), reach).resourceTemplates,
+    resolveTool: (name, reach) => resolveNamed('tool', name, reach),
+    resolvePrompt: (name, reach) => resolveNamed('prompt', name, reach),
+    resolveUri: (uri, reach) => {
+      const server = upstream();
+      const refused = uriRefusal(shapedOf(server, reach), uri);
+      if (refused) throw unknownName('resource', uri, 'list them with resources/list', new Withheld(server.name, refused));
+      return { upstream: server, name: uri };
+    },
     exposeUri: (_upstream, uri) => uri,
     rewritesUris: false,
     followsMembership: false,
@@ -166,146 +196,4 @@ function serverView(spec: { kind: 'server'; server: string }, pool: UpstreamPool
     },
     loggerName: (_upstream, logger) => (typeof logger === 'string' ? logger : undefined),
   };
-}
-
-/** One server's part of the unified lists, namespaced. */
-interface Segment {
-  server: string;
-  tools: Tool[];
-  prompts: Prompt[];
-  resources: Resource[];
-  resourceTemplates: ResourceTemplate[];
-}
-
-type ListKind = Exclude<keyof Segment, 'server'>;
-
-interface UnifiedTables {
-  version: number;
-  segments: Segment[];
-  /** Every segment's lists joined: what a caller who sees every server gets. */
-  all: Record<ListKind, unknown[]>;
-  toolRoutes: Map<string, Target>;
-  promptRoutes: Map<string, Target>;
-}
-
-const LIST_KINDS: readonly ListKind[] = ['tools', 'prompts', 'resources', 'resourceTemplates'];
-
-function unifiedView(pool: UpstreamPool, separator: string): View {
-  let tables: UnifiedTables | undefined;
-
-  // Rebuilt only when the pool's version moves (a catalog, a state or the membership changed),
-  // so tools/list on a busy unified endpoint costs a cached array.
-  const current = (): UnifiedTables => {
-    if (tables?.version === pool.version) return tables;
-    const next: UnifiedTables = {
-      version: pool.version,
-      segments: [],
-      all: { tools: [], prompts: [], resources: [], resourceTemplates: [] },
-      toolRoutes: new Map(),
-      promptRoutes: new Map(),
-    };
-    for (const upstream of pool.all()) {
-      if (!upstream.available) continue;
-      const { catalog } = upstream;
-      const segment: Segment = { server: upstream.name, tools: [], prompts: [], resources: [], resourceTemplates: [] };
-      for (const tool of catalog.tools) {
-        const name = namespacedName(upstream.name, tool.name, separator);
-        next.toolRoutes.set(name, { upstream, name: tool.name });
-        segment.tools.push({ ...tool, name, title: tool.title ?? tool.annotations?.title ?? tool.name });
-      }
-      for (const prompt of catalog.prompts) {
-        const name = namespacedName(upstream.name, prompt.name, separator);
-        next.promptRoutes.set(name, { upstream, name: prompt.name });
-        segment.prompts.push({ ...prompt, name, title: prompt.title ?? prompt.name });
-      }
-      for (const resource of catalog.resources) {
-        segment.resources.push({ ...resource, uri: namespacedUri(upstream.name, resource.uri) });
-      }
-      for (const template of catalog.resourceTemplates) {
-        segment.resourceTemplates.push({ ...template, uriTemplate: namespacedUriTemplate(upstream.name, template.uriTemplate) });
-      }
-      next.segments.push(segment);
-      for (const kind of LIST_KINDS) next.all[kind].push(...segment[kind]);
-    }
-    tables = next;
-    return next;
-  };
-
-  /** One list as a caller who sees only what `reach` allows gets it; the joined list when that is every server. */
-  const list = <K extends ListKind>(kind: K, reach: Reach | undefined): Segment[K] => {
-    const { segments, all } = current();
-    if (!reach || segments.every((segment) => reach(segment.server))) return all[kind] as Segment[K];
-    return segments.filter((segment) => reach(segment.server)).flatMap((segment): unknown[] => segment[kind]) as Segment[K];
-  };
-
-  const resolveName = (routes: Map<string, Target>, kind: 'tool' | 'prompt', name: string, reach: Reach | undefined): Target => {
-    const target = routes.get(name);
-    if (target && (!reach || reach(target.upstream.name))) return target;
-    throw new OrchError(kind === 'tool' ? 'UNKNOWN_TOOL' : 'UNKNOWN_PROMPT', `unknown ${kind} "${name}"`, {
-      hint: `${kind} names on the unified endpoint are "<server>${separator}<name>"; list them with ${kind}s/list`,
-      data: { [kind]: name },
-    });
-  };
-
-  return {
-    spec: { kind: 'unified' },
-    label: 'unified',
-    server: undefined,
-    upstreams: () => pool.all(),
-    sees: () => true,
-    tools: (reach) => list('tools', reach),
-    prompts: (reach) => list('prompts', reach),
-    resources: (reach) => list('resources', reach),
-    resourceTemplates: (reach) => list('resourceTemplates', reach),
-    resolveTool: (name, reach) => resolveName(current().toolRoutes, 'tool', name, reach),
-    resolvePrompt: (name, reach) => resolveName(current().promptRoutes, 'prompt', name, reach),
-    resolveUri: (uri, reach) => {
-      const parsed = parseNamespacedUri(uri);
-      if (!parsed || (reach && !reach(parsed.server))) {
-        throw new OrchError('UNKNOWN_RESOURCE', `unknown resource "${uri}"`, {
-          hint: 'resource URIs on the unified endpoint start with mcp-orch://<server>/; list them with resources/list',
-          data: { uri },
-        });
-      }
-      const upstream = pool.get(parsed.server);
-      if (!upstream) throw unknownServer(parsed.server, pool.names());
-      return { upstream, name: parsed.uri };
-    },
-    exposeUri: (upstream, uri) => namespacedUri(upstream.name, uri),
-    rewritesUris: true,
-    followsMembership: true,
-    passThrough: () => undefined,
-    settled: () =>
-      waitBounded(
-        pool.all().map((u) => u.settled()),
-        UNIFIED_START_WAIT_MS,
-      ),
-    matches: (other) => other.kind === 'unified',
-    describe: async (version) => {
-      const upstreams = pool.all();
-      for (const upstream of upstreams) upstream.wakeForCatalog();
-      await waitBounded(
-        upstreams.map((u) => u.settled()),
-        UNIFIED_START_WAIT_MS,
-      );
-      const running = upstreams.filter((u) => u.available);
-      const instructions = running
-        .filter((u) => u.instructions)
-        .map((u) => `## ${u.name}\n${u.instructions}`)
-        .join('\n\n');
-      return {
-        capabilities: unionCapabilities(running.map((u) => u.capabilities)),
-        serverInfo: { name: 'mcp-orch', title: 'mcp-orch unified endpoint', version },
-        instructions: instructions || undefined,
-      };
-    },
-    loggerName: (upstream, logger) => [upstream.name, logger].filter((part) => typeof part === 'string' && part !== '').join('/'),
-  };
-}
-
-export function unknownServer(name: string, known: string[]): OrchError {
-  return new OrchError('UNKNOWN_SERVER', `unknown server "${name}"`, {
-    hint: known.length ? `configured servers: ${known.join(', ')}` : 'no servers are configured',
-    data: { server: name, known },
-  });
 }

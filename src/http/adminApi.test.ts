@@ -26,8 +26,11 @@ function app(options: { shuttingDown?: boolean; control?: Partial<AdminControl> 
     control: async (name, action) => {
       calls.push([name, action]);
     },
-    reloadFromFile: async () => ({ file: '/x.json', added: [], removed: [], changed: [], unchanged: [], restartRequired: [] }),
-    ...options.control,
+    controlMany: async (names, action) => {
+      for (const name of names) await control.control(name, action);
+    },
+    reloadFromFile: async () => ({ file: '/x.json', added: [], removed: [], changed: [], unchanged: [], updated: [], restartRequired: [] }),
+    ...(options.control as Partial<AdminControl>),
   };
   const built = createApp({
     gateway: new Gateway({ pool, logger, separator: '__', version: '0.0.0', limits: orchSchema.parse({}).limits, access }),

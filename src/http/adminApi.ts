@@ -3,7 +3,9 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ConfigDiff } from '../config/diff.js';
 import { apiErrorBody, httpStatusOf, OrchError } from '../errors.js';
 import { EventStream } from '../eventStream.js';
+import { allGroups, groupsOf } from '../config/fleet.js';
 import { unknownServer } from '../gateway/view.js';
+import type { PinStatus } from '../pinning/guard.js';
 import type { StatsReader } from '../metrics/liveStats.js';
 import type { Stats, Transition } from '../supervisor/lifecycle.js';
 import type { LogLine } from '../supervisor/logBuffer.js';
@@ -15,12 +17,16 @@ export type ControlAction = 'start' | 'stop' | 'restart';
 export const CONTROL_ACTIONS: readonly ControlAction[] = ['start', 'stop', 'restart'];
 
 /** A config reload as the API reports it: what changed, and which settings wait for a daemon restart. */
-export type ReloadReport = Pick<ConfigDiff, 'added' | 'removed' | 'changed' | 'unchanged' | 'restartRequired'> & { file: string };
+export type ReloadReport = Pick<ConfigDiff, 'added' | 'removed' | 'changed' | 'unchanged' | 'updated' | 'restartRequired'> & {
+  file: string;
+};
 
 /** What the admin API asks of the daemon; the composition root supplies it. */
 export interface AdminControl {
   /** Starts, stops or restarts one server of the pool; resolves when the action has settled. */
   control(name: string, action: ControlAction): Promise<void>;
+  /** The same for several, in dependency order (dependents stop first). */
+  controlMany(names: readonly string[], action: ControlAction): Promise<void>;
   /** Re-reads the config file; rejects with the config error (and keeps the running config) when it is invalid. */
   reloadFromFile(): Promise<ReloadReport>;
 }
@@ -30,6 +36,8 @@ export interface AdminApiDeps {
   control: AdminControl;
   /** Fresh CPU/memory per server; without it, the lifecycle's last sample. */
   readStats?: StatsReader;
+  /** Each server's tools whose definition changed since approved, and those withheld for it. */
+  pinStatus?: (server: string) => PinStatus;
 }
 
 /** A server's status for the admin API and `mcp-orch status`: the public status plus supervision figures. */
@@ -40,13 +48,20 @@ export interface AdminServerStatus extends ServerStatus {
   memoryBytes: number | null;
   lastError: string | null;
   history: Transition[];
+  /** Definition pinning: tools whose definition changed since approved, and those withheld for it. */
+  pinning: PinStatus;
 }
 
 const HISTORY_SHOWN = 10;
 const DEFAULT_LOG_LINES = 100;
 
 /** A server's admin status; `stats` (a fresher sample) replaces the lifecycle's last one when given. */
-export function adminStatus(upstream: Upstream, stats: Stats | undefined = upstream.lifecycle.stats, now = Date.now()): AdminServerStatus {
+export function adminStatus(
+  upstream: Upstream,
+  stats: Stats | undefined = upstream.lifecycle.stats,
+  pinning: PinStatus = { changed: [], held: [] },
+  now = Date.now(),
+): AdminServerStatus {
   const { lifecycle } = upstream;
   const { startedAt } = lifecycle;
   return {
@@ -57,6 +72,7 @@ export function adminStatus(upstream: Upstream, stats: Stats | undefined = upstr
     memoryBytes: stats?.memoryBytes ?? null,
     lastError: lifecycle.lastError ?? null,
     history: lifecycle.history.slice(-HISTORY_SHOWN),
+    pinning,
   };
 }
 
@@ -82,27 +98,33 @@ export function createAdminApi(deps: AdminApiDeps): Hono {
   const api = new Hono();
   const { pool, control } = deps;
   const readStats: StatsReader = deps.readStats ?? (async (upstream) => upstream.lifecycle.stats);
-  const statusOf = async (upstream: Upstream): Promise<AdminServerStatus> => adminStatus(upstream, await readStats(upstream));
-  const statusOfAll = (): Promise<AdminServerStatus[]> => Promise.all(pool.all().map(statusOf));
+  const statusOf = async (upstream: Upstream): Promise<AdminServerStatus> =>
+    adminStatus(upstream, await readStats(upstream), deps.pinStatus?.(upstream.name));
+  /** The pool's servers, or those of `?group=`. */
+  const chosen = (c: Context): Upstream[] => inGroup(pool.all(), c.req.query('group'));
 
   api.get('/servers', async (c) => {
-    const withTools = c.req.query('catalog') !== undefined;
-    const servers = await Promise.all(
-      pool.all().map(async (upstream) => ({ ...(await statusOf(upstream)), ...(withTools ? { toolList: toolList(upstream) } : {}) })),
-    );
-    return c.json({ servers });
+    try {
+      const withTools = c.req.query('catalog') !== undefined;
+      const servers = await Promise.all(
+        chosen(c).map(async (upstream) => ({ ...(await statusOf(upstream)), ...(withTools ? { toolList: toolList(upstream) } : {}) })),
+      );
+      return c.json({ servers });
+    } catch (error) {
+      return failure(c, error);
+    }
   });
 
   for (const action of CONTROL_ACTIONS) {
     api.post(`/servers/${action}-all`, async (c) => {
       try {
         // Disabled servers are not part of "all": each one is started by name only.
-        const names = pool
-          .all()
-          .filter((upstream) => upstream.state !== 'disabled')
-          .map((upstream) => upstream.name);
-        await Promise.all(names.map((name) => control.control(name, action)));
-        return c.json({ action, servers: await statusOfAll() });
+        const servers = chosen(c).filter((upstream) => upstream.state !== 'disabled');
+        await control.controlMany(
+          servers.map((upstream) => upstream.name),
+          action,
+        );
+        return c.json({ action, servers: await Promise.all(chosen(c).map(statusOf)) });
       } catch (error) {
         return failure(c, error);
       }
@@ -163,4 +185,16 @@ export function createAdminApi(deps: AdminApiDeps): Hono {
   });
 
   return api;
+}
+
+/** The servers of `group` (all without one); a group no server is in is NOT_FOUND naming the groups there are. */
+function inGroup(upstreams: Upstream[], group: string | undefined): Upstream[] {
+  if (group === undefined || group === '') return upstreams;
+  const members = upstreams.filter((upstream) => groupsOf(upstream.config).includes(group));
+  if (members.length > 0) return members;
+  const groups = allGroups(Object.fromEntries(upstreams.map((upstream) => [upstream.name, upstream.config])));
+  throw new OrchError('NOT_FOUND', `no server is in group "${group}"`, {
+    hint: groups.length ? `groups: ${groups.join(', ')}` : 'no server has a "group" in the config',
+    data: { group, groups },
+  });
 }

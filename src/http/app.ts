@@ -9,14 +9,20 @@ import type { ViewSpec } from '../gateway/view.js';
 import type { StatsReader } from '../metrics/liveStats.js';
 import type { UpstreamPool } from '../upstream/pool.js';
 import { poolStatus } from '../upstream/status.js';
-import { createAdminApi, type AdminControl } from './adminApi.js';
+import { createAdminApi, type AdminApiDeps, type AdminControl } from './adminApi.js';
 import { adminAuth } from './adminAuth.js';
 import { coalesceEventStream } from './coalesce.js';
+import { createFleetApi, type FleetApiDeps } from './fleetApi.js';
 import { hostGuard, type HostAllowlist } from './host.js';
 import { addressOf, type Identify } from './identify.js';
 import { createBatchRoutes } from './batchRoutes.js';
 import type { BatchService } from '../batch/service.js';
 import { originGuard } from './origin.js';
+import { createDeploymentsApi, type Deployments } from './deploymentsApi.js';
+import { createGitHook } from './gitHook.js';
+import { webSocketRoute } from './websocket.js';
+import type { Principal } from '../auth/policy.js';
+import type { Ticket } from '../auth/tickets.js';
 
 export interface AppDeps {
   gateway: Gateway;
@@ -32,11 +38,15 @@ export interface AppDeps {
   maxBodyBytes: number;
   isShuttingDown: () => boolean;
   /** The admin API under /api, open to holders of the token only. Without it /api answers 404. */
-  admin?: { token: string; control: AdminControl; readStats?: StatsReader };
+  admin?: { token: string; control: AdminControl; readStats?: StatsReader; fleet?: FleetApiDeps; pinStatus?: AdminApiDeps['pinStatus'] };
   /** Served at /metrics in the Prometheus text format. */
   metrics?: { contentType: string; text(): Promise<string> };
   /** Batch tasks under /batch, /api/batch and /projects/{project}/batch. */
   batch?: BatchService;
+  /** A WebSocket ticket for a principal (POST /ws-tickets); without it that route answers 404. */
+  issueTicket?: (principal: Principal) => Ticket;
+  /** Servers deployed from git: /api/deployments (with the admin API) and the signed /hooks/git/{name}. */
+  deployments?: Deployments;
 }
 
 /**
@@ -74,10 +84,13 @@ export function createApp(deps: AppDeps): Hono {
     // TrieRouter, and every MCP request would pay for that.
     const api = withFallbacks(new Hono().basePath('/api'));
     api.use(adminAuth(deps.admin.token));
-    const { control, readStats } = deps.admin;
-    api.route('/', createAdminApi({ pool: deps.pool, control, ...(readStats ? { readStats } : {}) }));
+    const { control, readStats, fleet, pinStatus } = deps.admin;
+    api.route('/', createAdminApi({ pool: deps.pool, control, ...(readStats ? { readStats } : {}), ...(pinStatus ? { pinStatus } : {}) }));
+    if (fleet) api.route('/', createFleetApi(fleet));
+    if (deps.deployments) api.route('/deployments', createDeploymentsApi(deps.deployments));
     app.all('/api/*', (c) => api.fetch(c.req.raw, c.env));
   }
+  if (deps.deployments) app.route('/hooks/git', createGitHook(deps.deployments, deps.maxBodyBytes, addressOf));
 
   const mcp = new Hono();
   mcp.use(async (c, next) => {
@@ -101,9 +114,9 @@ export function createApp(deps: AppDeps): Hono {
   });
 
   /** Who sent the request, from its Authorization header and the project its path names; or the refusal to send. */
-  const identify = (c: Context, project: string, transport: TransportKind): Connection | Response => {
+  const identify = (c: Context, project: string, transport: TransportKind, ticket?: string): Connection | Response => {
     const address = addressOf(c);
-    const found = deps.identify({ authorization: c.req.header('authorization'), project, address, transport });
+    const found = deps.identify({ authorization: c.req.header('authorization'), ticket, project, address, transport });
     if ('error' in found) return errorResponse(found.error, null, found.headers);
     return { address, principal: found.principal };
   };
@@ -134,6 +147,24 @@ export function createApp(deps: AppDeps): Hono {
     return gateway.sseMessage(c.req.query('sessionId'), spec, parsed, connection);
   };
 
+  const websocket = (c: Context, spec: ViewSpec, project: string): Promise<Response> =>
+    webSocketRoute(c, async () => {
+      const connection = identify(c, project, 'websocket', c.req.query('ticket'));
+      if (connection instanceof Response) return connection;
+      return gateway.openWebSocket(spec, connection).catch((error: unknown) => errorResponse(error));
+    });
+  const issueTicket = deps.issueTicket;
+  const ticket = (c: Context, project: string): Response => {
+    const connection = identify(c, project, 'websocket');
+    if (connection instanceof Response) return connection;
+    if (!issueTicket) return errorResponse(new OrchError('UNKNOWN_ROUTE', 'this daemon issues no WebSocket tickets'));
+    try {
+      return c.json(issueTicket(connection.principal));
+    } catch (error) {
+      return errorResponse(error);
+    }
+  };
+
   const unified: ViewSpec = { kind: 'unified' };
   const server = (c: Context): ViewSpec => ({ kind: 'server', server: c.req.param('server') ?? '' });
 
@@ -147,6 +178,9 @@ export function createApp(deps: AppDeps): Hono {
     mcp.get(`${base}/servers/:server/sse`, (c) => sseConnect(c, server(c), projectOf(c)));
     mcp.post(`${base}/servers/:server/messages`, (c) => sseMessage(c, server(c), projectOf(c)));
     mcp.post(`${base}/servers/:server/sse`, (c) => sseMessage(c, server(c), projectOf(c)));
+    mcp.get(`${base}/mcp/ws`, (c) => websocket(c, unified, projectOf(c)));
+    mcp.get(`${base}/servers/:server/ws`, (c) => websocket(c, server(c), projectOf(c)));
+    mcp.post(`${base}/ws-tickets`, (c) => ticket(c, projectOf(c)));
   };
   endpoints('', () => deps.defaultProject);
   endpoints('/projects/:project', (c) => c.req.param('project') ?? '');
@@ -161,7 +195,7 @@ function withFallbacks<T extends Hono>(app: T): T {
     c.json(
       apiErrorBody(
         new OrchError('UNKNOWN_ROUTE', `no route for ${c.req.method} ${c.req.path}`, {
-          hint: 'MCP endpoints: /mcp, /sse, /servers/{name}/mcp, /servers/{name}/sse, and the same under /projects/{project}; also /health, /metrics and /api/servers',
+          hint: 'MCP endpoints: /mcp, /sse, /mcp/ws, /servers/{name}/mcp, /servers/{name}/sse, /servers/{name}/ws, and the same under /projects/{project}; also /health, /metrics and /api/servers',
         }),
       ),
       404,

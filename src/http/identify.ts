@@ -6,6 +6,8 @@ import type { TransportKind } from '../gateway/caller.js';
 /** What the HTTP layer knows of a request before anything in its body is read. */
 export interface IdentifyInput {
   authorization: string | undefined;
+  /** A WebSocket ticket from the URL (browsers cannot send Authorization on a WebSocket); used instead of the header. */
+  ticket?: string | undefined;
   /** The project the path names (the short paths: the default project). */
   project: string;
   address: string | undefined;

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { serve as serveNode } from '@hono/node-server';
 import type { Hono } from 'hono';
+import type { WebSocketServing } from './websocket.js';
 
 export interface Served {
   url: string;
@@ -26,8 +27,14 @@ export interface ServeTimeouts {
 
 export const SERVE_TIMEOUTS: ServeTimeouts = { headersMs: 10_000, requestMs: 60_000, keepAliveMs: 5_000, checkIntervalMs: 1_000 };
 
-/** Listens on host:port (port 0 picks a free one) and resolves once listening. */
-export function serve(app: Hono, host: string, port: number, timeouts: ServeTimeouts = SERVE_TIMEOUTS): Promise<Served> {
+/** Listens on host:port (port 0 picks a free one) and resolves once listening; upgrade requests go to `webSockets`. */
+export function serve(
+  app: Hono,
+  host: string,
+  port: number,
+  timeouts: ServeTimeouts = SERVE_TIMEOUTS,
+  webSockets?: WebSocketServing,
+): Promise<Served> {
   return new Promise((resolve, reject) => {
     const serverOptions = {
       headersTimeout: timeouts.headersMs,
@@ -43,6 +50,8 @@ export function serve(app: Hono, host: string, port: number, timeouts: ServeTime
         url: `http://${shownHost}:${info.port}`,
         port: info.port,
         close: () => {
+          // Upgraded sockets are no HTTP connections: closeAllConnections does not end them.
+          webSockets?.close();
           closing ??= new Promise<void>((done) => {
             server.close(() => done());
             // Open SSE streams and keep-alive sockets would hold close() forever.
@@ -52,6 +61,7 @@ export function serve(app: Hono, host: string, port: number, timeouts: ServeTime
         },
       });
     });
+    if (webSockets) server.on('upgrade', webSockets.upgrade);
     server.once('error', reject);
   });
 }

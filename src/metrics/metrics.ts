@@ -34,6 +34,8 @@ export interface MetricsDeps {
   readStats?: StatsReader;
   /** Also export prom-client's process metrics (CPU, memory, event loop, ...). Default true. */
   processMetrics?: boolean;
+  /** What the response cache holds now. */
+  cacheSize?: () => { entries: number; bytes: number };
 }
 
 export interface Metrics {
@@ -139,6 +141,30 @@ export function createMetrics(deps: MetricsDeps): Metrics {
     registers,
   });
 
+  const cacheHits = new Counter({
+    name: 'mcp_orch_cache_hits_total',
+    help: 'Requests answered from the response cache, by server',
+    labelNames: ['server'],
+    registers,
+  });
+  const cacheMisses = new Counter({
+    name: 'mcp_orch_cache_misses_total',
+    help: 'Requests the response cache could have answered but had to forward, by server',
+    labelNames: ['server'],
+    registers,
+  });
+  const cacheSize = deps.cacheSize;
+  if (cacheSize) {
+    new Gauge({
+      name: 'mcp_orch_cache_bytes',
+      help: 'Size of the answers the response cache keeps (their JSON), against orch.cache.maxMb',
+      registers,
+      collect() {
+        this.set(cacheSize().bytes);
+      },
+    });
+  }
+
   // The labelled children of each (server, method, tool), looked up once: prom-client hashes the
   // label object on every call otherwise, and this runs for every forwarded request.
   const series = new Map<
@@ -176,10 +202,12 @@ export function createMetrics(deps: MetricsDeps): Metrics {
     registry,
     contentType: registry.contentType,
     observer: {
-      requestFinished({ server, method, name, durationMs, outcome }) {
+      requestFinished({ server, method, name, durationMs, outcome, cache }) {
         // Requests the gateway answered itself (lists, log levels) are no server's.
         if (server === undefined) return;
-        const series = seriesFor(...labelsOf(server, method, name));
+        const labels = labelsOf(server, method, name);
+        const series = seriesFor(...labels);
+        if (cache) (cache === 'hit' ? cacheHits : cacheMisses).inc({ server: labels[0] });
         series.requests.inc();
         if (outcome !== 'ok') series.errors.inc();
         series.duration.observe(durationMs / 1000);

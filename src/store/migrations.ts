@@ -107,7 +107,32 @@ const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER audit_append_only BEFORE UPDATE ON audit
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
   `,
-  // 2: batch tasks and their steps; the task an audited call belongs to.
+  // 2: what each project's clients see of a server (filters, overrides), and pinned tool definitions.
+  `
+  CREATE TABLE project_rules (
+    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    server TEXT NOT NULL,
+    -- JSON: {"tools": {"allow": [...], "deny": [...]}, "prompts": ..., "resources": ..., "overrides": {...}, "promptOverrides": {...}}
+    rules TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (project_id, server)
+  ) STRICT, WITHOUT ROWID;
+
+  CREATE TABLE tool_pins (
+    server TEXT NOT NULL,
+    tool TEXT NOT NULL,
+    -- the approved definition (JSON) and its hash: what the tool was when first seen, or last approved
+    hash TEXT NOT NULL,
+    definition TEXT NOT NULL,
+    approved_at INTEGER NOT NULL,
+    -- a different definition the server offers now, awaiting approval; NULL while it offers the approved one
+    seen_hash TEXT,
+    seen_definition TEXT,
+    seen_at INTEGER,
+    PRIMARY KEY (server, tool)
+  ) STRICT, WITHOUT ROWID;
+  `,
+  // 3: batch tasks and their steps; the task an audited call belongs to.
   `
   CREATE TABLE batch_tasks (
     id TEXT PRIMARY KEY,

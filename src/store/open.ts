@@ -8,15 +8,16 @@ import { createBatchRepo, type BatchRepo } from './batchTasks.js';
 import { createKeysRepo, type KeysRepo } from './keys.js';
 import { createMembersRepo, type MembersRepo } from './members.js';
 import { APPLICATION_ID, migrate, SCHEMA_VERSION } from './migrations.js';
+import { createPinsRepo, type PinsRepo } from './pins.js';
 import { createProjectsRepo, type ProjectsRepo } from './projects.js';
 import type { RepoContext } from './repo.js';
 import { createSecretsRepo, type SecretsRepo } from './secrets.js';
 
 /**
- * The one SQLite file of a data dir, `mcp-orch.db`: projects, members, keys, secrets and the audit
- * log. Several processes may hold it at once (the daemon and any number of CLI commands): WAL lets
- * readers run beside the one writer, and busy_timeout makes a writer wait its turn instead of
- * failing. Nothing is cached above SQLite, so every query sees every committed row.
+ * The one SQLite file of a data dir, `mcp-orch.db`: projects, members, keys, secrets, the audit
+ * log and pinned tool definitions. Several processes may hold it at once (the daemon and any number
+ * of CLI commands): WAL lets readers run beside the one writer, and busy_timeout makes a writer
+ * wait its turn instead of failing. Nothing is cached above SQLite, so every query sees every committed row.
  */
 
 export const DATABASE_FILE = 'mcp-orch.db';
@@ -38,6 +39,7 @@ export interface Store {
   readonly secrets: SecretsRepo;
   readonly audit: AuditRepo;
   readonly batch: BatchRepo;
+  readonly pins: PinsRepo;
   /** Runs `fn` in one transaction: all of its writes or none. */
   transaction<T>(fn: () => T): T;
   /**
@@ -169,6 +171,7 @@ function storeOf(db: Database.Database, file: string, options: StoreOptions): St
     secrets: createSecretsRepo(context),
     audit: createAuditRepo(context),
     batch: createBatchRepo(context),
+    pins: createPinsRepo(context),
     transaction: (fn) => db.transaction(fn).immediate(),
     onChange(listener) {
       listeners.add(listener);

@@ -1,4 +1,4 @@
-import type { RateLimit } from '../config/schema.js';
+import { shapingSchema, type RateLimit, type ShapingRules } from '../config/schema.js';
 import { OrchError } from '../errors.js';
 import { insertUnique, orThrow, type RepoContext } from './repo.js';
 
@@ -24,6 +24,8 @@ export interface Project {
   /** Servers turned on or off by name, overriding `allServers`. */
   servers: Record<string, boolean>;
   limits: ProjectLimits;
+  /** What the project's clients see of a server (filters, overrides), over the config's rules; by server. */
+  rules: Record<string, ShapingRules>;
   createdAt: number;
 }
 
@@ -39,6 +41,8 @@ export interface ProjectsRepo {
   setServer(slug: string, server: string, enabled: boolean): Project;
   /** `null` returns a limit to the default. */
   setLimits(slug: string, limits: { perKey?: RateLimit | null; perProject?: RateLimit | null }): Project;
+  /** A server's rules in the project, replaced whole; `null` removes them. */
+  setRules(slug: string, server: string, rules: ShapingRules | null): Project;
 }
 
 interface ProjectRow {
@@ -74,6 +78,21 @@ export function createProjectsRepo({ db, clock, changed }: RepoContext): Project
   );
   const setKeyLimit = db.prepare('UPDATE projects SET key_rpm = ?, key_burst = ? WHERE id = ?');
   const setProjectLimit = db.prepare('UPDATE projects SET project_rpm = ?, project_burst = ? WHERE id = ?');
+  const rulesOf = db.prepare<[number], { server: string; rules: string }>('SELECT server, rules FROM project_rules WHERE project_id = ?');
+  const putRules = db.prepare(
+    'INSERT INTO project_rules (project_id, server, rules, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (project_id, server) DO UPDATE SET rules = excluded.rules, updated_at = excluded.updated_at',
+  );
+  const dropRules = db.prepare('DELETE FROM project_rules WHERE project_id = ? AND server = ?');
+
+  // Rules are checked when written; a row that no longer parses (edited by hand) counts as none.
+  const readRules = (id: number): Record<string, ShapingRules> => {
+    const out: Record<string, ShapingRules> = {};
+    for (const row of rulesOf.all(id)) {
+      const parsed = shapingSchema.safeParse(safeJson(row.rules));
+      if (parsed.success) out[row.server] = parsed.data;
+    }
+    return out;
+  };
 
   const toProject = (row: ProjectRow): Project => ({
     id: row.id,
@@ -82,6 +101,7 @@ export function createProjectsRepo({ db, clock, changed }: RepoContext): Project
     allServers: row.all_servers === 1,
     servers: Object.fromEntries(serversOf.all(row.id).map((s) => [s.server, s.enabled === 1])),
     limits: { perKey: limitOf(row.key_rpm, row.key_burst), perProject: limitOf(row.project_rpm, row.project_burst) },
+    rules: readRules(row.id),
     createdAt: row.created_at,
   });
 
@@ -130,5 +150,20 @@ export function createProjectsRepo({ db, clock, changed }: RepoContext): Project
       changed();
       return require(slug);
     },
+    setRules(slug, server, rules) {
+      const { id } = require(slug);
+      if (rules === null) dropRules.run(id, server);
+      else putRules.run(id, server, JSON.stringify(shapingSchema.parse(rules)), clock());
+      changed();
+      return require(slug);
+    },
   };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }

@@ -33,6 +33,8 @@ export interface Stats {
 
 interface LifecycleEvents {
   state: [LifecycleState, Transition];
+  /** A CPU or memory limit was crossed (once per crossing), with what was measured. */
+  threshold: [string, Stats];
 }
 
 export interface LifecycleDeps {
@@ -199,7 +201,8 @@ export class Lifecycle extends EventEmitter<LifecycleEvents> {
 
   /** A restart asked for by a person or a config change; does not count against maxRestarts. */
   async restart(cause = 'restart requested'): Promise<void> {
-    await this.stop(cause, 'restarting');
+    // Already stopped on the way to a restart (a group restart stops dependents first).
+    if (this._state !== 'restarting') await this.stop(cause, 'restarting');
     this._restarts++;
     await this.start(cause);
   }
@@ -276,6 +279,7 @@ export class Lifecycle extends EventEmitter<LifecycleEvents> {
     if (breaches.length === 0) return;
     const reason = breaches.join(', ');
     this.log.warn({ cpuPercent: sample.cpuPercent, memoryBytes: sample.memoryBytes }, reason);
+    this.emit('threshold', reason, this._stats);
     if (onThreshold === 'restart') {
       this.overLimit = { cpu: false, memory: false };
       await this.failed(reason);

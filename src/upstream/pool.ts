@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Notification } from '@modelcontextprotocol/sdk/types.js';
-import type { CatalogKind } from './catalog.js';
+import { CATALOG_KINDS, type CatalogKind } from './catalog.js';
 import type { Upstream, UpstreamState } from './upstream.js';
 
 interface PoolEvents {
@@ -9,6 +9,8 @@ interface PoolEvents {
   catalog: [Upstream, CatalogKind];
   state: [Upstream, UpstreamState];
   notification: [Upstream, Notification];
+  /** A member crossed a CPU or memory limit. */
+  threshold: [Upstream, string];
 }
 
 /**
@@ -45,6 +47,12 @@ export class UpstreamPool extends EventEmitter<PoolEvents> {
     const detach = this.watch(upstream);
     this.members.set(upstream.name, { upstream, detach });
     this.touch();
+    // One that joins started (a new deployment taking another's place) says what it is, as it
+    // would have while starting in the pool: sessions hear its lists may differ.
+    if (upstream.state !== 'stopped') {
+      this.emit('state', upstream, upstream.state);
+      for (const kind of CATALOG_KINDS) this.emit('catalog', upstream, kind);
+    }
   }
 
   /**
@@ -63,14 +71,28 @@ export class UpstreamPool extends EventEmitter<PoolEvents> {
     const onNotification = (notification: Notification): void => {
       this.emit('notification', upstream, notification);
     };
+    const onThreshold = (reason: string): void => {
+      this.emit('threshold', upstream, reason);
+    };
     upstream.on('state', onState);
     upstream.on('catalog', onCatalog);
     upstream.on('notification', onNotification);
+    upstream.lifecycle.on('threshold', onThreshold);
     return () => {
       upstream.off('state', onState);
       upstream.off('catalog', onCatalog);
       upstream.off('notification', onNotification);
+      upstream.lifecycle.off('threshold', onThreshold);
     };
+  }
+
+  /**
+   * What clients see of a member's list changed though the server's own did not (a held tool was
+   * approved): views rebuild and clients hear of it as of a change of the list.
+   */
+  relist(upstream: Upstream, kind: CatalogKind): void {
+    this.touch();
+    this.emit('catalog', upstream, kind);
   }
 
   /** Removes a member from the pool (the caller closes it). */

@@ -1,4 +1,5 @@
-import { isStdioServer } from '../config/schema.js';
+import { groupsOf } from '../config/fleet.js';
+import { isStdioServer, shapingSchema, type ShapingRules } from '../config/schema.js';
 import type { UpstreamPool } from './pool.js';
 import type { Upstream } from './upstream.js';
 
@@ -28,7 +29,15 @@ export interface ServerStatus {
    * happened: lines it wrote to stdout that are not JSON-RPC (skipped, and kept in its log).
    */
   warning: string | null;
+  /** Its groups (`group` in the config). */
+  groups: string[];
+  /** The servers it waits for at start (`dependsOn`). */
+  dependsOn: string[];
+  /** What clients see of it: the config's filters and overrides, as given (null: everything, as the server says it). */
+  rules: ShapingRules | null;
 }
+
+const SHAPING_KEYS = Object.keys(shapingSchema.shape) as (keyof ShapingRules)[];
 
 /** How much of the first stray line a warning quotes. */
 const QUOTED_CHARS = 200;
@@ -50,7 +59,15 @@ export function serverStatus(upstream: Upstream): ServerStatus {
     resources: catalog.resources.length,
     error: upstream.error ?? null,
     warning: strayWarning(upstream),
+    groups: groupsOf(config),
+    dependsOn: config.dependsOn ?? [],
+    rules: rulesOf(config),
   };
+}
+
+function rulesOf(config: ShapingRules): ShapingRules | null {
+  const rules = Object.fromEntries(SHAPING_KEYS.filter((key) => config[key] !== undefined).map((key) => [key, config[key]]));
+  return Object.keys(rules).length ? rules : null;
 }
 
 function strayWarning({ name, logs }: Upstream): string | null {

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import type {
   ClientCapabilities,
@@ -40,6 +41,11 @@ export interface UpstreamDeps {
   onServerRequest: ServerRequestHandler;
   /** Wires an instance's events (isolation: "session") where the pool's members' go; returns the unwiring. */
   watch?: (instance: Upstream) => () => void;
+  /**
+   * Resolves when the servers this one depends on are running (or will not be), before each start;
+   * `signal` aborts when the start is given up.
+   */
+  dependencies?: (signal: AbortSignal) => Promise<void>;
 }
 
 export interface ForwardOptions {
@@ -95,13 +101,16 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
   private readonly roots: Root[] | undefined;
   private readonly log: Logger;
 
+  private _config: ServerConfig;
+
   constructor(
     readonly name: string,
-    readonly config: ServerConfig,
+    config: ServerConfig,
     private readonly deps: UpstreamDeps,
     options: { owner?: string; logs?: LogBuffer } = {},
   ) {
     super();
+    this._config = config;
     this.setMaxListeners(0);
     this.owner = options.owner;
     this.log = deps.logger.child({ component: 'upstream', server: name, ...(this.owner ? { owner: this.owner } : {}) });
@@ -139,6 +148,23 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
 
   get state(): UpstreamState {
     return this.lifecycle.state;
+  }
+  /** The server's entry in the config; its filters, overrides, group and dependsOn follow reloads. */
+  get config(): ServerConfig {
+    return this._config;
+  }
+
+  /**
+   * Takes a config whose changes need no restart (filters, overrides, group, dependsOn); clients of
+   * the lists whose rules changed hear that those lists may differ.
+   */
+  reconfigure(config: ServerConfig): void {
+    const before = this._config;
+    this._config = config;
+    const differs = (...keys: (keyof ServerConfig)[]): boolean => keys.some((key) => !isDeepStrictEqual(before[key], config[key]));
+    if (differs('tools', 'overrides')) this.emit('catalog', 'tools');
+    if (differs('prompts', 'promptOverrides')) this.emit('catalog', 'prompts');
+    if (differs('resources')) this.emit('catalog', 'resources');
   }
   /** The last failure with the server's last stderr lines, for its operator (status, the admin API). */
   get error(): string | undefined {
@@ -227,8 +253,12 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
   private async connect(): Promise<void> {
     const abort = new AbortController();
     this.opening = abort;
-    const timer = setTimeout(() => abort.abort(new Error(`did not finish initialize within ${this.config.timeout}s`)), this.timeoutMs);
+    let timer: NodeJS.Timeout | undefined;
     try {
+      // Its own timeout starts once its dependencies are up.
+      await this.deps.dependencies?.(abort.signal);
+      abort.signal.throwIfAborted();
+      timer = setTimeout(() => abort.abort(new Error(`did not finish initialize within ${this.config.timeout}s`)), this.timeoutMs);
       const connection = await Connection.open(this.connectionDeps(), abort.signal);
       this.connection = connection;
       const lists = await Promise.all(CATALOG_KINDS.map((kind) => fetchList(this.lister(connection), kind, this.capabilities)));

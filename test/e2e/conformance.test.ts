@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conformanceDir, referenceServer, runConformance, RUN_TIMEOUT_MS, type RunResult } from '../helpers/conformance.js';
 import { startDaemon, type DaemonHandle } from '../helpers/daemon.js';
+import { startKeyProxy, type KeyProxy } from '../helpers/keyProxy.js';
 
 const baselinePath = join(conformanceDir, 'unified-expected-failures.yml');
 
@@ -18,21 +19,26 @@ const report = (result: RunResult) => `exit code ${result.code}; suite output:\n
 
 describe('MCP conformance suite through the gateway', () => {
   let daemon: DaemonHandle | undefined;
+  /** Every request goes through keys, as a client's would: the suite cannot send headers, the proxy adds the key. */
+  let proxy: KeyProxy | undefined;
 
   beforeAll(async () => {
     daemon = await startDaemon({
+      auth: true,
       config: { mcpServers: { everything: { command: process.execPath, args: [referenceServer('conformance-server.mjs')] } } },
     });
+    proxy = await startKeyProxy(daemon.url, await daemon.firstRunKey());
   });
 
   afterAll(async () => {
+    await proxy?.close();
     await daemon?.stop();
   });
 
   it(
     'scores like the reference server on the per-server endpoint',
     async () => {
-      const result = await runConformance(`${daemon!.url}/servers/everything/mcp`);
+      const result = await runConformance(`${proxy!.url}/servers/everything/mcp`);
       expect(result.lastLine, report(result)).toBe(PER_SERVER_SCORE);
       expect(result.code, report(result)).toBe(0);
     },
@@ -42,7 +48,7 @@ describe('MCP conformance suite through the gateway', () => {
   it(
     'fails on the unified endpoint only where names and URIs are namespaced',
     async () => {
-      const result = await runConformance(`${daemon!.url}/mcp`, { baseline: baselinePath });
+      const result = await runConformance(`${proxy!.url}/mcp`, { baseline: baselinePath });
       expect(result.code, report(result)).toBe(0);
       const score = /^conformance: (\d+) passed, (\d+) failed/.exec(result.lastLine);
       expect(score, report(result)).not.toBeNull();

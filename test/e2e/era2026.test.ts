@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conformanceDir, referenceServer, runConformance, RUN_TIMEOUT_MS } from '../helpers/conformance.js';
 import { startDaemon, type DaemonHandle } from '../helpers/daemon.js';
+import { startKeyProxy, type KeyProxy } from '../helpers/keyProxy.js';
 
 const baselines: Record<string, string> = {
   '2025-11-25': join(conformanceDir, 'unified-expected-failures.yml'),
@@ -50,13 +51,17 @@ async function post2026(url: string, body: object, headers: Record<string, strin
 
 describe('both protocol eras on one endpoint', () => {
   let daemon: DaemonHandle | undefined;
+  /** Every request goes through keys, as a client's would: the suite cannot send headers, the proxy adds the key. */
+  let proxy: KeyProxy | undefined;
 
   beforeAll(async () => {
     const server = { command: process.execPath, args: [referenceServer('conformance-server-2026.mjs')] };
-    daemon = await startDaemon({ config: { mcpServers: { everything: server } } });
+    daemon = await startDaemon({ auth: true, config: { mcpServers: { everything: server } } });
+    proxy = await startKeyProxy(daemon.url, await daemon.firstRunKey());
   });
 
   afterAll(async () => {
+    await proxy?.close();
     await daemon?.stop();
   });
 
@@ -64,7 +69,7 @@ describe('both protocol eras on one endpoint', () => {
     it(
       `scores like the dual-era reference server on the per-server endpoint, --requirements ${revision}`,
       async () => {
-        const result = await runConformance(`${daemon!.url}/servers/everything/mcp`, {
+        const result = await runConformance(`${proxy!.url}/servers/everything/mcp`, {
           suite: '0.2.0-alpha.12',
           args: ['--requirements', revision],
         });
@@ -79,7 +84,7 @@ describe('both protocol eras on one endpoint', () => {
     it(
       `fails on the unified endpoint only where names and URIs are namespaced, --requirements ${revision}`,
       async () => {
-        const result = await runConformance(`${daemon!.url}/mcp`, {
+        const result = await runConformance(`${proxy!.url}/mcp`, {
           suite: '0.2.0-alpha.12',
           args: ['--requirements', revision],
           baseline: baselines[revision]!,
@@ -96,7 +101,7 @@ describe('both protocol eras on one endpoint', () => {
   }
 
   it('answers server/discover on the unified endpoint from the gateway itself', async () => {
-    const { status, json } = await post2026(`${daemon!.url}/mcp`, { method: 'server/discover', params: { _meta: envelope } });
+    const { status, json } = await post2026(`${proxy!.url}/mcp`, { method: 'server/discover', params: { _meta: envelope } });
     expect(status).toBe(200);
     expect(json.result.supportedVersions).toEqual(['2026-07-28']);
     expect(json.result.resultType).toBe('complete');
@@ -105,7 +110,7 @@ describe('both protocol eras on one endpoint', () => {
   });
 
   it('lists namespaced tools to a 2026 client on the unified endpoint', async () => {
-    const { status, json } = await post2026(`${daemon!.url}/mcp`, { method: 'tools/list', params: { _meta: envelope } });
+    const { status, json } = await post2026(`${proxy!.url}/mcp`, { method: 'tools/list', params: { _meta: envelope } });
     expect(status).toBe(200);
     expect(json.result.resultType).toBe('complete');
     expect(json.result.tools.map((tool) => tool.name)).toContain('everything__test_simple_text');
@@ -113,7 +118,7 @@ describe('both protocol eras on one endpoint', () => {
 
   it('refuses contradictory or missing headers and _meta with the spec errors on both endpoints', async () => {
     for (const path of ['/mcp', '/servers/everything/mcp']) {
-      const url = `${daemon!.url}${path}`;
+      const url = `${proxy!.url}${path}`;
       const mismatch = await post2026(url, { method: 'tools/list', params: { _meta: envelope } }, { 'Mcp-Method': 'prompts/list' });
       expect([mismatch.status, mismatch.json.error.code, mismatch.json.id]).toEqual([400, -32020, 9]);
       const noMeta = await post2026(url, { method: 'tools/list', params: {} });

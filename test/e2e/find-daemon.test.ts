@@ -65,7 +65,7 @@ describe('finding the daemon without flags', () => {
     expect(ok(await cli(['restart', 'one'])).stdout).toMatch(/^one: running \(pid \d+\)$/m);
     const which = await cli(['restart']);
     expect(which.code).toBe(1);
-    expect(which.stderr).toContain('which server? `mcp-orch restart SERVER`, or `mcp-orch restart --all`');
+    expect(which.stderr).toContain('which server? `mcp-orch restart SERVER`, `mcp-orch restart --group GROUP` or `mcp-orch restart --all`');
     expect(which.stderr).toContain('hint: servers: one (running)');
     const withFlag = await cli(['restart', '--data-dir', first.dataDir]);
     expect(withFlag.stderr).toContain(`\`mcp-orch restart SERVER --data-dir ${first.dataDir}\``);

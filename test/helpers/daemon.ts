@@ -46,7 +46,11 @@ export interface DaemonHandle {
   stop(): Promise<void>;
   /** A request to the admin API (`/api/...`) with the admin token the daemon wrote to its data dir. */
   api(path: string, init?: RequestInit): Promise<Response>;
+  /** With `auth`: the key the first run printed (the default project's admin), once it has. */
+  firstRunKey(): Promise<string>;
 }
+
+const KEY = /mcpo_[A-Za-z0-9]{32,}/;
 
 export async function startDaemon(options: StartDaemonOptions): Promise<DaemonHandle> {
   const tempDir = await mkdtemp(join(tmpdir(), 'mcp-orch-test-'));
@@ -99,6 +103,15 @@ export async function startDaemon(options: StartDaemonOptions): Promise<DaemonHa
       stderrLines,
       writeConfig,
       stop,
+      firstRunKey: async () => {
+        const deadline = Date.now() + START_TIMEOUT_MS;
+        for (;;) {
+          const found = KEY.exec(stderrLines.join('\n'));
+          if (found) return found[0];
+          if (Date.now() > deadline) throw new Error(`no first-run key printed; stderr:\n${stderrLines.join('\n')}`);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      },
       api: async (path, init = {}) => {
         const token = (await readFile(join(dataDir, 'admin-token'), 'utf8').catch(() => '')).trim();
         const headers = new Headers(init.headers);

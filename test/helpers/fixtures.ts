@@ -13,6 +13,7 @@ export const FIXTURE_NAMES = [
   'many-tools',
   'ignore-sigterm',
   'batch-tools',
+  'shifty',
 ] as const;
 export type FixtureName = (typeof FIXTURE_NAMES)[number];
 

@@ -7,7 +7,7 @@ import type { Caller, Connection } from '../caller.js';
 import type { Forwarder, Params, Via } from '../forward.js';
 import type { Quotas } from '../limits.js';
 import { splitProgressToken } from '../forward.js';
-import { requestIdOf } from '../responses.js';
+import { requestIdOf, retryAfter } from '../responses.js';
 import type { Peer } from '../serverRequests.js';
 import type { View } from '../view.js';
 import { META_CLIENT_CAPABILITIES, META_CLIENT_INFO, MODERN_VERSION } from '../../upstream/envelope.js';
@@ -209,5 +209,5 @@ function answerStatus(error: unknown): number {
 }
 
 function errorJson(id: JsonRpcId | null, error: unknown, status: number): Response {
-  return Response.json({ jsonrpc: '2.0', id, error: jsonRpcErrorOf(error, 'modern') }, { status });
+  return Response.json({ jsonrpc: '2.0', id, error: jsonRpcErrorOf(error, 'modern') }, { status, headers: retryAfter(error) });
 }

@@ -1,0 +1,34 @@
+import { OrchError } from '../errors.js';
+
+/** The errors of names a view does not know, and why a name it knows may be kept from a caller. */
+
+/**
+ * Why a name a client sent does not reach the server that has it (a filter, an override's new name,
+ * a hold): the cause of the "unknown" error, which the audit records and the client never sees.
+ */
+export class Withheld extends Error {
+  constructor(
+    readonly server: string,
+    readonly reason: string,
+  ) {
+    super(`withheld from clients: ${reason}`);
+    this.name = 'Withheld';
+  }
+}
+
+/** The error for a name a client may not use, with why (for the audit) when the server has it. */
+export function unknownName(kind: 'tool' | 'prompt' | 'resource', name: string, hint: string, withheld?: Withheld): OrchError {
+  const code = kind === 'tool' ? 'UNKNOWN_TOOL' : kind === 'prompt' ? 'UNKNOWN_PROMPT' : 'UNKNOWN_RESOURCE';
+  return new OrchError(code, `unknown ${kind} "${name}"`, {
+    hint,
+    data: { [kind === 'resource' ? 'uri' : kind]: name },
+    ...(withheld ? { cause: withheld } : {}),
+  });
+}
+
+export function unknownServer(name: string, known: string[]): OrchError {
+  return new OrchError('UNKNOWN_SERVER', `unknown server "${name}"`, {
+    hint: known.length ? `configured servers: ${known.join(', ')}` : 'no servers are configured',
+    data: { server: name, known },
+  });
+}
