@@ -17,7 +17,7 @@ const textOf = (result: unknown): string => (result as { content: { text?: strin
 const names = (list: { tools: { name: string }[] }): string[] => list.tools.map((tool) => tool.name).sort();
 
 const echoRules = {
-  tools: { deny: ['blob', 'chatter', 'slow*', 'add_tool', 'remove_tool', 'touch', 'log', 'counter', 'whoami', 'fail'] },
+  tools: { deny: ['blob', 'chatter', 'slow*', 'add_tool', 'remove_tool', 'touch', 'log', 'counter', 'whoami', 'fail', 'peek'] },
   overrides: { echo: { name: 'say', description: 'Says it back', annotations: { readOnlyHint: true } } },
   prompts: { deny: ['greet'] },
   resources: { allow: ['fixture://readme', 'fixture://items/*'] },
@@ -176,6 +176,7 @@ describe('tool filters and overrides', () => {
       'add_tool',
       'fail',
       'log',
+      'peek',
       'pid',
       'remove_tool',
       'shout',
