@@ -11,6 +11,9 @@ import { batchSettingsSchema, llmSettingsSchema } from './batchSchema.js';
 /** Server names appear in URLs and in namespaced tool names. */
 export const SERVER_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
+/** The namespace of the gateway's own tools on the unified endpoint (`mcp-orch__plan`): no server may take it. */
+export const OWN_SERVER = 'mcp-orch';
+
 /** A Host header value: a name, an IPv4 address or a bracketed IPv6 one, and an optional port. */
 export const HOST_PATTERN = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?::\d{1,5})?$/;
 
@@ -334,7 +337,13 @@ export const orchSchema = z.looseObject({
 
 export const configSchema = z.looseObject({
   mcpServers: z
-    .record(z.string().regex(SERVER_NAME_PATTERN, 'server names use letters, digits, "_", "-" and "."'), serverSchema)
+    .record(
+      z
+        .string()
+        .regex(SERVER_NAME_PATTERN, 'server names use letters, digits, "_", "-" and "."')
+        .refine((name) => name !== OWN_SERVER, `"${OWN_SERVER}" names the gateway's own tools on /mcp; give this server another name`),
+      serverSchema,
+    )
     .default({}),
   orch: orchSchema.default(orchSchema.parse({})),
 });

@@ -1,11 +1,9 @@
 import type { CallToolResult, Progress, Result, Tool } from '@modelcontextprotocol/sdk/types.js';
+import { OWN_SERVER } from '../config/schema.js';
 import type { Caller } from './caller.js';
 import { namespacedName } from './naming.js';
 import type { Peer } from './serverRequests.js';
 import type { View } from './view.js';
-
-/** The name the gateway's own tools are namespaced under on the unified endpoint (`mcp-orch__plan`). */
-export const OWN_SERVER = 'mcp-orch';
 
 /** What a tool the gateway answers itself is given besides its arguments. */
 export interface OwnToolContext {
