@@ -1,7 +1,7 @@
 // Planning a task in words: with an OpenAI-compatible model and an Anthropic one of our own on
 // 127.0.0.1 (invalid plans sent back with their errors), and with the MCP client's own model through
 // sampling; and a real MCP client calling mcp-orch__run_plan through /mcp, with progress.
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchClient, step } from '../helpers/batch.js';
 import { connectStreamable } from '../helpers/clients.js';
@@ -24,7 +24,7 @@ let openai: FakeLlm;
 let anthropic: FakeLlm;
 let daemon: DaemonHandle;
 let rest: ReturnType<typeof batchClient>;
-const clients: Client[] = [];
+const clients: { close(): Promise<void> }[] = [];
 
 const config = (llm: object) => ({ mcpServers: { echo: fixtureServer('echo') }, orch: { llm } });
 
@@ -110,6 +110,20 @@ describe('mcp-orch__run_plan over /mcp', () => {
     ]);
     const invalid = await client.callTool({ name: 'mcp-orch__run_plan', arguments: { plan: WRONG_PLAN } }).catch((error: Error) => error);
     expect(String(invalid)).toContain('steps.sum: server "echo" has no tool "plus"');
+  });
+
+  it('runs for a 2026-07-28 client too, stateless, with progress', { timeout: 30_000 }, async () => {
+    const client = new ModernClient({ name: 'v2-client', version: '2.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
+    await client.connect(new ModernTransport(new URL(`${daemon.url}/mcp`)));
+    clients.push(client);
+    expect((await client.listTools()).tools.map((tool) => tool.name)).toEqual(expect.arrayContaining(['mcp-orch__run_plan']));
+    const progress: number[] = [];
+    const result = await client.callTool(
+      { name: 'mcp-orch__run_plan', arguments: { plan: ADD_PLAN } },
+      { onprogress: (update) => progress.push(update.progress) },
+    );
+    expect(result.structuredContent).toMatchObject({ status: 'succeeded', steps: [{ id: 'sum', result: { sum: 5 } }, { id: 'say' }] });
+    expect(progress).toEqual([1, 2]);
   });
 
   it('plans with the client\'s own model through sampling (planner "client"), with no key on the server', { timeout: 30_000 }, async () => {

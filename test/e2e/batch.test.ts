@@ -122,7 +122,7 @@ describe('a plan over the reference servers', () => {
       });
       const prefix = rows[0]!.keyPrefix;
       expect(key.startsWith(prefix)).toBe(true);
-      expect(rows).toContainEqual({ server: 'memory', name: 'memory__read_graph', transport: 'batch', keyPrefix: prefix, outcome: 'ok' });
+      expect(rows).toContainEqual({ server: 'memory', name: 'read_graph', transport: 'batch', keyPrefix: prefix, outcome: 'ok' });
       expect(rows.every((row) => row.keyPrefix === prefix && row.transport === 'batch' && row.outcome === 'ok')).toBe(true);
     } finally {
       db.close();
