@@ -44,6 +44,8 @@ export type OrchErrorCode =
   | 'STORE_INCOMPATIBLE'
   | 'SECRET_UNAVAILABLE'
   | 'SHUTTING_DOWN'
+  | 'INVALID_PLAN'
+  | 'PLANNER_FAILED'
   | 'DEPLOY_FAILED'
   | 'INTERNAL';
 
@@ -161,6 +163,8 @@ const WIRE: Record<OrchErrorCode, Wire> = {
   STORE_INCOMPATIBLE: { http: 500, jsonrpc: JSONRPC.INTERNAL_ERROR },
   SECRET_UNAVAILABLE: { http: 500, jsonrpc: JSONRPC.INTERNAL_ERROR },
   SHUTTING_DOWN: { http: 503, jsonrpc: JSONRPC.INTERNAL_ERROR, refuses: true },
+  INVALID_PLAN: { http: 400, jsonrpc: JSONRPC.INVALID_PARAMS },
+  PLANNER_FAILED: { http: 502, jsonrpc: JSONRPC.INTERNAL_ERROR },
   /** A deployment that could not be cloned, built or started: the running server is left as it was. */
   DEPLOY_FAILED: { http: 422, jsonrpc: JSONRPC.INTERNAL_ERROR },
   INTERNAL: { http: 500, jsonrpc: JSONRPC.INTERNAL_ERROR },
@@ -250,13 +254,22 @@ export class WireError extends Error {
 
 /** The JSON error body of every HTTP answer that is not MCP (the REST API, the dashboard's actions, unknown routes). */
 export interface ApiErrorBody {
-  error: { code: OrchErrorCode; message: string; hint?: string };
+  /** `errors`: each problem, when one request has several (a batch plan's). */
+  error: { code: OrchErrorCode; message: string; hint?: string; errors?: string[] };
 }
 
 /** The REST API's one error shape, `{"error": {"code", "message", "hint"}}`; its status is httpStatusOf. Read back by the CLI. */
 export function apiErrorBody(error: unknown): ApiErrorBody {
   if (error instanceof OrchError) {
-    return { error: { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) } };
+    const errors = error.data?.errors;
+    return {
+      error: {
+        code: error.code,
+        message: error.message,
+        ...(error.hint ? { hint: error.hint } : {}),
+        ...(Array.isArray(errors) ? { errors: errors.map(String) } : {}),
+      },
+    };
   }
   return { error: { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) } };
 }

@@ -24,6 +24,7 @@ export const AUDIT_CSV_COLUMNS = [
   'address',
   'session',
   'detail',
+  'task',
 ] as const satisfies readonly (keyof AuditEntry)[];
 
 export const AUDIT_CSV_HEADER = AUDIT_CSV_COLUMNS.join(',');

@@ -18,8 +18,9 @@ export interface AuditActor {
 
 /** How the client came in. */
 export interface AuditConnection {
-  transport: 'streamable-http' | 'sse' | 'stdio' | 'websocket' | 'rest';
-  /** The MCP revision; null for a REST call. */
+  /** `rest`: a tool called over the REST API; `batch`: a step of a batch task, run for the key that submitted it. */
+  transport: 'streamable-http' | 'sse' | 'stdio' | 'websocket' | 'rest' | 'batch';
+  /** The MCP revision; null for a REST call or a batch step. */
   era: '2025-11-25' | '2026-07-28' | null;
   /** What the client said it is. */
   client?: { name: string; version: string } | undefined;
@@ -45,6 +46,8 @@ export interface RequestEvent extends AuditActor, AuditConnection {
   error?: string | undefined;
   /** Kept only with `orch.audit.arguments: true`, and then redacted. */
   arguments?: unknown;
+  /** The batch task the call was a step of. */
+  task?: string | undefined;
   /** Answered from the response cache, without reaching the server. */
   cached?: boolean | undefined;
 }
@@ -152,6 +155,7 @@ export function toAuditRow(event: AuditEvent, at: number, keepArguments: boolean
         outcome: event.outcome,
         durationMs: Math.round(event.durationMs * 1000) / 1000,
         ...connection(event),
+        task: event.task,
         detail: json({
           error: clipText(event.error),
           cached: event.cached || undefined,

@@ -87,7 +87,7 @@ describe('audit log writer', () => {
 
   it('stores every field of a call as a row, and refuses to change a row afterwards', () => {
     const log = createAuditLog({ audit: temp.store.audit, settings: SETTINGS, logger });
-    log.record(call(1, { outcome: 'denied', error: 'the viewer role may not call tools' }));
+    log.record(call(1, { outcome: 'denied', error: 'the viewer role may not call tools', task: 't1' }));
     log.close();
     expect(temp.store.audit.query()).toEqual([
       {
@@ -109,6 +109,7 @@ describe('audit log writer', () => {
         address: '127.0.0.1',
         session: 's1',
         detail: '{"error":"the viewer role may not call tools"}',
+        task: 't1',
       },
     ]);
     const raw = new Database(databasePath(temp.dataDir));

@@ -8,8 +8,8 @@ import { findDaemon, noDaemon, type DaemonOptions, type FoundDaemon } from './fi
 export interface DaemonClient {
   info: DaemonInfo;
   dataDir: string;
-  /** A request to the admin API with the token; non-2xx answers throw the daemon's error and hint. */
-  request<T>(method: 'GET' | 'POST', path: string): Promise<T>;
+  /** A request to the admin API with the token (and a JSON body, if given); non-2xx answers throw the daemon's error and hint. */
+  request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T>;
   /** The raw response (for streams), with the token. */
   fetch(path: string, init?: RequestInit): Promise<Response>;
 }
@@ -17,11 +17,10 @@ export interface DaemonClient {
 /** The daemon's JSON error body (`{"error": {"code", "message", "hint"}}`) as the error it stands for. */
 export function apiError(body: unknown, status: number): OrchError {
   const { error } = (body ?? {}) as Partial<ApiErrorBody>;
-  return new OrchError(
-    error?.code ?? (status === 404 ? 'UNKNOWN_SERVER' : 'INTERNAL'),
-    error?.message ?? `HTTP ${status}`,
-    error?.hint ? { hint: error.hint } : {},
-  );
+  return new OrchError(error?.code ?? (status === 404 ? 'UNKNOWN_SERVER' : 'INTERNAL'), error?.message ?? `HTTP ${status}`, {
+    ...(error?.hint ? { hint: error.hint } : {}),
+    ...(error?.errors ? { data: { errors: error.errors } } : {}),
+  });
 }
 
 /** The options of every command that talks to a running daemon. */
@@ -72,8 +71,11 @@ export function daemonClient(dataDir: string, info: DaemonInfo, token: string): 
     info,
     dataDir,
     fetch: send,
-    async request<T>(method: 'GET' | 'POST', path: string): Promise<T> {
-      const response = await send(path, { method });
+    async request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, json?: unknown): Promise<T> {
+      const response = await send(
+        path,
+        json === undefined ? { method } : { method, body: JSON.stringify(json), headers: { 'content-type': 'application/json' } },
+      );
       const text = await response.text();
       let body: unknown;
       try {

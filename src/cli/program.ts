@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { VERSION } from '../daemon/version.js';
 import { registerAuditCommand } from './auditCommand.js';
 import { registerBackupCommands } from './backupCommand.js';
+import { registerBatchCommands } from './batchCommand.js';
 import { registerConnectCommand } from './connectCommand.js';
 import { registerControlCommands } from './controlCommands.js';
 import { registerDeployCommands } from './deployCommand.js';
@@ -29,7 +30,8 @@ Examples:
   $ mcp-orch projects filter team github tools --deny 'delete_*'
   $ mcp-orch logs                                  # which servers there are; logs NAME -f follows one
   $ mcp-orch import ~/Library/Application\\ Support/Claude/claude_desktop_config.json
-  $ mcp-orch deploy https://github.com/me/my-server   # clone, install, start; deploy update|rollback|list|remove
+  $ mcp-orch batch run --plan plan.json            # many tool calls, the independent ones in parallel
+  $ mcp-orch deploy https://github.com/me/my-server # clone, install, start; deploy update|rollback|list|remove
 
 Finding the daemon: status, monitor, start, stop, restart, reload, logs and stop-daemon talk to the
 running daemon without flags: the one of --data-dir (or $MCP_ORCH_DATA_DIR), else the one serving
@@ -50,6 +52,7 @@ Endpoints (serve):
   /api/...                          REST API (reference at /api/docs, OpenAPI at /api/openapi.json);
                                     Authorization: Bearer <key>, or <data dir>/admin-token for everything
   /tools, /tools/{server}.{tool}    REST aliases: list tools, call one with its arguments as the JSON body
+  /batch/...                        batch tasks (plans of tool calls); a key or the admin token
   /hooks/git/{name}                 push webhooks of deployments, signed (X-Hub-Signature-256)`;
 
 export function buildProgram(): Command {
@@ -70,6 +73,7 @@ export function buildProgram(): Command {
   registerAuditCommand(program);
   registerSecretsCommands(program);
   registerBackupCommands(program);
+  registerBatchCommands(program);
   registerDeployCommands(program);
   return program;
 }

@@ -24,8 +24,8 @@ export interface ConfigDiff {
   settingsChanged: string[];
 }
 
-/** orch settings applied on reload, through the servers they change. */
-export const LIVE_SETTINGS = ['defaults', 'pinning', 'alerts'] as const satisfies readonly (keyof OrchSettings)[];
+/** orch settings applied on reload: through the servers they change, or read by batch tasks as they start. */
+export const LIVE_SETTINGS = ['defaults', 'pinning', 'alerts', 'batch', 'llm'] as const satisfies readonly (keyof OrchSettings)[];
 
 /**
  * Each running server as it will actually run: its own keys plus the supervision settings in force

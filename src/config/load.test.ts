@@ -191,6 +191,13 @@ describe('validation messages', () => {
     expect(level!.length).toBeLessThan(200);
   });
 
+  it("refuses a server named as the gateway's own tools", () => {
+    const err = failure(() => parse({ mcpServers: { 'mcp-orch': { command: 'x' } } }));
+    expect(err.message).toBe(
+      'c.json: mcpServers.mcp-orch: invalid name: "mcp-orch" names the gateway\'s own tools on /mcp; give this server another name',
+    );
+  });
+
   it('warns about unknown keys instead of failing', () => {
     const { warnings, config } = parse({
       $schema: 'x',

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LOG_LEVELS } from '../log.js';
+import { batchSettingsSchema, llmSettingsSchema } from './batchSchema.js';
 
 /**
  * The config file's schema: the single source of the config types (everything below is z.infer).
@@ -9,6 +10,9 @@ import { LOG_LEVELS } from '../log.js';
 
 /** Server names appear in URLs and in namespaced tool names. */
 export const SERVER_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+/** The namespace of the gateway's own tools on the unified endpoint (`mcp-orch__plan`): no server may take it. */
+export const OWN_SERVER = 'mcp-orch';
 
 /** A Host header value: a name, an IPv4 address or a bracketed IPv6 one, and an optional port. */
 export const HOST_PATTERN = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?::\d{1,5})?$/;
@@ -324,13 +328,22 @@ export const orchSchema = z.looseObject({
       perProject: rateLimitSchema.default({ requestsPerMinute: 6000, burst: 600 }),
     })
     .prefault({}),
+  /** Batch tasks (plans of tool calls) and the model that plans them: batchSchema.ts. */
+  batch: batchSettingsSchema.prefault({}),
+  llm: llmSettingsSchema.optional(),
   /** The response cache of all servers together: least recently used answers go first past maxMb. */
   cache: z.strictObject({ maxMb: z.number().positive().max(65_536).default(64) }).prefault({}),
 });
 
 export const configSchema = z.looseObject({
   mcpServers: z
-    .record(z.string().regex(SERVER_NAME_PATTERN, 'server names use letters, digits, "_", "-" and "."'), serverSchema)
+    .record(
+      z
+        .string()
+        .regex(SERVER_NAME_PATTERN, 'server names use letters, digits, "_", "-" and "."')
+        .refine((name) => name !== OWN_SERVER, `"${OWN_SERVER}" names the gateway's own tools on /mcp; give this server another name`),
+      serverSchema,
+    )
     .default({}),
   orch: orchSchema.default(orchSchema.parse({})),
 });

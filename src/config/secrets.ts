@@ -3,7 +3,8 @@ import { formatPath, isPlainObject } from './issues.js';
 import type { Config } from './schema.js';
 
 /**
- * `${secret:NAME}` in a server's `env`, `headers`, `args` and `url`, resolved after validation by
+ * `${secret:NAME}` in a server's `env`, `headers`, `args` and `url` (and `orch.llm`'s credentials, filled
+ * in later with fillSecrets), resolved after validation by
  * a function the caller passes in (config/ never reads the store). A secret that cannot be had
  * makes only its server unavailable: that server is not started and says why, the others run.
  * `$${secret:` is a literal `${secret:`. Resolved values never appear in a message.
@@ -28,6 +29,16 @@ function allowed(path: readonly PropertyKey[]): boolean {
   if (path[0] !== 'mcpServers' || path.length < 3) return false;
   const field = path[2];
   return path.length === 4 ? field === 'env' || field === 'headers' || field === 'args' : path.length === 3 && field === 'url';
+}
+
+/** `orch.llm`'s credentials: kept as written here and filled in when the model is first needed, so a missing one fails only planning. */
+function deferred(path: readonly PropertyKey[]): boolean {
+  return path[0] === 'orch' && path[1] === 'llm';
+}
+
+/** Fills in every `${secret:NAME}` of a text with `resolver` (`$${secret:` stays a literal). */
+export function fillSecrets(text: string, resolver: SecretResolver): string {
+  return text.replace(SECRET, (_match, name: string | undefined) => (name === undefined ? '${secret:' : resolver(name)));
 }
 
 function reasonOf(error: unknown): string {
@@ -80,6 +91,7 @@ export function resolveSecrets(config: Config, file: string, source: SecretSourc
   const expand = (text: string, path: PropertyKey[]): string => {
     if (!text.includes('${secret:')) return text;
     return text.replace(SECRET, (match, name: string | undefined) => {
+      if (deferred(path)) return match;
       if (name === undefined) return '${secret:';
       if (!allowed(path)) {
         misplaced.push(`${file}: ${formatPath(path)}: secrets may be used only in a server's env, headers, args and url`);

@@ -112,6 +112,7 @@ export function createAccessControl(options: AccessControlOptions): AccessContro
         durationMs: Math.round(record.durationMs * 1000) / 1000,
         ...(record.outcome === 'ok' ? {} : { error: record.error }),
         ...(record.arguments === undefined ? {} : { arguments: record.arguments }),
+        ...(record.caller.task === undefined ? {} : { task: record.caller.task }),
         ...(record.cache === 'hit' ? { cached: true } : {}),
       };
       audit.record(event);

@@ -9,7 +9,9 @@ import { OrchError } from '../errors.js';
 import type { Access } from '../auth/access.js';
 import type { FirstRun } from '../auth/firstRun.js';
 import type { SecretSource } from '../config/secrets.js';
+import { createBatch } from '../batch/create.js';
 import { Gateway } from '../gateway/gateway.js';
+import { OwnTools } from '../gateway/ownTools.js';
 import { unknownServer } from '../gateway/view.js';
 import type { ControlAction, ReloadReport } from '../http/api/deps.js';
 import { createApp } from '../http/app.js';
@@ -99,9 +101,11 @@ export function createDaemon(options: DaemonOptions): Daemon {
   // Calls, errors and latency per server over time: the metrics history and the dashboard's live figures.
   const calls = createCallStats({ periodsSec: [10, 300] });
   const accessControl = createAccessControl({ store: options.store, orch: config.orch, logger, auth: options.auth ?? true });
+  const ownTools = new OwnTools(config.orch.namespaceSeparator);
   const fleet = createFleet({ pool, store: options.store, audit: accessControl.audit, logger, config: () => config });
   const order = createStartOrder(pool, () => config.mcpServers, logger);
   const gateway = new Gateway({
+    ownTools,
     pool,
     logger,
     separator: config.orch.namespaceSeparator,
@@ -113,6 +117,15 @@ export function createDaemon(options: DaemonOptions): Daemon {
     limits: config.orch.limits,
     held: fleet.pins.held,
     cacheMaxBytes: config.orch.cache.maxMb * 1024 * 1024,
+  });
+  const batch = createBatch({
+    gateway,
+    ownTools,
+    access: accessControl.access,
+    repo: options.store.batch,
+    settings: () => config.orch,
+    secrets: () => options.secrets?.(config),
+    logger,
   });
   const logFiles = new Map<string, LogFile>();
   let served: Served | undefined;
@@ -317,6 +330,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
     access: accessControl.access,
 
     async start(startOptions = {}) {
+      batch.start();
       const startAll = (): void => {
         startServers(enabled(config));
         parkDisabled();
@@ -327,6 +341,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
         return {};
       }
       // The REST API, the dashboard and the metrics history's timer.
+      const adminToken = writeAdminToken(options.dataDir);
       web = wireWeb({
         store: options.store,
         dataDir: options.dataDir,
@@ -336,7 +351,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
         gateway,
         accessControl,
         control: { control, controlMany, reloadFromFile },
-        token: writeAdminToken(options.dataDir),
+        token: adminToken,
         fleet: fleet.api,
         pinStatus: fleet.pins.status,
         deployments: deployer,
@@ -360,6 +375,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
         rest: web.rest,
         ui: web.ui,
         metrics,
+        batch: { batch, adminToken },
         issueTicket: accessControl.issueTicket,
         deployments: deployer,
       });
@@ -405,6 +421,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
         // and new MCP requests get a clear answer instead of a refused connection.
         shuttingDown = true;
         await watcher?.close();
+        await batch.close();
         // Deployments in progress end: their steps are killed, their new commits stopped.
         await Promise.all([...candidates].map((candidate) => candidate.close(cause)));
         await deployer.close();

@@ -3,7 +3,7 @@ import type { ServerConfig } from '../config/schema.js';
 import type { ControlAction } from '../http/api/deps.js';
 import type { Logger } from '../log.js';
 import type { UpstreamPool } from '../upstream/pool.js';
-import { describeError } from '../upstream/upstream.js';
+import { describeError } from '../upstream/connection.js';
 
 /**
  * `dependsOn` carried out: a server starts once the servers it depends on are running (each start,

@@ -1,15 +1,18 @@
 import type { Implementation } from '@modelcontextprotocol/sdk/types.js';
 import type { Principal } from '../auth/policy.js';
 
-/** How a client reaches the gateway: an MCP transport, or a plain REST call (`POST /api/tools/{server}/{tool}`). */
-export type TransportKind = 'streamable-http' | 'sse' | 'stdio' | 'websocket' | 'rest';
+/**
+ * How a client reaches the gateway: an MCP transport, a plain REST call (`POST /api/tools/{server}/{tool}`),
+ * or a step of a batch task, run for the key that submitted it.
+ */
+export type TransportKind = 'streamable-http' | 'sse' | 'stdio' | 'websocket' | 'rest' | 'batch';
 
-/** The transports that hold MCP sessions (a REST call is one request, never a session). */
-export type SessionTransport = Exclude<TransportKind, 'rest'>;
+/** The transports that hold MCP sessions (a REST call or a batch step is one request, never a session). */
+export type SessionTransport = Exclude<TransportKind, 'rest' | 'batch'>;
 
 /**
  * The MCP revision a caller speaks: a 2025-11-25 session, a stateless 2026-07-28 request, or none
- * (a REST call). Only a 2025 session outlives its request.
+ * (a REST call, a batch step). Only a 2025 session outlives its request.
  */
 export type CallerEra = '2025-11-25' | '2026-07-28' | null;
 
@@ -32,6 +35,8 @@ export interface Caller {
   readonly client?: Implementation | undefined;
   /** Who, as authentication found them: the project, member and key the request goes by. */
   readonly principal: Principal;
+  /** The batch task a request is a step of. */
+  readonly task?: string | undefined;
 }
 
 /** Everything the gateway knows about the connection a request arrived on, from the HTTP layer. */

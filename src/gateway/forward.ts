@@ -6,6 +6,8 @@ import type { ResponseCache } from './cache.js';
 import type { Caller } from './caller.js';
 import { exposeContentUris } from './content.js';
 import { LEVELS, type LevelHolder, type LogLevelRegistry } from './logLevels.js';
+import { OWN_SERVER } from '../config/schema.js';
+import type { OwnTools } from './ownTools.js';
 import type { Peer, ServerRequestRouter } from './serverRequests.js';
 import type { Subscriber, SubscriptionRegistry } from './subscriptions.js';
 import { Withheld } from './unknown.js';
@@ -80,6 +82,8 @@ export interface ForwarderDeps {
   subscriptions: SubscriptionRegistry;
   logLevels: LogLevelRegistry;
   observers: RequestObserver[];
+  /** Tools the gateway answers itself, on the unified view. */
+  ownTools?: OwnTools;
   /** Answers kept for servers that opt in (their `cache` setting). */
   cache?: ResponseCache;
 }
@@ -164,11 +168,27 @@ export class Forwarder {
         return {};
       }
     }
+    const own = this.deps.ownTools?.find(view, method, params);
+    if (own) {
+      record.server = OWN_SERVER;
+      record.name = own.name;
+      access.check(principal, undefined, method);
+      const { progressToken } = splitProgressToken(params);
+      const { onProgress } = options;
+      return own.call((params.arguments ?? {}) as Params, {
+        caller,
+        signal: options.signal,
+        peer: options.peer,
+        progress: (update) => {
+          if (progressToken !== undefined && onProgress) onProgress({ ...update, progressToken });
+        },
+      });
+    }
     const route = routeRequest(view, method, params, reach);
     if (!route) throw new OrchError('METHOD_NOT_FOUND', `method not found: ${method}`);
     if ('answer' in route) {
       admit(view.server);
-      return route.answer;
+      return this.deps.ownTools?.extendList(view, method, route.answer) ?? route.answer;
     }
     record.server = route.upstream.name;
     // As the server knows it: a namespaced or renamed name is recorded by the server's own.

@@ -1,27 +1,27 @@
-import { join } from 'node:path';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage, Notification, Request as McpRequest, RequestId, Result } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, Request as McpRequest, RequestId, Result } from '@modelcontextprotocol/sdk/types.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv-provider.js';
 import { OrchError } from '../errors.js';
 import type { Access } from '../auth/access.js';
 import type { Principal } from '../auth/policy.js';
 import type { Logger } from '../log.js';
-import type { CatalogKind } from '../upstream/catalog.js';
 import type { UpstreamPool } from '../upstream/pool.js';
-import type { Upstream, UpstreamState } from '../upstream/upstream.js';
+import type { Upstream } from '../upstream/upstream.js';
 import { ResponseCache } from './cache.js';
-import { samePrincipal, type Connection, type SessionTransport } from './caller.js';
-import { LIST_CHANGED } from './constants.js';
+import type { Connection, SessionTransport } from './caller.js';
 import { Forwarder, type RequestObserver } from './forward.js';
-import { allowsBatches, Quotas, type Limits } from './limits.js';
+import type { OwnTools } from './ownTools.js';
+import { Quotas, type Limits } from './limits.js';
 import { LogLevelRegistry } from './logLevels.js';
 import { classifyEra } from './modern/classify.js';
 import { ModernFront } from './modern/front.js';
 import { ListenStreams } from './modern/listen.js';
-import { REQUEST_STATE_KEY_FILE, RequestStateCodec } from './modern/requestState.js';
+import { RequestStateCodec } from './modern/requestState.js';
 import { errorResponse, requestIdOf } from './responses.js';
 import { RestCalls } from './rest.js';
+import { routePoolEvents } from './poolEvents.js';
 import { ServerRequestRouter } from './serverRequests.js';
+import { SessionRegistry } from './sessionRegistry.js';
 import { GatewaySession, type SessionDeps } from './session.js';
 import { SseServerTransport } from './sseTransport.js';
 import { StreamableHttpServerTransport } from './streamableTransport.js';
@@ -51,6 +51,8 @@ export interface GatewayOptions {
   limits: Limits;
   /** Who may do what: every request is checked against it on the one forwarding path. */
   access: Access;
+  /** Tools the gateway answers itself on the unified endpoint. */
+  ownTools?: OwnTools;
   /** Tools definition pinning withholds (changed since approved), with why; none when absent. */
   held?: (server: string, tool: string) => string | undefined;
   /** Bytes of answers the response cache keeps at most (orch.cache.maxMb); servers opt in with `cache`. */
@@ -58,18 +60,6 @@ export interface GatewayOptions {
 }
 
 const DEFAULT_REQUEST_STATE_TTL_MS = 5 * 60 * 1000;
-
-interface OpenSession {
-  session: GatewaySession;
-  transport: StreamableHttpServerTransport | SseServerTransport | WebSocketServerTransport | Transport;
-  lastSeen: number;
-}
-
-/** What a JSON-RPC body asks of a session: how many requests it carries. */
-function requestsIn(body: unknown): number {
-  const messages = Array.isArray(body) ? body : [body];
-  return messages.filter((m) => m && typeof m === 'object' && 'method' in m && 'id' in m).length;
-}
 
 /**
  * The downstream side: MCP sessions over Streamable HTTP, legacy SSE and stdio (2025-11-25) and
@@ -82,8 +72,10 @@ export class Gateway {
   readonly logLevels = new LogLevelRegistry();
   readonly router: ServerRequestRouter;
   readonly quotas: Quotas;
+  /** The one forwarding path, for requests that come from no client session (batch steps). */
+  readonly forwarder: Forwarder;
   readonly cache: ResponseCache;
-  private readonly sessions = new Map<string, OpenSession>();
+  private readonly sessions: SessionRegistry;
   private readonly views = new Map<string, View>();
   private readonly deps: SessionDeps;
   private readonly log: Logger;
@@ -99,7 +91,13 @@ export class Gateway {
   constructor(private readonly options: GatewayOptions) {
     this.log = options.logger.child({ component: 'gateway' });
     this.quotas = new Quotas(options.limits, this.log);
-    this.router = new ServerRequestRouter((id) => this.sessions.get(id)?.session.peer);
+    this.sessions = new SessionRegistry({
+      log: this.log,
+      access: options.access,
+      observers: options.observers ?? [],
+      maxInFlight: options.limits.inFlight,
+    });
+    this.router = new ServerRequestRouter((id) => this.sessions.peer(id));
     this.cache = new ResponseCache(options.pool, options.cacheMaxBytes ?? 64 * 1024 * 1024);
     const forwarder = new Forwarder({
       cache: this.cache,
@@ -108,7 +106,9 @@ export class Gateway {
       subscriptions: this.subscriptions,
       logLevels: this.logLevels,
       observers: options.observers ?? [],
+      ...(options.ownTools ? { ownTools: options.ownTools } : {}),
     });
+    this.forwarder = forwarder;
     this.deps = {
       logger: this.log,
       forwarder,
@@ -116,7 +116,14 @@ export class Gateway {
       logLevels: this.logLevels,
       validator: new AjvJsonSchemaValidator(),
     };
-    this.detachPool = this.watchPool(options.pool);
+    this.detachPool = routePoolEvents({
+      pool: options.pool,
+      sessions: this.sessions,
+      subscriptions: this.subscriptions,
+      logLevels: this.logLevels,
+      router: this.router,
+      log: this.log,
+    });
     this.listen = new ListenStreams({
       pool: options.pool,
       openStream: (address, streamOptions) => this.quotas.openStream(address, streamOptions),
@@ -127,27 +134,18 @@ export class Gateway {
       listen: this.listen,
       logger: this.log,
       version: options.version,
-      codec: this.requestStateCodec(options.dataDir),
+      codec: RequestStateCodec.forDataDir(options.dataDir, this.log),
       requestStateTtlMs: options.requestStateTtlMs ?? DEFAULT_REQUEST_STATE_TTL_MS,
     });
     this.rest = new RestCalls({ forwarder, validator: this.deps.validator, viewFor: (spec) => this.viewFor(spec) });
-    this.detachAccess = options.access.onChange(() => this.accessChanged());
+    this.detachAccess = options.access.onChange(() => {
+      this.sessions.accessChanged();
+      this.listen.accessChanged((principal) => options.access.refresh(principal));
+    });
     const idleMs = options.sessionIdleMs ?? 0;
     if (idleMs > 0) {
       this.sweeper = setInterval(() => this.closeIdle(idleMs), Math.min(60_000, Math.max(1000, idleMs / 2)));
       this.sweeper.unref();
-    }
-  }
-
-  /** The requestState key from the data dir; a random one when there is none or it cannot be read. */
-  private requestStateCodec(dataDir: string | undefined): RequestStateCodec {
-    if (!dataDir) return RequestStateCodec.ephemeral();
-    const path = join(dataDir, REQUEST_STATE_KEY_FILE);
-    try {
-      return RequestStateCodec.fromKeyFile(path);
-    } catch (error) {
-      this.log.warn({ path, err: (error as Error).message }, 'cannot use the requestState key file; using a key for this process only');
-      return RequestStateCodec.ephemeral();
     }
   }
 
@@ -164,26 +162,16 @@ export class Gateway {
     return view;
   }
 
-  /**
-   * Closes HTTP sessions whose client sent nothing for `idleMs` (a client that vanished without
-   * DELETE, or holds an SSE stream open and idle), and ends listen streams older than that: a
-   * client that still listens opens a new one. A session with a request in flight is never idle.
-   */
+  /** Closes idle sessions, and ends listen streams as old: a client that still listens opens a new one. */
   private closeIdle(idleMs: number): void {
     const cutoff = Date.now() - idleMs;
-    for (const open of this.sessions.values()) {
-      if (open.session.transportKind === 'stdio' || open.lastSeen > cutoff || open.session.inFlight > 0) continue;
-      this.log.info({ session: open.session.id, endpoint: open.session.view.label }, 'closing idle session');
-      void open.session.close();
-    }
+    this.sessions.closeIdle(cutoff);
     this.listen.sweep(cutoff);
   }
 
   /** Open sessions by transport, for status and metrics. */
   sessionCounts(): Record<SessionTransport, number> {
-    const counts: Record<SessionTransport, number> = { 'streamable-http': 0, sse: 0, stdio: 0, websocket: 0 };
-    for (const { session } of this.sessions.values()) counts[session.transportKind]++;
-    return counts;
+    return this.sessions.counts();
   }
 
   /** Routes the server->client requests of an upstream; wired into each Upstream by the daemon. */
@@ -200,70 +188,6 @@ export class Gateway {
     return new GatewaySession({ view, transportKind, connection, capabilities, serverInfo, instructions }, this.deps);
   }
 
-  private register(session: GatewaySession, transport: OpenSession['transport'], release: () => void = () => undefined): void {
-    this.sessions.set(session.id, { session, transport, lastSeen: Date.now() });
-    const observers = this.options.observers ?? [];
-    for (const observer of observers) observer.sessionOpened?.(session.caller);
-    session.onclose = () => {
-      this.sessions.delete(session.id);
-      release();
-      for (const observer of observers) observer.sessionClosed?.(session.caller);
-      this.log.debug({ session: session.id }, 'session closed');
-    };
-  }
-
-  /**
-   * Projects, members or keys changed: a session whose key stopped working is closed, the others
-   * take their principal as it is now, and every client hears that its lists may have changed (a
-   * server turned on or off, a key narrowed).
-   */
-  private accessChanged(): void {
-    for (const { session } of this.sessions.values()) {
-      const principal = this.options.access.refresh(session.principal);
-      if (!principal) {
-        this.log.info({ session: session.id, key: session.principal.keyPrefix }, 'closing a session whose key no longer works');
-        void session.close();
-        continue;
-      }
-      session.principal = principal;
-      for (const method of new Set(Object.values(LIST_CHANGED))) session.notify({ method });
-    }
-    this.listen.accessChanged((principal) => this.options.access.refresh(principal));
-  }
-
-  /** The session a request names, if it belongs to the same endpoint and the same key; a fresh principal replaces the old. */
-  private ownSession(open: OpenSession, connection: Connection): OrchError | undefined {
-    if (!samePrincipal(open.session.principal, connection.principal)) {
-      return new OrchError('FORBIDDEN', 'this session was opened with another key', {
-        hint: 'use the key that opened it, or send initialize again without Mcp-Session-Id',
-      });
-    }
-    open.session.principal = connection.principal;
-    return undefined;
-  }
-
-  /**
-   * What a POST to an open session may not carry: a batch on a revision that dropped batches, or
-   * more requests than the session may have in flight.
-   */
-  private refuse(open: OpenSession, body: unknown, inFlight = open.session.inFlight): OrchError | undefined {
-    const version = (open.transport as { protocolVersion?: string }).protocolVersion;
-    if (Array.isArray(body) && !allowsBatches(version)) {
-      return new OrchError('BAD_REQUEST', `Invalid Request: JSON-RPC batches are not part of protocol ${version}`, {
-        hint: 'send each message in a request of its own',
-      });
-    }
-    const max = this.options.limits.inFlight;
-    if (inFlight + requestsIn(body) > max) {
-      return new OrchError('RATE_LIMITED', `too many requests in flight on this session: ${max} at most`, {
-        hint: 'wait for answers before sending more, or raise orch.limits.inFlight',
-        retryAfterSec: 1,
-        data: { limit: 'inFlight', max },
-      });
-    }
-    return undefined;
-  }
-
   /** One Streamable HTTP request (POST, GET or DELETE) on an endpoint of `spec`. */
   async streamable(request: Request, spec: ViewSpec, body: unknown, connection: Connection): Promise<Response> {
     let view: View;
@@ -277,7 +201,7 @@ export class Gateway {
     if (era === 'modern') return this.modern.handle(request, view, body, connection);
     const sessionId = request.headers.get('mcp-session-id');
     if (sessionId) {
-      const open = this.sessionFor(sessionId, spec);
+      const open = this.sessions.get(sessionId, spec);
       if (!(open?.transport instanceof StreamableHttpServerTransport)) {
         return errorResponse(
           new OrchError('UNKNOWN_SESSION', `unknown session "${sessionId}"`, {
@@ -286,8 +210,7 @@ export class Gateway {
           requestIdOf(body),
         );
       }
-      open.lastSeen = Date.now();
-      const refused = this.ownSession(open, connection) ?? (request.method === 'POST' ? this.refuse(open, body) : undefined);
+      const refused = this.sessions.refuse(open, connection, body, request.method === 'POST');
       if (refused) return errorResponse(refused, requestIdOf(body));
       return open.transport.handleRequest(request, { parsedBody: body });
     }
@@ -316,7 +239,7 @@ export class Gateway {
       sessionIdGenerator: () => session.id,
       openStream: (streamOptions) => this.quotas.openStream(connection.address, streamOptions),
     });
-    this.register(session, transport, release);
+    this.sessions.add(session, transport, release);
     await session.connect(transport);
     const response = await transport.handleRequest(request, { parsedBody: body });
     // A rejected initialize (bad Accept header, bad version) never becomes a session.
@@ -340,7 +263,7 @@ export class Gateway {
       release();
       return errorResponse(error);
     }
-    this.register(session, transport, release);
+    this.sessions.add(session, transport, release);
     const response = transport.response();
     await session.connect(transport);
     return response;
@@ -354,7 +277,7 @@ export class Gateway {
     } catch (error) {
       return errorResponse(error, requestIdOf(body));
     }
-    const open = sessionId ? this.sessionFor(sessionId, spec) : undefined;
+    const open = sessionId ? this.sessions.get(sessionId, spec) : undefined;
     if (!(open?.transport instanceof SseServerTransport)) {
       const error = sessionId
         ? new OrchError('UNKNOWN_SESSION', `unknown session "${sessionId}"`, { hint: 'open a new stream with GET on the /sse endpoint' })
@@ -363,8 +286,7 @@ export class Gateway {
           });
       return errorResponse(error, requestIdOf(body));
     }
-    open.lastSeen = Date.now();
-    const refused = this.ownSession(open, connection) ?? this.refuse(open, body);
+    const refused = this.sessions.refuse(open, connection, body, true);
     if (refused) return errorResponse(refused, requestIdOf(body));
     open.transport.receive(body as JSONRPCMessage | JSONRPCMessage[]);
     return new Response('Accepted', { status: 202 });
@@ -391,7 +313,7 @@ export class Gateway {
         const { streamBufferBytes } = this.options.limits;
         const transport: WebSocketServerTransport = new WebSocketServerTransport(session.id, socket, {
           maxBufferedBytes: streamBufferBytes,
-          screen: (body, inFlight) => this.quotas.batchRefusal(body) ?? this.refuse(open, body, inFlight),
+          screen: (body, inFlight) => this.quotas.batchRefusal(body) ?? this.sessions.overLimit(open, body, inFlight),
           onActivity: () => (open.lastSeen = Date.now()),
           onOverflow: () =>
             this.log.warn(
@@ -399,8 +321,7 @@ export class Gateway {
               'dropped a WebSocket whose client stopped reading',
             ),
         });
-        this.register(session, transport, release);
-        const open = this.sessions.get(session.id)!;
+        const open = this.sessions.add(session, transport, release);
         void session.connect(transport);
         return transport;
       },
@@ -418,81 +339,10 @@ export class Gateway {
   /** A session over an already-open transport (`mcp-orch stdio`), for the owner of the data dir in a project. */
   async connectTransport(spec: ViewSpec, transport: Transport, principal: Principal): Promise<GatewaySession> {
     const session = await this.openSession(this.viewFor(spec), 'stdio', { principal });
-    this.register(session, transport);
+    this.sessions.add(session, transport);
     await session.connect(transport);
     return session;
   }
-
-  private sessionFor(id: string, spec: ViewSpec): OpenSession | undefined {
-    const open = this.sessions.get(id);
-    return open?.session.view.matches(spec) ? open : undefined;
-  }
-
-  private watchPool(pool: UpstreamPool): () => void {
-    const each = (upstream: Upstream, fn: (session: GatewaySession) => void): void => {
-      for (const { session } of this.sessions.values()) if (session.sees(upstream)) fn(session);
-    };
-    const onCatalog = (upstream: Upstream, kind: CatalogKind): void => {
-      each(upstream, (session) => session.notify({ method: LIST_CHANGED[kind] }));
-    };
-    // A server appearing or disappearing changes what the unified endpoint lists; a restarted one
-    // needs the subscriptions and log levels its sessions hold.
-    const visible = new Map<string, boolean>();
-    const onState = (upstream: Upstream, state: UpstreamState): void => {
-      if (state === 'running') {
-        void this.subscriptions.resubscribe(upstream);
-        void this.logLevels.restarted(upstream);
-      }
-      if (upstream.owner !== undefined) return; // a session's own instance changes no list
-      const now = upstream.available;
-      if ((visible.get(upstream.name) ?? false) === now) return;
-      visible.set(upstream.name, now);
-      for (const { session } of this.sessions.values()) {
-        if (!session.view.followsMembership) continue;
-        for (const method of new Set(Object.values(LIST_CHANGED))) session.notify({ method });
-      }
-    };
-    pool.on('catalog', onCatalog);
-    pool.on('state', onState);
-    pool.on('notification', this.onNotification);
-    return () => {
-      pool.off('catalog', onCatalog);
-      pool.off('state', onState);
-      pool.off('notification', this.onNotification);
-    };
-  }
-
-  /**
-   * A server's notification goes only where it belongs: log messages to the sessions that set a log
-   * level on a shared server (or to the session owning its instance), resource updates to their
-   * subscribers, a URL elicitation's completion and a task's status to the client that started them,
-   * anything else from a session's own instance to that session. A shared server cannot say which
-   * client anything else is for, so it goes nowhere.
-   */
-  private readonly onNotification = (upstream: Upstream, notification: Notification): void => {
-    const params = (notification.params ?? {}) as Record<string, unknown>;
-    const owner = upstream.owner === undefined ? undefined : this.sessions.get(upstream.owner)?.session;
-    switch (notification.method) {
-      case 'notifications/message':
-        for (const { session } of this.sessions.values()) if (session.sees(upstream)) session.logMessage(upstream, params);
-        return;
-      case 'notifications/resources/updated':
-        this.subscriptions.notify(upstream, String(params.uri));
-        return;
-      case 'notifications/elicitation/complete':
-        if (!this.router.deliver(upstream, `elicitation:${String(params.elicitationId)}`, notification)) owner?.notify(notification);
-        return;
-      case 'notifications/tasks/status':
-        if (!this.router.deliver(upstream, `task:${String(params.taskId)}`, notification)) owner?.notify(notification);
-        return;
-      case 'notifications/subscriptions/acknowledged': // of the gateway's own listen stream to a 2026 server
-        return;
-      default:
-        if (notification.method.endsWith('/list_changed')) return; // announced after the catalog refresh
-        if (owner && !owner.view.followsMembership) owner.notify(notification);
-        else this.log.debug({ server: upstream.name, method: notification.method }, 'notification of a shared server not forwarded');
-    }
-  };
 
   /** Closes every session. Idempotent. */
   async close(): Promise<void> {
@@ -502,7 +352,7 @@ export class Gateway {
     this.cache.close();
     this.modern.close();
     this.listen.close();
-    await Promise.all([...this.sessions.values()].map(({ session }) => session.close()));
+    await this.sessions.close();
   }
 }
 

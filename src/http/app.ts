@@ -12,6 +12,8 @@ import { REST_MOUNTS } from './api/restApi.js';
 import { coalesceEventStream } from './coalesce.js';
 import { hostGuard, type HostAllowlist } from './host.js';
 import type { Identify } from './identify.js';
+import { createBatchRoutes } from './batchRoutes.js';
+import type { BatchService } from '../batch/service.js';
 import { originGuard } from './origin.js';
 import type { Deployments } from './api/deps.js';
 import { createGitHook } from './gitHook.js';
@@ -45,6 +47,8 @@ export interface AppDeps {
   ui?: SubApp;
   /** Served at /metrics in the Prometheus text format. */
   metrics?: { contentType: string; text(): Promise<string> };
+  /** Batch tasks under /batch, /api/batch and /projects/{project}/batch; the admin token acts as the data dir's owner. */
+  batch?: { batch: BatchService; adminToken: string | undefined };
   /** A WebSocket ticket for a principal (POST /ws-tickets); without it that route answers 404. */
   issueTicket?: (principal: Principal) => Ticket;
   /** Servers deployed from git: the signed /hooks/git/{name} (their API is part of the REST API's). */
@@ -73,6 +77,12 @@ export function createApp(deps: AppDeps): Hono {
   if (deps.metrics) {
     const metrics = deps.metrics;
     app.get('/metrics', async (c) => c.body(await metrics.text(), 200, { 'Content-Type': metrics.contentType }));
+  }
+
+  // Before /api/*: the REST API's catch-all would otherwise answer /api/batch as an unknown route.
+  if (deps.batch) {
+    const batch = withFallbacks(createBatchRoutes({ ...deps, ...deps.batch }));
+    for (const base of ['/batch', '/api/batch', '/projects/:project/batch']) app.route(base, batch);
   }
 
   // Apps of their own, called rather than merged: their routes (`/api/servers/start-all` beside

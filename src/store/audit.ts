@@ -25,6 +25,8 @@ export interface AuditRow {
   session?: string | null | undefined;
   /** JSON text: an error message, the arguments, a management action's details. */
   detail?: string | null | undefined;
+  /** The batch task a call was a step of. */
+  task?: string | null | undefined;
 }
 
 export interface AuditEntry extends Required<{ [K in keyof AuditRow]: Exclude<AuditRow[K], undefined> }> {
@@ -39,6 +41,7 @@ export interface AuditFilter {
   name?: string | undefined;
   outcome?: string | undefined;
   type?: string | undefined;
+  task?: string | undefined;
   since?: number | undefined;
   until?: number | undefined;
   /** Only rows after this id, oldest first (to follow the log); otherwise newest first. */
@@ -58,18 +61,18 @@ export interface AuditRepo {
 }
 
 const COLUMNS = `id, at, type, project, member, key_prefix AS keyPrefix, server, method, name, outcome, duration_ms AS durationMs,
-  transport, era, client_name AS clientName, client_version AS clientVersion, address, session, detail`;
+  transport, era, client_name AS clientName, client_version AS clientVersion, address, session, detail, task`;
 
 const WHERE = `(@project IS NULL OR project = @project) AND (@server IS NULL OR server = @server)
   AND (@member IS NULL OR member = @member) AND (@name IS NULL OR name = @name) AND (@outcome IS NULL OR outcome = @outcome)
-  AND (@type IS NULL OR type = @type) AND (@since IS NULL OR at >= @since) AND (@until IS NULL OR at < @until)`;
+  AND (@type IS NULL OR type = @type) AND (@task IS NULL OR task = @task) AND (@since IS NULL OR at >= @since) AND (@until IS NULL OR at < @until)`;
 
 export function createAuditRepo({ db }: RepoContext): AuditRepo {
   const insert = db.prepare(
     `INSERT INTO audit (at, type, project, member, key_prefix, server, method, name, outcome, duration_ms, transport, era,
-       client_name, client_version, address, session, detail)
+       client_name, client_version, address, session, detail, task)
      VALUES (@at, @type, @project, @member, @keyPrefix, @server, @method, @name, @outcome, @durationMs, @transport, @era,
-       @clientName, @clientVersion, @address, @session, @detail)`,
+       @clientName, @clientVersion, @address, @session, @detail, @task)`,
   );
   const newest = db.prepare<Record<string, unknown>, AuditEntry>(
     `SELECT ${COLUMNS} FROM audit WHERE (@beforeId IS NULL OR id < @beforeId) AND ${WHERE} ORDER BY id DESC LIMIT @limit`,
@@ -101,6 +104,7 @@ export function createAuditRepo({ db }: RepoContext): AuditRepo {
         address: row.address ?? null,
         session: row.session ?? null,
         detail: row.detail ?? null,
+        task: row.task ?? null,
       });
     }
   });
@@ -117,6 +121,7 @@ export function createAuditRepo({ db }: RepoContext): AuditRepo {
         name: filter.name ?? null,
         outcome: filter.outcome ?? null,
         type: filter.type ?? null,
+        task: filter.task ?? null,
         since: filter.since ?? null,
         until: filter.until ?? null,
         limit: filter.limit ?? 100,

@@ -132,7 +132,44 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (server, tool)
   ) STRICT, WITHOUT ROWID;
   `,
-  // 3: metrics history, per server, at 10 s and 5 min resolution.
+  // 3: batch tasks and their steps; the task an audited call belongs to.
+  `
+  CREATE TABLE batch_tasks (
+    id TEXT PRIMARY KEY,
+    project TEXT NOT NULL,
+    key_id INTEGER,
+    key_prefix TEXT,
+    member TEXT,
+    request TEXT,
+    planner TEXT,
+    plan TEXT,
+    status TEXT NOT NULL,
+    error TEXT,
+    created_at INTEGER NOT NULL,
+    started_at INTEGER,
+    finished_at INTEGER
+  ) STRICT;
+  CREATE INDEX batch_tasks_project ON batch_tasks(project, created_at);
+  CREATE INDEX batch_tasks_status ON batch_tasks(status);
+
+  CREATE TABLE batch_steps (
+    task_id TEXT NOT NULL REFERENCES batch_tasks(id) ON DELETE CASCADE,
+    step_id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    started_at INTEGER,
+    finished_at INTEGER,
+    result TEXT,
+    error TEXT,
+    PRIMARY KEY (task_id, step_id)
+  ) STRICT, WITHOUT ROWID;
+
+  ALTER TABLE audit ADD COLUMN task TEXT;
+  CREATE INDEX audit_task ON audit(task) WHERE task IS NOT NULL;
+  `,
+  // 4: metrics history, per server, at 10 s and 5 min resolution.
   `
   CREATE TABLE metric_samples (
     server TEXT NOT NULL,

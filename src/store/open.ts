@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { ensurePrivateDataDir } from '../dataDir.js';
 import { OrchError } from '../errors.js';
 import { createAuditRepo, type AuditRepo } from './audit.js';
+import { createBatchRepo, type BatchRepo } from './batchTasks.js';
 import { createKeysRepo, type KeysRepo } from './keys.js';
 import { createMembersRepo, type MembersRepo } from './members.js';
 import { createMetricsRepo, type MetricsRepo } from './metrics.js';
@@ -40,6 +41,7 @@ export interface Store {
   readonly keys: KeysRepo;
   readonly secrets: SecretsRepo;
   readonly audit: AuditRepo;
+  readonly batch: BatchRepo;
   readonly pins: PinsRepo;
   /** CPU, memory, calls and latency per server over time. */
   readonly metrics: MetricsRepo;
@@ -173,6 +175,7 @@ function storeOf(db: Database.Database, file: string, options: StoreOptions): St
     keys: createKeysRepo(context),
     secrets: createSecretsRepo(context),
     audit: createAuditRepo(context),
+    batch: createBatchRepo(context),
     pins: createPinsRepo(context),
     metrics: createMetricsRepo(context),
     transaction: (fn) => db.transaction(fn).immediate(),

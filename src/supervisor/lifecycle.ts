@@ -92,6 +92,23 @@ export class Lifecycle extends EventEmitter<LifecycleEvents> {
   get state(): LifecycleState {
     return this._state;
   }
+  /** Resolves once the state satisfies `done`, or after `timeoutMs`, whichever comes first; never rejects. */
+  waitFor(done: (state: LifecycleState) => boolean, timeoutMs: number): Promise<void> {
+    if (done(this._state)) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const finish = (): void => {
+        clearTimeout(timer);
+        this.off('state', onState);
+        resolve();
+      };
+      const onState = (state: LifecycleState): void => {
+        if (done(state)) finish();
+      };
+      const timer = setTimeout(finish, timeoutMs);
+      this.on('state', onState);
+    });
+  }
+
   get history(): readonly Transition[] {
     return this._history;
   }

@@ -57,3 +57,42 @@ export async function fetchList<K extends CatalogKind>(
   }
   return items as CatalogLists[K];
 }
+
+/** The list change notifications, and which lists each one says changed. */
+export const LIST_CHANGED_KINDS: Readonly<Record<string, readonly CatalogKind[]>> = {
+  'notifications/tools/list_changed': ['tools'],
+  'notifications/prompts/list_changed': ['prompts'],
+  'notifications/resources/list_changed': ['resources', 'resourceTemplates'],
+};
+
+/**
+ * One server's catalog as the gateway last read it, kept across restarts: `load` reads every list
+ * of a new connection and says which differ from the previous run's; `refresh` reads one list
+ * again after the server said it changed.
+ */
+export class Catalog {
+  private current: CatalogLists = emptyCatalog();
+  private loaded = false;
+
+  get lists(): Readonly<CatalogLists> {
+    return this.current;
+  }
+
+  /** Whether the lists were read at least once (a server that never ran has none to show). */
+  get known(): boolean {
+    return this.loaded;
+  }
+
+  async load(send: ListSender, capabilities: ServerCapabilities): Promise<CatalogKind[]> {
+    const lists = await Promise.all(CATALOG_KINDS.map((kind) => fetchList(send, kind, capabilities)));
+    const changed = CATALOG_KINDS.filter((kind, i) => JSON.stringify(this.current[kind]) !== JSON.stringify(lists[i]));
+    this.current = { tools: lists[0]!, prompts: lists[1]!, resources: lists[2]!, resourceTemplates: lists[3]! } as CatalogLists;
+    this.loaded = true;
+    return changed;
+  }
+
+  async refresh(kind: CatalogKind, send: ListSender, capabilities: ServerCapabilities): Promise<void> {
+    const list = await fetchList(send, kind, capabilities);
+    this.current = { ...this.current, [kind]: list };
+  }
+}

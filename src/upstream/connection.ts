@@ -12,6 +12,7 @@ import {
   type RequestId,
   type Result,
   type Root,
+  type ServerCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
 import { isStdioServer, type RemoteServerConfig, type ServerConfig } from '../config/schema.js';
 import { isOrchError, OrchError, WireError } from '../errors.js';
@@ -93,6 +94,17 @@ export class Connection {
 
   get modernOnly(): boolean {
     return this.discovered !== undefined;
+  }
+
+  /** What the server said of itself: in server/discover (2026-only), else at initialize. */
+  get capabilities(): ServerCapabilities {
+    return this.discovered?.capabilities ?? this.client.getServerCapabilities() ?? {};
+  }
+  get serverInfo(): Implementation | undefined {
+    return this.discovered ? this.discovered.serverInfo : this.client.getServerVersion();
+  }
+  get instructions(): string | undefined {
+    return this.discovered ? this.discovered.instructions : this.client.getInstructions();
   }
 
   /** Whether close() was called: what the child and transport report from then on is expected. */

@@ -1,76 +1,29 @@
 import { EventEmitter } from 'node:events';
-import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { pathToFileURL } from 'node:url';
-import type {
-  ClientCapabilities,
-  Implementation,
-  Notification,
-  Progress,
-  Request,
-  RequestId,
-  Result,
-  Root,
-  ServerCapabilities,
-} from '@modelcontextprotocol/sdk/types.js';
+import type { Implementation, Notification, Request, Result, Root, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import { isStdioServer, type ServerConfig, type Supervision } from '../config/schema.js';
 import { OrchError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { ChildHandle, SpawnChildOptions } from '../supervisor/childProcess.js';
 import { Lifecycle, type LifecycleState } from '../supervisor/lifecycle.js';
 import { createLogBuffer, type LogBuffer } from '../supervisor/logBuffer.js';
-import { CATALOG_KINDS, emptyCatalog, fetchList, type CatalogKind, type CatalogLists } from './catalog.js';
-import { ChannelClosedError, ChannelTimeoutError } from './channel.js';
+import { Catalog, LIST_CHANGED_KINDS, type CatalogKind, type CatalogLists } from './catalog.js';
+import { clientCapabilitiesFor, configuredRoots } from './roots.js';
+import { ChannelClosedError } from './channel.js';
+import { isTransient, requestError, unavailableError } from './failures.js';
+import { IdleStop } from './idleStop.js';
 import { Connection, describeError, describeExit, type ConnectionDeps, type TransportKind } from './connection.js';
 import type { ProtocolEra } from './envelope.js';
+import type { RequestOptions, UpstreamDeps } from './deps.js';
 import { InstanceSet } from './instances.js';
 import { ListenStream } from './listen.js';
 
 export type UpstreamState = LifecycleState;
-export type UpstreamEra = ProtocolEra;
-
-/** A request the server sends to its client (sampling, elicitation, roots); the gateway routes it. */
-export type ServerRequestHandler = (upstream: Upstream, request: Request, signal: AbortSignal, related?: RequestId) => Promise<Result>;
-
-export interface UpstreamDeps {
-  logger: Logger;
-  spawnChild: (options: SpawnChildOptions) => ChildHandle;
-  clientInfo: Implementation;
-  stopGraceMs: number;
-  supervision: Supervision;
-  onServerRequest: ServerRequestHandler;
-  /** Wires an instance's events (isolation: "session") where the pool's members' go; returns the unwiring. */
-  watch?: (instance: Upstream) => () => void;
-  /**
-   * Resolves when the servers this one depends on are running (or will not be), before each start;
-   * `signal` aborts when the start is given up.
-   */
-  dependencies?: (signal: AbortSignal) => Promise<void>;
-}
-
-export interface ForwardOptions {
-  signal?: AbortSignal | undefined;
-  onprogress?: ((progress: Progress) => void) | undefined;
-  /**
-   * For a 2026-only server, the capabilities the envelope declares when the request has no envelope
-   * of its own (a 2025 session's request: its client's capabilities); the gateway's by default.
-   */
-  clientCapabilities?: ClientCapabilities | undefined;
-  /** Told the JSON-RPC id of the request as it is sent. */
-  onSent?: ((id: RequestId) => void) | undefined;
-}
 
 interface UpstreamEvents {
   state: [UpstreamState];
   catalog: [CatalogKind];
   notification: [Notification];
 }
-
-const LIST_CHANGED: Record<string, CatalogKind[]> = {
-  'notifications/tools/list_changed': ['tools'],
-  'notifications/prompts/list_changed': ['prompts'],
-  'notifications/resources/list_changed': ['resources', 'resourceTemplates'],
-};
 
 /**
  * One configured MCP server as the gateway sees it: its connection (the child process behind it, or
@@ -87,13 +40,12 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
   private connection: Connection | undefined;
   /** Gives up the connection attempt in progress (its start timeout, or a stop meanwhile). */
   private opening: AbortController | undefined;
-  private _catalog: CatalogLists = emptyCatalog();
-  private catalogKnown = false;
+  private readonly lists = new Catalog();
   /** Stopped by the daemon itself (lazy, idle): the next request starts it again. */
   private autoStart = false;
   private lastUsed = Date.now();
   private inFlight = 0;
-  private idleTimer: NodeJS.Timeout | undefined;
+  private readonly idle: IdleStop;
   /** Why the server is not available, as a client may read it: never its stderr, which the log and the admin API keep. */
   private publicError: string | undefined;
   private readonly listen: ListenStream;
@@ -139,8 +91,16 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
       deps.supervision,
       { logger: deps.logger },
     );
+    this.idle = new IdleStop(
+      deps.supervision.idleTimeoutSec * 1000,
+      () => ({ running: this.state === 'running', inFlight: this.inFlight, lastUsed: this.lastUsed }),
+      (idleFor) => {
+        this.autoStart = true;
+        void this.lifecycle.stop(`idle for ${Math.round(idleFor / 1000)}s`);
+      },
+    );
     this.lifecycle.on('state', (state) => {
-      if (state === 'running') this.scheduleIdleCheck();
+      if (state === 'running') this.idle.schedule();
       this.emit('state', state);
     });
     if (deps.supervision.lazy) this.autoStart = true;
@@ -187,37 +147,34 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
       case 'unhealthy':
       case 'restarting':
       case 'starting':
-        return this.catalogKnown;
+        return this.lists.known;
       case 'stopped':
-        return this.autoStart && this.catalogKnown;
+        return this.autoStart && this.lists.known;
       default:
         return false;
     }
   }
   get catalog(): Readonly<CatalogLists> {
-    return this._catalog;
+    return this.lists.lists;
   }
   get pid(): number | undefined {
     return this.connection?.child?.pid;
   }
   get capabilities(): ServerCapabilities {
-    if (this.connection?.discovered) return this.connection.discovered.capabilities;
-    return this.connection?.client.getServerCapabilities() ?? {};
+    return this.connection?.capabilities ?? {};
   }
   get serverInfo(): Implementation | undefined {
-    if (this.connection?.discovered) return this.connection.discovered.serverInfo;
-    return this.connection?.client.getServerVersion();
+    return this.connection?.serverInfo;
   }
   get instructions(): string | undefined {
-    if (this.connection?.discovered) return this.connection.discovered.instructions;
-    return this.connection?.client.getInstructions();
+    return this.connection?.instructions;
   }
   /**
    * The era of the current connection, for status: '2026-07-28' for a server that answered
    * server/discover listing it (spoken to without initialize when it lists no 2025 revision),
    * '2025-11-25' otherwise; undefined until connected.
    */
-  get protocolEra(): UpstreamEra | undefined {
+  get protocolEra(): ProtocolEra | undefined {
     return this.connection?.era;
   }
   /** Whether the server speaks 2026-07-28 only, so that no session to it exists. */
@@ -240,13 +197,13 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
 
   /** Starts the server under its lifecycle (restarts by policy). Lazy servers wait for first use. */
   start(): Promise<void> {
-    if (this.deps.supervision.lazy && !this.catalogKnown && this.state === 'stopped') return Promise.resolve();
+    if (this.deps.supervision.lazy && !this.lists.known && this.state === 'stopped') return Promise.resolve();
     return this.lifecycle.start();
   }
 
   /** Resolves once a start in progress has settled (running, or failed and restarting/crashed). */
   async settled(): Promise<void> {
-    if (this.state === 'starting') await this.waitForState((state) => state !== 'starting', this.timeoutMs * 2);
+    if (this.state === 'starting') await this.lifecycle.waitFor((state) => state !== 'starting', this.timeoutMs * 2);
   }
 
   /** Connects, initializes and reads the catalog, all bounded by the server's timeout; throws the reason it could not. */
@@ -261,18 +218,13 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
       timer = setTimeout(() => abort.abort(new Error(`did not finish initialize within ${this.config.timeout}s`)), this.timeoutMs);
       const connection = await Connection.open(this.connectionDeps(), abort.signal);
       this.connection = connection;
-      const lists = await Promise.all(CATALOG_KINDS.map((kind) => fetchList(this.lister(connection), kind, this.capabilities)));
-      const changed = CATALOG_KINDS.filter((kind, i) => JSON.stringify(this._catalog[kind]) !== JSON.stringify(lists[i]));
-      CATALOG_KINDS.forEach((kind, i) => {
-        (this._catalog as Record<CatalogKind, unknown>)[kind] = lists[i];
-      });
-      this.catalogKnown = true;
+      const changed = await this.lists.load(this.lister(connection), this.capabilities);
       this.publicError = undefined;
       // After a restart, sessions hear about lists that differ from the previous run's.
       for (const kind of changed) this.emit('catalog', kind);
       // A 2026-only server announces list changes on a listen stream only: keep one open.
       if (connection.modernOnly) void this.listen.ensure();
-      this.log.info({ tools: this._catalog.tools.length, pid: this.pid, era: connection.era }, 'server connected');
+      this.log.info({ tools: this.catalog.tools.length, pid: this.pid, era: connection.era }, 'server connected');
     } catch (error) {
       const reason = describeError(error);
       this.publicError = reason;
@@ -285,7 +237,6 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
   }
 
   private connectionDeps(): ConnectionDeps {
-    const isolatedInstance = this.owner !== undefined;
     return {
       name: this.name,
       config: this.config,
@@ -295,12 +246,7 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
       stopGraceMs: this.deps.stopGraceMs,
       logs: this.logs,
       timeoutMs: this.timeoutMs,
-      // A shared server gets roots from the config, never from a client; an instance of one session's own, its session's.
-      capabilities: {
-        sampling: {},
-        elicitation: { form: {}, url: {} },
-        ...(isolatedInstance ? { roots: { listChanged: true } } : this.roots ? { roots: {} } : {}),
-      },
+      capabilities: clientCapabilitiesFor(this.owner !== undefined, this.roots),
       roots: this.roots,
       onServerRequest: (request, signal, related) => this.deps.onServerRequest(this, request, signal, related),
       onNotification: (notification) => void this.onNotification(notification),
@@ -328,7 +274,7 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
 
   private async onNotification(notification: Notification): Promise<void> {
     if (notification.method === 'notifications/subscriptions/acknowledged') this.listen.acknowledged();
-    const kinds = LIST_CHANGED[notification.method];
+    const kinds = LIST_CHANGED_KINDS[notification.method];
     if (kinds && this.connection) {
       await Promise.all(kinds.map((kind) => this.refresh(kind)));
     }
@@ -340,8 +286,7 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
     const connection = this.connection;
     if (!connection) return;
     try {
-      const list = await fetchList(this.lister(connection), kind, this.capabilities);
-      (this._catalog as Record<CatalogKind, unknown>)[kind] = list;
+      await this.lists.refresh(kind, this.lister(connection), this.capabilities);
       this.emit('catalog', kind);
     } catch (error) {
       this.log.warn({ kind, err: describeError(error) }, 'could not refresh list');
@@ -353,7 +298,7 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
    * unified session is about to ask for the lists, which is this server's first use.
    */
   wakeForCatalog(): void {
-    if (this.state === 'stopped' && this.autoStart && !this.catalogKnown) void this.lifecycle.start('first use: catalog requested');
+    if (this.state === 'stopped' && this.autoStart && !this.lists.known) void this.lifecycle.start('first use: catalog requested');
   }
 
   /**
@@ -364,44 +309,15 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
     if (this.state === 'running' && this.connection) return this.connection;
     if (this.state === 'stopped' && this.autoStart) void this.lifecycle.start('first use');
     if (isTransient(this.state)) {
-      await this.waitForState((state) => !isTransient(state), this.timeoutMs);
+      await this.lifecycle.waitFor((state) => !isTransient(state), this.timeoutMs);
     }
     if (this.state === 'running' && this.connection) return this.connection;
     throw this.unavailable();
   }
 
-  private waitForState(done: (state: UpstreamState) => boolean, timeoutMs: number): Promise<void> {
-    if (done(this.state)) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const finish = (): void => {
-        clearTimeout(timer);
-        this.off('state', onState);
-        resolve();
-      };
-      const onState = (state: UpstreamState): void => {
-        if (done(state)) finish();
-      };
-      const timer = setTimeout(finish, timeoutMs);
-      this.on('state', onState);
-    });
-  }
-
   /** Why the server cannot answer, as a client may read it (no stderr: `mcp-orch logs` has that). */
   unavailable(): OrchError {
-    const state = this.state;
-    if (state === 'disabled') {
-      return new OrchError('SERVER_UNAVAILABLE', `server "${this.name}" is disabled in the config`, {
-        hint: `remove "disabled": true from mcpServers.${this.name} (a running daemon applies the edit), or \`mcp-orch start ${this.name}\` until it restarts`,
-        data: { server: this.name, state },
-      });
-    }
-    const reason = isTransient(state)
-      ? `is ${state} (not running after ${this.config.timeout}s)${this.publicError ? `; last error: ${this.publicError}` : ''}`
-      : (this.publicError ?? `is ${state}`);
-    return new OrchError('SERVER_UNAVAILABLE', `server "${this.name}" is unavailable: ${reason}`, {
-      hint: `see \`mcp-orch logs ${this.name}\` and the server's entry in the config`,
-      data: { server: this.name, state },
-    });
+    return unavailableError(this.name, this.state, this.config.timeout, this.publicError);
   }
 
   /** This server for `owner`: itself when shared, the owner's own instance with `isolation: "session"`. */
@@ -420,7 +336,7 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
   }
 
   /** Forwards one request, bounded by the server's timeout (extended while progress arrives). */
-  async request(method: string, params: Request['params'], options: ForwardOptions = {}): Promise<Result> {
+  async request(method: string, params: Request['params'], options: RequestOptions = {}): Promise<Result> {
     const connection = await this.ready();
     this.inFlight++;
     this.lastUsed = Date.now();
@@ -433,7 +349,9 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
         ...(options.clientCapabilities ? { capabilities: options.clientCapabilities } : {}),
       });
     } catch (error) {
-      throw await this.explain(error, method);
+      // The connection closes a moment before the exit is reported; wait briefly for the real cause.
+      if (error instanceof ChannelClosedError) await this.lifecycle.waitFor((state) => state !== 'running', 250);
+      throw requestError(error, this.name, method, this.config.timeout, this.publicError);
     } finally {
       this.inFlight--;
       this.lastUsed = Date.now();
@@ -441,7 +359,7 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
   }
 
   /** The protocol era the server speaks, probed once per connection before anything else. */
-  async era(): Promise<UpstreamEra> {
+  async era(): Promise<ProtocolEra> {
     return (await this.ready()).era;
   }
 
@@ -450,29 +368,6 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
     await this.connection.notify(notification).catch((error: unknown) => {
       this.log.debug({ method: notification.method, err: describeError(error) }, 'notification not delivered');
     });
-  }
-
-  /** Names the server and the cause when the connection under a request goes away or times out. */
-  private async explain(error: unknown, method: string): Promise<unknown> {
-    if (error instanceof ChannelClosedError) {
-      // The connection closes a moment before the exit is reported; wait briefly for the real cause.
-      await this.waitForState((state) => state !== 'running', 250);
-      return new OrchError(
-        'SERVER_UNAVAILABLE',
-        `server "${this.name}" went away during ${method}: ${this.publicError ?? 'connection closed'}`,
-        {
-          hint: `see \`mcp-orch logs ${this.name}\``,
-          data: { server: this.name },
-        },
-      );
-    }
-    if (error instanceof ChannelTimeoutError) {
-      return new OrchError('UPSTREAM_TIMEOUT', `server "${this.name}" did not answer ${method} within ${this.config.timeout}s`, {
-        hint: `raise "timeout" for ${this.name} in the config if it needs longer`,
-        data: { server: this.name },
-      });
-    }
-    return error;
   }
 
   private stderrTail(): string {
@@ -494,45 +389,10 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
     await this.lifecycle.stop(cause);
   }
 
-  /** Stops the server after `idleTimeoutSec` without requests; the next request starts it again. */
-  private scheduleIdleCheck(): void {
-    const idleMs = this.deps.supervision.idleTimeoutSec * 1000;
-    if (idleMs <= 0) return;
-    clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(
-      () => {
-        if (this.state !== 'running') return;
-        const idleFor = Date.now() - this.lastUsed;
-        if (this.inFlight > 0 || idleFor < idleMs) return this.scheduleIdleCheck();
-        this.autoStart = true;
-        void this.lifecycle.stop(`idle for ${Math.round(idleFor / 1000)}s`);
-      },
-      Math.max(1000, idleMs - (Date.now() - this.lastUsed)),
-    );
-    this.idleTimer.unref();
-  }
-
   /** Stops the server and its instances for good (removed from the config, daemon shutdown); `cause` says which. Idempotent. */
   async close(cause = 'closed'): Promise<void> {
-    clearTimeout(this.idleTimer);
+    this.idle.clear();
     this.autoStart = false;
     await Promise.all([this.lifecycle.stop(cause), this.instances?.closeAll()]);
   }
 }
-
-/** States that end by themselves in running or in a final state. */
-function isTransient(state: UpstreamState): boolean {
-  return state === 'starting' || state === 'restarting' || state === 'unhealthy' || state === 'stopping';
-}
-
-/** The configured roots of a server as file:// URIs; relative paths are taken from its cwd (or the daemon's). */
-function configuredRoots(config: ServerConfig): Root[] | undefined {
-  if (!config.roots) return undefined;
-  const base = isStdioServer(config) && config.cwd ? path.resolve(config.cwd) : process.cwd();
-  return config.roots.map((root) => {
-    const uri = /^[a-z][a-z0-9+.-]*:\/\//i.test(root) ? root : pathToFileURL(path.resolve(base, root)).href;
-    return { uri, name: root };
-  });
-}
-
-export { describeError };

@@ -22,6 +22,7 @@ const entry = {
   address: null,
   session: null,
   detail: '{"error":"the viewer role may not call tools"}',
+  task: null,
 };
 
 describe('argumentsOf', () => {

@@ -107,7 +107,7 @@ describe('projects, members and keys', () => {
       .stdout.trim()
       .split('\n');
     expect(csv[0]).toBe(
-      'id,at,type,project,member,keyPrefix,server,method,name,outcome,durationMs,transport,era,clientName,clientVersion,address,session,detail',
+      'id,at,type,project,member,keyPrefix,server,method,name,outcome,durationMs,transport,era,clientName,clientVersion,address,session,detail,task',
     );
     expect(csv).toHaveLength(3);
   });

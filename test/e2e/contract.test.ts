@@ -179,7 +179,9 @@ describe('MCP contract', () => {
       if (kind === 'per-server') {
         expect(names.every((name) => !name.includes('__'))).toBe(true);
       } else {
-        const servers = new Set(names.map((name) => name.slice(0, name.indexOf('__'))));
+        // The gateway's own tools (batch plans) come after the servers'.
+        expect(names.slice(-2)).toEqual(['mcp-orch__plan', 'mcp-orch__run_plan']);
+        const servers = new Set(names.slice(0, -2).map((name) => name.slice(0, name.indexOf('__'))));
         expect([...servers].sort()).toEqual([...SERVERS].sort());
         expect(names).toEqual(expect.arrayContaining(['two__echo', 'llm__ask_llm', 'everything__echo', 'memory__read_graph']));
         expect(names.filter((name) => !MODEL_API_TOOL_NAME.test(name))).toEqual([]);

@@ -113,7 +113,9 @@ describe('groups and start order', () => {
     expect((await servers('?group=backend')).map((s) => s.name)).toEqual(['web', 'cache', 'db']);
     const unknown = await daemon.api('/api/servers?group=nope');
     expect(unknown.status).toBe(404);
-    expect(await unknown.json()).toMatchObject({ error: 'no server is in group "nope"', hint: 'groups: backend, front' });
+    expect(await unknown.json()).toMatchObject({
+      error: { code: 'NOT_FOUND', message: 'no server is in group "nope"', hint: 'groups: backend, front' },
+    });
     const cliUnknown = await cli(['restart', '--group', 'nope']);
     expect(cliUnknown.code).toBe(1);
     expect(cliUnknown.stderr).toContain('no server is in group "nope"');

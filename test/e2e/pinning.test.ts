@@ -11,7 +11,12 @@ import { connectStreamable, recordNotifications, waitFor } from '../helpers/clie
 import { startDaemon, type DaemonHandle } from '../helpers/daemon.js';
 import { fixtureServer } from '../helpers/fixtures.js';
 
-const names = async (client: Client): Promise<string[]> => (await client.listTools()).tools.map((tool) => tool.name).sort();
+/** The servers' tools on the unified endpoint, without the gateway's own (`mcp-orch__plan`, ...). */
+const names = async (client: Client): Promise<string[]> =>
+  (await client.listTools()).tools
+    .map((tool) => tool.name)
+    .filter((name) => !name.startsWith('mcp-orch__'))
+    .sort();
 const config = (pinning: string, description = 'Reports the weather') => ({
   mcpServers: { shifty: fixtureServer('shifty', { WEATHER_DESCRIPTION: description }) },
   orch: { pinning },

@@ -4,7 +4,17 @@
  */
 import { fileURLToPath } from 'node:url';
 
-export const FIXTURE_NAMES = ['echo', 'sampling', 'garbage', 'noisy', 'crash-on-start', 'many-tools', 'ignore-sigterm', 'shifty'] as const;
+export const FIXTURE_NAMES = [
+  'echo',
+  'sampling',
+  'garbage',
+  'noisy',
+  'crash-on-start',
+  'many-tools',
+  'ignore-sigterm',
+  'batch-tools',
+  'shifty',
+] as const;
 export type FixtureName = (typeof FIXTURE_NAMES)[number];
 
 export const fixturesDir = fileURLToPath(new URL('../fixtures/', import.meta.url));

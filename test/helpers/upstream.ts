@@ -3,7 +3,8 @@ import { configSchema, type ServerConfig } from '../../src/config/schema.js';
 import { supervisionFor } from '../../src/config/supervision.js';
 import type { Logger } from '../../src/log.js';
 import { spawnChild } from '../../src/supervisor/childProcess.js';
-import { Upstream, type UpstreamDeps } from '../../src/upstream/upstream.js';
+import type { UpstreamDeps } from '../../src/upstream/deps.js';
+import { Upstream } from '../../src/upstream/upstream.js';
 import { fixtureServer, type FixtureName } from './fixtures.js';
 
 export function fixtureUpstream(

@@ -1,6 +1,7 @@
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+import type { Logger } from '../../log.js';
 
 /** The file under the data dir that holds the gateway's requestState key. */
 export const REQUEST_STATE_KEY_FILE = 'request-state.key';
@@ -67,6 +68,21 @@ export class RequestStateCodec {
   /** A codec whose key is read from `path`, or created there (mode 0600) when the file is missing. */
   static fromKeyFile(path: string): RequestStateCodec {
     return new RequestStateCodec(loadOrCreateKey(path));
+  }
+
+  /**
+   * The daemon's codec: its key in `<dataDir>/request-state.key`, so that states outlive a restart;
+   * a key of this process alone without a data dir, or when that file cannot be used.
+   */
+  static forDataDir(dataDir: string | undefined, log: Logger): RequestStateCodec {
+    if (!dataDir) return RequestStateCodec.ephemeral();
+    const path = join(dataDir, REQUEST_STATE_KEY_FILE);
+    try {
+      return RequestStateCodec.fromKeyFile(path);
+    } catch (error) {
+      log.warn({ path, err: (error as Error).message }, 'cannot use the requestState key file; using a key for this process only');
+      return RequestStateCodec.ephemeral();
+    }
   }
 
   mint(binding: RequestStateBinding, call: string, ttlMs: number): string {

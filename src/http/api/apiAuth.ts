@@ -12,7 +12,7 @@ import type { ApiAuth, ApiDeps } from './deps.js';
 export type ApiEnv = { Variables: { user: ApiUser; session: DashboardSession | undefined } };
 
 /** Methods that change something: a dashboard session must send its CSRF token with them. */
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+export const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export const CSRF_HEADER = 'x-csrf-token';
 

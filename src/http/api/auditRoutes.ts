@@ -46,6 +46,7 @@ export const auditQuerySchema = z.object({
     .max(MAX_LIMIT)
     .optional()
     .openapi({ description: `rows per page (default ${DEFAULT_LIMIT})` }),
+  task: z.string().optional().openapi({ description: "a batch task's id: the calls of its steps" }),
   format: z.enum(['json', 'csv']).optional(),
 });
 
@@ -63,6 +64,7 @@ export function auditFilter(user: ApiUser, query: z.infer<typeof auditQuerySchem
     server: query.server,
     member: query.member,
     name: query.tool,
+    task: query.task,
     outcome: query.outcome,
     type: query.type,
     since: query.since,

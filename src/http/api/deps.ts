@@ -61,6 +61,8 @@ export interface AuditQuery {
   name?: string | undefined;
   outcome?: string | undefined;
   type?: string | undefined;
+  /** Only the calls of a batch task's steps. */
+  task?: string | undefined;
   since?: number | undefined;
   until?: number | undefined;
   /** Only rows older than this id (the cursor of the previous page). */

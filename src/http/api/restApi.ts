@@ -5,7 +5,7 @@ import { renderApiDocs, type OpenApiDocument } from '../../web/apiDocs.js';
 import { apiErrorResponse } from '../apiError.js';
 import { PAGE_HEADERS } from '../ui/assets.js';
 import { aliasRoutes } from './aliasRoutes.js';
-import { apiAuth, type ApiEnv } from './apiAuth.js';
+import { apiAuth, SAFE_METHODS, type ApiEnv } from './apiAuth.js';
 import { auditRoutes } from './auditRoutes.js';
 import { daemonRoutes } from './daemonRoutes.js';
 import { deploymentsRoutes } from './deploymentsRoutes.js';
@@ -89,10 +89,13 @@ export function createRestApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   // media type is no defence here, since changes by a dashboard session need its CSRF header.
   app.use('*', async (c, next) => {
     const type = c.req.header('content-type');
-    if (!['POST', 'PUT', 'PATCH', 'DELETE'].includes(c.req.method) || (type !== undefined && !LOOSE_TYPES.test(type))) return next();
+    if (SAFE_METHODS.has(c.req.method) || (type !== undefined && !LOOSE_TYPES.test(type))) return next();
+    const text = await c.req.raw.clone().text();
+    // No body at all (a POST that needs none) stays as it came.
+    if (text === '') return next();
     const headers = new Headers(c.req.raw.headers);
     headers.set('content-type', 'application/json');
-    c.req.raw = new Request(c.req.raw, { headers });
+    c.req.raw = new Request(c.req.raw.url, { method: c.req.method, headers, body: text, signal: c.req.raw.signal });
     await next();
   });
 

@@ -280,6 +280,7 @@ export const auditEntrySchema = z
     address: z.string().nullable(),
     session: z.string().nullable(),
     detail: z.string().nullable(),
+    task: z.string().nullable().openapi({ description: 'the batch task the call was a step of' }),
   })
   .openapi('AuditEntry');
 
