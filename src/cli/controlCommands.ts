@@ -39,9 +39,9 @@ export function statusTable(servers: AdminServerStatus[], colors: Colors, width 
     s.cpuPercent === null ? '-' : `${s.cpuPercent.toFixed(1)}%`,
     formatBytes(s.memoryBytes),
     s.tools,
-    clip(s.lastError ?? (s.state === 'disabled' ? 'disabled in the config' : ''), Math.max(20, width - 90)),
+    clip(s.lastError ?? s.warning ?? (s.state === 'disabled' ? 'disabled in the config' : ''), Math.max(20, width - 90)),
   ]);
-  return table(['server', 'state', 'pid', 'uptime', 'restarts', 'cpu', 'memory', 'tools', 'last error'], rows);
+  return table(['server', 'state', 'pid', 'uptime', 'restarts', 'cpu', 'memory', 'tools', 'last error or warning'], rows);
 }
 
 interface ServersBody {
@@ -50,7 +50,7 @@ interface ServersBody {
 
 function registerStatus(program: Command): void {
   daemonOptions(program.command('status'))
-    .description("the running daemon's servers: state, pid, uptime, restarts, CPU, memory, tools, last error")
+    .description("the running daemon's servers: state, pid, uptime, restarts, CPU, memory, tools, last error or warning")
     .option('--json', 'print JSON')
     .action(
       withDaemon(async (client, options: DaemonOptions & { json?: boolean }) => {

@@ -17,6 +17,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { ErrorCode, McpError, type ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectSse, connectStreamable, connectTransport, waitFor } from '../helpers/clients.js';
+import { runCli } from '../helpers/cli.js';
 import { startDaemon, type DaemonHandle } from '../helpers/daemon.js';
 import {
   INTEROP_SERVERS,
@@ -299,7 +300,7 @@ describe.each(ENDPOINTS)('over %s on the %s endpoint', (transport, kind) => {
 });
 
 describe('servers that print to stdout', () => {
-  it('keep running with no restart, their lines in their log as stdout and a warning in /api', async () => {
+  it('keep running with no restart, their lines in their log as stdout and a warning in /api and status', async () => {
     // mcp-hello-world prints during a call of `add`; the others at start.
     const hello = await connectStreamable(`${daemon.url}/servers/hello/mcp`);
     try {
@@ -323,5 +324,8 @@ describe('servers that print to stdout', () => {
     }
     const { lines } = (await (await daemon.api('/api/servers/hello/logs?lines=100')).json()) as { lines: { line: string }[] };
     expect(lines.map((entry) => entry.line)).toContain('[stdout] [Mock SDK Server] Executing add tool with a=2, b=40');
+    const status = await runCli(['status', '--data-dir', daemon.dataDir]);
+    expect(status.stdout).toMatch(/^time +running .*wrote 1 line to stdout that is not JSON-RPC/m);
+    expect(status.stdout).toMatch(/^memory +running .*\d+ *$/m);
   });
 });
