@@ -25,7 +25,9 @@ export async function detachServe(dataDir: string, argv: string[]): Promise<Daem
   const logFile = path.join(dataDir, DAEMON_LOG_FILE);
   const out = fs.openSync(logFile, 'a', 0o600);
   const args = argv.filter((arg) => arg !== '--daemon');
-  const child = spawn(process.execPath, [...process.execArgv, ...args], { detached: true, stdio: ['ignore', out, out], env: process.env });
+  // Node's own flags of this command (an inspector port, a profiler) are left out: a second
+  // inspector on the same port would stop the daemon. NODE_OPTIONS in the environment still applies.
+  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', out, out], env: process.env });
   fs.closeSync(out);
   let exited: string | undefined;
   child.once('exit', (code, signal) => (exited = signal ? `was killed by ${signal}` : `exited with code ${String(code)}`));

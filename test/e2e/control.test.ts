@@ -2,7 +2,7 @@
 // reload (an added server starts, an untouched one keeps its pid, an invalid edit is refused and the
 // old config keeps serving), the admin token, serve --daemon with stop-daemon, and one daemon per
 // data dir.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -273,7 +273,10 @@ describe('serve --daemon and stop-daemon', () => {
     const pids: number[] = [];
     try {
       const started = ok(
-        await runCli(['serve', '--daemon', '--config', configPath, '--port', '0', '--data-dir', dataDir], { timeoutMs: 40_000 }),
+        await runCli(['serve', '--daemon', '--config', configPath, '--port', '0', '--data-dir', dataDir], {
+          timeoutMs: 40_000,
+          nodeArgs: ['--no-deprecation'],
+        }),
       );
       const match = /running at (http:\/\/\S+) \(pid (\d+)\)/.exec(started.stdout);
       expect(match, started.stdout).not.toBeNull();
@@ -281,6 +284,10 @@ describe('serve --daemon and stop-daemon', () => {
       const info = JSON.parse(readFileSync(join(dataDir, 'daemon.json'), 'utf8')) as { pid: number; url: string };
       expect(info).toMatchObject({ pid: daemonPid, url: match![1] });
       expect(processRunning(daemonPid)).toBe(true);
+      // Node's flags of the command that started it (an inspector, a profiler) are not the daemon's.
+      const daemonArgs = execFileSync('ps', ['-o', 'args=', '-p', String(daemonPid)], { encoding: 'utf8' });
+      expect(daemonArgs).toContain('serve');
+      expect(daemonArgs).not.toContain('--no-deprecation');
 
       const rows = await waitFor(
         async () => {

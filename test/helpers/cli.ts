@@ -20,13 +20,15 @@ export interface RunCliOptions {
   timeoutMs?: number;
   /** Written to the command's stdin, which is then closed (otherwise stdin is empty). */
   input?: string;
+  /** Node's own flags, before the script (`node --no-deprecation bin/mcp-orch.js ...`). */
+  nodeArgs?: string[];
 }
 
 /** Runs `mcp-orch <args>` to its end (SIGKILLed after the timeout, which rejects). */
 export function runCli(args: string[], options: RunCliOptions = {}): Promise<CliResult> {
   const timeoutMs = options.timeoutMs ?? CLI_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [binPath, ...args], {
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), binPath, ...args], {
       cwd: options.cwd ?? repoRoot,
       env: { ...process.env, HOME: testHome, ...options.env },
       stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
