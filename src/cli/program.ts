@@ -52,7 +52,8 @@ Endpoints (serve):
   /api/...                          REST API (reference at /api/docs, OpenAPI at /api/openapi.json);
                                     Authorization: Bearer <key>, or <data dir>/admin-token for everything
   /tools, /tools/{server}.{tool}    REST aliases: list tools, call one with its arguments as the JSON body
-  /batch/...                        batch tasks (plans of tool calls); a key or the admin token
+  /api/batch/..., /batch/...        batch tasks (plans of tool calls), part of the REST API; also
+                                    /projects/{project}/batch/...
   /hooks/git/{name}                 push webhooks of deployments, signed (X-Hub-Signature-256)`;
 
 export function buildProgram(): Command {

@@ -355,6 +355,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
         fleet: fleet.api,
         pinStatus: fleet.pins.status,
         deployments: deployer,
+        batch: { service: batch, maxBodyBytes: config.orch.maxBodyBytes },
         exclusive: serialized,
         version: VERSION,
         configFile,
@@ -375,7 +376,6 @@ export function createDaemon(options: DaemonOptions): Daemon {
         rest: web.rest,
         ui: web.ui,
         metrics,
-        batch: { batch, adminToken },
         issueTicket: accessControl.issueTicket,
         deployments: deployer,
       });

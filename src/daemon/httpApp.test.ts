@@ -9,6 +9,7 @@ import { createRateLimiter } from '../auth/rateLimit.js';
 import { createLoginLimiter, createSessionStore } from '../auth/sessions.js';
 import { createAuditLog } from '../audit/writer.js';
 import { createAuthenticator } from '../auth/authenticate.js';
+import { createBatch } from '../batch/create.js';
 import { OrchError } from '../errors.js';
 import { configSchema, orchSchema } from '../config/schema.js';
 import { createAdminStore } from './adminStore.js';
@@ -17,6 +18,7 @@ import { createDeployments } from './deployments.js';
 import { createFleet } from './fleet.js';
 import { startMetricsSampler } from './metricsSampler.js';
 import { Gateway } from '../gateway/gateway.js';
+import { OwnTools } from '../gateway/ownTools.js';
 import { createLogger } from '../log.js';
 import { createCallStats } from '../metrics/callStats.js';
 import { UpstreamPool } from '../upstream/pool.js';
@@ -93,6 +95,15 @@ function app(options: { shuttingDown?: boolean; control?: Partial<AdminControl> 
     ...options.control,
   };
   const gateway = new Gateway({ pool, logger, separator: '__', version: '0.0.0', limits: defaults.limits, access });
+  const batch = createBatch({
+    gateway,
+    ownTools: new OwnTools('__'),
+    access,
+    repo: temp.store.batch,
+    settings: () => defaults,
+    secrets: () => undefined,
+    logger,
+  });
   const authenticator = createAuthenticator({ keys: temp.store.keys, defaults: defaults.rateLimit });
   const api: ApiDeps = {
     version: '0.0.0',
@@ -123,6 +134,7 @@ function app(options: { shuttingDown?: boolean; control?: Partial<AdminControl> 
     fleet: fleet.api,
     pinStatus: fleet.pins.status,
     deployments,
+    batch: { service: batch, maxBodyBytes: 1024 },
   };
   const rest = createRestApi(api);
   const built = createApp({
@@ -154,6 +166,9 @@ describe('the REST API in the app', () => {
       ['GET', '/api/anything'],
       ['GET', '/tools'],
       ['POST', '/servers/reload'],
+      ['POST', '/api/batch/execute'],
+      ['GET', '/batch'],
+      ['DELETE', '/projects/default/batch/cancel/x'],
     ] as const) {
       for (const headers of [{}, { Authorization: 'Bearer wrong' }, { Authorization: TOKEN }] as Record<string, string>[]) {
         const res = await a.request(path, { method, headers });
@@ -228,6 +243,45 @@ describe('the REST API in the app', () => {
     expect(((await text.json()) as { error: { message: string } }).error.message).toMatch(/^invalid request: body\.slug: /);
   });
 
+  it('serves batch tasks under /api/batch and its short forms with the one error shape', async () => {
+    const { app: a, api } = app();
+    api.store.projects.create({ slug: 'team' });
+    const post = (path: string, body: string) =>
+      a.request(path, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body });
+    // A plan is validated against the servers before anything runs (this app has none).
+    const plan = JSON.stringify({ plan: { steps: [{ type: 'tool', id: 'a', server: 'nope', tool: 't' }] }, dryRun: true });
+    for (const path of ['/api/batch/execute', '/batch/execute', '/api/batch/execute?project=team', '/projects/team/batch/execute']) {
+      const refused = await post(path, plan);
+      expect(refused.status, path).toBe(400);
+      expect(((await refused.json()) as { error: { code: string } }).error.code, path).toBe('INVALID_PLAN');
+    }
+    const both = await post('/api/batch/execute', JSON.stringify({ request: 'x', plan: {} }));
+    expect(both.status).toBe(400);
+    expect(((await both.json()) as { error: { message: string } }).error.message).toBe(
+      'invalid request: body: give either "request" (a task in words) or "plan" (a plan), not both',
+    );
+    const large = await post('/api/batch/execute', JSON.stringify({ request: 'x'.repeat(2000) }));
+    expect(large.status).toBe(413);
+    expect(((await large.json()) as { error: { code: string } }).error.code).toBe('PAYLOAD_TOO_LARGE');
+    // The admin token acts in the project named, which must exist.
+    for (const path of ['/api/batch?project=nope', '/projects/nope/batch']) {
+      const unknown = await a.request(path, { headers: auth });
+      expect(unknown.status, path).toBe(404);
+      expect(((await unknown.json()) as { error: { code: string } }).error.code, path).toBe('UNKNOWN_PROJECT');
+    }
+    for (const path of ['/api/batch/status/none', '/batch/result/none', '/projects/team/batch/events/none']) {
+      const missing = await a.request(path, { headers: auth });
+      expect(missing.status, path).toBe(404);
+      expect(await missing.json(), path).toMatchObject({ error: { code: 'NOT_FOUND', message: 'no batch task "none"' } });
+    }
+    const listed = await a.request('/batch?limit=3', { headers: auth });
+    expect(listed.status).toBe(200);
+    expect(await listed.json()).toEqual({ tasks: [] });
+    const badLimit = await a.request('/api/batch?limit=0', { headers: auth });
+    expect(badLimit.status).toBe(400);
+    expect(((await badLimit.json()) as { error: { message: string } }).error.message).toMatch(/^invalid request: query\.limit: /);
+  });
+
   it('leaves /health, /metrics, the OpenAPI document and the reference page open; /health is 503 while shutting down', async () => {
     const { app: a } = app();
     expect((await a.request('/health')).status).toBe(200);
@@ -272,6 +326,12 @@ describe('the OpenAPI document', () => {
     openapi: string;
     paths: Record<string, Record<string, unknown>>;
   }
+  type Content = Record<string, { schema?: unknown }>;
+  interface Operation {
+    parameters?: { name: string; in: string }[];
+    requestBody?: { content: Content };
+    responses: Record<string, { content?: Content }>;
+  }
   const document = async (): Promise<Document> => (await (await app().app.request('/api/openapi.json')).json()) as Document;
 
   it('validates against the OpenAPI 3.1 schema', async () => {
@@ -280,6 +340,26 @@ describe('the OpenAPI document', () => {
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
     expect(validator.version).toBe('3.1');
+  });
+
+  it('describes the batch routes, their schemas and the event stream', async () => {
+    const { paths } = (await document()) as Document & { paths: Record<string, Record<string, Operation>> };
+    for (const base of ['/api/batch', '/batch', '/projects/{project}/batch']) {
+      expect(Object.keys(paths[`${base}/execute`] ?? {}), base).toEqual(['post']);
+      for (const route of ['status', 'result', 'events']) expect(Object.keys(paths[`${base}/${route}/{id}`] ?? {}), base).toEqual(['get']);
+      expect(Object.keys(paths[`${base}/cancel/{id}`] ?? {}), base).toEqual(['delete']);
+      expect(Object.keys(paths[base] ?? {}), base).toEqual(['get']);
+    }
+    const execute = paths['/api/batch/execute']!.post!;
+    expect(execute.requestBody?.content['application/json']?.schema).toEqual({ $ref: '#/components/schemas/BatchExecuteRequest' });
+    expect(execute.responses['202']?.content?.['application/json']?.schema).toEqual({ $ref: '#/components/schemas/BatchTask' });
+    expect(execute.responses['200']?.content?.['application/json']?.schema).toEqual({ $ref: '#/components/schemas/BatchDryRun' });
+    expect(Object.keys(paths['/api/batch/events/{id}']!.get!.responses['200']?.content ?? {})).toEqual(['text/event-stream']);
+    expect(paths['/api/batch']!.get!.parameters?.map((p) => p.name).sort()).toEqual(['limit', 'project']);
+    expect(paths['/projects/{project}/batch/status/{id}']!.get!.parameters?.map((p) => `${p.in} ${p.name}`).sort()).toEqual([
+      'path id',
+      'path project',
+    ]);
   });
 
   it('describes every route of the REST API and its aliases, and nothing that is not one', async () => {

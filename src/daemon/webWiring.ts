@@ -1,7 +1,7 @@
 import { createLoginLimiter, createSessionStore } from '../auth/sessions.js';
 import type { SecretSource } from '../config/secrets.js';
 import type { Gateway } from '../gateway/gateway.js';
-import type { AdminControl, ApiDeps, Deployments, FleetApiDeps } from '../http/api/deps.js';
+import type { AdminControl, ApiDeps, BatchApiDeps, Deployments, FleetApiDeps } from '../http/api/deps.js';
 import { createRestApi } from '../http/api/restApi.js';
 import type { SubApp } from '../http/app.js';
 import { createDashboard } from '../http/ui/dashboard.js';
@@ -36,6 +36,7 @@ export interface WebWiringOptions {
   fleet: FleetApiDeps;
   pinStatus: ApiDeps['pinStatus'];
   deployments: Deployments;
+  batch: BatchApiDeps;
   /** Runs `fn` when no other change of the config (a reload, a deployment) is under way. */
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
 }
@@ -106,6 +107,7 @@ export function wireWeb(options: WebWiringOptions): Web {
     fleet: options.fleet,
     pinStatus: options.pinStatus,
     deployments: options.deployments,
+    batch: options.batch,
   };
   const rest = createRestApi(api);
   const live = createLiveHub({ api, rest, sampler });

@@ -12,8 +12,6 @@ import { REST_MOUNTS } from './api/restApi.js';
 import { coalesceEventStream } from './coalesce.js';
 import { hostGuard, type HostAllowlist } from './host.js';
 import type { Identify } from './identify.js';
-import { createBatchRoutes } from './batchRoutes.js';
-import type { BatchService } from '../batch/service.js';
 import { originGuard } from './origin.js';
 import type { Deployments } from './api/deps.js';
 import { createGitHook } from './gitHook.js';
@@ -47,8 +45,6 @@ export interface AppDeps {
   ui?: SubApp;
   /** Served at /metrics in the Prometheus text format. */
   metrics?: { contentType: string; text(): Promise<string> };
-  /** Batch tasks under /batch, /api/batch and /projects/{project}/batch; the admin token acts as the data dir's owner. */
-  batch?: { batch: BatchService; adminToken: string | undefined };
   /** A WebSocket ticket for a principal (POST /ws-tickets); without it that route answers 404. */
   issueTicket?: (principal: Principal) => Ticket;
   /** Servers deployed from git: the signed /hooks/git/{name} (their API is part of the REST API's). */
@@ -79,12 +75,6 @@ export function createApp(deps: AppDeps): Hono {
     app.get('/metrics', async (c) => c.body(await metrics.text(), 200, { 'Content-Type': metrics.contentType }));
   }
 
-  // Before /api/*: the REST API's catch-all would otherwise answer /api/batch as an unknown route.
-  if (deps.batch) {
-    const batch = withFallbacks(createBatchRoutes({ ...deps, ...deps.batch }));
-    for (const base of ['/batch', '/api/batch', '/projects/:project/batch']) app.route(base, batch);
-  }
-
   // Apps of their own, called rather than merged: their routes (`/api/servers/start-all` beside
   // `/api/servers/:name/:action`) would push the whole router off hono's RegExpRouter onto the
   // slower TrieRouter, and every MCP request would pay for that.
@@ -94,6 +84,7 @@ export function createApp(deps: AppDeps): Hono {
     app.all('/api/*', toRest);
     for (const path of REST_MOUNTS.get) app.get(path, toRest);
     for (const path of REST_MOUNTS.post) app.post(path, toRest);
+    for (const path of REST_MOUNTS.delete) app.delete(path, toRest);
   }
   if (ui) {
     const toUi = (c: Context): Response | Promise<Response> => ui.fetch(c.req.raw, c.env);
@@ -200,7 +191,7 @@ export function createApp(deps: AppDeps): Hono {
 }
 
 /** Unknown routes and thrown errors answer in the REST API's JSON error shape, from the one mapping. */
-function withFallbacks<T extends Hono>(app: T): T {
+function withFallbacks(app: Hono): Hono {
   app.notFound((c) =>
     apiErrorResponse(
       new OrchError('UNKNOWN_ROUTE', `no route for ${c.req.method} ${c.req.path}`, {

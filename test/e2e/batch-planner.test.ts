@@ -3,7 +3,7 @@
 // sampling; and a real MCP client calling mcp-orch__run_plan through /mcp, with progress.
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { batchClient, step } from '../helpers/batch.js';
+import { adminToken, batchClient, step } from '../helpers/batch.js';
 import { connectStreamable } from '../helpers/clients.js';
 import { startDaemon, type DaemonHandle } from '../helpers/daemon.js';
 import { startFakeAnthropic, startFakeOpenAi, type ChatRequest, type FakeLlm } from '../helpers/fakeLlm.js';
@@ -32,7 +32,7 @@ beforeAll(async () => {
   openai = await startFakeOpenAi((request) => answer(request));
   anthropic = await startFakeAnthropic((request) => answer(request));
   daemon = await startDaemon({ config: config({ provider: 'openai', model: 'planner-model', endpoint: openai.url, apiKey: 'k' }) });
-  rest = batchClient(daemon, 'unused: the daemon runs without keys');
+  rest = batchClient(daemon, await adminToken(daemon));
 }, 60_000);
 
 afterAll(async () => {

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { batchClient, step } from '../helpers/batch.js';
+import { adminToken, batchClient, step } from '../helpers/batch.js';
 import { startDaemon, type DaemonHandle } from '../helpers/daemon.js';
 import { fixtureServer } from '../helpers/fixtures.js';
 import { waitFor } from '../helpers/wait.js';
@@ -21,7 +21,7 @@ it('a task running when the daemon is killed is interrupted at the next start', 
   const config = { mcpServers: { tools: fixtureServer('batch-tools') } };
   const first = await startDaemon({ config, dataDir });
   daemons.push(first);
-  const rest = batchClient(first, 'none');
+  const rest = batchClient(first, await adminToken(first));
   const task = await rest.start({
     steps: [
       { type: 'tool', id: 'quick', server: 'tools', tool: 'items', arguments: { n: 1 } },
@@ -35,7 +35,7 @@ it('a task running when the daemon is killed is interrupted at the next start', 
 
   const second = await startDaemon({ config, dataDir });
   daemons.push(second);
-  const after = await batchClient(second, 'none').call('GET', `/result/${task.id}`);
+  const after = await batchClient(second, await adminToken(second)).call('GET', `/result/${task.id}`);
   expect(after.body).toMatchObject({ status: 'interrupted', error: 'the daemon stopped while the task was running' });
   expect((after.body.steps as { id: string; status: string; result?: unknown }[]).map((s) => [s.id, s.status, s.result])).toEqual([
     ['quick', 'succeeded', { items: [{ name: 'item-0', n: 0 }] }],

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { batchClient, createKey, step } from '../helpers/batch.js';
+import { adminToken, batchClient, createKey, step } from '../helpers/batch.js';
 import { runCli } from '../helpers/cli.js';
 import { connectStreamable } from '../helpers/clients.js';
 import { startDaemon, type DaemonHandle } from '../helpers/daemon.js';
@@ -244,6 +244,68 @@ describe('failures', () => {
     expect((await narrow.call('GET', `/status/${mine.id}`)).status).toBe(404);
     expect((await narrow.call('GET', '')).body.tasks).toEqual([]);
     expect((await batchClient(daemon, 'mcpo_nonsense').call('GET', '')).status).toBe(401);
+  });
+});
+
+describe('the REST API', () => {
+  const plan = (text: string) => ({ steps: [{ type: 'tool', id: 'say', server: 'echo', tool: 'echo', arguments: { text } }] });
+
+  it('takes a task from a dashboard session with its CSRF token, and refuses one without', { timeout: 30_000 }, async () => {
+    const login = await fetch(`${daemon.url}/ui/login`, { method: 'POST', body: new URLSearchParams({ key }), redirect: 'manual' });
+    expect(login.status).toBe(303);
+    const cookie = /^[^;]+/.exec(login.headers.get('set-cookie') ?? '')![0];
+    const page = await (await fetch(`${daemon.url}/ui`, { headers: { cookie } })).text();
+    const headers = JSON.parse(/hx-headers="([^"]+)"/.exec(page)![1]!.replaceAll('&quot;', '"')) as Record<string, string>;
+    const forged = await batchClient(daemon, { cookie }, '/api/batch').call('POST', '/execute', { plan: plan('forged') });
+    expect(forged.status).toBe(403);
+    expect(forged.body).toMatchObject({ error: { code: 'FORBIDDEN', message: 'a change from the dashboard must carry its CSRF token' } });
+    const session = batchClient(daemon, { cookie, ...headers }, '/api/batch');
+    const task = await session.run(plan('from the dashboard'));
+    expect(task.status).toBe('succeeded');
+    expect(step(task, 'say').result).toBe('from the dashboard');
+    // The session acts as the key it logged in with: the key sees the task as its own.
+    expect((await rest.status(task.id)).status).toBe('succeeded');
+  });
+
+  it("keeps a key of another project from this project's tasks; the admin token names the project", { timeout: 30_000 }, async () => {
+    const cli = async (args: string[]): Promise<string> => {
+      const result = await runCli([...args, '--data-dir', daemon.dataDir]);
+      expect(result.code, result.stderr).toBe(0);
+      return result.stdout;
+    };
+    await cli(['projects', 'create', 'other', '--servers', 'echo']);
+    await cli(['members', 'add', 'olga', '--role', 'admin', '--project', 'other']);
+    const otherKey = (
+      JSON.parse(await cli(['keys', 'create', '--project', 'other', '--member', 'olga', '--name', 'o', '--json'])) as { key: string }
+    ).key;
+    const mine = await rest.run(plan('default only'));
+
+    // An admin of project "other" sees every task of its own project, and none of this one's.
+    const other = batchClient(daemon, otherKey);
+    expect((await other.call('GET', `/status/${mine.id}`)).status).toBe(404);
+    expect((await other.call('DELETE', `/cancel/${mine.id}`)).status).toBe(404);
+    expect((await other.call('GET', '')).body.tasks).toEqual([]);
+    // Naming this project is refused outright, in the path or in the query.
+    for (const [base, path] of [
+      ['/projects/default/batch', `/result/${mine.id}`],
+      ['/api/batch', `/result/${mine.id}?project=default`],
+      ['/projects/default/batch', ''],
+    ] as const) {
+      const refused = await batchClient(daemon, otherKey, base).call('GET', path);
+      expect(refused.status, `${base}${path}`).toBe(403);
+      expect(refused.body, `${base}${path}`).toMatchObject({
+        error: { code: 'FORBIDDEN', message: 'this key belongs to another project than "default"' },
+      });
+    }
+
+    // Its own project's tasks it runs under /projects/other/batch too; the admin token reaches them by naming the project.
+    const theirs = await batchClient(daemon, otherKey, '/projects/other/batch').run(plan('other only'));
+    expect(theirs).toMatchObject({ status: 'succeeded' });
+    const token = await adminToken(daemon);
+    const listed = await batchClient(daemon, token, '/api/batch').call('GET', '?project=other');
+    expect((listed.body.tasks as { id: string; project: string }[]).map((task) => [task.id, task.project])).toEqual([[theirs.id, 'other']]);
+    expect((await batchClient(daemon, token).call('GET', `/status/${theirs.id}`)).status).toBe(404);
+    expect((await batchClient(daemon, token).call('GET', `/status/${theirs.id}?project=other`)).body).toMatchObject({ project: 'other' });
   });
 });
 

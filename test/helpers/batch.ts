@@ -1,4 +1,6 @@
 /** Batch tasks over a daemon's REST API, as a client script would use them. */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { expect } from 'vitest';
 import type { DaemonHandle } from './daemon.js';
 import { runCli } from './cli.js';
@@ -35,11 +37,21 @@ export async function createKey(daemon: DaemonHandle, options: { servers?: strin
   return (JSON.parse(created.stdout) as { key: string }).key;
 }
 
-export function batchClient(daemon: DaemonHandle, key: string) {
+/** The daemon's admin token, what the CLI sends (the REST API asks for it even without keys). */
+export async function adminToken(daemon: DaemonHandle): Promise<string> {
+  return (await readFile(join(daemon.dataDir, 'admin-token'), 'utf8')).trim();
+}
+
+/**
+ * The batch routes of a daemon (`base`: /batch, /api/batch or /projects/{p}/batch) with a bearer
+ * key or token, or with other headers (a dashboard session's cookie and CSRF token).
+ */
+export function batchClient(daemon: DaemonHandle, credentials: string | Record<string, string>, base = '/batch') {
+  const headers = typeof credentials === 'string' ? { authorization: `Bearer ${credentials}` } : credentials;
   const call = async (method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> => {
-    const response = await fetch(`${daemon.url}/batch${path}`, {
+    const response = await fetch(`${daemon.url}${base}${path}`, {
       method,
-      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };

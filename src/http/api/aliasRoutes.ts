@@ -2,6 +2,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { OrchError } from '../../errors.js';
 import { unknownServer } from '../../gateway/view.js';
 import type { ApiEnv } from './apiAuth.js';
+import { batchRoutes } from './batchRoutes.js';
 import type { ApiDeps } from './deps.js';
 import { apiApp, errors, json, seesServer } from './routeKit.js';
 import { adminServerSchema, reloadReportSchema, toolArgumentsSchema } from './schemas.js';
@@ -37,7 +38,7 @@ export function splitCall(deps: ApiDeps, user: Parameters<typeof seesServer>[1],
 /**
  * The REST surface of the hybrid-proxy design, as aliases of the /api routes with the same answers
  * and the same credentials: GET /tools, GET /tools/{server}, POST /tools/{server}.{tool},
- * GET /servers and POST /servers/reload.
+ * GET /servers and POST /servers/reload; and batch tasks' /batch/... and /projects/{project}/batch/...
  */
 export function aliasRoutes(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   const app = apiApp();
@@ -96,5 +97,7 @@ export function aliasRoutes(deps: ApiDeps): OpenAPIHono<ApiEnv> {
     async (c) => c.json(await reload(deps, c.get('user')), 200),
   );
 
+  app.route('/', batchRoutes(deps, 'short'));
+  app.route('/', batchRoutes(deps, 'project'));
   return app;
 }

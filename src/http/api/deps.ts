@@ -2,6 +2,7 @@ import type { z } from '@hono/zod-openapi';
 import type { AuditSink } from '../../audit/writer.js';
 import type { Access } from '../../auth/access.js';
 import type { AuthResult } from '../../auth/authenticate.js';
+import type { BatchService } from '../../batch/service.js';
 import type { Deployer } from '../../deploy/deployer.js';
 import type { SessionStore } from '../../auth/sessions.js';
 import type { RateLimit, ShapingRules } from '../../config/schema.js';
@@ -151,6 +152,13 @@ export interface FleetApiDeps {
   setRules(project: string, server: string, rules: ShapingRules | null): Record<string, ShapingRules>;
 }
 
+/** What the batch routes ask of the daemon: its batch service, and how large a submitted task may be. */
+export interface BatchApiDeps {
+  service: Pick<BatchService, 'submit' | 'status' | 'result' | 'cancel' | 'list' | 'follow'>;
+  /** orch.maxBodyBytes: the bound of a submitted body, as on the MCP endpoints. */
+  maxBodyBytes: number;
+}
+
 export interface ApiDeps {
   version: string;
   /** When the daemon started, milliseconds since the epoch. */
@@ -170,4 +178,5 @@ export interface ApiDeps {
   /** Each server's tools whose definition changed since approved, and those withheld for it. */
   pinStatus(server: string): PinStatus;
   deployments: Deployments;
+  batch: BatchApiDeps;
 }

@@ -7,6 +7,7 @@ import { PAGE_HEADERS } from '../ui/assets.js';
 import { aliasRoutes } from './aliasRoutes.js';
 import { apiAuth, SAFE_METHODS, type ApiEnv } from './apiAuth.js';
 import { auditRoutes } from './auditRoutes.js';
+import { batchRoutes } from './batchRoutes.js';
 import { daemonRoutes } from './daemonRoutes.js';
 import { deploymentsRoutes } from './deploymentsRoutes.js';
 import type { ApiDeps } from './deps.js';
@@ -17,15 +18,22 @@ import { apiApp } from './routeKit.js';
 import { serversRoutes } from './serversRoutes.js';
 import { toolsRoutes } from './toolsRoutes.js';
 
-/** The paths of the REST surface outside /api: the hybrid-proxy aliases. */
-const ALIAS_PATHS = ['/tools', '/tools/*', '/servers', '/servers/reload'] as const;
+/** The short forms of batch tasks' routes, outside /api. */
+const BATCH_PATHS = ['/batch', '/batch/*', '/projects/:project/batch', '/projects/:project/batch/*'] as const;
+
+/** The paths of the REST surface outside /api: the hybrid-proxy aliases and the batch routes' short forms. */
+const ALIAS_PATHS = ['/tools', '/tools/*', '/servers', '/servers/reload', ...BATCH_PATHS] as const;
 
 /**
  * What the main app hands to this one besides /api/*. A static `/servers/reload` beside the MCP
  * routes' `/servers/:server/mcp` would push the main router off hono's RegExpRouter, so POSTs to
  * any `/servers/:name` come here, where all but /servers/reload are unknown routes.
  */
-export const REST_MOUNTS = { get: ['/tools', '/tools/*', '/servers'], post: ['/tools/*', '/servers/:alias'] } as const;
+export const REST_MOUNTS = {
+  get: ['/tools', '/tools/*', '/servers', ...BATCH_PATHS],
+  post: ['/tools/*', '/servers/:alias', ...BATCH_PATHS],
+  delete: BATCH_PATHS,
+} as const;
 
 export const OPENAPI_PATH = '/api/openapi.json';
 
@@ -75,7 +83,7 @@ export function createRestApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
     info: {
       title: 'mcp-orch REST API',
       version: deps.version,
-      description: 'Servers, tools, projects, members, keys, secrets, the audit log and metrics of an mcp-orch daemon.',
+      description: 'Servers, tools, projects, members, keys, secrets, the audit log, metrics and batch tasks of an mcp-orch daemon.',
     },
     security: [{ bearer: [] as string[] }, { session: [] as string[] }] as Record<string, string[]>[],
   };
@@ -113,6 +121,7 @@ export function createRestApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
     auditRoutes,
     daemonRoutes,
     deploymentsRoutes,
+    batchRoutes,
   ]) {
     app.route('/api', routes(deps));
   }
