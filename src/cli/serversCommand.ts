@@ -6,6 +6,7 @@ import { fetchWithin, readAdminToken } from '../daemon/stateFiles.js';
 import { isOrchError, OrchError } from '../errors.js';
 import type { ServerStatus } from '../upstream/status.js';
 import { serverStatus } from '../upstream/status.js';
+import type { Upstream } from '../upstream/upstream.js';
 import { colorsFor, paintState } from './colors.js';
 import { loadContext, reportError, type CommandContext, type ConfigOptions } from './context.js';
 import { clientOf } from './daemonClient.js';
@@ -57,6 +58,14 @@ async function fromDaemon(context: CommandContext, options: ListOptions): Promis
   return undefined;
 }
 
+/** A server's status with its tool list, as list-servers and list-tools print it. */
+function statusOf(upstream: Upstream): Servers[number] {
+  return {
+    ...serverStatus(upstream),
+    toolList: upstream.catalog.tools.map(({ name, description }) => ({ name, description })),
+  };
+}
+
 /**
  * Starts the servers here, reports each on stderr as it comes up or fails (this takes seconds), waits
  * for all, and stops them again.
@@ -75,9 +84,13 @@ async function startHere(context: CommandContext): Promise<Servers> {
     const started = daemon.pool.all().filter((upstream) => upstream.state !== 'disabled');
     process.stderr.write(colors.dim(`no daemon running: starting ${started.length} servers to inspect them\n`));
     let done = 0;
+    // Each as it settled: a server that failed may be starting again (its restart policy) by the
+    // time the others have settled, and the report says how its start ended, as stderr did.
+    const settled = new Map<string, Servers[number]>();
     await Promise.all(
       started.map(async (upstream) => {
         await upstream.settled();
+        settled.set(upstream.name, statusOf(upstream));
         const tools = upstream.state === 'running' ? `, ${upstream.catalog.tools.length} tools` : '';
         const why = upstream.state === 'running' ? '' : `: ${upstream.error ?? ''}`;
         process.stderr.write(
@@ -86,10 +99,7 @@ async function startHere(context: CommandContext): Promise<Servers> {
         );
       }),
     );
-    return daemon.pool.all().map((upstream) => ({
-      ...serverStatus(upstream),
-      toolList: upstream.catalog.tools.map(({ name, description }) => ({ name, description })),
-    }));
+    return daemon.pool.all().map((upstream) => settled.get(upstream.name) ?? statusOf(upstream));
   } finally {
     await daemon.close('inspected');
     context.closeStore();
