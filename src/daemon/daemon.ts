@@ -394,7 +394,6 @@ export function createDaemon(options: DaemonOptions): Daemon {
       } catch (error) {
         logger.warn({ err: (error as Error).message }, 'not registered as a running daemon: the CLI finds it with --data-dir only');
       }
-      logger.info({ url: served.url, servers: pool.names() }, 'listening');
       if (options.watchPath) {
         const file = options.watchPath;
         watcher = watchConfig(file, {
@@ -403,7 +402,10 @@ export function createDaemon(options: DaemonOptions): Daemon {
           onChange: ({ config: next }) => void reload({ ...next, orch: { ...next.orch, ...options.overrides } }),
           onError: (error) => logger.error({ config: file }, `config not applied, still running the last good one: ${error.describe()}`),
         });
+        // Ready means watching: an edit made once "listening" is logged must not go unseen.
+        await watcher.ready;
       }
+      logger.info({ url: served.url, servers: pool.names() }, 'listening');
       return { url: served.url, ...(firstRun ? { firstRun } : {}) };
     },
 

@@ -322,18 +322,13 @@ describe('hot reload', () => {
   });
 
   it('restarts a changed server, leaves an untouched one alone, and keeps the last good config on an invalid edit', async () => {
-    const aPid = (await waitForRow(daemon, 'a', running)).pid;
+    // Written once, the moment the daemon is up: it watches its config before it says "listening".
+    await daemon.writeConfig(config('a2'));
+    const starts = (name: string) => logEntries(daemon).filter((e) => e.server === name && e.msg === 'child started');
+    await waitFor(() => starts('a').length === 2, { timeoutMs: 10_000 });
+    const aPid = starts('a')[0]!.pid;
     const bPid = (await waitForRow(daemon, 'b', running)).pid;
-
-    // The watcher starts just after "listening" and says nothing when it is ready: an edit made
-    // before then goes unseen, so the same edit is written again until it is applied.
-    const changed = await waitFor(
-      async () => {
-        await daemon.writeConfig(config('a2'));
-        return waitForRow(daemon, 'a', (r) => running(r) && r.pid !== aPid, 1000);
-      },
-      { timeoutMs: 10_000, intervalMs: 0 },
-    );
+    const changed = await waitForRow(daemon, 'a', running);
     expect(changed.pid).not.toBe(aPid);
     expect(textOf(await (await session(daemon, 'a')).callTool({ name: 'whoami' }))).toBe('a2');
     expect(await row(daemon, 'b')).toMatchObject({ state: 'running', pid: bPid });
