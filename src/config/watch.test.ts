@@ -101,9 +101,24 @@ describe('watchConfig', () => {
     const w = await start();
     await Promise.all([w.close(), w.close()]);
     await w.close();
-    fs.writeFileSync(file, servers(['late']));
-    // Nothing can be awaited for an event that must not come; a short bounded look is the best test.
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    expect(changes).toEqual([]);
+    // A second watcher, opened after the first closed, is the reference: once it has reported the
+    // edit after a longer debounce, the closed one (50 ms) would have reported it too.
+    const seen: ParsedConfig[] = [];
+    const reference = watchConfig(file, {
+      logger: createLogger({ level: 'silent', pretty: false }),
+      onChange: (result) => seen.push(result),
+      onError: (err) => errors.push(err),
+      debounceMs: 250,
+      env: {},
+    });
+    try {
+      await reference.ready;
+      fs.writeFileSync(file, servers(['late']));
+      await waitFor(() => seen.length === 1, 'the open watcher to see the edit');
+      expect(names(seen[0])).toEqual(['late']);
+      expect(changes).toEqual([]);
+    } finally {
+      await reference.close();
+    }
   });
 });

@@ -1,5 +1,5 @@
 import type { Request, Result } from '@modelcontextprotocol/sdk/types.js';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../log.js';
 import type { Upstream } from '../../upstream/upstream.js';
 import { jsonRpcErrorOf, OrchError } from '../../errors.js';
@@ -107,6 +107,8 @@ describe('InputBridge', () => {
   });
 
   it('cancels a waiting request whose client does not come back before the state expires', async () => {
+    // The clock is the test's: the state's expiry and the bridge's timer both read it.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     const { round, bridge } = setup(50);
     let upstreamError: unknown;
     const waitsForever: Handler = async (ask, signal) => {
@@ -118,13 +120,23 @@ describe('InputBridge', () => {
       expect(signal.aborted).toBe(true);
       return { content: [] };
     };
-    const first = await round(waitsForever);
-    expect(bridge.size).toBe(1);
-    await new Promise((resolve) => setTimeout(resolve, 120));
-    expect(bridge.size).toBe(0);
-    expect(String(upstreamError)).toContain('did not come back');
-    const late = await round(waitsForever, { requestState: first.requestState, inputResponses: {} }).catch((e: unknown) => e);
-    expect((late as OrchError).data).toEqual({ reason: 'expired' });
+    try {
+      const pending = round(waitsForever);
+      await vi.runOnlyPendingTimersAsync(); // the short gathering of requests sent together
+      const first = await pending;
+      expect(first.resultType).toBe('input_required');
+      expect(bridge.size).toBe(1);
+      await vi.advanceTimersByTimeAsync(49);
+      expect(bridge.size).toBe(1);
+      expect(upstreamError).toBeUndefined();
+      await vi.advanceTimersByTimeAsync(1);
+      expect(bridge.size).toBe(0);
+      expect(String(upstreamError)).toContain('did not come back');
+      const late = await round(waitsForever, { requestState: first.requestState, inputResponses: {} }).catch((e: unknown) => e);
+      expect((late as OrchError).data).toEqual({ reason: 'expired' });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('refuses a replayed or forged state with -32602 naming why', async () => {
