@@ -10,8 +10,6 @@ import { fixtureServer } from '../helpers/fixtures.js';
 
 const MISSING_COMMAND = 'mcp-orch-test-no-such-command';
 const BROKEN_TIMEOUT_SEC = 5;
-/** Slack over a server's timeout for the reply to travel back. */
-const REPLY_SLACK_MS = 1500;
 /** Final states of a server that will not come up (the lifecycle calls it "crashed"). */
 const FAILED_STATES = ['failed', 'crashed'];
 
@@ -225,17 +223,16 @@ describe('unknown names', () => {
 });
 
 describe('failing servers', () => {
-  it('explains a server that crashed on start by its exit code, within its timeout; its stderr only to the operator', async () => {
-    const started = Date.now();
+  it('explains a server that crashed on start by its exit code, at its timeout; its stderr only to the operator', async () => {
     const { status, reply } = await post('/servers/broken/mcp', INITIALIZE);
-    const elapsed = Date.now() - started;
     expect(status).toBe(503);
     expect(reply?.error?.message).toContain('broken');
     expect(reply?.error?.message).toMatch(/code 3/);
+    // The wait ended at the server's own timeout, which the answer names (a hang fails the test's timeout).
+    expect(reply?.error?.message).toContain(`not running after ${BROKEN_TIMEOUT_SEC}s`);
     expect(reply?.error?.message).toContain('mcp-orch logs broken');
     // What a server prints may hold secrets: clients never see it, the admin API does.
     expect(JSON.stringify(reply)).not.toContain('missing API token');
-    expect(elapsed).toBeLessThan(BROKEN_TIMEOUT_SEC * 1000 + REPLY_SLACK_MS);
     const broken = (await servers()).find((s) => s.name === 'broken');
     expect(broken?.error).toContain('missing API token');
   });
@@ -264,8 +261,9 @@ describe('failing servers', () => {
 
     let progressed = false;
     const call = client
-      .callTool({ name: 'two__slow', arguments: { ms: 20_000, steps: 200 } }, undefined, {
-        timeout: 25_000,
+      // Longer than a test may take, and so is the call's timeout: only the child's death can end it in time.
+      .callTool({ name: 'two__slow', arguments: { ms: 120_000, steps: 1200 } }, undefined, {
+        timeout: 120_000,
         onprogress: () => {
           progressed = true;
         },
@@ -277,12 +275,11 @@ describe('failing servers', () => {
     // The first progress says the call reached the child and is in flight.
     await waitFor(() => progressed, { timeoutMs: 5000 });
 
-    const killedAt = Date.now();
     process.kill(pid!, 'SIGKILL');
     const error = await call;
-    expect(Date.now() - killedAt).toBeLessThan(3000);
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).toContain('"two"');
+    expect((error as Error).message).not.toMatch(/timed? ?out/i);
 
     expect(textOf(await client.callTool({ name: 'one__echo', arguments: { text: 'survivor' } }))).toBe('survivor');
   });

@@ -94,7 +94,8 @@ describe('supervised servers', () => {
       config: {
         mcpServers: {
           steady: fixture('echo', { FIXTURE_ID: 'steady' }),
-          crashy: fixture('crash-after', { CRASH_AFTER: '2' }, { ...fast, timeout: 10 }),
+          // A timeout longer than a test may take: a call that waited for it could not pass.
+          crashy: fixture('crash-after', { CRASH_AFTER: '2' }, { ...fast, timeout: 120 }),
           broken: fixture('crash-on-start', {}, { maxRestarts: 2, backoff: { initialMs: 50, maxMs: 200 }, timeout: 5 }),
           noping: fixture(
             'no-ping',
@@ -155,16 +156,14 @@ describe('supervised servers', () => {
     expect(await echo(client, 'call 1')).toBe('call 1');
     expect(await echo(client, 'call 2')).toBe('call 2');
 
-    const started = Date.now();
-    const error = await client.callTool({ name: 'echo', arguments: { text: 'call 3' } }).then(
+    const error = await client.callTool({ name: 'echo', arguments: { text: 'call 3' } }, undefined, { timeout: 120_000 }).then(
       () => undefined,
       (e: unknown) => e as Error,
     );
-    const elapsed = Date.now() - started;
     expect(error, 'the crashing call should fail').toBeInstanceOf(Error);
     expect(error!.message).toContain('crashy');
     expect(error!.message).toMatch(/went away|exited|closed/);
-    expect(elapsed).toBeLessThan(3000); // its timeout is 10 s: the failure must not wait for it
+    expect(error!.message).not.toMatch(/timed? ?out/i);
 
     const after = await waitForRow(daemon, 'crashy', (r) => running(r) && r.pid !== firstPid);
     expect(after.pid).not.toBe(firstPid);
@@ -246,11 +245,9 @@ describe('supervised servers', () => {
     expect(flood.stderr.map((entry) => entry.line)).toEqual(
       Array.from({ length: 10 }, (_, i) => `flood-stderr: line ${19_991 + i} of 20000`),
     );
-    const started = Date.now();
     const health = await fetch(`${daemon.url}/health`);
     expect(health.status).toBe(200);
     expect(await echo(await session(daemon, 'flood'), 'heard')).toBe('heard');
-    expect(Date.now() - started).toBeLessThan(2000);
   });
 
   it('an idle server stops after idleTimeoutSec and starts again on the next call', async () => {
@@ -277,7 +274,8 @@ describe('shutdown with a slow child', () => {
   it('escalates to SIGKILL after stopGraceSec and leaves no process behind', async () => {
     const daemon = await startDaemon({
       config: {
-        mcpServers: { slow: fixture('slow-exit', { SLOW_EXIT_MS: '30000' }) },
+        // The child would take longer to exit than the test may run: only the escalation ends it in time.
+        mcpServers: { slow: fixture('slow-exit', { SLOW_EXIT_MS: '120000' }) },
         orch: { stopGraceSec: 1 },
       },
     });
@@ -285,13 +283,8 @@ describe('shutdown with a slow child', () => {
     try {
       pid = (await waitForRow(daemon, 'slow', running)).pid!;
       const exited = new Promise<number | null>((resolve) => daemon.process.once('exit', (code) => resolve(code)));
-      const started = Date.now();
       daemon.process.kill('SIGTERM');
-      const code = await exited;
-      const elapsed = Date.now() - started;
-      expect(code).toBe(0);
-      // stdin EOF (0.5 s), SIGTERM (1 s grace), SIGKILL: far less than the child's own 30 s.
-      expect(elapsed).toBeLessThan(6000);
+      expect(await exited).toBe(0);
       await waitFor(() => !processRunning(pid!), { timeoutMs: 2000 });
       const escalation = logEntries(daemon).find((e) => e.msg === 'no exit after SIGTERM; SIGKILL');
       expect(escalation).toMatchObject({ pid });

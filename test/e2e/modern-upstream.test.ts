@@ -21,11 +21,22 @@ interface TextResult {
 }
 const textOf = (result: unknown): string => ((result as TextResult).content[0]?.text ?? '') as string;
 
-async function startHttpFixture(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [fixture, '--http', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const DISCOVER = 'modern-only: server/discover';
+const logDiscover = { MODERN_LOG_DISCOVER: '1' };
+
+async function startHttpFixture(): Promise<{ child: ChildProcess; url: string; discovered: () => number }> {
+  const child = spawn(process.execPath, [fixture, '--http', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...logDiscover },
+  });
+  let discovered = 0;
+  createInterface({ input: child.stderr! }).on('line', (line) => {
+    if (line === DISCOVER) discovered++;
+    else process.stderr.write(`${line}\n`);
+  });
   const lines = createInterface({ input: child.stdout! });
   const [url] = (await once(lines, 'line')) as [string];
-  return { child, url };
+  return { child, url, discovered: () => discovered };
 }
 
 async function connectModern(url: string, elicited: string[]): Promise<ModernClient> {
@@ -43,7 +54,7 @@ async function connectModern(url: string, elicited: string[]): Promise<ModernCli
 
 describe('upstreams of the 2026-07-28 era only, over stdio and HTTP', () => {
   let daemon: DaemonHandle;
-  let remote: { child: ChildProcess; url: string };
+  let remote: Awaited<ReturnType<typeof startHttpFixture>>;
   const elicited: string[] = [];
   const modern: Record<string, ModernClient> = {};
   const legacy: Record<string, LegacyClient> = {};
@@ -55,7 +66,7 @@ describe('upstreams of the 2026-07-28 era only, over stdio and HTTP', () => {
       config: {
         mcpServers: {
           // Frequent health checks: ping is refused by the fixture (-32601), server/discover answers.
-          local: { command: process.execPath, args: [fixture], health },
+          local: { command: process.execPath, args: [fixture], env: logDiscover, health },
           remote: { url: remote.url, health },
         },
       },
@@ -90,9 +101,18 @@ describe('upstreams of the 2026-07-28 era only, over stdio and HTTP', () => {
   });
 
   it('checks their health with server/discover (ping is deprecated): they stay running', async () => {
-    await new Promise((resolve) => setTimeout(resolve, 800));
-    const transitions = daemon.stderrLines.filter((line) => line.includes('"unhealthy"'));
-    expect(transitions).toEqual([]);
+    // Rounds counted as they happen, on both servers: a round starts only once the one before has
+    // ended, so `rounds + 1` discoveries mean `rounds` finished checks, more than failureThreshold.
+    const localDiscovered = async () => {
+      const detail = (await (await daemon.api('/api/servers/local')).json()) as { stderr: Array<{ line: string }> };
+      return detail.stderr.filter((entry) => entry.line === DISCOVER).length;
+    };
+    const before = { local: await localDiscovered(), remote: remote.discovered() };
+    const rounds = health.failureThreshold + 1;
+    await waitFor(async () => (await localDiscovered()) > before.local + rounds && remote.discovered() > before.remote + rounds, {
+      timeoutMs: 10_000,
+    });
+    expect(daemon.stderrLines.filter((line) => line.includes('health check failed') || line.includes('"unhealthy"'))).toEqual([]);
     const servers = (await (await daemon.api('/api/servers')).json()) as { servers: Array<{ state: string }> };
     expect(servers.servers.map((server) => server.state)).toEqual(['running', 'running']);
   });
