@@ -42,7 +42,10 @@ export interface DaemonHandle {
   stderrLines: string[];
   /** Replaces the config file, for hot-reload tests. */
   writeConfig(config: object): Promise<void>;
-  /** SIGTERM, then SIGKILL after 10 s; resolves once it has exited. Safe to call more than once. */
+  /**
+   * SIGTERM, then SIGKILL after 10 s; resolves once it has exited with code 0 and rejects, with its
+   * stderr's tail, if it needed the SIGKILL or exited otherwise. Safe to call more than once.
+   */
   stop(): Promise<void>;
   /** A request to the admin API (`/api/...`) with the admin token the daemon wrote to its data dir. */
   api(path: string, init?: RequestInit): Promise<Response>;
@@ -75,20 +78,29 @@ export async function startDaemon(options: StartDaemonOptions): Promise<DaemonHa
     ],
     { cwd: repoRoot, env: { ...process.env, HOME: testHome, ...options.env }, stdio: ['ignore', 'inherit', 'pipe'] },
   );
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   const stderrLines: string[] = [];
 
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        const killTimer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-        await exited;
-        clearTimeout(killTimer);
+      // A daemon that already exited was ended by the test itself, which checks how.
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      let killed = false;
+      const killTimer = setTimeout(() => {
+        killed = true;
+        child.kill('SIGKILL');
+      }, STOP_GRACE_MS);
+      const { code, signal } = await exited;
+      clearTimeout(killTimer);
+      if (killed || code !== 0 || signal !== null) {
+        const how = killed ? `was still running ${STOP_GRACE_MS} ms after SIGTERM` : `exited with code ${code}, signal ${signal}`;
+        throw new Error(`mcp-orch serve ${how} on SIGTERM, not cleanly; stderr tail:\n${stderrLines.slice(-20).join('\n')}`);
       }
-      await rm(tempDir, { recursive: true, force: true });
-    })();
+    })().finally(() => rm(tempDir, { recursive: true, force: true }));
     return stopping;
   };
 
@@ -120,7 +132,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<DaemonHa
       },
     };
   } catch (error) {
-    await stop();
+    await stop().catch(() => undefined); // the error that stopped the start says more
     throw error;
   }
 }
