@@ -3,17 +3,15 @@
 // in 2025-11-25, on the same /mcp and per-server URLs, in front of two 2025 fixtures (echo,
 // sampling) and the dual-era reference server. A 2025 server's sampling and elicitation reach the
 // 2026 client as input_required rounds; forged and replayed requestState are refused.
-import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client';
 import type { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectStreamable } from '../helpers/clients.js';
+import { connectModern, connectStreamable, MODERN_VERSION as MODERN, type ModernClient } from '../helpers/clients.js';
 import { referenceServer } from '../helpers/conformance.js';
 import { startDaemon, type DaemonHandle } from '../helpers/daemon.js';
 import { fixtureServer } from '../helpers/fixtures.js';
 
 const dualEraServer = referenceServer('conformance-server-2026.mjs');
 
-const MODERN = '2026-07-28';
 const envelope = (capabilities: object = {}) => ({
   'io.modelcontextprotocol/protocolVersion': MODERN,
   'io.modelcontextprotocol/clientCapabilities': capabilities,
@@ -30,22 +28,18 @@ interface Answers {
   elicited: string[];
 }
 
-async function connectModern(url: string, answers: Answers): Promise<ModernClient> {
-  const client = new ModernClient(
-    { name: 'v2-client', version: '2.0.0' },
-    { versionNegotiation: { mode: { pin: MODERN } }, capabilities: { sampling: {}, elicitation: { form: {} } } },
-  );
-  client.setRequestHandler('sampling/createMessage', async (request) => {
-    const first = request.params.messages[0]?.content;
-    answers.sampled.push(first && 'text' in first ? String(first.text) : '');
-    return { role: 'assistant', model: 'v2-model', content: { type: 'text', text: 'Paris, says the 2026 client' } };
+function connectAnswering(url: string, answers: Answers): Promise<ModernClient> {
+  return connectModern(url, {
+    sampling: (request) => {
+      const first = request.params.messages[0]?.content;
+      answers.sampled.push(first && 'text' in first ? String(first.text) : '');
+      return { role: 'assistant', model: 'v2-model', content: { type: 'text', text: 'Paris, says the 2026 client' } };
+    },
+    elicitation: (request) => {
+      answers.elicited.push(request.params.message);
+      return { action: 'accept', content: { name: 'Ada' } };
+    },
   });
-  client.setRequestHandler('elicitation/create', async (request) => {
-    answers.elicited.push(request.params.message);
-    return { action: 'accept', content: { name: 'Ada' } };
-  });
-  await client.connect(new ModernTransport(new URL(url)));
-  return client;
 }
 
 /** The parts of a JSON-RPC response the raw 2026 requests read. */
@@ -95,7 +89,7 @@ describe('2026-07-28 and 2025-11-25 clients on one daemon', () => {
     });
     for (const path of ['/mcp', '/servers/echo/mcp', '/servers/sampling/mcp', '/servers/everything/mcp']) {
       [modern[path], legacy[path]] = await Promise.all([
-        connectModern(url(path), answers),
+        connectAnswering(url(path), answers),
         connectStreamable(url(path), {
           clientInfo: { name: 'v1-client', version: '1.0.0' },
           sampling: () => ({ role: 'assistant', model: 'v1-model', content: { type: 'text', text: 'Lyon, says the 2025 client' } }),

@@ -6,14 +6,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client';
 import type { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectStreamable, waitFor } from '../helpers/clients.js';
+import { connectModern, connectStreamable, MODERN_VERSION as MODERN, waitFor, type ModernClient } from '../helpers/clients.js';
 import { startDaemon, type DaemonHandle } from '../helpers/daemon.js';
 
 const fixture = fileURLToPath(new URL('../fixtures/modern-only.mjs', import.meta.url));
-const MODERN = '2026-07-28';
 const health = { intervalSec: 0.2, timeoutSec: 2, failureThreshold: 2 };
 
 interface TextResult {
@@ -39,17 +37,13 @@ async function startHttpFixture(): Promise<{ child: ChildProcess; url: string; d
   return { child, url, discovered: () => discovered };
 }
 
-async function connectModern(url: string, elicited: string[]): Promise<ModernClient> {
-  const client = new ModernClient(
-    { name: 'v2-client', version: '2.0.0' },
-    { versionNegotiation: { mode: { pin: MODERN } }, capabilities: { elicitation: { form: {} } } },
-  );
-  client.setRequestHandler('elicitation/create', async (request) => {
-    elicited.push(`2026: ${request.params.message}`);
-    return { action: 'accept', content: { name: 'Ada' } };
+function connectAnswering(url: string, elicited: string[]): Promise<ModernClient> {
+  return connectModern(url, {
+    elicitation: (request) => {
+      elicited.push(`2026: ${request.params.message}`);
+      return { action: 'accept', content: { name: 'Ada' } };
+    },
   });
-  await client.connect(new ModernTransport(new URL(url)));
-  return client;
 }
 
 describe('upstreams of the 2026-07-28 era only, over stdio and HTTP', () => {
@@ -73,7 +67,7 @@ describe('upstreams of the 2026-07-28 era only, over stdio and HTTP', () => {
     });
     for (const path of paths) {
       [modern[path], legacy[path]] = await Promise.all([
-        connectModern(`${daemon.url}${path}`, elicited),
+        connectAnswering(`${daemon.url}${path}`, elicited),
         connectStreamable(`${daemon.url}${path}`, {
           clientInfo: { name: 'v1-client', version: '1.0.0' },
           elicitation: (request) => {

@@ -3,12 +3,11 @@
 // 2026 client, also on the per-server endpoint of a 2026-only server, whose requests otherwise pass
 // through untouched. A filtered name is "unknown", and its call is in the audit log with the reason.
 import { fileURLToPath } from 'node:url';
-import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open.js';
 import { runCli } from '../helpers/cli.js';
-import { connectSse, connectStreamable, recordNotifications, waitFor } from '../helpers/clients.js';
+import { connectModern, connectSse, connectStreamable, recordNotifications, waitFor } from '../helpers/clients.js';
 import { startDaemon, type DaemonHandle } from '../helpers/daemon.js';
 import { fixtureServer } from '../helpers/fixtures.js';
 
@@ -35,12 +34,6 @@ function config(echo: object = echoRules) {
       },
     },
   };
-}
-
-async function connectModern(url: string): Promise<ModernClient> {
-  const client = new ModernClient({ name: 'v2-client', version: '2.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
-  await client.connect(new ModernTransport(new URL(url)));
-  return client;
 }
 
 describe('tool filters and overrides', () => {

@@ -1,8 +1,17 @@
 /**
- * SDK clients connected to the daemon the way AI clients connect: over Streamable HTTP or legacy SSE.
+ * SDK clients connected to the daemon the way AI clients connect: over Streamable HTTP or legacy SSE
+ * in 2025-11-25 (@modelcontextprotocol/sdk), or pinned to 2026-07-28 (@modelcontextprotocol/client).
  * Server->client features (sampling, elicitation, roots) are declared only when the test asks for them,
  * because the gateway is expected to pass each session's own capabilities upstream.
  */
+import {
+  Client as ModernClient,
+  StreamableHTTPClientTransport as ModernTransport,
+  type CreateMessageRequest as ModernCreateMessageRequest,
+  type CreateMessageResult as ModernCreateMessageResult,
+  type ElicitRequest as ModernElicitRequest,
+  type ElicitResult as ModernElicitResult,
+} from '@modelcontextprotocol/client';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -103,4 +112,29 @@ function progressAtOnce(client: Client, transport: Transport): void {
     if ('method' in message && message.method === 'notifications/progress' && !('id' in message)) return protocol._onprogress(message);
     dispatch?.(message, extra);
   };
+}
+
+export type { ModernClient };
+export const MODERN_VERSION = '2026-07-28';
+
+export interface ConnectModernOptions {
+  clientInfo?: Implementation;
+  headers?: Record<string, string>;
+  /** Declares sampling and answers the server's sampling requests (input_required rounds). */
+  sampling?: (request: ModernCreateMessageRequest) => ModernCreateMessageResult | Promise<ModernCreateMessageResult>;
+  /** Declares elicitation (form) and answers the server's elicitation requests. */
+  elicitation?: (request: ModernElicitRequest) => ModernElicitResult | Promise<ModernElicitResult>;
+}
+
+/** A client of the 2026-07-28 era (stateless, no initialize), pinned to that version. */
+export async function connectModern(url: string | URL, options: ConnectModernOptions = {}): Promise<ModernClient> {
+  const { sampling, elicitation } = options;
+  const client = new ModernClient(options.clientInfo ?? { name: 'v2-client', version: '2.0.0' }, {
+    versionNegotiation: { mode: { pin: MODERN_VERSION } },
+    capabilities: { ...(sampling ? { sampling: {} } : {}), ...(elicitation ? { elicitation: { form: {} } } : {}) },
+  });
+  if (sampling) client.setRequestHandler('sampling/createMessage', (request) => sampling(request));
+  if (elicitation) client.setRequestHandler('elicitation/create', (request) => elicitation(request));
+  await client.connect(new ModernTransport(new URL(url), { requestInit: { headers: { ...options.headers } } }));
+  return client;
 }
