@@ -427,12 +427,14 @@ export function createDaemon(options: DaemonOptions): Daemon {
         // Deployments in progress end: their steps are killed, their new commits stopped.
         await Promise.all([...candidates].map((candidate) => candidate.close(cause)));
         await deployer.close();
-        await gateway.close();
+        // Servers first, sessions after: a call in flight is answered with an error naming its
+        // server while its client is still connected, instead of losing its stream mid-call.
         const started = pool.all().filter((upstream) => upstream.state !== 'disabled');
         await order.stopInOrder(
           started.map((upstream) => upstream.name),
           async (name) => pool.get(name)?.close(cause),
         );
+        await gateway.close();
         fleet.close();
         await served?.close();
         await Promise.all([...logFiles.keys()].map(closeLogFile));
