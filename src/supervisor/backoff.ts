@@ -28,8 +28,9 @@ export function nextDelay(attempt: number, options: BackoffOptions = {}): number
       hint: 'need 0 <= initialMs <= maxMs, factor >= 1, 0 <= jitter <= 1',
     });
   }
-  // Math.min first, so a large attempt (factor ** attempt === Infinity) still gives maxMs.
-  const base = Math.min(maxMs, initialMs * factor ** attempt);
+  // Math.min first, so a large attempt (factor ** attempt === Infinity) still gives maxMs; and no
+  // product with a zero initialMs, which would be 0 * Infinity = NaN.
+  const base = initialMs === 0 ? 0 : Math.min(maxMs, initialMs * factor ** attempt);
   const varied = base * (1 + jitter * (2 * random() - 1));
   return Math.round(Math.min(maxMs, Math.max(0, varied)));
 }
