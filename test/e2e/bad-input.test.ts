@@ -143,6 +143,41 @@ describe('malformed requests', () => {
     expect(reply?.error?.message).toMatch(/Mcp-Session-Id/i);
   });
 
+  it('takes a body of exactly orch.maxBodyBytes and refuses one byte more, declared or chunked', async () => {
+    /** An initialize request padded to `bytes` bytes of JSON. */
+    const sized = (bytes: number): string => {
+      const bare = JSON.stringify({ ...INITIALIZE, params: { ...INITIALIZE.params, padding: '' } });
+      return JSON.stringify({ ...INITIALIZE, params: { ...INITIALIZE.params, padding: 'x'.repeat(bytes - bare.length) } });
+    };
+    const chunked = (text: string): RequestInit & { duplex: 'half' } => ({
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      // Two pieces and no Content-Length: the limit has to count what arrives.
+      body: new ReadableStream({
+        start(controller) {
+          const bytes = new TextEncoder().encode(text);
+          controller.enqueue(bytes.slice(0, 100));
+          controller.enqueue(bytes.slice(100));
+          controller.close();
+        },
+      }),
+      duplex: 'half',
+    });
+    expect(sized(1024)).toHaveLength(1024);
+    const fits = await post('/mcp', sized(1024));
+    expect(fits.status).toBe(200);
+    await closeSession('/mcp', fits.headers.get('mcp-session-id'));
+    expect((await post('/mcp', sized(1025))).status).toBe(413);
+
+    const fitsChunked = await fetch(`${daemon.url}/mcp`, chunked(sized(1024)));
+    expect(fitsChunked.status).toBe(200);
+    await fitsChunked.body?.cancel();
+    await closeSession('/mcp', fitsChunked.headers.get('mcp-session-id'));
+    const overChunked = await fetch(`${daemon.url}/mcp`, chunked(sized(1025)));
+    expect(overChunked.status).toBe(413);
+    expect(((await overChunked.json()) as JsonRpcReply).error?.message).toContain('1024');
+  });
+
   it('answers a body over orch.maxBodyBytes with 413', async () => {
     const big = { ...INITIALIZE, params: { ...INITIALIZE.params, padding: 'x'.repeat(4096) } };
     const { status, reply } = await post('/mcp', big);
