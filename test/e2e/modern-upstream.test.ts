@@ -20,21 +20,23 @@ interface TextResult {
 const textOf = (result: unknown): string => ((result as TextResult).content[0]?.text ?? '') as string;
 
 const DISCOVER = 'modern-only: server/discover';
-const logDiscover = { MODERN_LOG_DISCOVER: '1' };
+const logEvents = { MODERN_LOG_EVENTS: '1' };
 
-async function startHttpFixture(): Promise<{ child: ChildProcess; url: string; discovered: () => number }> {
+/** The HTTP fixture, and how often it logged each event (`server/discover`, `slow started`, ...). */
+async function startHttpFixture(): Promise<{ child: ChildProcess; url: string; events: (event: string) => number }> {
   const child = spawn(process.execPath, [fixture, '--http', '0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...logDiscover },
+    env: { ...process.env, ...logEvents },
   });
-  let discovered = 0;
+  const seen = new Map<string, number>();
   createInterface({ input: child.stderr! }).on('line', (line) => {
-    if (line === DISCOVER) discovered++;
+    const event = /^modern-only: (.*)$/.exec(line)?.[1];
+    if (event) seen.set(event, (seen.get(event) ?? 0) + 1);
     else process.stderr.write(`${line}\n`);
   });
   const lines = createInterface({ input: child.stdout! });
   const [url] = (await once(lines, 'line')) as [string];
-  return { child, url, discovered: () => discovered };
+  return { child, url, events: (event) => seen.get(event) ?? 0 };
 }
 
 function connectAnswering(url: string, elicited: string[]): Promise<ModernClient> {
@@ -60,7 +62,7 @@ describe('upstreams of the 2026-07-28 era only, over stdio and HTTP', () => {
       config: {
         mcpServers: {
           // Frequent health checks: ping is refused by the fixture (-32601), server/discover answers.
-          local: { command: process.execPath, args: [fixture], env: logDiscover, health },
+          local: { command: process.execPath, args: [fixture], env: logEvents, health },
           remote: { url: remote.url, health },
         },
       },
@@ -101,11 +103,14 @@ describe('upstreams of the 2026-07-28 era only, over stdio and HTTP', () => {
       const detail = (await (await daemon.api('/api/servers/local')).json()) as { stderr: Array<{ line: string }> };
       return detail.stderr.filter((entry) => entry.line === DISCOVER).length;
     };
-    const before = { local: await localDiscovered(), remote: remote.discovered() };
+    const before = { local: await localDiscovered(), remote: remote.events('server/discover') };
     const rounds = health.failureThreshold + 1;
-    await waitFor(async () => (await localDiscovered()) > before.local + rounds && remote.discovered() > before.remote + rounds, {
-      timeoutMs: 10_000,
-    });
+    await waitFor(
+      async () => (await localDiscovered()) > before.local + rounds && remote.events('server/discover') > before.remote + rounds,
+      {
+        timeoutMs: 10_000,
+      },
+    );
     expect(daemon.stderrLines.filter((line) => line.includes('health check failed') || line.includes('"unhealthy"'))).toEqual([]);
     const servers = (await (await daemon.api('/api/servers')).json()) as { servers: Array<{ state: string }> };
     expect(servers.servers.map((server) => server.state)).toEqual(['running', 'running']);
@@ -156,6 +161,33 @@ describe('upstreams of the 2026-07-28 era only, over stdio and HTTP', () => {
     expect(textOf(legacySlow)).toBe('done after 3 steps');
     expect(seen.modern).toEqual([1, 2, 3]);
     expect(seen.legacy).toEqual([1, 2, 3]);
+  });
+
+  it('cancels a call through the HTTP upstream when a client of either era gives up, per server and unified', async () => {
+    const cases: Array<[string, (signal: AbortSignal) => Promise<unknown>]> = [
+      ['2026 /mcp', (signal) => modern['/mcp']!.callTool({ name: 'remote__slow', arguments: { ms: 120_000, steps: 1 } }, { signal })],
+      [
+        '2026 /servers/remote/mcp',
+        (signal) => modern['/servers/remote/mcp']!.callTool({ name: 'slow', arguments: { ms: 120_000, steps: 1 } }, { signal }),
+      ],
+      [
+        '2025 /mcp',
+        (signal) => legacy['/mcp']!.callTool({ name: 'remote__slow', arguments: { ms: 120_000, steps: 1 } }, undefined, { signal }),
+      ],
+    ];
+    for (const [label, call] of cases) {
+      const [started, cancelled] = [remote.events('slow started'), remote.events('slow cancelled')];
+      const abort = new AbortController();
+      const pending = call(abort.signal).then(
+        () => 'finished',
+        () => 'rejected',
+      );
+      await waitFor(() => remote.events('slow started') === started + 1);
+      abort.abort(`${label} gave up`);
+      expect(await pending, label).toBe('rejected');
+      // The server itself stops: the gateway closed its request to it.
+      await waitFor(() => remote.events('slow cancelled') === cancelled + 1);
+    }
   });
 
   it('carries the server input_required to the 2026 client as is and to the 2025 client as elicitation', async () => {
