@@ -6,7 +6,7 @@
  * closed (404, gone from the metrics) while one whose call is still running is kept.
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { CreateMessageRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectStreamable, waitFor } from '../helpers/clients.js';
 import { startDaemon, type DaemonHandle } from '../helpers/daemon.js';
@@ -131,6 +131,42 @@ describe('calls in flight', () => {
     expectEachNamesItsServer(await outcomes);
     expect(await exited).toEqual([0, null]);
     await waitFor(() => Object.values(before).every((pid) => !processRunning(pid)), { timeoutMs: 5000 });
+  });
+});
+
+describe('a call cancelled while its sampling request is pending', () => {
+  let daemon: DaemonHandle | undefined;
+  const clients: Client[] = [];
+
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((client) => client.close().catch(() => undefined)));
+    await daemon?.stop();
+  });
+
+  it('ends at once for its client, and the next caller’s sampling is tied to that caller', async () => {
+    daemon = await startDaemon({ config: config('1') });
+    const client = await connectStreamable(`${daemon.url}/servers/llm/mcp`, { capabilities: { sampling: {} } });
+    const next = await connectStreamable(`${daemon.url}/servers/llm/mcp`, {
+      sampling: () => ({ role: 'assistant', model: 'next', content: { type: 'text', text: 'from the next caller' } }),
+    });
+    clients.push(client, next);
+    let asked = false;
+    client.setRequestHandler(CreateMessageRequestSchema, () => {
+      asked = true;
+      return new Promise(() => undefined); // the user never answers
+    });
+    const abort = new AbortController();
+    const call = client.callTool({ name: 'ask_llm', arguments: { prompt: 'never answered' } }, undefined, {
+      signal: abort.signal,
+      timeout: FOREVER,
+    });
+    await waitFor(() => asked);
+    abort.abort('the client gave up');
+    await expect(call).rejects.toThrow();
+    // The cancelled call no longer counts as in flight: the server's next sampling has one caller to go to.
+    // (The SDK server does not withdraw the request it sent for the cancelled call, directly or here.)
+    expect(textOf(await next.callTool({ name: 'ask_llm', arguments: { prompt: 'who answers?' } }))).toBe('from the next caller');
+    expect(textOf(await client.callTool({ name: 'pid' }))).toMatch(/^\d+$/);
   });
 });
 
