@@ -85,16 +85,17 @@ function expectEachNamesItsServer(outcomes: Array<{ server: string; text: string
   }
 }
 
+/** The daemon and clients of the running test, ended after it whatever happened. */
+let daemon: DaemonHandle | undefined;
+const clients: Client[] = [];
+
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((client) => client.close().catch(() => undefined)));
+  await daemon?.stop();
+  daemon = undefined;
+});
+
 describe('calls in flight', () => {
-  let daemon: DaemonHandle | undefined;
-  const clients: Client[] = [];
-
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((client) => client.close().catch(() => undefined)));
-    await daemon?.stop();
-    daemon = undefined;
-  });
-
   it('end with an error naming the server when it restarts, and the sessions carry on', async () => {
     daemon = await startDaemon({ config: config('1') });
     const before = await pids(daemon);
@@ -135,14 +136,6 @@ describe('calls in flight', () => {
 });
 
 describe('a call cancelled while its sampling request is pending', () => {
-  let daemon: DaemonHandle | undefined;
-  const clients: Client[] = [];
-
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((client) => client.close().catch(() => undefined)));
-    await daemon?.stop();
-  });
-
   it('ends at once for its client, and the next caller’s sampling is tied to that caller', async () => {
     daemon = await startDaemon({ config: config('1') });
     const client = await connectStreamable(`${daemon.url}/servers/llm/mcp`, { capabilities: { sampling: {} } });
@@ -171,17 +164,10 @@ describe('a call cancelled while its sampling request is pending', () => {
 });
 
 describe('idle sessions', () => {
-  let daemon: DaemonHandle;
-  const clients: Client[] = [];
-
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((client) => client.close().catch(() => undefined)));
-    await daemon?.stop();
-  });
-
   it('closes an abandoned session (404, gone from the metrics) and keeps one whose call is still running', async () => {
-    daemon = await startDaemon({ config: { ...config('1'), orch: { sessionIdleSec: 1 } } });
-    const url = (path: string) => `${daemon.url}${path}`;
+    const idle = await startDaemon({ config: { ...config('1'), orch: { sessionIdleSec: 1 } } });
+    daemon = idle;
+    const url = (path: string) => `${idle.url}${path}`;
     const busy = await connectStreamable(url('/servers/llm/mcp'));
     const keeper = await connectStreamable(url('/servers/llm/mcp'));
     clients.push(busy, keeper);
@@ -204,7 +190,7 @@ describe('idle sessions', () => {
     expect(init.status).toBe(200);
     const abandoned = init.headers.get('mcp-session-id')!;
     await init.body?.cancel();
-    const open = async () => metricValue(await scrapeMetrics(daemon.url), 'mcp_orch_sessions_open', { transport: 'streamable-http' });
+    const open = async () => metricValue(await scrapeMetrics(idle.url), 'mcp_orch_sessions_open', { transport: 'streamable-http' });
     expect(await open()).toBe(3);
 
     // Polled from the outside (the metrics), since any request on the abandoned session would renew it.
