@@ -68,7 +68,16 @@ const restrictImports = (...groups) => ['error', { patterns: [noDaemon, ...group
 
 export default defineConfig(
   {
-    ignores: ['dist/', 'node_modules/', 'coverage/', 'bench/results/', '.mcp-orch/', 'test/conformance/conformance-server*.mjs'],
+    ignores: [
+      'dist/',
+      'node_modules/',
+      'coverage/',
+      'bench/results/',
+      '.mcp-orch/',
+      '.stryker-tmp/',
+      'reports/',
+      'test/conformance/conformance-server*.mjs',
+    ],
   },
 
   js.configs.recommended,
