@@ -1,10 +1,9 @@
 // Planning a task in words: with an OpenAI-compatible model and an Anthropic one of our own on
 // 127.0.0.1 (invalid plans sent back with their errors), and with the MCP client's own model through
 // sampling; and a real MCP client calling mcp-orch__run_plan through /mcp, with progress.
-import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminToken, batchClient, step } from '../helpers/batch.js';
-import { connectStreamable } from '../helpers/clients.js';
+import { connectModern, connectStreamable } from '../helpers/clients.js';
 import { startDaemon, type DaemonHandle } from '../helpers/daemon.js';
 import { startFakeAnthropic, startFakeOpenAi, type ChatRequest, type FakeLlm } from '../helpers/fakeLlm.js';
 import { fixtureServer } from '../helpers/fixtures.js';
@@ -113,8 +112,7 @@ describe('mcp-orch__run_plan over /mcp', () => {
   });
 
   it('runs for a 2026-07-28 client too, stateless, with progress', { timeout: 30_000 }, async () => {
-    const client = new ModernClient({ name: 'v2-client', version: '2.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
-    await client.connect(new ModernTransport(new URL(`${daemon.url}/mcp`)));
+    const client = await connectModern(`${daemon.url}/mcp`);
     clients.push(client);
     expect((await client.listTools()).tools.map((tool) => tool.name)).toEqual(expect.arrayContaining(['mcp-orch__run_plan']));
     const progress: number[] = [];
