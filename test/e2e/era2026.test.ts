@@ -21,14 +21,11 @@ const SCORES: Record<string, string> = {
 };
 
 /**
- * The scenarios the suite does not score (extensions, pending), as they stand on the per-server
- * endpoint: held here so that a change shows, either way (31 failed checks of tasks-* scenarios,
- * which the reference server does not implement in full).
+ * How many scenarios the suite does not score (extensions, pending) on the per-server endpoint: held,
+ * so that one appearing or vanishing shows. Their checks are not: the tasks-* ones depend on timing
+ * (13 scenarios gave 39 passed and 31 failed checks on a quiet machine, 18 and 37 under a full run).
  */
-const NOT_SCORED: Record<string, { scenarios: number; passed: number; failed: number }> = {
-  '2025-11-25': { scenarios: 3, passed: 11, failed: 0 },
-  '2026-07-28': { scenarios: 13, passed: 39, failed: 31 },
-};
+const NOT_SCORED_SCENARIOS: Record<string, number> = { '2025-11-25': 3, '2026-07-28': 13 };
 
 const envelope = {
   'io.modelcontextprotocol/protocolVersion': '2026-07-28',
@@ -86,7 +83,7 @@ describe('both protocol eras on one endpoint', () => {
         const report = `exit code ${result.code}; suite output:\n${result.output}`;
         expect(result.lastLine, report).toBe(SCORES[revision]);
         expect(result.code, report).toBe(0);
-        expect(result.tally.notScored, report).toEqual(NOT_SCORED[revision]);
+        expect(result.tally.notScored.scenarios, report).toBe(NOT_SCORED_SCENARIOS[revision]);
       },
       RUN_TIMEOUT_MS,
     );
