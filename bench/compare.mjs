@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Interleaved before/after comparison of two daemon builds, for speed work: both daemons run side
-// by side (each fronting the echo fixture), and every round measures the floor, then each build in
-// turn, so load changes on the machine hit all three alike. Prints the median over rounds.
+// by side (each fronting the echo fixture), and every round measures the floor, the relay floor
+// (the same fixture behind a bare id-swapping relay), then each build in turn, so load changes on
+// the machine hit all four alike. Prints the median over rounds, and each build over the relay floor.
 // Usage: node bench/compare.mjs BEFORE_CLI AFTER_CLI [--rounds N] [--sessions N] [--calls N]
 //   e.g. cp -r dist bench/results/build-base   (before the change; bench/results/ is git-ignored)
 //        npm run build && node bench/compare.mjs bench/results/build-base/cli.js dist/cli.js
@@ -25,11 +26,13 @@ const calls = opt('--calls', 1_000);
 const CALL = { name: 'echo', arguments: { text: 'hello' } };
 
 const floor = await startFloor();
+const relay = await startFloor({ relayTo: ECHO });
 const daemons = [];
 try {
   for (const cli of builds) daemons.push(await startDaemon({ mcpServers: { echo: ECHO }, orch: BENCH_ORCH }, { cli: resolve(cli) }));
   const targets = [
     ['floor', { kind: 'streamable', url: floor.mcpUrl }, floor.pid],
+    ['relay', { kind: 'streamable', url: relay.mcpUrl }, relay.pid],
     ...daemons.map((d, i) => [i === 0 ? 'before' : 'after', { kind: 'streamable', url: `${d.url}/servers/echo/mcp` }, d.pid]),
   ];
   const samples = Object.fromEntries(targets.map(([name]) => [name, { p50: [], callsPerSec: [], p99: [], cpuUs: [] }]));
@@ -58,8 +61,14 @@ try {
   });
   const table = targets.map(([name]) => row(name));
   console.table(table);
-  const [, before, after] = table;
+  const [, relayRow, before, after] = table;
   const key = `calls/s at ${sessions}`;
+  for (const build of [before, after]) {
+    process.stdout.write(
+      `${build.target}/relay: p50 ${round(build['p50 (ms)'] / relayRow['p50 (ms)'])}×, throughput ${round(build[key] / relayRow[key])}×,` +
+        ` CPU a call ${round(build['CPU µs a call'] / relayRow['CPU µs a call'])}×\n`,
+    );
+  }
   process.stdout.write(
     `after/before: p50 ${round(after['p50 (ms)'] / before['p50 (ms)'])}×, throughput ${round(after[key] / before[key])}×,` +
       ` CPU a call ${round(after['CPU µs a call'] / before['CPU µs a call'])}×` +
@@ -69,5 +78,5 @@ try {
         .join(' ')})\n`,
   );
 } finally {
-  await Promise.all([floor.stop(), ...daemons.map((d) => d.stop())]);
+  await Promise.all([floor.stop(), relay.stop(), ...daemons.map((d) => d.stop())]);
 }

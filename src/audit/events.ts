@@ -113,9 +113,10 @@ export type AuditEvent = SessionEvent | RequestEvent | AuthFailedEvent | ManageE
 const MAX_TEXT = 1000;
 const clipText = (text: string | undefined): string | undefined => (text && text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}…` : text);
 
+/** The keys that are set, as JSON (which leaves undefined ones out); null when none is. */
 function json(value: Record<string, unknown>): string | null {
-  const present = Object.entries(value).filter(([, v]) => v !== undefined);
-  return present.length === 0 ? null : JSON.stringify(Object.fromEntries(present));
+  for (const key in value) if (value[key] !== undefined) return JSON.stringify(value);
+  return null;
 }
 
 /** The columns every event has: when, what, and who (as far as known). */
@@ -147,21 +148,7 @@ export function toAuditRow(event: AuditEvent, at: number, keepArguments: boolean
     case 'tools/call':
     case 'prompts/get':
     case 'resources/read':
-      return {
-        ...base(event, at),
-        server: event.server,
-        method: event.type,
-        name: event.name,
-        outcome: event.outcome,
-        durationMs: Math.round(event.durationMs * 1000) / 1000,
-        ...connection(event),
-        task: event.task,
-        detail: json({
-          error: clipText(event.error),
-          cached: event.cached || undefined,
-          arguments: keepArguments && event.arguments !== undefined ? redactArguments(event.arguments) : undefined,
-        }),
-      };
+      return requestRow(event, at, keepArguments);
     case 'auth.failed':
       return {
         ...base(event, at),
@@ -205,6 +192,37 @@ export function toAuditRow(event: AuditEvent, at: number, keepArguments: boolean
       };
     }
   }
+}
+
+/**
+ * The row of a forwarded request, one for every call: built as one literal of a fixed shape, and
+ * its detail only when there is one, since this runs on the path of every tools/call.
+ */
+function requestRow(event: RequestEvent, at: number, keepArguments: boolean): AuditRow {
+  const kept = keepArguments && event.arguments !== undefined;
+  const detail =
+    event.error === undefined && !event.cached && !kept
+      ? null
+      : json({
+          error: clipText(event.error),
+          cached: event.cached || undefined,
+          arguments: kept ? redactArguments(event.arguments) : undefined,
+        });
+  return {
+    ...connection(event),
+    at,
+    type: event.type,
+    project: event.project,
+    keyPrefix: event.keyPrefix,
+    member: event.member,
+    server: event.server,
+    method: event.type,
+    name: event.name,
+    outcome: event.outcome,
+    durationMs: Math.round(event.durationMs * 1000) / 1000,
+    task: event.task,
+    detail,
+  };
 }
 
 /** Writes one event at once: for the CLI's management actions, whose process ends right after. */

@@ -103,17 +103,18 @@ export function createAccessControl(options: AccessControlOptions): AccessContro
   const observer: RequestObserver = {
     requestFinished(record: RequestRecord) {
       if (!AUDITED.has(record.method) || record.server === undefined) return;
+      // Keys of a fixed shape, set or undefined, rather than spread in when set: this runs for every forwarded call.
       const event: AuditEvent = {
-        type: record.method as 'tools/call',
         ...connectionOf(record.caller),
+        type: record.method as 'tools/call',
         server: record.server,
         name: record.name ?? '',
         outcome: record.outcome,
         durationMs: Math.round(record.durationMs * 1000) / 1000,
-        ...(record.outcome === 'ok' ? {} : { error: record.error }),
-        ...(record.arguments === undefined ? {} : { arguments: record.arguments }),
-        ...(record.caller.task === undefined ? {} : { task: record.caller.task }),
-        ...(record.cache === 'hit' ? { cached: true } : {}),
+        error: record.outcome === 'ok' ? undefined : record.error,
+        arguments: record.arguments,
+        task: record.caller.task,
+        cached: record.cache === 'hit' ? true : undefined,
       };
       audit.record(event);
     },
