@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Interleaved before/after comparison of two daemon builds, for speed work: both daemons run side
 // by side (each fronting the echo fixture), and every round measures the floor, the relay floor
-// (the same fixture behind a bare id-swapping relay), then each build in turn, so load changes on
-// the machine hit all four alike. Prints the median over rounds, and each build over the relay floor.
+// (the same fixture behind a bare id-swapping relay) and each build, in an order that turns from
+// round to round, so load changes on the machine hit all four alike. Prints the median over
+// rounds, and each build over the relay floor.
 // Usage: node bench/compare.mjs BEFORE_CLI AFTER_CLI [--rounds N] [--sessions N] [--calls N]
 //   e.g. cp -r dist bench/results/build-base   (before the change; bench/results/ is git-ignored)
 //        npm run build && node bench/compare.mjs bench/results/build-base/cli.js dist/cli.js
@@ -38,16 +39,19 @@ try {
   const samples = Object.fromEntries(targets.map(([name]) => [name, { p50: [], callsPerSec: [], p99: [], cpuUs: [] }]));
   for (const [, way] of targets) await sequential(way, CALL, { warmup: 1_000, calls: 10 });
   for (let r = 0; r < rounds; r++) {
-    for (const [name, way, pid] of targets) {
-      const seq = await sequential(way, CALL, { warmup: 100, calls });
+    // Sequential calls of every target first, then the load on each: a target measured right after
+    // another's 64 sessions pays for their aftermath (sessions closing, GC). The order turns each
+    // round, so that no target is always first or always after the same one.
+    const order = targets.map((_, i) => targets[(i + r) % targets.length]);
+    for (const [name, way] of order) samples[name].p50.push((await sequential(way, CALL, { warmup: 100, calls })).p50);
+    for (const [name, way, pid] of order) {
       const cpuBefore = treeCpuMs(pid);
       const load = await throughput(way, CALL, sessions, { durationMs: 2_000, maxWorkers: 4 });
       samples[name].cpuUs.push(((treeCpuMs(pid) - cpuBefore) / load.calls) * 1000);
-      samples[name].p50.push(seq.p50);
       samples[name].callsPerSec.push(load.callsPerSec);
       samples[name].p99.push(load.p99);
       process.stderr.write(
-        `round ${r + 1} ${name}: p50 ${seq.p50} ms, ${load.callsPerSec} calls/s at ${sessions} sessions, ${round(samples[name].cpuUs.at(-1), 0)} µs CPU a call\n`,
+        `round ${r + 1} ${name}: p50 ${samples[name].p50.at(-1)} ms, ${load.callsPerSec} calls/s at ${sessions} sessions, ${round(samples[name].cpuUs.at(-1), 0)} µs CPU a call\n`,
       );
     }
   }

@@ -10,6 +10,7 @@ import { poolStatus } from '../upstream/status.js';
 import { addressOf, apiErrorResponse } from './apiError.js';
 import { REST_MOUNTS } from './api/restApi.js';
 import { coalesceEventStream } from './coalesce.js';
+import { isEventStream } from '../eventStream.js';
 import { hostGuard, type HostAllowlist } from './host.js';
 import type { Identify } from './identify.js';
 import { originGuard } from './origin.js';
@@ -132,7 +133,8 @@ export function createApp(deps: AppDeps): Hono {
       body = parsed;
     }
     const response = await gateway.streamable(c.req.raw, spec, body, connection);
-    return c.req.method === 'POST' ? coalesceEventStream(response) : response;
+    // Asked of the response rather than its headers, which a JSON answer keeps as a plain object.
+    return c.req.method === 'POST' && isEventStream(response) ? coalesceEventStream(response) : response;
   };
   const sseConnect = (c: Context, spec: ViewSpec, project: string): Response | Promise<Response> => {
     const connection = identify(c, project, 'sse');
