@@ -124,31 +124,16 @@ function base(event: Exclude<AuditEvent, ToolPinEvent | WebhookEvent>, at: numbe
   return { at, type: event.type, project: event.project, keyPrefix: event.keyPrefix, member: 'member' in event ? event.member : undefined };
 }
 
-function connection(event: AuditConnection): Partial<AuditRow> {
-  return {
-    transport: event.transport,
-    era: event.era,
-    clientName: event.client?.name,
-    clientVersion: event.client?.version,
-    address: event.address,
-    session: event.session,
-  };
-}
-
 /** The row for an event; arguments are kept only when `keepArguments`, and then redacted. */
 export function toAuditRow(event: AuditEvent, at: number, keepArguments: boolean): AuditRow {
   switch (event.type) {
     case 'session.opened':
     case 'session.closed':
-      return {
-        ...base(event, at),
-        server: event.endpoint,
-        ...connection(event),
-      };
+      return callerRow(event, undefined, at, keepArguments);
     case 'tools/call':
     case 'prompts/get':
     case 'resources/read':
-      return requestRow(event, at, keepArguments);
+      return callerRow(event, event, at, keepArguments);
     case 'auth.failed':
       return {
         ...base(event, at),
@@ -195,32 +180,38 @@ export function toAuditRow(event: AuditEvent, at: number, keepArguments: boolean
 }
 
 /**
- * The row of a forwarded request, one for every call: built as one literal of a fixed shape, and
- * its detail only when there is one, since this runs on the path of every tools/call.
+ * The row of a session opened or closed, or (`request`, the same event) of a forwarded request:
+ * one literal with every column, built for every call, where spreads would cost map transitions;
+ * the detail only when there is one.
  */
-function requestRow(event: RequestEvent, at: number, keepArguments: boolean): AuditRow {
-  const kept = keepArguments && event.arguments !== undefined;
+function callerRow(event: SessionEvent | RequestEvent, request: RequestEvent | undefined, at: number, keepArguments: boolean): AuditRow {
+  const kept = keepArguments && request?.arguments !== undefined;
   const detail =
-    event.error === undefined && !event.cached && !kept
-      ? null
+    request === undefined || (request.error === undefined && !request.cached && !kept)
+      ? undefined
       : json({
-          error: clipText(event.error),
-          cached: event.cached || undefined,
-          arguments: kept ? redactArguments(event.arguments) : undefined,
+          error: clipText(request.error),
+          cached: request.cached || undefined,
+          arguments: kept ? redactArguments(request.arguments) : undefined,
         });
   return {
-    ...connection(event),
     at,
     type: event.type,
     project: event.project,
     keyPrefix: event.keyPrefix,
     member: event.member,
-    server: event.server,
-    method: event.type,
-    name: event.name,
-    outcome: event.outcome,
-    durationMs: Math.round(event.durationMs * 1000) / 1000,
-    task: event.task,
+    server: request ? request.server : (event as SessionEvent).endpoint,
+    method: request?.type,
+    name: request?.name,
+    outcome: request?.outcome,
+    durationMs: request && Math.round(request.durationMs * 1000) / 1000,
+    transport: event.transport,
+    era: event.era,
+    clientName: event.client?.name,
+    clientVersion: event.client?.version,
+    address: event.address,
+    session: event.session,
+    task: request?.task,
     detail,
   };
 }
