@@ -36,14 +36,19 @@ try {
     ['relay', { kind: 'streamable', url: relay.mcpUrl }, relay.pid],
     ...daemons.map((d, i) => [i === 0 ? 'before' : 'after', { kind: 'streamable', url: `${d.url}/servers/echo/mcp` }, d.pid]),
   ];
-  const samples = Object.fromEntries(targets.map(([name]) => [name, { p50: [], callsPerSec: [], p99: [], cpuUs: [] }]));
+  const samples = Object.fromEntries(targets.map(([name]) => [name, { p50: [], seqCpuUs: [], callsPerSec: [], p99: [], cpuUs: [] }]));
   for (const [, way] of targets) await sequential(way, CALL, { warmup: 1_000, calls: 10 });
   for (let r = 0; r < rounds; r++) {
     // Sequential calls of every target first, then the load on each: a target measured right after
     // another's 64 sessions pays for their aftermath (sessions closing, GC). The order turns each
     // round, so that no target is always first or always after the same one.
     const order = targets.map((_, i) => targets[(i + r) % targets.length]);
-    for (const [name, way] of order) samples[name].p50.push((await sequential(way, CALL, { warmup: 100, calls })).p50);
+    for (const [name, way, pid] of order) {
+      const cpuBefore = treeCpuMs(pid);
+      samples[name].p50.push((await sequential(way, CALL, { warmup: 100, calls })).p50);
+      // Over the warm-up calls too (and one initialize, a fresh client's).
+      samples[name].seqCpuUs.push(((treeCpuMs(pid) - cpuBefore) / (calls + 100)) * 1000);
+    }
     for (const [name, way, pid] of order) {
       const cpuBefore = treeCpuMs(pid);
       const load = await throughput(way, CALL, sessions, { durationMs: 2_000, maxWorkers: 4 });
@@ -58,6 +63,8 @@ try {
   const row = (name) => ({
     target: name,
     'p50 (ms)': round(median(samples[name].p50)),
+    // CPU of the target and its children per sequential call: one call at a time, no batching.
+    'CPU µs a sequential call': round(median(samples[name].seqCpuUs), 0),
     [`calls/s at ${sessions}`]: median(samples[name].callsPerSec),
     [`p99 at ${sessions} (ms)`]: round(median(samples[name].p99)),
     // CPU time of the target and its children (the upstream) per call under that load.
@@ -69,12 +76,14 @@ try {
   const key = `calls/s at ${sessions}`;
   for (const build of [before, after]) {
     process.stdout.write(
-      `${build.target}/relay: p50 ${round(build['p50 (ms)'] / relayRow['p50 (ms)'])}×, throughput ${round(build[key] / relayRow[key])}×,` +
-        ` CPU a call ${round(build['CPU µs a call'] / relayRow['CPU µs a call'])}×\n`,
+      `${build.target}/relay: p50 ${round(build['p50 (ms)'] / relayRow['p50 (ms)'])}×,` +
+        ` CPU a sequential call ${round(build['CPU µs a sequential call'] / relayRow['CPU µs a sequential call'])}×,` +
+        ` throughput ${round(build[key] / relayRow[key])}×, CPU a call ${round(build['CPU µs a call'] / relayRow['CPU µs a call'])}×\n`,
     );
   }
   process.stdout.write(
-    `after/before: p50 ${round(after['p50 (ms)'] / before['p50 (ms)'])}×, throughput ${round(after[key] / before[key])}×,` +
+    `after/before: p50 ${round(after['p50 (ms)'] / before['p50 (ms)'])}×,` +
+      ` CPU a sequential call ${round(after['CPU µs a sequential call'] / before['CPU µs a sequential call'])}×, throughput ${round(after[key] / before[key])}×,` +
       ` CPU a call ${round(after['CPU µs a call'] / before['CPU µs a call'])}×` +
       ` (rounds: ${rounds}, load average ${(await import('node:os'))
         .loadavg()
