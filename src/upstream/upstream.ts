@@ -347,7 +347,8 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
         signal: options.signal,
         onprogress: options.onprogress,
         onSent: options.onSent,
-        ...(options.clientCapabilities ? { capabilities: options.clientCapabilities } : {}),
+        // Undefined means the gateway's own, as when the key is absent: one object shape for every call.
+        capabilities: options.clientCapabilities,
       });
     } catch (error) {
       // The connection closes a moment before the exit is reported; wait briefly for the real cause.
