@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Interleaved before/after comparison of two daemon builds, for speed work: both daemons run side
-// by side (each fronting the echo fixture), and every round measures the floor, then each build in
-// turn, so load changes on the machine hit all three alike. Prints the median over rounds.
+// by side (each fronting the echo fixture), and every round measures the floor, the relay floor
+// (the same fixture behind a bare id-swapping relay) and each build, in an order that turns from
+// round to round, so load changes on the machine hit all four alike. Prints the median over
+// rounds, and each build over the relay floor.
 // Usage: node bench/compare.mjs BEFORE_CLI AFTER_CLI [--rounds N] [--sessions N] [--calls N]
 //   e.g. cp -r dist bench/results/build-base   (before the change; bench/results/ is git-ignored)
 //        npm run build && node bench/compare.mjs bench/results/build-base/cli.js dist/cli.js
@@ -25,32 +27,44 @@ const calls = opt('--calls', 1_000);
 const CALL = { name: 'echo', arguments: { text: 'hello' } };
 
 const floor = await startFloor();
+const relay = await startFloor({ relayTo: ECHO });
 const daemons = [];
 try {
   for (const cli of builds) daemons.push(await startDaemon({ mcpServers: { echo: ECHO }, orch: BENCH_ORCH }, { cli: resolve(cli) }));
   const targets = [
     ['floor', { kind: 'streamable', url: floor.mcpUrl }, floor.pid],
+    ['relay', { kind: 'streamable', url: relay.mcpUrl }, relay.pid],
     ...daemons.map((d, i) => [i === 0 ? 'before' : 'after', { kind: 'streamable', url: `${d.url}/servers/echo/mcp` }, d.pid]),
   ];
-  const samples = Object.fromEntries(targets.map(([name]) => [name, { p50: [], callsPerSec: [], p99: [], cpuUs: [] }]));
+  const samples = Object.fromEntries(targets.map(([name]) => [name, { p50: [], seqCpuUs: [], callsPerSec: [], p99: [], cpuUs: [] }]));
   for (const [, way] of targets) await sequential(way, CALL, { warmup: 1_000, calls: 10 });
   for (let r = 0; r < rounds; r++) {
-    for (const [name, way, pid] of targets) {
-      const seq = await sequential(way, CALL, { warmup: 100, calls });
+    // Sequential calls of every target first, then the load on each: a target measured right after
+    // another's 64 sessions pays for their aftermath (sessions closing, GC). The order turns each
+    // round, so that no target is always first or always after the same one.
+    const order = targets.map((_, i) => targets[(i + r) % targets.length]);
+    for (const [name, way, pid] of order) {
+      const cpuBefore = treeCpuMs(pid);
+      samples[name].p50.push((await sequential(way, CALL, { warmup: 100, calls })).p50);
+      // Over the warm-up calls too (and one initialize, a fresh client's).
+      samples[name].seqCpuUs.push(((treeCpuMs(pid) - cpuBefore) / (calls + 100)) * 1000);
+    }
+    for (const [name, way, pid] of order) {
       const cpuBefore = treeCpuMs(pid);
       const load = await throughput(way, CALL, sessions, { durationMs: 2_000, maxWorkers: 4 });
       samples[name].cpuUs.push(((treeCpuMs(pid) - cpuBefore) / load.calls) * 1000);
-      samples[name].p50.push(seq.p50);
       samples[name].callsPerSec.push(load.callsPerSec);
       samples[name].p99.push(load.p99);
       process.stderr.write(
-        `round ${r + 1} ${name}: p50 ${seq.p50} ms, ${load.callsPerSec} calls/s at ${sessions} sessions, ${round(samples[name].cpuUs.at(-1), 0)} µs CPU a call\n`,
+        `round ${r + 1} ${name}: p50 ${samples[name].p50.at(-1)} ms, ${load.callsPerSec} calls/s at ${sessions} sessions, ${round(samples[name].cpuUs.at(-1), 0)} µs CPU a call\n`,
       );
     }
   }
   const row = (name) => ({
     target: name,
     'p50 (ms)': round(median(samples[name].p50)),
+    // CPU of the target and its children per sequential call: one call at a time, no batching.
+    'CPU µs a sequential call': round(median(samples[name].seqCpuUs), 0),
     [`calls/s at ${sessions}`]: median(samples[name].callsPerSec),
     [`p99 at ${sessions} (ms)`]: round(median(samples[name].p99)),
     // CPU time of the target and its children (the upstream) per call under that load.
@@ -58,10 +72,18 @@ try {
   });
   const table = targets.map(([name]) => row(name));
   console.table(table);
-  const [, before, after] = table;
+  const [, relayRow, before, after] = table;
   const key = `calls/s at ${sessions}`;
+  for (const build of [before, after]) {
+    process.stdout.write(
+      `${build.target}/relay: p50 ${round(build['p50 (ms)'] / relayRow['p50 (ms)'])}×,` +
+        ` CPU a sequential call ${round(build['CPU µs a sequential call'] / relayRow['CPU µs a sequential call'])}×,` +
+        ` throughput ${round(build[key] / relayRow[key])}×, CPU a call ${round(build['CPU µs a call'] / relayRow['CPU µs a call'])}×\n`,
+    );
+  }
   process.stdout.write(
-    `after/before: p50 ${round(after['p50 (ms)'] / before['p50 (ms)'])}×, throughput ${round(after[key] / before[key])}×,` +
+    `after/before: p50 ${round(after['p50 (ms)'] / before['p50 (ms)'])}×,` +
+      ` CPU a sequential call ${round(after['CPU µs a sequential call'] / before['CPU µs a sequential call'])}×, throughput ${round(after[key] / before[key])}×,` +
       ` CPU a call ${round(after['CPU µs a call'] / before['CPU µs a call'])}×` +
       ` (rounds: ${rounds}, load average ${(await import('node:os'))
         .loadavg()
@@ -69,5 +91,5 @@ try {
         .join(' ')})\n`,
   );
 } finally {
-  await Promise.all([floor.stop(), ...daemons.map((d) => d.stop())]);
+  await Promise.all([floor.stop(), relay.stop(), ...daemons.map((d) => d.stop())]);
 }

@@ -5,6 +5,9 @@
 // Usage: node bench/profile.mjs [--calls N] [--way server-mcp|server-sse|unified-mcp] (repeatable)
 //        [--sessions N]: instead of sequential calls, N concurrent sessions for 5 s per way (the
 //        throughput figure's load, from worker processes)
+//        [--interval US]: V8's sampling interval in microseconds (default 1000); on a loaded machine
+//        a finer one gives enough samples to count, where time-weighted shares are skewed by the
+//        long gaps of a descheduled process
 // The .cpuprofile and its summary land in bench/results/profile-<timestamp>/.
 import './lib/quiet.mjs';
 import { readdir, mkdir, writeFile } from 'node:fs/promises';
@@ -18,6 +21,7 @@ const args = process.argv.slice(2);
 const opt = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
 const calls = Number(opt('--calls', '3000'));
 const sessions = Number(opt('--sessions', '0'));
+const interval = Number(opt('--interval', '1000'));
 const chosen = args.flatMap((a, i) => (a === '--way' ? [args[i + 1]] : []));
 const waysWanted = chosen.length ? chosen : ['server-mcp', 'server-sse', 'unified-mcp'];
 
@@ -31,7 +35,12 @@ const dir = join(
     .replace(/\.\d+Z$/, 'Z')}`,
 );
 await mkdir(dir, { recursive: true });
-const orch = await startDaemon({ mcpServers: { echo: ECHO }, orch: BENCH_ORCH }, { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
+const orch = await startDaemon(
+  { mcpServers: { echo: ECHO }, orch: BENCH_ORCH },
+  {
+    nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-interval=${interval}`],
+  },
+);
 const ways = {
   'server-mcp': [
     { kind: 'streamable', url: `${orch.url}/servers/echo/mcp` },

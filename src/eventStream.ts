@@ -35,6 +35,18 @@ export interface EventStreamOptions {
   onend?: (reason: EndReason) => void;
 }
 
+/** Responses whose body is an event stream: every one is made by EventStream.response(). */
+const streamed = new WeakSet<Response>();
+
+/**
+ * Whether `response` streams events, known without reading its headers: on @hono/node-server a
+ * Response built with plain-object headers writes them as they are, and reading `headers` would
+ * build a web Headers object for every JSON answer first.
+ */
+export function isEventStream(response: Response): boolean {
+  return streamed.has(response);
+}
+
 /** One event as text: an optional event name, and data split on newlines as the format requires. */
 export function frame(data: string, event?: string): string {
   const head = event ? `event: ${event}\n` : '';
@@ -126,7 +138,9 @@ export class EventStream {
 
   /** The streaming response, with the event-stream headers and any others given. */
   response(headers: Record<string, string> = {}, status = 200): Response {
-    return new Response(this.readable, { status, headers: { ...EVENT_STREAM_HEADERS, ...headers } });
+    const response = new Response(this.readable, { status, headers: { ...EVENT_STREAM_HEADERS, ...headers } });
+    streamed.add(response);
+    return response;
   }
 
   private finish(reason: EndReason): void {

@@ -113,9 +113,10 @@ export type AuditEvent = SessionEvent | RequestEvent | AuthFailedEvent | ManageE
 const MAX_TEXT = 1000;
 const clipText = (text: string | undefined): string | undefined => (text && text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}…` : text);
 
+/** The keys that are set, as JSON (which leaves undefined ones out); null when none is. */
 function json(value: Record<string, unknown>): string | null {
-  const present = Object.entries(value).filter(([, v]) => v !== undefined);
-  return present.length === 0 ? null : JSON.stringify(Object.fromEntries(present));
+  for (const key in value) if (value[key] !== undefined) return JSON.stringify(value);
+  return null;
 }
 
 /** The columns every event has: when, what, and who (as far as known). */
@@ -123,45 +124,16 @@ function base(event: Exclude<AuditEvent, ToolPinEvent | WebhookEvent>, at: numbe
   return { at, type: event.type, project: event.project, keyPrefix: event.keyPrefix, member: 'member' in event ? event.member : undefined };
 }
 
-function connection(event: AuditConnection): Partial<AuditRow> {
-  return {
-    transport: event.transport,
-    era: event.era,
-    clientName: event.client?.name,
-    clientVersion: event.client?.version,
-    address: event.address,
-    session: event.session,
-  };
-}
-
 /** The row for an event; arguments are kept only when `keepArguments`, and then redacted. */
 export function toAuditRow(event: AuditEvent, at: number, keepArguments: boolean): AuditRow {
   switch (event.type) {
     case 'session.opened':
     case 'session.closed':
-      return {
-        ...base(event, at),
-        server: event.endpoint,
-        ...connection(event),
-      };
+      return callerRow(event, undefined, at, keepArguments);
     case 'tools/call':
     case 'prompts/get':
     case 'resources/read':
-      return {
-        ...base(event, at),
-        server: event.server,
-        method: event.type,
-        name: event.name,
-        outcome: event.outcome,
-        durationMs: Math.round(event.durationMs * 1000) / 1000,
-        ...connection(event),
-        task: event.task,
-        detail: json({
-          error: clipText(event.error),
-          cached: event.cached || undefined,
-          arguments: keepArguments && event.arguments !== undefined ? redactArguments(event.arguments) : undefined,
-        }),
-      };
+      return callerRow(event, event, at, keepArguments);
     case 'auth.failed':
       return {
         ...base(event, at),
@@ -205,6 +177,43 @@ export function toAuditRow(event: AuditEvent, at: number, keepArguments: boolean
       };
     }
   }
+}
+
+/**
+ * The row of a session opened or closed, or (`request`, the same event) of a forwarded request:
+ * one literal with every column, built for every call, where spreads would cost map transitions;
+ * the detail only when there is one.
+ */
+function callerRow(event: SessionEvent | RequestEvent, request: RequestEvent | undefined, at: number, keepArguments: boolean): AuditRow {
+  const kept = keepArguments && request?.arguments !== undefined;
+  const detail =
+    request === undefined || (request.error === undefined && !request.cached && !kept)
+      ? undefined
+      : json({
+          error: clipText(request.error),
+          cached: request.cached || undefined,
+          arguments: kept ? redactArguments(request.arguments) : undefined,
+        });
+  return {
+    at,
+    type: event.type,
+    project: event.project,
+    keyPrefix: event.keyPrefix,
+    member: event.member,
+    server: request ? request.server : (event as SessionEvent).endpoint,
+    method: request?.type,
+    name: request?.name,
+    outcome: request?.outcome,
+    durationMs: request && Math.round(request.durationMs * 1000) / 1000,
+    transport: event.transport,
+    era: event.era,
+    clientName: event.client?.name,
+    clientVersion: event.client?.version,
+    address: event.address,
+    session: event.session,
+    task: request?.task,
+    detail,
+  };
 }
 
 /** Writes one event at once: for the CLI's management actions, whose process ends right after. */

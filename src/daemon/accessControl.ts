@@ -1,4 +1,4 @@
-import type { AuditEvent } from '../audit/events.js';
+import type { AuditEvent, RequestEvent, SessionEvent } from '../audit/events.js';
 import { createAuditLog, type AuditLog } from '../audit/writer.js';
 import { createAccess, otherProject, type Access } from '../auth/access.js';
 import { createAuthenticator, wwwAuthenticate, type AuthResult } from '../auth/authenticate.js';
@@ -89,36 +89,40 @@ export function createAccessControl(options: AccessControlOptions): AccessContro
     return { principal: result.principal };
   };
 
-  const connectionOf = (caller: Caller) => ({
-    transport: caller.transport,
-    era: caller.era,
-    client: caller.client,
-    address: caller.address,
-    session: caller.id,
-    project: caller.principal.project,
-    member: caller.principal.member,
-    keyPrefix: caller.principal.keyPrefix,
-  });
+  /**
+   * An event of a caller: a session opened or closed, or (with `record`) a forwarded request. One
+   * literal with every key, set or undefined, for every kind: built for every call, an object of
+   * one shape costs an allocation where spreads and keys added later cost map transitions.
+   */
+  const eventOf = (caller: Caller, type: SessionEvent['type'] | RequestEvent['type'], record?: RequestRecord): AuditEvent =>
+    ({
+      type,
+      transport: caller.transport,
+      era: caller.era,
+      client: caller.client,
+      address: caller.address,
+      session: caller.id,
+      project: caller.principal.project,
+      member: caller.principal.member,
+      keyPrefix: caller.principal.keyPrefix,
+      endpoint: record ? undefined : caller.endpoint,
+      server: record?.server,
+      name: record ? (record.name ?? '') : undefined,
+      outcome: record?.outcome,
+      durationMs: record && Math.round(record.durationMs * 1000) / 1000,
+      error: record && record.outcome !== 'ok' ? record.error : undefined,
+      arguments: record?.arguments,
+      task: record ? caller.task : undefined,
+      cached: record?.cache === 'hit' ? true : undefined,
+    }) as AuditEvent;
 
   const observer: RequestObserver = {
     requestFinished(record: RequestRecord) {
       if (!AUDITED.has(record.method) || record.server === undefined) return;
-      const event: AuditEvent = {
-        type: record.method as 'tools/call',
-        ...connectionOf(record.caller),
-        server: record.server,
-        name: record.name ?? '',
-        outcome: record.outcome,
-        durationMs: Math.round(record.durationMs * 1000) / 1000,
-        ...(record.outcome === 'ok' ? {} : { error: record.error }),
-        ...(record.arguments === undefined ? {} : { arguments: record.arguments }),
-        ...(record.caller.task === undefined ? {} : { task: record.caller.task }),
-        ...(record.cache === 'hit' ? { cached: true } : {}),
-      };
-      audit.record(event);
+      audit.record(eventOf(record.caller, record.method as RequestEvent['type'], record));
     },
-    sessionOpened: (caller) => audit.record({ type: 'session.opened', endpoint: caller.endpoint, ...connectionOf(caller) }),
-    sessionClosed: (caller) => audit.record({ type: 'session.closed', endpoint: caller.endpoint, ...connectionOf(caller) }),
+    sessionOpened: (caller) => audit.record(eventOf(caller, 'session.opened')),
+    sessionClosed: (caller) => audit.record(eventOf(caller, 'session.closed')),
   };
 
   return {

@@ -100,6 +100,7 @@ export class Forwarder {
 
   async forward(caller: Caller, view: View, method: string, params: Params | undefined, options: ForwardOptions): Promise<Result> {
     const started = performance.now();
+    // Every key set from the start, so that every record has the one shape.
     const record: RequestRecord = {
       caller,
       server: undefined,
@@ -107,7 +108,9 @@ export class Forwarder {
       name: nameOf(params),
       outcome: 'error',
       durationMs: 0,
-      ...(params?.arguments === undefined ? {} : { arguments: params.arguments }),
+      error: undefined,
+      arguments: params?.arguments,
+      cache: undefined,
     };
     try {
       const result = await this.dispatch(caller, view, method, params ?? {}, options, record);
@@ -217,7 +220,7 @@ export class Forwarder {
         : (progress: Progress) => options.onProgress!({ ...progress, progressToken });
     const send: Send = async (sent, overrides = {}) => {
       const peer = overrides.peer ?? options.peer;
-      const target = await upstream.instanceFor(caller.id);
+      const target = upstream.isolated ? await upstream.instanceFor(caller.id) : upstream;
       const tie = this.deps.router.track(target, caller, slot ? slot.guard(peer) : peer);
       const onprogress = overrides.onProgress ?? relay;
       try {

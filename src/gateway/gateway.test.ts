@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempStore, type TempStore } from '../../test/helpers/store.js';
 import { fixtureUpstream } from '../../test/helpers/upstream.js';
+import { waitFor } from '../../test/helpers/wait.js';
 import { createAccess } from '../auth/access.js';
 import { localPrincipal } from '../auth/policy.js';
 import { createRateLimiter } from '../auth/rateLimit.js';
@@ -181,6 +182,31 @@ describe('Gateway', () => {
       expect(reply.error.message).toContain('unknown server "nope"');
       expect(reply.error.message).toContain('configured servers: echo');
     }
+  });
+
+  it('stops a call still running when its session ends: no answer, and the server hears the cancellation', async () => {
+    const spec: ViewSpec = { kind: 'server', server: 'echo' };
+    const observer = await open(spec);
+    const stats = async () => {
+      const reply = await observer({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'slow_stats', arguments: {} } });
+      return ((await reply.json()) as { result: { structuredContent: { started: number; cancelled: number } } }).result.structuredContent;
+    };
+    const before = await stats();
+    const init = await send(spec, initialize);
+    const headers = { 'mcp-session-id': init.headers.get('mcp-session-id')!, 'mcp-protocol-version': '2025-11-25' };
+    await send(spec, { jsonrpc: '2.0', method: 'notifications/initialized' }, headers);
+    const call = send(
+      spec,
+      { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'slow', arguments: { ms: 60_000, steps: 1 } } },
+      headers,
+    );
+    await waitFor(async () => (await stats()).started === before.started + 1);
+    const ended = await gateway.streamable(request(undefined, headers, 'DELETE'), spec, undefined, { principal });
+    expect(ended.status).toBe(200);
+    const settled = await call;
+    expect(settled.status).toBe(404);
+    expect(((await settled.json()) as { error: { message: string } }).error.message).toContain('unknown session');
+    await waitFor(async () => (await stats()).cancelled === before.cancelled + 1);
   });
 
   it('refuses a session id of another endpoint, and one that ended', async () => {

@@ -1,10 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import type { RequestHandlerExtra, RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
+  ErrorCode,
+  McpError,
+  RELATED_TASK_META_KEY,
   ResultSchema,
   type ClientCapabilities,
+  type JSONRPCMessage,
+  type RequestId,
   type Implementation,
   type LoggingLevel,
   type Notification,
@@ -18,7 +23,7 @@ import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/t
 import type { Principal } from '../auth/policy.js';
 import { isOrchError, WireError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { connectByKind } from '../upstream/messageKind.js';
+import { connectByKind, kindOf } from '../upstream/messageKind.js';
 import type { Upstream } from '../upstream/upstream.js';
 import type { Caller, Connection, SessionTransport } from './caller.js';
 import { CLIENT_REQUEST_TIMEOUT_MS } from './constants.js';
@@ -30,6 +35,16 @@ import type { SubscriptionRegistry } from './subscriptions.js';
 import type { View } from './view.js';
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+/** The calls answered beside the SDK Protocol (see GatewaySession.direct): the hot path. */
+const DIRECT_METHODS: ReadonlySet<string> = new Set(['tools/call', 'prompts/get', 'resources/read']);
+
+/** What answering one request needs of the session's SDK Server: the request's context. */
+interface RequestContext {
+  signal: AbortSignal;
+  sendNotification(notification: ServerNotification): Promise<void>;
+  sendRequest(request: ServerRequest, options: RequestOptions): Promise<Result>;
+}
 
 export interface SessionDeps {
   logger: Logger;
@@ -70,6 +85,8 @@ export class GatewaySession implements SessionState {
   inFlight = 0;
   private readonly log: Logger;
   private callerCache: Caller | undefined;
+  /** Requests answered beside the SDK Protocol (direct), by id, until answered. */
+  private readonly calls = new Map<RequestId, AbortController>();
   onclose?: () => void;
 
   constructor(
@@ -89,14 +106,68 @@ export class GatewaySession implements SessionState {
     });
     // The SDK answers logging/setLevel itself when logging is advertised; the gateway must forward it.
     this.server.removeRequestHandler('logging/setLevel');
-    this.server.fallbackRequestHandler = (request, extra) => this.dispatch(request, extra);
+    this.server.fallbackRequestHandler = (request, extra) => this.fallback(request, extra);
     this.server.fallbackNotificationHandler = (notification) => this.onClientNotification(notification);
     this.server.onclose = () => void this.close();
     this.server.onerror = (error) => this.log.debug({ err: error.message }, 'session transport error');
   }
 
   async connect(transport: Transport): Promise<void> {
-    await connectByKind(this.server, transport);
+    await connectByKind(this.server, transport, undefined, (message) => this.direct(message, transport));
+  }
+
+  /**
+   * Takes the calls of tools, prompts and resources off the SDK Protocol's dispatch, which builds
+   * for every request a context of closures, a chain of five promises and a zod check for task
+   * parameters the gateway does not read. They get the same treatment here: an AbortController
+   * that the client's notifications/cancelled and the session's end abort, progress and
+   * server->client requests tied to the request's id (so Streamable HTTP sends them on its
+   * stream), no answer once cancelled, and errors as the SDK answers them. Requests that name a
+   * task (task-augmented, or related to one) stay with the SDK, which keeps the task machinery.
+   */
+  private direct(message: JSONRPCMessage, transport: Transport): boolean {
+    const m = message as { id?: RequestId; method?: unknown; params?: Params };
+    if (m.method === 'notifications/cancelled') {
+      // Seen by the SDK too (false), for the requests it answers itself.
+      const requestId = (m.params as { requestId?: RequestId } | undefined)?.requestId;
+      if (requestId !== undefined) this.calls.get(requestId)?.abort((m.params as { reason?: unknown }).reason);
+      return false;
+    }
+    if (!DIRECT_METHODS.has(m.method as string) || kindOf(message) !== 'request') return false;
+    const params = m.params;
+    if (params?.task !== undefined || (params?._meta as Params | undefined)?.[RELATED_TASK_META_KEY] !== undefined) return false;
+    void this.answer(m.id!, m.method as string, params, transport);
+    return true;
+  }
+
+  private async answer(id: RequestId, method: string, params: Params | undefined, transport: Transport): Promise<void> {
+    const abort = new AbortController();
+    const { signal } = abort;
+    this.calls.set(id, abort);
+    let response: JSONRPCMessage;
+    try {
+      const result = await this.dispatch(method, params, {
+        signal,
+        sendNotification: async (notification) => {
+          if (!signal.aborted) await this.server.notification(notification, { relatedRequestId: id });
+        },
+        sendRequest: (request, options) => {
+          if (signal.aborted) return Promise.reject(new McpError(ErrorCode.ConnectionClosed, 'Request was cancelled'));
+          return this.server.request(request, ResultSchema, { ...options, relatedRequestId: id });
+        },
+      });
+      response = { jsonrpc: '2.0', id, result };
+    } catch (error) {
+      const { code, message, data } = error as { code?: unknown; message?: string; data?: unknown };
+      const wire = { code: Number.isSafeInteger(code) ? (code as number) : ErrorCode.InternalError, message: message ?? 'Internal error' };
+      response = { jsonrpc: '2.0', id, error: data === undefined ? wire : { ...wire, data } };
+    } finally {
+      if (this.calls.get(id) === abort) this.calls.delete(id);
+    }
+    if (signal.aborted) return;
+    await transport.send(response).catch((error: unknown) => {
+      this.log.debug({ method, err: (error as Error).message }, 'response not delivered');
+    });
   }
 
   /** Who this session is, for the forwarding path; the client's name is known once it has initialized. */
@@ -141,17 +212,25 @@ export class GatewaySession implements SessionState {
     notify: (notification) => this.notify(notification),
   };
 
-  private async dispatch(request: Request, extra: Extra): Promise<Result> {
+  /** A request the SDK Protocol dispatched: every method but initialize, ping and the direct ones. */
+  private fallback(request: Request, extra: Extra): Promise<Result> {
+    return this.dispatch(request.method, request.params as Params | undefined, {
+      signal: extra.signal,
+      sendNotification: (notification) => extra.sendNotification(notification),
+      sendRequest: (serverRequest, options) => extra.sendRequest(serverRequest, ResultSchema, options),
+    });
+  }
+
+  private async dispatch(method: string, params: Params | undefined, extra: RequestContext): Promise<Result> {
     const peer: Peer = {
       capabilities: () => this.clientCapabilities(),
       // Sent as part of the client's request, so Streamable HTTP delivers it on that request's stream.
-      request: (serverRequest, signal) =>
-        extra.sendRequest(serverRequest as ServerRequest, ResultSchema, { signal, timeout: CLIENT_REQUEST_TIMEOUT_MS }),
+      request: (serverRequest, signal) => extra.sendRequest(serverRequest as ServerRequest, { signal, timeout: CLIENT_REQUEST_TIMEOUT_MS }),
       notify: (notification) => this.notify(notification),
     };
     this.inFlight++;
     try {
-      return await this.deps.forwarder.forward(this.caller, this.view, request.method, request.params as Params | undefined, {
+      return await this.deps.forwarder.forward(this.caller, this.view, method, params, {
         signal: extra.signal,
         onProgress: (params) => void extra.sendNotification({ method: 'notifications/progress', params }).catch(() => undefined),
         peer,
@@ -161,7 +240,7 @@ export class GatewaySession implements SessionState {
     } catch (error) {
       const wire = WireError.of(error);
       if (!isOrchError(error) && typeof (error as { code?: unknown }).code !== 'number') {
-        this.log.warn({ method: request.method, err: wire.message }, 'request failed');
+        this.log.warn({ method, err: wire.message }, 'request failed');
       }
       throw wire;
     } finally {
@@ -223,6 +302,9 @@ export class GatewaySession implements SessionState {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // As the SDK does for the requests it dispatched: whatever is still being answered stops.
+    for (const abort of this.calls.values()) abort.abort();
+    this.calls.clear();
     await this.deps.subscriptions.dropSubscriber(this);
     await this.deps.logLevels.drop(this, this.view.upstreams());
     await Promise.all(this.view.upstreams().map((upstream) => upstream.releaseInstance(this.id)));

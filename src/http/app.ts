@@ -10,6 +10,7 @@ import { poolStatus } from '../upstream/status.js';
 import { addressOf, apiErrorResponse } from './apiError.js';
 import { REST_MOUNTS } from './api/restApi.js';
 import { coalesceEventStream } from './coalesce.js';
+import { isEventStream } from '../eventStream.js';
 import { hostGuard, type HostAllowlist } from './host.js';
 import type { Identify } from './identify.js';
 import { originGuard } from './origin.js';
@@ -94,10 +95,6 @@ export function createApp(deps: AppDeps): Hono {
   if (deps.deployments) app.route('/hooks/git', createGitHook(deps.deployments, deps.maxBodyBytes, addressOf));
 
   const mcp = new Hono();
-  mcp.use(async (c, next) => {
-    if (!deps.isShuttingDown()) return next();
-    return errorResponse(new OrchError('SHUTTING_DOWN', 'mcp-orch is shutting down', { hint: 'connect again once it has restarted' }));
-  });
   const tooLarge = (): Response =>
     errorResponse(
       new OrchError('PAYLOAD_TOO_LARGE', `request body exceeds ${deps.maxBodyBytes} bytes`, {
@@ -105,9 +102,14 @@ export function createApp(deps: AppDeps): Hono {
       }),
     );
   const streamedLimit = bodyLimit({ maxSize: deps.maxBodyBytes, onError: tooLarge });
-  // A declared Content-Length is checked as a number; hono's bodyLimit, which wraps the body in a
-  // counting stream (and so builds a full web Request per POST), is kept for chunked bodies.
+  // One middleware for what every MCP request is checked for first (each one is a step of hono's
+  // chain on every call): shutting down, then the body's size. A declared Content-Length is checked
+  // as a number; hono's bodyLimit, which wraps the body in a counting stream (and so builds a full
+  // web Request per POST), is kept for chunked bodies.
   mcp.use(async (c, next) => {
+    if (deps.isShuttingDown()) {
+      return errorResponse(new OrchError('SHUTTING_DOWN', 'mcp-orch is shutting down', { hint: 'connect again once it has restarted' }));
+    }
     const declared = c.req.header('content-length');
     if (declared === undefined) return streamedLimit(c, next);
     if (Number(declared) > deps.maxBodyBytes) return tooLarge();
@@ -132,7 +134,8 @@ export function createApp(deps: AppDeps): Hono {
       body = parsed;
     }
     const response = await gateway.streamable(c.req.raw, spec, body, connection);
-    return c.req.method === 'POST' ? coalesceEventStream(response) : response;
+    // Asked of the response rather than its headers, which a JSON answer keeps as a plain object.
+    return c.req.method === 'POST' && isEventStream(response) ? coalesceEventStream(response) : response;
   };
   const sseConnect = (c: Context, spec: ViewSpec, project: string): Response | Promise<Response> => {
     const connection = identify(c, project, 'sse');

@@ -337,7 +337,8 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
 
   /** Forwards one request, bounded by the server's timeout (extended while progress arrives). */
   async request(method: string, params: Request['params'], options: RequestOptions = {}): Promise<Result> {
-    const connection = await this.ready();
+    // A running server is used without waiting a turn for ready().
+    const connection = this.state === 'running' && this.connection ? this.connection : await this.ready();
     this.inFlight++;
     this.lastUsed = Date.now();
     try {
@@ -346,7 +347,8 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
         signal: options.signal,
         onprogress: options.onprogress,
         onSent: options.onSent,
-        ...(options.clientCapabilities ? { capabilities: options.clientCapabilities } : {}),
+        // Undefined means the gateway's own, as when the key is absent: one object shape for every call.
+        capabilities: options.clientCapabilities,
       });
     } catch (error) {
       // The connection closes a moment before the exit is reported; wait briefly for the real cause.
