@@ -188,6 +188,11 @@ export function formatIssues(issues: readonly Issue[], schema: z.ZodType, data: 
       lines.push(`${prefix}invalid name: ${why}`);
       continue;
     }
+    // A check of the whole config says all in its message: the value at its path is not the point.
+    if (issue.code === 'custom' && (issue.params as { whole?: boolean } | undefined)?.whole) {
+      lines.push(`${prefix}${issue.message}`);
+      continue;
+    }
     const what = ZOD_DEFAULT_MESSAGE.test(issue.message) ? expectation(issue, schema, path) : issue.message;
     const value = valueAt(data, path);
     const got = value === undefined ? 'but it is missing' : `got ${renderValue(value)}`;

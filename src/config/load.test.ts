@@ -198,6 +198,19 @@ describe('validation messages', () => {
     );
   });
 
+  it('refuses a server name that the namespace separator would make ambiguous on /mcp', () => {
+    for (const name of ['a_', 'a__b']) {
+      const err = failure(() => parse({ mcpServers: { [name]: { command: 'x' }, a: { command: 'x' } } }));
+      expect(err.message).toBe(
+        `c.json: mcpServers.${name}: invalid name: "${name}" contains or ends like the namespace separator "__", so its tools' names on /mcp would not say where the server's name ends; rename the server or change orch.namespaceSeparator`,
+      );
+    }
+    // With another separator the same names are plain.
+    expect(Object.keys(parse({ mcpServers: { a_: { command: 'x' } }, orch: { namespaceSeparator: '.' } }).config.mcpServers)).toEqual([
+      'a_',
+    ]);
+  });
+
   it('warns about unknown keys instead of failing', () => {
     const { warnings, config } = parse({
       $schema: 'x',

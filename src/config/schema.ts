@@ -335,18 +335,33 @@ export const orchSchema = z.looseObject({
   cache: z.strictObject({ maxMb: z.number().positive().max(65_536).default(64) }).prefault({}),
 });
 
-export const configSchema = z.looseObject({
-  mcpServers: z
-    .record(
-      z
-        .string()
-        .regex(SERVER_NAME_PATTERN, 'server names use letters, digits, "_", "-" and "."')
-        .refine((name) => name !== OWN_SERVER, `"${OWN_SERVER}" names the gateway's own tools on /mcp; give this server another name`),
-      serverSchema,
-    )
-    .default({}),
-  orch: orchSchema.default(orchSchema.parse({})),
-});
+export const configSchema = z
+  .looseObject({
+    mcpServers: z
+      .record(
+        z
+          .string()
+          .regex(SERVER_NAME_PATTERN, 'server names use letters, digits, "_", "-" and "."')
+          .refine((name) => name !== OWN_SERVER, `"${OWN_SERVER}" names the gateway's own tools on /mcp; give this server another name`),
+        serverSchema,
+      )
+      .default({}),
+    orch: orchSchema.default(orchSchema.parse({})),
+  })
+  .superRefine(({ mcpServers, orch }, ctx) => {
+    // `<server><sep><name>` must say where the server's name ends: with separator "__", servers "a_"
+    // and "a" would both list a tool as "a___0" (tools "0" and "_0"), and one would take the other's calls.
+    const separator = orch.namespaceSeparator;
+    for (const name of Object.keys(mcpServers)) {
+      if (`${name}${separator}`.indexOf(separator) === name.length) continue;
+      ctx.addIssue({
+        code: 'custom',
+        path: ['mcpServers', name],
+        params: { whole: true },
+        message: `invalid name: "${name}" contains or ends like the namespace separator "${separator}", so its tools' names on /mcp would not say where the server's name ends; rename the server or change orch.namespaceSeparator`,
+      });
+    }
+  });
 
 export type Supervision = z.infer<typeof supervisionSchema>;
 export type SupervisionOverrides = z.infer<typeof supervisionOverrides>;
