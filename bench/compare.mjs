@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Interleaved before/after comparison of two daemon builds, for speed work: both daemons run side
 // by side (each fronting the echo fixture), and every round measures the floor, the relay floor
-// (the same fixture behind a bare id-swapping relay) and each build, in an order that turns from
-// round to round, so load changes on the machine hit all four alike. Prints the median over
-// rounds, and each build over the relay floor.
+// (the same fixture behind a bare id-swapping relay), that relay served on Hono and
+// @hono/node-server (mcp-orch's HTTP layer) and each build, in an order that turns from round to
+// round, so load changes on the machine hit all five alike. Prints the median over rounds, and each
+// build over both relay floors: the second leaves out what the HTTP layer itself costs.
 // Usage: node bench/compare.mjs BEFORE_CLI AFTER_CLI [--rounds N] [--sessions N] [--calls N]
 //   e.g. cp -r dist bench/results/build-base   (before the change; bench/results/ is git-ignored)
 //        npm run build && node bench/compare.mjs bench/results/build-base/cli.js dist/cli.js
@@ -28,12 +29,14 @@ const CALL = { name: 'echo', arguments: { text: 'hello' } };
 
 const floor = await startFloor();
 const relay = await startFloor({ relayTo: ECHO });
+const relayHono = await startFloor({ relayTo: ECHO, http: 'hono' });
 const daemons = [];
 try {
   for (const cli of builds) daemons.push(await startDaemon({ mcpServers: { echo: ECHO }, orch: BENCH_ORCH }, { cli: resolve(cli) }));
   const targets = [
     ['floor', { kind: 'streamable', url: floor.mcpUrl }, floor.pid],
     ['relay', { kind: 'streamable', url: relay.mcpUrl }, relay.pid],
+    ['relay-hono', { kind: 'streamable', url: relayHono.mcpUrl }, relayHono.pid],
     ...daemons.map((d, i) => [i === 0 ? 'before' : 'after', { kind: 'streamable', url: `${d.url}/servers/echo/mcp` }, d.pid]),
   ];
   const samples = Object.fromEntries(targets.map(([name]) => [name, { p50: [], seqCpuUs: [], callsPerSec: [], p99: [], cpuUs: [] }]));
@@ -72,14 +75,16 @@ try {
   });
   const table = targets.map(([name]) => row(name));
   console.table(table);
-  const [, relayRow, before, after] = table;
+  const [, relayRow, honoRow, before, after] = table;
   const key = `calls/s at ${sessions}`;
   for (const build of [before, after]) {
-    process.stdout.write(
-      `${build.target}/relay: p50 ${round(build['p50 (ms)'] / relayRow['p50 (ms)'])}×,` +
-        ` CPU a sequential call ${round(build['CPU µs a sequential call'] / relayRow['CPU µs a sequential call'])}×,` +
-        ` throughput ${round(build[key] / relayRow[key])}×, CPU a call ${round(build['CPU µs a call'] / relayRow['CPU µs a call'])}×\n`,
-    );
+    for (const floorRow of [relayRow, honoRow]) {
+      process.stdout.write(
+        `${build.target}/${floorRow.target}: p50 ${round(build['p50 (ms)'] / floorRow['p50 (ms)'])}×,` +
+          ` CPU a sequential call ${round(build['CPU µs a sequential call'] / floorRow['CPU µs a sequential call'])}×,` +
+          ` throughput ${round(build[key] / floorRow[key])}×, CPU a call ${round(build['CPU µs a call'] / floorRow['CPU µs a call'])}×\n`,
+      );
+    }
   }
   process.stdout.write(
     `after/before: p50 ${round(after['p50 (ms)'] / before['p50 (ms)'])}×,` +
@@ -91,5 +96,5 @@ try {
         .join(' ')})\n`,
   );
 } finally {
-  await Promise.all([floor.stop(), relay.stop(), ...daemons.map((d) => d.stop())]);
+  await Promise.all([floor.stop(), relay.stop(), relayHono.stop(), ...daemons.map((d) => d.stop())]);
 }

@@ -7,6 +7,9 @@
 //   mcp-orch's shape. Every request goes to one stdio MCP server as a raw JSON line with nothing in
 //   between but an id swap (no SDK, routing, validation or metrics); initialize is answered from the
 //   child's own initialize result, taken once at start.
+// - FLOOR_HTTP=hono serves either on Hono and @hono/node-server, the HTTP layer mcp-orch is built
+//   on, instead of node:http: the difference is what that layer costs a call, which no gateway
+//   built on it can win back.
 // Prints {"url": ...} on stdout once listening on 127.0.0.1 (PORT, default 0).
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -81,32 +84,57 @@ async function relayer([command, ...args]) {
 
 const answer = process.argv.length > 2 ? await relayer(process.argv.slice(2)) : answerItself;
 
-const server = createServer((req, res) => {
-  if (req.method === 'DELETE') {
-    sessions.delete(req.headers['mcp-session-id']);
-    return void res.writeHead(200).end();
+/** One POST's answer: status, headers and body, whatever serves the HTTP. */
+async function handle(message, sessionId) {
+  if (message.id === undefined) return { status: 202, headers: {}, body: null };
+  const headers = { 'content-type': 'application/json' };
+  if (message.method === 'initialize') {
+    const id = randomUUID();
+    sessions.add(id);
+    headers['mcp-session-id'] = id;
+  } else if (!sessions.has(sessionId)) {
+    const error = { jsonrpc: '2.0', id: message.id, error: { code: -32001, message: 'Session not found' } };
+    return { status: 404, headers, body: JSON.stringify(error) };
   }
-  if (req.method !== 'POST') return void res.writeHead(405, { allow: 'POST' }).end();
-  const chunks = [];
-  req.on('data', (chunk) => chunks.push(chunk));
-  req.on('end', async () => {
-    const message = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    if (message.id === undefined) return void res.writeHead(202).end();
-    const headers = { 'content-type': 'application/json' };
-    if (message.method === 'initialize') {
-      const id = randomUUID();
-      sessions.add(id);
-      headers['mcp-session-id'] = id;
-    } else if (!sessions.has(req.headers['mcp-session-id'])) {
-      return void res
-        .writeHead(404, headers)
-        .end(JSON.stringify({ jsonrpc: '2.0', id: message.id, error: { code: -32001, message: 'Session not found' } }));
-    }
-    res.writeHead(200, headers).end(JSON.stringify(await answer(message)));
-  });
-});
+  return { status: 200, headers, body: JSON.stringify(await answer(message)) };
+}
 
-server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
-  process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${server.address().port}` })}\n`);
-});
+/** node:http itself. */
+function listenBare(port, ready) {
+  const server = createServer((req, res) => {
+    if (req.method === 'DELETE') {
+      sessions.delete(req.headers['mcp-session-id']);
+      return void res.writeHead(200).end();
+    }
+    if (req.method !== 'POST') return void res.writeHead(405, { allow: 'POST' }).end();
+    const chunks = [];
+    req.on('data', (chunk) => chunks.push(chunk));
+    req.on('end', async () => {
+      const { status, headers, body } = await handle(JSON.parse(Buffer.concat(chunks).toString('utf8')), req.headers['mcp-session-id']);
+      res.writeHead(status, headers).end(body ?? undefined);
+    });
+  });
+  server.listen(port, '127.0.0.1', () => ready(server.address().port));
+}
+
+/** The same endpoint on Hono and @hono/node-server, as mcp-orch serves: what the framework costs. */
+async function listenHono(port, ready) {
+  const { Hono } = await import('hono');
+  const { serve } = await import('@hono/node-server');
+  const app = new Hono();
+  app.delete('/mcp', (c) => {
+    sessions.delete(c.req.header('mcp-session-id'));
+    return c.body(null, 200);
+  });
+  app.post('/mcp', async (c) => {
+    const { status, headers, body } = await handle(JSON.parse(await c.req.text()), c.req.header('mcp-session-id'));
+    return c.body(body, status, headers);
+  });
+  serve({ fetch: app.fetch, port, hostname: '127.0.0.1' }, (info) => ready(info.port));
+}
+
+const port = Number(process.env.PORT ?? 0);
+const ready = (bound) => process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${bound}` })}\n`);
+if (process.env.FLOOR_HTTP === 'hono') await listenHono(port, ready);
+else listenBare(port, ready);
 process.on('SIGTERM', () => process.exit(0));

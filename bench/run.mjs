@@ -140,6 +140,8 @@ function withRatios(all) {
 async function phaseCalls() {
   const floor = track(await startFloor());
   const relay = track(await startFloor({ relayTo: ECHO }));
+  // The same relay served on Hono and @hono/node-server: what mcp-orch's HTTP layer alone costs.
+  const relayHono = track(await startFloor({ relayTo: ECHO, http: 'hono' }));
   const orch = track(await startDaemon(mainConfig()));
   // The same daemon with API keys on: what authentication, the role check and the audit add.
   const keyed = track(await startDaemon(mainConfig(), { auth: true }));
@@ -150,6 +152,7 @@ async function phaseCalls() {
     direct,
     floor: { kind: 'streamable', url: floor.mcpUrl, pid: floor.pid },
     'relay floor mcp': { kind: 'streamable', url: relay.mcpUrl, pid: relay.pid },
+    'relay floor mcp, hono': { kind: 'streamable', url: relayHono.mcpUrl, pid: relayHono.pid },
     'orch server mcp': { kind: 'streamable', url: `${orch.url}/servers/echo/mcp`, pid: orch.pid },
     'orch server mcp, key': { kind: 'streamable', url: `${keyed.url}/servers/echo/mcp`, pid: keyed.pid, key: keyed.key },
     'orch server sse': { kind: 'sse', url: `${orch.url}/servers/echo/sse` },
@@ -213,6 +216,7 @@ async function phaseCalls() {
     'direct',
     'floor',
     'relay floor mcp',
+    'relay floor mcp, hono',
     'orch server mcp',
     'orch server mcp, key',
     'orch unified mcp',
@@ -242,7 +246,7 @@ async function phaseCalls() {
     }
   }
   raw['orch rss after load (MiB)'] = ownRssMiB(orch.pid);
-  await Promise.all([floor.stop(), relay.stop(), orch.stop(), sg?.stop(), mp?.stop()]);
+  await Promise.all([floor.stop(), relay.stop(), relayHono.stop(), orch.stop(), sg?.stop(), mp?.stop()]);
 }
 
 /** Start-up, idle RSS, tools/list and 1,000 sessions with ten many-tools servers behind the daemon. */

@@ -115,13 +115,14 @@ export async function startDaemon(config, { port = 0, nodeArgs = [], waitListeni
 
 /**
  * The floors (bench/floor-server.mjs): the do-nothing Streamable HTTP endpoint, or with `relayTo`
- * (a server config) the relay floor, the cheapest gateway in front of that server.
+ * (a server config) the relay floor, the cheapest gateway in front of that server; `http: 'hono'`
+ * serves either on Hono and @hono/node-server instead of node:http.
  */
-export async function startFloor({ toolCount = 1, port = 0, relayTo } = {}) {
+export async function startFloor({ toolCount = 1, port = 0, relayTo, http = 'node' } = {}) {
   const t0 = performance.now();
   const relay = relayTo ? [relayTo.command, ...relayTo.args] : [];
   const child = spawn(node, [fromRoot('bench/floor-server.mjs'), ...relay], {
-    env: { ...process.env, TOOL_COUNT: String(toolCount), PORT: String(port), ...relayTo?.env },
+    env: { ...process.env, TOOL_COUNT: String(toolCount), PORT: String(port), FLOOR_HTTP: http, ...relayTo?.env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await waitForLine(child, child.stdout, (line) => (line.startsWith('{') ? JSON.parse(line).url : undefined));
