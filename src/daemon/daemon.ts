@@ -1,7 +1,6 @@
-import path from 'node:path';
 import { diffConfigs, type ConfigDiff } from '../config/diff.js';
 import { startOrder as dependenciesFirst } from '../config/fleet.js';
-import { loadConfig, validateConfigData } from '../config/load.js';
+import { loadConfig } from '../config/load.js';
 import type { Config, OrchSettings, ServerConfig } from '../config/schema.js';
 import { supervisionFor } from '../config/supervision.js';
 import { watchConfig, type ConfigWatcher } from '../config/watch.js';
@@ -23,7 +22,6 @@ import { createCallStats } from '../metrics/callStats.js';
 import { createStatsReader } from '../metrics/liveStats.js';
 import { createMetrics, type Metrics } from '../metrics/metrics.js';
 import { spawnChild } from '../supervisor/childProcess.js';
-import { attachLogFile, type LogFile } from '../supervisor/logFile.js';
 import { UpstreamPool } from '../upstream/pool.js';
 import { Upstream } from '../upstream/upstream.js';
 import { DEFAULT_PROJECT } from '../store/projects.js';
@@ -32,8 +30,9 @@ import { createAccessControl } from './accessControl.js';
 import { createFleet } from './fleet.js';
 import { createStartOrder } from './startOrder.js';
 import { createDeployments } from './deployments.js';
-import type { Deployer, DeployHost } from '../deploy/deployer.js';
-import { passFirstHealthCheck } from '../upstream/healthCheck.js';
+import type { Deployer } from '../deploy/deployer.js';
+import { createDeployHost } from './deployHost.js';
+import { createServerLogs } from './serverLogs.js';
 import { ensurePrivateDataDir } from '../dataDir.js';
 import { registerDaemon, unregisterDaemon } from './registry.js';
 import { removeDaemonInfo, writeAdminToken, writeDaemonInfo } from './stateFiles.js';
@@ -127,27 +126,12 @@ export function createDaemon(options: DaemonOptions): Daemon {
     secrets: () => options.secrets?.(config),
     logger,
   });
-  const logFiles = new Map<string, LogFile>();
+  const logs = createServerLogs(options.dataDir, logger);
   let served: Served | undefined;
   let web: Web | undefined;
   let watcher: ConfigWatcher | undefined;
   let shuttingDown = false;
   let closing: Promise<void> | undefined;
-
-  /** Appends a server's stderr to `<data dir>/logs/<name>.log` when its supervision says so. */
-  const attachLog = (name: string, upstream: Upstream): void => {
-    const { supervision } = upstream;
-    if (!supervision.logFile) return;
-    const file = path.join(options.dataDir, 'logs', `${name}.log`);
-    const log = logger.child({ component: 'log-file', server: name });
-    logFiles.set(
-      name,
-      attachLogFile(upstream.logs, file, {
-        maxBytes: supervision.logFileMaxBytes,
-        onError: (error) => log.warn({ file, err: error.message }, 'could not write the server log file'),
-      }),
-    );
-  };
 
   /**
    * A server's upstream, as the config has it or as given (a deployment's next commit). A `parked`
@@ -166,7 +150,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
       watch: (instance) => pool.watch(instance),
       dependencies: (signal) => order.waitForDependencies(name, signal),
     });
-    if (!parked && !given) attachLog(name, upstream);
+    if (!parked && !given) logs.attach(name, upstream);
     return upstream;
   };
 
@@ -191,15 +175,9 @@ export function createDaemon(options: DaemonOptions): Daemon {
     }
   };
 
-  const closeLogFile = async (name: string): Promise<void> => {
-    const file = logFiles.get(name);
-    logFiles.delete(name);
-    await file?.close();
-  };
-
   const stopServer = async (name: string, cause: string): Promise<void> => {
     await pool.remove(name)?.close(cause);
-    await closeLogFile(name);
+    await logs.close(name);
   };
 
   const enabled = (c: Config): string[] =>
@@ -267,57 +245,26 @@ export function createDaemon(options: DaemonOptions): Daemon {
     return diff;
   };
 
-  /** Deployed servers switch to a new commit only once it runs beside the old one and answers a ping. */
-  const candidates = new Set<Upstream>();
-  const deployHost: DeployHost = {
+  const deployHost = createDeployHost({
     configFile,
-    serverNames: () => Object.keys(config.mcpServers),
-    state: (name) => pool.get(name)?.state,
-    async switchTo(name, entry, write) {
-      // Read as the file will be once written (defaults, ${VAR}, ${secret:NAME}), so that the
-      // watcher finds the running server unchanged.
-      const parsed = validateConfigData({ mcpServers: { [name]: entry }, orch: config.orch }, configFile ?? 'config', process.env, {
-        secrets: options.secrets,
-      });
-      const why = parsed.unavailable[name];
-      if (why) throw new OrchError('CONFIG_INVALID', `server "${name}" cannot start: ${why}`);
-      const server = parsed.config.mcpServers[name]!;
-      const candidate = createUpstream(name, false, server);
-      candidates.add(candidate);
-      try {
-        await passFirstHealthCheck(candidate);
-      } finally {
-        candidates.delete(candidate);
-      }
-      await serialized(async () => {
-        try {
-          if (shuttingDown)
-            throw new OrchError('SHUTTING_DOWN', 'mcp-orch is shutting down', { hint: 'deploy again once it has restarted' });
-          write();
-        } catch (error) {
-          await candidate.close(shuttingDown ? 'daemon stopping' : 'the config could not be written');
-          throw error;
-        }
-        config = { ...config, mcpServers: { ...config.mcpServers, [name]: server } };
-        const old = pool.get(name);
-        pool.add(candidate);
-        await old?.close('replaced by a new deployment');
-        await closeLogFile(name);
-        attachLog(name, candidate);
-      });
+    config: () => config,
+    setServer(name, server) {
+      const { [name]: _removed, ...rest } = config.mcpServers;
+      // A replaced server keeps its place in the config's order.
+      config = { ...config, mcpServers: server ? { ...config.mcpServers, [name]: server } : rest };
     },
-    remove: (name, write) =>
-      serialized(async () => {
-        write();
-        const { [name]: _removed, ...rest } = config.mcpServers;
-        config = { ...config, mcpServers: rest };
-        await stopServer(name, 'its deployment was removed');
-      }),
-  };
+    pool,
+    secrets: options.secrets,
+    createUpstream: (name, server) => createUpstream(name, false, server),
+    exclusive: serialized,
+    isShuttingDown: () => shuttingDown,
+    logs,
+    stopServer,
+  });
   const deployer = createDeployments({
     dataDir: options.dataDir,
     store: options.store,
-    host: deployHost,
+    host: deployHost.host,
     audit: (event) => accessControl.audit.record(event),
     logger,
   });
@@ -425,7 +372,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
         await watcher?.close();
         await batch.close();
         // Deployments in progress end: their steps are killed, their new commits stopped.
-        await Promise.all([...candidates].map((candidate) => candidate.close(cause)));
+        await deployHost.closeCandidates(cause);
         await deployer.close();
         // Servers first, sessions after: a call in flight is answered with an error naming its
         // server while its client is still connected, instead of losing its stream mid-call.
@@ -437,7 +384,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
         await gateway.close();
         fleet.close();
         await served?.close();
-        await Promise.all([...logFiles.keys()].map(closeLogFile));
+        await logs.closeAll();
         await web?.close();
         await accessControl.close();
         if (served) {
