@@ -302,7 +302,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
         fleet: fleet.api,
         pinStatus: fleet.pins.status,
         deployments: deployer,
-        batch: { service: batch, maxBodyBytes: config.orch.maxBodyBytes },
+        batch: { service: batch },
         exclusive: serialized,
         version: VERSION,
         configFile,

@@ -134,7 +134,7 @@ function app(options: { shuttingDown?: boolean; control?: Partial<AdminControl> 
     fleet: fleet.api,
     pinStatus: fleet.pins.status,
     deployments,
-    batch: { service: batch, maxBodyBytes: 1024 },
+    batch: { service: batch },
   };
   const rest = createRestApi(api);
   const built = createApp({
@@ -150,6 +150,7 @@ function app(options: { shuttingDown?: boolean; control?: Partial<AdminControl> 
     rest,
     ui: createDashboard({ api, rest, live: createLiveHub({ api, rest, sampler }) }),
     metrics: { contentType: 'text/plain; version=0.0.4', text: async () => 'm 1\n' },
+    deployments,
   });
   return { app: built, calls, api };
 }
@@ -280,6 +281,38 @@ describe('the REST API in the app', () => {
     const badLimit = await a.request('/api/batch?limit=0', { headers: auth });
     expect(badLimit.status).toBe(400);
     expect(((await badLimit.json()) as { error: { message: string } }).error.message).toMatch(/^invalid request: query\.limit: /);
+  });
+
+  it('bounds every body at orch.maxBodyBytes, declared or chunked: REST routes, their aliases, the dashboard and webhooks', async () => {
+    const { app: a } = app();
+    const chunked = (text: string): RequestInit & { duplex: 'half' } => ({
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode(text));
+          controller.close();
+        },
+      }),
+      duplex: 'half',
+    });
+    const over = JSON.stringify({ slug: 'x'.repeat(1100) });
+    for (const path of ['/api/projects', '/api/batch/execute', '/batch/execute', '/tools/echo/echo', '/ui/login', '/hooks/git/app']) {
+      for (const init of [{ method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: over }, chunked(over)]) {
+        const refused = await a.request(path, init);
+        expect(refused.status, path).toBe(413);
+        expect(await refused.json(), path).toMatchObject({
+          error: { code: 'PAYLOAD_TOO_LARGE', message: 'request body exceeds 1024 bytes' },
+        });
+      }
+    }
+    // Under the bound, the same route reads the body and answers for itself.
+    const fits = await a.request('/api/projects', {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: '{"slug":"fits"}',
+    });
+    expect(fits.status).toBe(201);
   });
 
   it('leaves /health, /metrics, the OpenAPI document and the reference page open; /health is 503 while shutting down', async () => {

@@ -1,5 +1,4 @@
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { OrchError } from '../errors.js';
 import type { Connection, TransportKind } from '../gateway/caller.js';
 import type { Gateway } from '../gateway/gateway.js';
@@ -8,6 +7,7 @@ import type { ViewSpec } from '../gateway/view.js';
 import type { UpstreamPool } from '../upstream/pool.js';
 import { poolStatus } from '../upstream/status.js';
 import { addressOf, apiErrorResponse } from './apiError.js';
+import { bodyBound } from './bodyBound.js';
 import { REST_MOUNTS } from './api/restApi.js';
 import { coalesceEventStream } from './coalesce.js';
 import { isEventStream } from '../eventStream.js';
@@ -80,40 +80,31 @@ export function createApp(deps: AppDeps): Hono {
   // `/api/servers/:name/:action`) would push the whole router off hono's RegExpRouter onto the
   // slower TrieRouter, and every MCP request would pay for that.
   const { rest, ui } = deps;
+  // Every body a client can send is bounded, on the REST API and the dashboard's forms as on MCP.
+  const bound = bodyBound(deps.maxBodyBytes, (error) => apiErrorResponse(error));
   if (rest) {
     const toRest = (c: Context): Response | Promise<Response> => rest.fetch(c.req.raw, c.env);
-    app.all('/api/*', toRest);
+    app.all('/api/*', bound, toRest);
     for (const path of REST_MOUNTS.get) app.get(path, toRest);
-    for (const path of REST_MOUNTS.post) app.post(path, toRest);
+    for (const path of REST_MOUNTS.post) app.post(path, bound, toRest);
     for (const path of REST_MOUNTS.delete) app.delete(path, toRest);
   }
   if (ui) {
     const toUi = (c: Context): Response | Promise<Response> => ui.fetch(c.req.raw, c.env);
-    app.all('/ui', toUi);
-    app.all('/ui/*', toUi);
+    app.all('/ui', bound, toUi);
+    app.all('/ui/*', bound, toUi);
   }
   if (deps.deployments) app.route('/hooks/git', createGitHook(deps.deployments, deps.maxBodyBytes, addressOf));
 
   const mcp = new Hono();
-  const tooLarge = (): Response =>
-    errorResponse(
-      new OrchError('PAYLOAD_TOO_LARGE', `request body exceeds ${deps.maxBodyBytes} bytes`, {
-        hint: 'raise orch.maxBodyBytes in the config if such requests are expected',
-      }),
-    );
-  const streamedLimit = bodyLimit({ maxSize: deps.maxBodyBytes, onError: tooLarge });
+  const mcpBound = bodyBound(deps.maxBodyBytes, (error) => errorResponse(error));
   // One middleware for what every MCP request is checked for first (each one is a step of hono's
-  // chain on every call): shutting down, then the body's size. A declared Content-Length is checked
-  // as a number; hono's bodyLimit, which wraps the body in a counting stream (and so builds a full
-  // web Request per POST), is kept for chunked bodies.
+  // chain on every call): shutting down, then the body's size.
   mcp.use(async (c, next) => {
     if (deps.isShuttingDown()) {
       return errorResponse(new OrchError('SHUTTING_DOWN', 'mcp-orch is shutting down', { hint: 'connect again once it has restarted' }));
     }
-    const declared = c.req.header('content-length');
-    if (declared === undefined) return streamedLimit(c, next);
-    if (Number(declared) > deps.maxBodyBytes) return tooLarge();
-    return next();
+    return mcpBound(c, next);
   });
 
   /** Who sent the request, from its Authorization header and the project its path names; or the refusal to send. */

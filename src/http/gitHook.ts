@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { OrchError, apiErrorBody } from '../errors.js';
+import { apiErrorResponse } from './apiError.js';
+import { bodyBound } from './bodyBound.js';
 import type { Deployments } from './api/deps.js';
 
 /**
@@ -18,16 +18,7 @@ export function createGitHook(
   const hooks = new Hono();
   hooks.post(
     '/:name',
-    bodyLimit({
-      maxSize: maxBodyBytes,
-      onError: (c) =>
-        c.json(
-          apiErrorBody(
-            new OrchError('PAYLOAD_TOO_LARGE', `webhook body exceeds ${maxBodyBytes} bytes`, { hint: 'raise orch.maxBodyBytes' }),
-          ),
-          413,
-        ),
-    }),
+    bodyBound(maxBodyBytes, (error) => apiErrorResponse(error)),
     async (c) => {
       const body = new Uint8Array(await c.req.arrayBuffer());
       const { status, body: answer } = deployments.webhook(c.req.param('name'), {

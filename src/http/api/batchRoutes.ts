@@ -1,12 +1,10 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { otherProject } from '../../auth/access.js';
 import type { ApiUser } from '../../auth/adminPolicy.js';
 import { localPrincipal, type Principal } from '../../auth/policy.js';
 import { executeRequestSchema } from '../../batch/plan.js';
 import { dryRunSchema, taskViewSchema, type TaskEvent } from '../../batch/views.js';
-import { OrchError } from '../../errors.js';
 import { EventStream } from '../../eventStream.js';
 import { addressOf } from '../apiError.js';
 import type { ApiEnv } from './apiAuth.js';
@@ -66,7 +64,7 @@ function batchPrincipal(deps: Pick<ApiDeps, 'store'>, user: ApiUser, project: st
  */
 export function batchRoutes(deps: ApiDeps, mount: BatchMount = 'api'): OpenAPIHono<ApiEnv> {
   const app = apiApp();
-  const { service, maxBodyBytes } = deps.batch;
+  const { service } = deps.batch;
   const base = mount === 'project' ? '/projects/{project}/batch' : '/batch';
   const tags = mount === 'api' ? ['batch'] : ['aliases'];
   const summary = (text: string, method: string, path: string): string => (mount === 'api' ? text : `As ${method} /api/batch${path}`);
@@ -76,10 +74,6 @@ export function batchRoutes(deps: ApiDeps, mount: BatchMount = 'api'): OpenAPIHo
   /** The caller as the batch service knows it, in the project the request names. */
   const principalOf = (c: Context<ApiEnv>): Principal =>
     batchPrincipal(deps, c.get('user'), mount === 'project' ? c.req.param('project') : c.req.query('project'));
-
-  const tooLarge = (): never => {
-    throw new OrchError('PAYLOAD_TOO_LARGE', `request body exceeds ${maxBodyBytes} bytes`, { hint: 'raise orch.maxBodyBytes' });
-  };
 
   app.openapi(
     createRoute({
@@ -91,7 +85,6 @@ export function batchRoutes(deps: ApiDeps, mount: BatchMount = 'api'): OpenAPIHo
         'POST',
         '/execute',
       ),
-      middleware: [bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge })],
       request: { ...where, body: body(executeRequest) },
       responses: {
         202: json(task, 'the task, started'),

@@ -152,11 +152,9 @@ export interface FleetApiDeps {
   setRules(project: string, server: string, rules: ShapingRules | null): Record<string, ShapingRules>;
 }
 
-/** What the batch routes ask of the daemon: its batch service, and how large a submitted task may be. */
+/** What the batch routes ask of the daemon: its batch service (bodies are bounded before the REST API, in http/app.ts). */
 export interface BatchApiDeps {
   service: Pick<BatchService, 'submit' | 'status' | 'result' | 'cancel' | 'list' | 'follow'>;
-  /** orch.maxBodyBytes: the bound of a submitted body, as on the MCP endpoints. */
-  maxBodyBytes: number;
 }
 
 export interface ApiDeps {
