@@ -54,14 +54,18 @@ describe('finding the daemon without flags', () => {
     await Promise.all([first?.stop(), second?.stop()]);
   });
 
-  it('with one daemon running, status, logs, restart and list-servers use it from any folder', async () => {
+  // Each CLI command is a Node process of its own: a few per test, so that a loaded machine's slow
+  // starts stay well inside the hang guard of vitest's testTimeout.
+  it('with one daemon running, status and logs use it from any folder', async () => {
     const status = ok(await cli(['status'])).stdout;
     expect(status).toContain(`at ${first.url} (pid ${first.process.pid}, data dir ${first.dataDir})`);
     expect(status).toMatch(/^one +running/m);
 
     const logs = ok(await cli(['logs'])).stdout;
     expect(logs).toMatch(/^one +running +mcp-orch logs one$/m);
+  });
 
+  it('with one daemon running, restart and list-servers use it from any folder, and a missing server name is named', async () => {
     expect(ok(await cli(['restart', 'one'])).stdout).toMatch(/^one: running \(pid \d+\)$/m);
     const which = await cli(['restart']);
     expect(which.code).toBe(1);
@@ -74,7 +78,7 @@ describe('finding the daemon without flags', () => {
     expect(listed).toMatchObject({ source: 'daemon', servers: [{ name: 'one' }] });
   });
 
-  it('with several, lists them and names the command with --data-dir; --config or --data-dir picks one', async () => {
+  it('with several, lists them and names the command with --data-dir', async () => {
     second = await startDaemon({ config: { mcpServers: { two: fixtureServer('echo') } }, env: { HOME: home } });
     await running(second);
 
@@ -86,10 +90,12 @@ describe('finding the daemon without flags', () => {
     const hint = /hint: `mcp-orch (.+)`/.exec(ambiguous.stderr)?.[1];
     expect(hint).toBe(`status --json --data-dir ${first.dataDir}`);
     expect(JSON.parse(ok(await cli(hint!.split(' '))).stdout)).toMatchObject({ daemon: { pid: first.process.pid } });
+  });
 
+  it('with several, --config or --data-dir picks one', async () => {
     // The daemon serving a config file is found by it, although its data dir is not in that file.
-    expect(ok(await cli(['status', '--config', second.configPath])).stdout).toMatch(/^two +running/m);
-    expect(ok(await cli(['logs', '--data-dir', second.dataDir])).stdout).toContain(`mcp-orch logs two --data-dir ${second.dataDir}`);
+    expect(ok(await cli(['status', '--config', second!.configPath])).stdout).toMatch(/^two +running/m);
+    expect(ok(await cli(['logs', '--data-dir', second!.dataDir])).stdout).toContain(`mcp-orch logs two --data-dir ${second!.dataDir}`);
   });
 
   it('stop-daemon needs no flags once one is left, and then every command says none runs', async () => {
