@@ -1,8 +1,4 @@
-import { createAmazonBedrock } from '@ai-sdk/amazon-bedrock';
-import { createAnthropic } from '@ai-sdk/anthropic';
-import { createAzure } from '@ai-sdk/azure';
-import { createOpenAI } from '@ai-sdk/openai';
-import { generateText, jsonSchema, NoObjectGeneratedError, Output, type LanguageModel } from 'ai';
+import type { LanguageModel } from 'ai';
 import type { CreateMessageResult } from '@modelcontextprotocol/sdk/types.js';
 import type { LlmSettings } from '../config/batchSchema.js';
 import { fillSecrets, type SecretResolver } from '../config/secrets.js';
@@ -49,8 +45,8 @@ function filled(value: string | undefined, secrets: SecretResolver | undefined):
   return fillSecrets(value, secrets);
 }
 
-/** The AI SDK model `settings` name; credentials' `${secret:NAME}` are filled in now. */
-export function languageModel(settings: LlmSettings, secrets: SecretResolver | undefined): LanguageModel {
+/** A provider's settings for its AI SDK constructor, with every `${secret:NAME}` filled in. */
+function providerSettings(settings: LlmSettings, secrets: SecretResolver | undefined): Record<string, unknown> {
   const secret = (value: string | undefined): string | undefined => filled(value, secrets);
   const common = {
     ...(settings.endpoint ? { baseURL: settings.endpoint } : {}),
@@ -58,40 +54,61 @@ export function languageModel(settings: LlmSettings, secrets: SecretResolver | u
     headers: settings.headers,
   };
   switch (settings.provider) {
-    case 'openai':
-      // Chat completions: what every OpenAI-compatible server (vLLM, Ollama, LM Studio) speaks too.
-      return createOpenAI(common).chat(settings.model);
     case 'azure':
-      return createAzure({
+      return {
         ...common,
         ...(settings.resourceName ? { resourceName: settings.resourceName } : {}),
         ...(settings.apiVersion ? { apiVersion: settings.apiVersion } : {}),
-      }).chat(settings.model);
-    case 'anthropic':
-      return createAnthropic(common)(settings.model);
+      };
     case 'bedrock':
-      return createAmazonBedrock({
+      return {
         ...common,
         ...(settings.region ? { region: settings.region } : {}),
         ...(settings.accessKeyId ? { accessKeyId: secret(settings.accessKeyId) } : {}),
         ...(settings.secretAccessKey ? { secretAccessKey: secret(settings.secretAccessKey) } : {}),
         ...(settings.sessionToken ? { sessionToken: secret(settings.sessionToken) } : {}),
-      })(settings.model);
+      };
+    default:
+      return common;
   }
 }
 
-/** A provider's model through the AI SDK, with structured output when JSON is asked for. */
+/**
+ * The AI SDK model `settings` name. The SDK and its providers are loaded here, on a task's first
+ * call of a model, and not by every command and daemon start: they are a third of the CLI's start-up.
+ */
+async function languageModel(settings: LlmSettings, options: Record<string, unknown>): Promise<LanguageModel> {
+  switch (settings.provider) {
+    case 'openai':
+      // Chat completions: what every OpenAI-compatible server (vLLM, Ollama, LM Studio) speaks too.
+      return (await import('@ai-sdk/openai')).createOpenAI(options).chat(settings.model);
+    case 'azure':
+      return (await import('@ai-sdk/azure')).createAzure(options).chat(settings.model);
+    case 'anthropic':
+      return (await import('@ai-sdk/anthropic')).createAnthropic(options)(settings.model);
+    case 'bedrock':
+      return (await import('@ai-sdk/amazon-bedrock')).createAmazonBedrock(options)(settings.model);
+  }
+}
+
+/**
+ * A provider's model through the AI SDK, with structured output when JSON is asked for. Secrets are
+ * filled in now, so that a missing one refuses the task when it is submitted.
+ */
 export function providerModel(settings: LlmSettings, secrets: SecretResolver | undefined): Model {
-  const model = languageModel(settings, secrets);
-  const call = {
-    model,
-    maxOutputTokens: settings.maxOutputTokens,
-    // Free-form tool arguments do not fit OpenAI's strict schemas; the plan is validated here anyway.
-    providerOptions: { openai: { strictJsonSchema: false }, azure: { strictJsonSchema: false } },
-  };
+  const options = providerSettings(settings, secrets);
+  let model: Promise<LanguageModel> | undefined;
   return {
     label: `${settings.provider} ${settings.model}`,
     async generate({ system, messages, schema, signal }) {
+      const { generateText, jsonSchema, NoObjectGeneratedError, Output } = await import('ai');
+      model ??= languageModel(settings, options);
+      const call = {
+        model: await model,
+        maxOutputTokens: settings.maxOutputTokens,
+        // Free-form tool arguments do not fit OpenAI's strict schemas; the plan is validated here anyway.
+        providerOptions: { openai: { strictJsonSchema: false }, azure: { strictJsonSchema: false } },
+      };
       const abortSignal = AbortSignal.any([signal, AbortSignal.timeout(settings.timeoutSec * 1000)]);
       if (schema === undefined) {
         const { text } = await generateText({ ...call, system, messages, abortSignal });
