@@ -75,7 +75,7 @@ function providerSettings(settings: LlmSettings, secrets: SecretResolver | undef
 
 /**
  * The AI SDK model `settings` name. The SDK and its providers are loaded here, on a task's first
- * call of a model, and not by every command and daemon start: they are a third of the CLI's start-up.
+ * call of a model, and not by every command and daemon start: they were about a fifth of its CPU.
  */
 async function languageModel(settings: LlmSettings, options: Record<string, unknown>): Promise<LanguageModel> {
   switch (settings.provider) {
