@@ -279,7 +279,10 @@ export const orchSchema = z.looseObject({
     .int()
     .positive()
     .default(4 * 1024 * 1024),
-  /** HTTP sessions idle this long are closed; clients that vanish without DELETE leave them behind. 0: never. */
+  /**
+   * HTTP sessions idle this long (no request, none in flight, no stream open) are closed; clients
+   * that vanish without DELETE leave them behind. 0: never.
+   */
   sessionIdleSec: z.number().min(0).default(1800),
   /** Seconds a stdio child gets to exit after SIGTERM before SIGKILL. */
   stopGraceSec: z.number().positive().max(300).default(5),

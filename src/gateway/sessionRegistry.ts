@@ -14,7 +14,11 @@ import type { ViewSpec } from './view.js';
 /** One open 2025-11-25 session, its transport, and when its client last sent anything. */
 export interface OpenSession {
   session: GatewaySession;
-  transport: Transport & { protocolVersion?: string | undefined };
+  transport: Transport & {
+    protocolVersion?: string | undefined;
+    /** An event stream of the session's own is open to its client: its GET stream, or a legacy SSE session's one. */
+    readonly streaming?: boolean;
+  };
   lastSeen: number;
 }
 
@@ -113,12 +117,18 @@ export class SessionRegistry {
   }
 
   /**
-   * Closes HTTP sessions whose client sent nothing for `idleMs` (a client that vanished without
-   * DELETE, or holds an SSE stream open and idle). A session with a request in flight is never idle.
+   * Closes HTTP sessions whose client sent nothing since `cutoff` (a client that vanished without
+   * DELETE). A session with a request in flight or an event stream open is held, and counts as seen:
+   * its idle time starts when the last of them ends, so that a client whose stream broke may open
+   * another. Such a stream is bounded as every stream is (orch.limits.streams, and dropped once its
+   * client leaves streamBufferBytes unread or its connection fails).
    */
   closeIdle(cutoff: number): void {
+    const now = Date.now();
     for (const open of this.sessions.values()) {
-      if (open.session.transportKind === 'stdio' || open.lastSeen > cutoff || open.session.inFlight > 0) continue;
+      if (open.session.transportKind === 'stdio') continue;
+      if (open.session.inFlight > 0 || open.transport.streaming === true) open.lastSeen = now;
+      if (open.lastSeen > cutoff) continue;
       this.options.log.info({ session: open.session.id, endpoint: open.session.view.label }, 'closing idle session');
       void open.session.close();
     }

@@ -34,6 +34,11 @@ export class SseServerTransport implements Transport {
     return this.stream.response();
   }
 
+  /** Until the stream ends, and the session with it. */
+  get streaming(): boolean {
+    return !this.stream.closed;
+  }
+
   async start(): Promise<void> {}
 
   /** Delivers the body of one POST (a message or a batch) to the session. */

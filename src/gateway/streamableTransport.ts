@@ -57,6 +57,11 @@ export class StreamableHttpServerTransport implements Transport {
 
   constructor(private readonly options: StreamableTransportOptions) {}
 
+  /** The session's GET stream is open: the client is there, listening, though it may send nothing. */
+  get streaming(): boolean {
+    return this.standalone !== undefined;
+  }
+
   async start(): Promise<void> {}
 
   /** One HTTP request on the session's endpoint; `parsedBody` is the POST's JSON. */

@@ -9,9 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/clients.js';
 import { startDaemon, type DaemonHandle } from '../helpers/daemon.js';
 import { fixtureServer } from '../helpers/fixtures.js';
+import { metricValue, scrapeMetrics } from '../helpers/metrics.js';
 
 const ACCEPT = 'application/json, text/event-stream';
 const MODERN = '2026-07-28';
+const PING = { jsonrpc: '2.0', id: 7, method: 'ping' };
 
 function initialize(version = '2025-11-25', id = 1) {
   return {
@@ -39,6 +41,35 @@ async function session(url: string, version = '2025-11-25') {
   const headers = { 'mcp-session-id': id, 'mcp-protocol-version': version };
   await (await post(url, { jsonrpc: '2.0', method: 'notifications/initialized' }, headers)).text();
   return { id, send: (body: unknown) => post(url, body, headers), end: () => fetch(url, { method: 'DELETE', headers }) };
+}
+
+/** An initialized legacy SSE session: its stream read as it comes, and POSTs to the endpoint it names. */
+async function legacySession(url: string) {
+  const stream = await fetch(url, { headers: { accept: 'text/event-stream' } });
+  expect(stream.status).toBe(200);
+  const reader = stream.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let text = '';
+  const until = async <T>(find: () => T | undefined): Promise<T> => {
+    for (;;) {
+      const found = find();
+      if (found !== undefined) return found;
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`the stream ended early; it carried: ${text}`);
+      text += value;
+    }
+  };
+  const answered = (id: number) =>
+    until(() =>
+      [...text.matchAll(/^event: message\ndata: (.*)$/gm)]
+        .map((match) => JSON.parse(match[1]!) as { id?: unknown; result?: unknown })
+        .find((message) => message.id === id && message.result !== undefined),
+    );
+  const endpoint = new URL(await until(() => /^event: endpoint\ndata: (\S+)$/m.exec(text)?.[1]), url).href;
+  const send = async (body: unknown) => (await post(endpoint, body)).status;
+  expect(await send(initialize('2024-11-05'))).toBe(202);
+  await answered(1);
+  expect(await send({ jsonrpc: '2.0', method: 'notifications/initialized' })).toBe(202);
+  return { send, answered, close: () => reader.cancel() };
 }
 
 function rssBytes(pid: number): number {
@@ -199,7 +230,7 @@ describe('quotas', () => {
   });
 });
 
-describe('idle sessions and listen streams are swept', () => {
+describe('idle sessions and listen streams', () => {
   let daemon: DaemonHandle;
 
   beforeAll(async () => {
@@ -210,9 +241,37 @@ describe('idle sessions and listen streams are swept', () => {
     await daemon?.stop();
   });
 
-  it('closes a legacy SSE session that sends nothing, and ends an old listen stream', async () => {
-    const sse = await fetch(`${daemon.url}/servers/echo/sse`, { headers: { accept: 'text/event-stream' } });
-    expect(sse.status).toBe(200);
+  const opened = async (transport: string) => metricValue(await scrapeMetrics(daemon.url), 'mcp_orch_sessions_open', { transport });
+
+  it('keeps a session whose client holds its stream open, on Streamable HTTP and legacy SSE, until the stream ends', async () => {
+    const url = `${daemon.url}/servers/echo/mcp`;
+    const held = await session(url);
+    const listening = await fetch(url, {
+      headers: { accept: 'text/event-stream', 'mcp-session-id': held.id, 'mcp-protocol-version': '2025-11-25' },
+    });
+    expect(listening.status).toBe(200);
+    const legacy = await legacySession(`${daemon.url}/servers/echo/sse`);
+    // Opened after the others last sent anything: once it is swept, they were idle as long.
+    const abandoned = await session(url);
+    expect(await opened('streamable-http')).toBe(2);
+
+    await waitFor(async () => (await opened('streamable-http')) === 1, { timeoutMs: 10_000 });
+    expect((await abandoned.send(PING)).status).toBe(404);
+    expect(await opened('sse')).toBe(1);
+    expect((await held.send(PING)).status).toBe(200);
+    expect(await legacy.send(PING)).toBe(202);
+    await legacy.answered(PING.id);
+
+    // The stream ends: the session is idle from then on, and swept.
+    await listening.body!.cancel();
+    await waitFor(async () => (await opened('streamable-http')) === 0, { timeoutMs: 10_000 });
+    expect((await held.send(PING)).status).toBe(404);
+    // A legacy SSE session is its stream: it ends with it.
+    await legacy.close();
+    await waitFor(async () => (await opened('sse')) === 0);
+  });
+
+  it('ends a listen stream once it is old: 2026-07-28 has no session that a stream could keep', async () => {
     const listen = await post(
       `${daemon.url}/mcp`,
       {
@@ -227,13 +286,9 @@ describe('idle sessions and listen streams are swept', () => {
       { 'mcp-protocol-version': MODERN, 'mcp-method': 'subscriptions/listen' },
     );
     expect(listen.status).toBe(200);
-    // Both bodies end by themselves once swept: reading them to the end returns.
-    const [sseText, listenText] = await Promise.all([sse.text(), listen.text()]);
-    expect(sseText).toContain('event: endpoint');
-    expect(listenText).toContain('notifications/subscriptions/acknowledged');
+    // The body ends by itself once swept: reading it to the end returns.
+    expect(await listen.text()).toContain('notifications/subscriptions/acknowledged');
     const { servers } = (await (await daemon.api('/api/servers')).json()) as { servers: unknown[] };
     expect(servers).toHaveLength(1);
-    const metrics = await (await fetch(`${daemon.url}/metrics`)).text();
-    expect(metrics).toMatch(/mcp_orch_sessions_open\{transport="sse"\} 0/);
   });
 });
