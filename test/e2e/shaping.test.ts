@@ -36,24 +36,29 @@ function config(echo: object = echoRules) {
   };
 }
 
+/** Connects a client, and closes it once the tests of the block are done. */
+function closedAfterAll() {
+  const clients: { close(): Promise<void> }[] = [];
+  afterAll(async () => {
+    await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
+  });
+  return async <T extends { close(): Promise<void> }>(client: Promise<T>): Promise<T> => {
+    const connected = await client;
+    clients.push(connected);
+    return connected;
+  };
+}
+
 describe('tool filters and overrides', () => {
   let daemon: DaemonHandle;
-  const clients: { close(): Promise<void> }[] = [];
-  const cli = (args: string[]) => runCli([...args, '--data-dir', daemon.dataDir, '--config', daemon.configPath]);
 
   beforeAll(async () => {
     daemon = await startDaemon({ config: config() });
   });
   afterAll(async () => {
-    await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
     await daemon?.stop();
   });
-
-  const connect = async <T extends { close(): Promise<void> }>(client: Promise<T>): Promise<T> => {
-    const connected = await client;
-    clients.push(connected);
-    return connected;
-  };
+  const connect = closedAfterAll();
 
   it('lists only what passes, renamed, and routes the new name to the old on every endpoint and era', async () => {
     const unified = await connect(connectStreamable(`${daemon.url}/mcp`));
@@ -139,6 +144,20 @@ describe('tool filters and overrides', () => {
     const status = (await (await daemon.api('/api/servers/echo')).json()) as { rules: unknown; restarts: number };
     expect(status).toMatchObject({ rules: { tools: { deny: ['blob', 'chatter'] } }, restarts: 0 });
   });
+});
+
+// Its own daemon, so that what a project sees does not hang on the edits of the tests above.
+describe('project rules', () => {
+  let daemon: DaemonHandle;
+  const cli = (args: string[]) => runCli([...args, '--data-dir', daemon.dataDir, '--config', daemon.configPath]);
+
+  beforeAll(async () => {
+    daemon = await startDaemon({ config: config({ tools: { deny: ['blob', 'chatter'] } }) });
+  });
+  afterAll(async () => {
+    await daemon?.stop();
+  });
+  const connect = closedAfterAll();
 
   it('lets a project narrow and rename further, from the CLI, for its clients only', async () => {
     expect((await cli(['projects', 'create', 'team'])).code).toBe(0);
@@ -196,21 +215,22 @@ describe('tool filters and overrides', () => {
   });
 
   it('sets and reads a project rules through the admin API, checked like the config', async () => {
-    const put = await daemon.api('/api/projects/team/servers/echo/rules', {
+    expect((await cli(['projects', 'create', 'crew'])).code).toBe(0);
+    const put = await daemon.api('/api/projects/crew/servers/echo/rules', {
       method: 'PUT',
       body: JSON.stringify({ tools: ['pid'] }),
     });
     expect(put.status).toBe(200);
-    expect(await put.json()).toEqual({ project: 'team', server: 'echo', rules: { tools: { allow: ['pid'] } } });
-    const team = await connect(connectStreamable(`${daemon.url}/projects/team/servers/echo/mcp`));
-    await waitFor(async () => names(await team.listTools()).join() === 'pid');
+    expect(await put.json()).toEqual({ project: 'crew', server: 'echo', rules: { tools: { allow: ['pid'] } } });
+    const crew = await connect(connectStreamable(`${daemon.url}/projects/crew/servers/echo/mcp`));
+    await waitFor(async () => names(await crew.listTools()).join() === 'pid');
 
-    const bad = await daemon.api('/api/projects/team/servers/echo/rules', { method: 'PUT', body: JSON.stringify({ tools: 5 }) });
+    const bad = await daemon.api('/api/projects/crew/servers/echo/rules', { method: 'PUT', body: JSON.stringify({ tools: 5 }) });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { message: string } }).error.message).toContain('tools: expected a list of name patterns');
     const nope = await daemon.api('/api/projects/nope/rules');
     expect(nope.status).toBe(404);
-    expect((await daemon.api('/api/projects/team/servers/echo/rules', { method: 'DELETE' })).status).toBe(200);
-    await waitFor(async () => names(await team.listTools()).includes('add'));
+    expect((await daemon.api('/api/projects/crew/servers/echo/rules', { method: 'DELETE' })).status).toBe(200);
+    await waitFor(async () => names(await crew.listTools()).includes('add'));
   });
 });
