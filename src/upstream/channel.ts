@@ -8,6 +8,9 @@ export class ChannelClosedError extends Error {}
 /** The server did not answer within the timeout (extended while progress arrives). */
 export class ChannelTimeoutError extends Error {}
 
+/** The request could not be delivered: the transport failed (a remote server that cannot be reached). */
+export class ChannelSendError extends Error {}
+
 export interface ChannelRequestOptions {
   signal?: AbortSignal | undefined;
   onprogress?: ((progress: Progress) => void) | undefined;
@@ -87,7 +90,7 @@ export class RequestChannel {
       const message = { jsonrpc: '2.0', id, method: request.method, ...(params === undefined ? {} : { params }) } as JSONRPCMessage;
       this.transport.send(message).catch((error: unknown) => {
         pending.done();
-        reject(error instanceof Error ? error : new Error(String(error)));
+        reject(new ChannelSendError(error instanceof Error ? error.message : String(error), { cause: error }));
       });
     });
   }

@@ -1,6 +1,6 @@
 import { OrchError } from '../errors.js';
 import type { LifecycleState } from '../supervisor/lifecycle.js';
-import { ChannelClosedError, ChannelTimeoutError } from './channel.js';
+import { ChannelClosedError, ChannelSendError, ChannelTimeoutError } from './channel.js';
 
 /**
  * What a client is told when a server cannot answer: its name, its state and why, never its stderr
@@ -29,11 +29,20 @@ export function unavailableError(name: string, state: LifecycleState, timeoutSec
   });
 }
 
-/** A request's failure as its client reads it: the server that went away or timed out, by name; anything else as it is. */
+/**
+ * A request's failure as its client reads it: the server that went away, could not be reached or
+ * timed out, by name; anything else (the server's own error) as it is.
+ */
 export function requestError(error: unknown, name: string, method: string, timeoutSec: number, lastError: string | undefined): unknown {
   if (error instanceof ChannelClosedError) {
     return new OrchError('SERVER_UNAVAILABLE', `server "${name}" went away during ${method}: ${lastError ?? 'connection closed'}`, {
       hint: `see \`mcp-orch logs ${name}\``,
+      data: { server: name },
+    });
+  }
+  if (error instanceof ChannelSendError) {
+    return new OrchError('SERVER_UNAVAILABLE', `server "${name}" could not be sent ${method}: ${error.message}`, {
+      hint: `see \`mcp-orch logs ${name}\`; a remote server's origin may be down or restarting`,
       data: { server: name },
     });
   }
