@@ -1,5 +1,5 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import { SseError, SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Protocol } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
@@ -45,8 +45,8 @@ export interface ConnectionDeps {
   /** A server->client request; `related` is the id of the gateway's request it came with, when the transport says. */
   onServerRequest(request: Request, signal: AbortSignal, related: RequestId | undefined): Promise<Result>;
   onNotification(notification: Notification): void;
-  /** The connection went away by itself (not by close()). */
-  onClosed(): void;
+  /** The connection went away by itself (not by close()): the transport closed, or the server lost the session. */
+  onClosed(reason: string): void;
   /** The child process exited by itself. */
   onExit(exit: ExitInfo): void;
   /**
@@ -65,6 +65,8 @@ export interface ConnectionDeps {
 export class Connection {
   readonly channel: RequestChannel;
   private closing = false;
+  /** Set once the connection ended, by whatever cause: it is reported once. */
+  private ended = false;
 
   /** Built by Connection.open once the server has answered; `client` is connected on `transport`. */
   constructor(
@@ -78,10 +80,24 @@ export class Connection {
     private readonly deps: ConnectionDeps,
   ) {
     this.channel = new RequestChannel(transport);
-    client.onclose = () => {
-      this.channel.close();
-      if (!this.closing) deps.onClosed();
-    };
+    client.onclose = () => this.end('connection closed');
+  }
+
+  /**
+   * The server no longer holds the session this connection speaks in (a remote server restarted
+   * and forgot it, or a legacy SSE stream, which is the session, broke): requests in flight fail with
+   * `reason`, and the connection is reported gone, so that a new one initializes again.
+   */
+  lost(reason: string): void {
+    this.end(reason);
+    void this.client.close().catch(() => undefined);
+  }
+
+  private end(reason: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.channel.close(reason);
+    if (!this.closing) this.deps.onClosed(reason);
   }
 
   /**
@@ -320,7 +336,11 @@ class Opener {
       }
     };
     client.fallbackNotificationHandler = async (notification) => deps.onNotification(notification);
-    client.onerror = (error) => deps.logger.debug({ err: error.message }, 'client transport error');
+    client.onerror = (error) => {
+      deps.logger.debug({ err: error.message }, 'client transport error');
+      // The legacy SSE session is its stream; the SDK would reconnect it into a new session, uninitialized.
+      if (error instanceof SseError) this.connection?.lost(`the SSE stream broke (${error.message})`);
+    };
     const connect = discovered
       ? () => Protocol.prototype.connect.call(client, transport)
       : () => client.connect(transport, { timeout: timeoutMs });
@@ -330,7 +350,14 @@ class Opener {
   }
 
   private streamable(config: RemoteServerConfig): Transport {
-    this.ties = new StreamTies();
+    this.ties = new StreamTies(async (url, init) => {
+      const response = await fetch(url, init);
+      // A 404 to a request in the session: the server forgot it (it restarted); the spec's answer is a new initialize.
+      if (response.status === 404 && new Headers(init?.headers).has('mcp-session-id')) {
+        this.connection?.lost('the server no longer knows the session (HTTP 404; it may have restarted)');
+      }
+      return response;
+    });
     return new StreamableHTTPClientTransport(new URL(config.url), { requestInit: { headers: config.headers }, fetch: this.ties.fetch });
   }
 

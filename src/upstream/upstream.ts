@@ -250,7 +250,7 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
       roots: this.roots,
       onServerRequest: (request, signal, related) => this.deps.onServerRequest(this, request, signal, related),
       onNotification: (notification) => void this.onNotification(notification),
-      onClosed: () => this.failed('connection closed'),
+      onClosed: (reason) => this.failed(reason),
       onExit: (exit) => this.failed(`process ${describeExit(exit)}`, { clean: exit.code === 0 && !exit.signal }),
       onCorrupt: (reason) => this.failed(reason),
     };
