@@ -23,10 +23,14 @@ interface Open {
  */
 export class ListenStream {
   private open: Open | undefined;
+  /** The connection whose stream ended last: a stream opened on it again may have missed changes. */
+  private endedOn: Connection | undefined;
 
+  /** `resync` re-reads the lists, for changes announced while no stream was open. */
   constructor(
     private readonly log: Logger,
     private readonly current: () => Connection | undefined,
+    private readonly resync: (connection: Connection) => void,
   ) {}
 
   /** Opens the stream on the current connection if it speaks 2026; resolves on the acknowledgement (or after 2 s). */
@@ -46,6 +50,11 @@ export class ListenStream {
     });
     const open: Open = { connection, abort, acknowledged, ack };
     this.open = open;
+    if (this.endedOn === connection) {
+      void acknowledged.then(() => {
+        if (this.open === open) this.resync(connection);
+      });
+    }
     const filter = { toolsListChanged: true, promptsListChanged: true, resourcesListChanged: true };
     void connection
       .request('subscriptions/listen', { notifications: filter }, { signal: abort.signal, timeoutMs: LISTEN_TIMEOUT_MS, envelope: true })
@@ -54,6 +63,7 @@ export class ListenStream {
         if (this.open !== open) return;
         this.open = undefined;
         if (abort.signal.aborted || this.current() !== connection) return;
+        this.endedOn = connection;
         setTimeout(() => {
           if (this.current() === connection) void this.ensure();
         }, REOPEN_MS).unref();

@@ -79,6 +79,7 @@ export class ModernHttpTransport implements Transport {
   }
 
   private async receive(id: string | number, response: Response, abort: AbortController): Promise<void> {
+    const read = { answered: false };
     try {
       const redirect = unfollowedRedirect(response, this.url);
       if (redirect !== undefined) {
@@ -91,7 +92,12 @@ export class ModernHttpTransport implements Transport {
       }
       const type = response.headers.get('content-type') ?? '';
       if (type.includes('text/event-stream') && response.body) {
-        await this.readSse(response.body);
+        // A stream that ends before the answer (the server went away) answers with an error, or its
+        // request would wait for its timeout: a day for a listen stream, which is reopened instead.
+        await this.readSse(response.body, id, read);
+        if (!read.answered && !abort.signal.aborted && !this.closed) {
+          this.answerWithError(id, 'the server ended its event stream before the answer');
+        }
         return;
       }
       const text = await response.text();
@@ -107,7 +113,9 @@ export class ModernHttpTransport implements Transport {
       }
       this.answerWithError(id, `HTTP ${response.status} ${response.statusText}${text ? `: ${text.slice(0, 200)}` : ''}`);
     } catch (error) {
-      if (!abort.signal.aborted && !this.closed) this.onerror?.(error as Error);
+      if (abort.signal.aborted || this.closed) return;
+      this.onerror?.(error as Error);
+      if (!read.answered) this.answerWithError(id, `the server's event stream broke before the answer: ${(error as Error).message}`);
     }
   }
 
@@ -116,7 +124,8 @@ export class ModernHttpTransport implements Transport {
     this.onmessage?.({ jsonrpc: '2.0', id, error: { code: -32603, message } } as JSONRPCMessage);
   }
 
-  private async readSse(body: ReadableStream<Uint8Array>): Promise<void> {
+  /** Delivers the events of a response stream; `read.answered` once the answer to request `id` was among them. */
+  private async readSse(body: ReadableStream<Uint8Array>, id: string | number, read: { answered: boolean }): Promise<void> {
     const decoder = new TextDecoder();
     let buffer = '';
     const take = async (text: string): Promise<void> => {
@@ -127,7 +136,7 @@ export class ModernHttpTransport implements Transport {
       while (end !== -1) {
         const event = buffer.slice(0, end);
         buffer = buffer.slice(end + 2);
-        await this.deliverEvent(event);
+        if ((await this.deliverEvent(event)) === id) read.answered = true;
         end = buffer.indexOf('\n\n');
       }
     };
@@ -142,8 +151,8 @@ export class ModernHttpTransport implements Transport {
     if (heldCr) await take('\r');
   }
 
-  /** One Server-Sent Event: its data lines, joined, delivered if they are a JSON-RPC message. */
-  private async deliverEvent(event: string): Promise<void> {
+  /** One Server-Sent Event: its data lines, joined, delivered if they are a JSON-RPC message; the id it answers, if a response. */
+  private async deliverEvent(event: string): Promise<string | number | undefined> {
     const data = event
       .split('\n')
       .filter((line) => line.startsWith('data:'))
@@ -155,13 +164,16 @@ export class ModernHttpTransport implements Transport {
       message = JSON.parse(data);
     } catch (error) {
       this.onerror?.(error as Error);
-      return;
+      return undefined;
     }
-    if (!isJsonRpc(message)) return;
+    if (!isJsonRpc(message)) return undefined;
     this.onmessage?.(message);
+    const answered = message as { id?: string | number; method?: unknown };
+    if (answered.method === undefined) return answered.id;
     // The SDK runs notification handlers a microtask later but settles responses at once: after
     // progress, let it run before a response read in the same chunk is delivered.
-    if ((message as { method?: unknown }).method === 'notifications/progress') await new Promise((resolve) => setImmediate(resolve));
+    if (answered.method === 'notifications/progress') await new Promise((resolve) => setImmediate(resolve));
+    return undefined;
   }
 
   async close(): Promise<void> {

@@ -68,7 +68,14 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
     this.log = deps.logger.child({ component: 'upstream', server: name, ...(this.owner ? { owner: this.owner } : {}) });
     this.logs = options.logs ?? createLogBuffer(deps.supervision.logLines);
     this.roots = this.owner === undefined ? configuredRoots(config) : undefined;
-    this.listen = new ListenStream(this.log, () => this.connection);
+    // A listen stream opened again after a gap may have missed list changes: the lists are read again.
+    const reload = (connection: Connection) =>
+      this.loadLists(connection).catch((error: unknown) => this.log.warn({ err: describeError(error) }, 'could not read the lists again'));
+    this.listen = new ListenStream(
+      this.log,
+      () => this.connection,
+      (connection) => void reload(connection),
+    );
     if (config.isolation === 'session' && this.owner === undefined) {
       this.instances = new InstanceSet({
         name,
@@ -218,10 +225,8 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
       timer = setTimeout(() => abort.abort(new Error(`did not finish initialize within ${this.config.timeout}s`)), this.timeoutMs);
       const connection = await Connection.open(this.connectionDeps(), abort.signal);
       this.connection = connection;
-      const changed = await this.lists.load(this.lister(connection), this.capabilities);
+      await this.loadLists(connection);
       this.publicError = undefined;
-      // After a restart, sessions hear about lists that differ from the previous run's.
-      for (const kind of changed) this.emit('catalog', kind);
       // A 2026-only server announces list changes on a listen stream only: keep one open.
       if (connection.modernOnly) void this.listen.ensure();
       this.log.info({ tools: this.catalog.tools.length, pid: this.pid, era: connection.era }, 'server connected');
@@ -260,6 +265,12 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
   private failed(reason: string, options: { clean?: boolean } = {}): void {
     this.publicError = reason;
     void this.lifecycle.failed(`${reason}${this.stderrTail()}`, options);
+  }
+
+  /** Reads every list; sessions hear of those that differ from what they saw (after a restart, the previous run's). */
+  private async loadLists(connection: Connection): Promise<void> {
+    const changed = await this.lists.load(this.lister(connection), this.capabilities);
+    for (const kind of changed) this.emit('catalog', kind);
   }
 
   /** Sends catalog list requests in the server's era. */
