@@ -4,12 +4,14 @@
  * shared process. Concurrent calls keep their own progress and results, cancelling some ends only
  * those, sampling and elicitation reach their own caller or are refused clearly, log levels stay per
  * session, and a resource subscription survives other clients leaving and the server restarting.
+ * 2026-07-28 has no session to keep a log level or a subscription in: its clients are offered neither
+ * and refused both (logging/setLevel, resources/subscribe), as that revision removed them.
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult, Notification } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectModern, connectStreamable, recordNotifications, waitFor, type ModernClient } from '../helpers/clients.js';
+import { connectModern, connectStreamable, MODERN_VERSION, recordNotifications, waitFor, type ModernClient } from '../helpers/clients.js';
 import { startDaemon, type DaemonHandle } from '../helpers/daemon.js';
 import { fixtureServer } from '../helpers/fixtures.js';
 
@@ -291,5 +293,42 @@ describe('many clients on one shared server', () => {
 
     it('sends sampling and elicitation rounds only to their own caller, or refuses clearly when it cannot tell', () =>
       ownAnswers(callers, given));
+
+    // Without a session nothing holds a client's log level or subscriptions: 2026-07-28 removed both methods.
+    it('offers no log level and no resource subscription, and refuses both as not part of 2026-07-28', async () => {
+      const offered = echo[0]!.getServerCapabilities();
+      expect(offered?.tools).toBeDefined();
+      expect(offered?.logging).toBeUndefined();
+      expect(offered?.resources?.subscribe).toBeUndefined();
+      const removed = [
+        ['logging/setLevel', { level: 'debug' }],
+        ['resources/subscribe', { uri: ep.uri('echo', 'fixture://readme') }],
+      ] as const;
+      for (const [method, params] of removed) {
+        const response = await fetch(ep.url('echo'), {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            accept: 'application/json, text/event-stream',
+            'mcp-protocol-version': MODERN_VERSION,
+            'mcp-method': method,
+          },
+          body: JSON.stringify({
+            jsonrpc: '2.0',
+            id: 1,
+            method,
+            params: {
+              ...params,
+              _meta: { 'io.modelcontextprotocol/protocolVersion': MODERN_VERSION, 'io.modelcontextprotocol/clientCapabilities': {} },
+            },
+          }),
+        });
+        expect(response.status, method).toBe(404);
+        expect(((await response.json()) as { error: unknown }).error).toEqual({
+          code: -32601,
+          message: `Method not found: ${method} is not part of the 2026-07-28 protocol`,
+        });
+      }
+    });
   });
 });
