@@ -78,6 +78,26 @@ describe('ModernHttpTransport', () => {
     await transport.close();
   });
 
+  it('answers with an error when the event stream ends or breaks before the answer, so that no request waits for its timeout', async () => {
+    const url = await serve((_req, body, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      res.write(`data: ${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/message', params: { level: 'info', data: 'hi' } })}\n\n`);
+      if (body.id === 4) res.end();
+      else setImmediate(() => res.destroy());
+    });
+    const transport = new ModernHttpTransport(url);
+    const messages = collect(transport);
+    await transport.send({ jsonrpc: '2.0', id: 4, method: 'subscriptions/listen', params: { _meta: envelope } });
+    await transport.send({ jsonrpc: '2.0', id: 5, method: 'subscriptions/listen', params: { _meta: envelope } });
+    const errorOf = (id: number) =>
+      (messages.find((message) => (message as { id?: number }).id === id) as { error?: { code: number; message: string } } | undefined)
+        ?.error;
+    await expect.poll(() => errorOf(4)).toEqual({ code: -32603, message: 'the server ended its event stream before the answer' });
+    await expect.poll(() => errorOf(5)?.message).toMatch(/^the server's event stream broke before the answer: /);
+    expect(messages.filter((message) => (message as { method?: string }).method === 'notifications/message')).toHaveLength(2);
+    await transport.close();
+  });
+
   it('reads an SSE answer cut anywhere: inside CRLF pairs, inside a character, data over several lines', async () => {
     const event = Buffer.from(`event: message\r\ndata: {"jsonrpc":"2.0",\r\ndata: "id":5,"result":{"text":"é"}}\r\n\r\n`);
     const cuts = [...event.keys()].filter((i) => event[i] === 0x0d || event[i] === 0xc3).map((i) => i + 1);
