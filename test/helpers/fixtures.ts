@@ -14,6 +14,9 @@ export const FIXTURE_NAMES = [
   'ignore-sigterm',
   'batch-tools',
   'shifty',
+  'crash-after',
+  'no-ping',
+  'modern-only',
 ] as const;
 export type FixtureName = (typeof FIXTURE_NAMES)[number];
 

@@ -1,4 +1,4 @@
-/** A fixture server as an Upstream in this process (not started), for unit tests of what sits on the pool. */
+/** A fixture server (or any server entry) as an Upstream in this process (not started), for unit tests of what sits on the pool. */
 import { configSchema, type ServerConfig } from '../../src/config/schema.js';
 import { supervisionFor } from '../../src/config/supervision.js';
 import type { Logger } from '../../src/log.js';
@@ -7,19 +7,29 @@ import type { UpstreamDeps } from '../../src/upstream/deps.js';
 import { Upstream } from '../../src/upstream/upstream.js';
 import { fixtureServer, type FixtureName } from './fixtures.js';
 
+export interface UpstreamOptions extends Partial<Omit<UpstreamDeps, 'logger'>> {
+  logger: Logger;
+}
+
 export function fixtureUpstream(
   name: string,
   fixture: FixtureName,
-  options: { logger: Logger; onServerRequest?: UpstreamDeps['onServerRequest'] },
+  options: UpstreamOptions & { /** Keys of the server's entry beside command and args (env, timeout, isolation, ...). */ entry?: object },
 ): Upstream {
-  const config = configSchema.parse({ mcpServers: { [name]: fixtureServer(fixture) } });
+  const { entry, ...rest } = options;
+  return configuredUpstream(name, { ...fixtureServer(fixture), ...entry }, rest);
+}
+
+/** An Upstream for one `mcpServers` entry as the config file would give it (defaults applied). */
+export function configuredUpstream(name: string, entry: object, options: UpstreamOptions): Upstream {
+  const config = configSchema.parse({ mcpServers: { [name]: entry } });
   const server = config.mcpServers[name] as ServerConfig;
   return new Upstream(name, server, {
-    logger: options.logger,
     spawnChild,
     clientInfo: { name: 'mcp-orch', version: '0.0.0-test' },
     stopGraceMs: 2000,
     supervision: supervisionFor(server, config.orch),
-    onServerRequest: options.onServerRequest ?? (() => Promise.reject(new Error(`${fixture} sends no requests in this test`))),
+    onServerRequest: () => Promise.reject(new Error(`${name} sends no requests in this test`)),
+    ...options,
   });
 }

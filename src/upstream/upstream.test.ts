@@ -1,0 +1,356 @@
+/**
+ * One Upstream over a real fixture server (a child process on stdio, the real SDK on both sides):
+ * what it reports of itself, how it forwards, how it fails, and how it stops and starts by itself.
+ */
+import { once } from 'node:events';
+import type { Notification } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixtureUpstream } from '../../test/helpers/upstream.js';
+import { OrchError } from '../errors.js';
+import { createLogger } from '../log.js';
+import type { CatalogKind } from './catalog.js';
+import type { Upstream, UpstreamState } from './upstream.js';
+
+const logger = createLogger({ level: 'silent' });
+const textOf = (result: unknown): string => (result as { content: { text: string }[] }).content[0]!.text;
+
+/** Rejects with what `promise` rejected with, as an OrchError. */
+async function orchErrorOf(promise: Promise<unknown>): Promise<OrchError> {
+  const error = await promise.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
+  expect(error).toBeInstanceOf(OrchError);
+  return error as OrchError;
+}
+
+/** Resolves once `upstream` is in `state` (at once if it is). */
+function reaches(upstream: Upstream, state: UpstreamState): Promise<void> {
+  return upstream.lifecycle.waitFor((now) => now === state, 20_000);
+}
+
+describe('a shared server over stdio', () => {
+  let upstream: Upstream;
+  const states: UpstreamState[] = [];
+
+  beforeAll(async () => {
+    upstream = fixtureUpstream('echo', 'echo', { logger });
+    upstream.on('state', (state) => states.push(state));
+    await upstream.start();
+  });
+  afterAll(() => upstream.close());
+
+  it('runs, and reports what the server said of itself and how it is reached', async () => {
+    expect(states).toEqual(['starting', 'running']);
+    expect(upstream.state).toBe('running');
+    expect(upstream.available).toBe(true);
+    expect(upstream.error).toBeUndefined();
+    expect(upstream.pid).toEqual(expect.any(Number));
+    expect(upstream.transportKind).toBe('stdio');
+    expect(upstream.protocolEra).toBe('2025-11-25');
+    expect(await upstream.era()).toBe('2025-11-25');
+    expect(upstream.modernOnly).toBe(false);
+    expect(upstream.serverInfo).toMatchObject({ name: 'echo-fixture', version: '1.0.0' });
+    expect(upstream.capabilities).toMatchObject({ tools: {}, prompts: {}, resources: { subscribe: true } });
+    expect(upstream.instructions).toBeUndefined();
+    expect(upstream.isolated).toBe(false);
+    expect(upstream.instanceCount).toBe(0);
+    expect(upstream.owner).toBeUndefined();
+    expect(upstream.timeoutMs).toBe(30_000);
+    expect(upstream.supervision.restart).toBe('on-failure');
+    const { tools, prompts, resources, resourceTemplates } = upstream.catalog;
+    expect(tools.map((tool) => tool.name)).toEqual(expect.arrayContaining(['echo', 'slow', 'add_tool']));
+    expect(prompts.map((prompt) => prompt.name)).toEqual(['greet']);
+    expect(resources.map((resource) => resource.uri)).toEqual(['fixture://readme', 'fixture://shared']);
+    expect(resourceTemplates.map((template) => template.uriTemplate)).toEqual(['fixture://items/{id}']);
+    expect(await upstream.ready()).toBeDefined();
+    // Shared: every owner gets the server itself.
+    expect(await upstream.instanceFor('someone')).toBe(upstream);
+    expect(upstream.instanceOf('someone')).toBeUndefined();
+    await upstream.releaseInstance('someone');
+  });
+
+  it('forwards a request, tells its id as it is sent, and relays its progress', async () => {
+    const sent: unknown[] = [];
+    const result = await upstream.request('tools/call', { name: 'echo', arguments: { text: 'hi' } }, { onSent: (id) => sent.push(id) });
+    expect(textOf(result)).toBe('hi');
+    expect(sent).toEqual([expect.stringMatching(/^o\d+$/)]);
+    const progress: number[] = [];
+    const slow = await upstream.request(
+      'tools/call',
+      { name: 'slow', arguments: { ms: 30, steps: 3 } },
+      { onprogress: (p) => progress.push(p.progress) },
+    );
+    expect(textOf(slow)).toBe('done after 3 steps');
+    expect(progress).toEqual([1, 2, 3]);
+  });
+
+  it("passes the server's own errors on as they are", async () => {
+    const error = await upstream.request('tools/call', { name: 'no-such-tool', arguments: {} }).then(
+      (result) => result,
+      (reason: unknown) => reason,
+    );
+    expect(error).not.toBeInstanceOf(OrchError);
+    expect(JSON.stringify(error)).toMatch(/no-such-tool/);
+  });
+
+  it('gives up a request when its caller does', async () => {
+    const abort = new AbortController();
+    const call = upstream.request(
+      'tools/call',
+      { name: 'slow', arguments: { ms: 20_000, steps: 1 } },
+      {
+        signal: abort.signal,
+        onSent: () => setImmediate(() => abort.abort(new Error('caller left'))),
+      },
+    );
+    await expect(call).rejects.toThrow('caller left');
+  });
+
+  it('refreshes a list the server says changed, and passes the notification on', async () => {
+    const notifications: Notification[] = [];
+    upstream.on('notification', (notification) => notifications.push(notification));
+    const changed = once(upstream, 'catalog') as Promise<[CatalogKind]>;
+    await upstream.request('tools/call', { name: 'add_tool', arguments: { name: 'extra' } });
+    expect(await changed).toEqual(['tools']);
+    expect(upstream.catalog.tools.map((tool) => tool.name)).toContain('extra');
+    await expect.poll(() => notifications.map((n) => n.method)).toContain('notifications/tools/list_changed');
+  });
+
+  it('tells which lists may look different after a config change, and takes the new timeout at once', async () => {
+    const kinds: CatalogKind[] = [];
+    const onCatalog = (kind: CatalogKind): void => void kinds.push(kind);
+    upstream.on('catalog', onCatalog);
+    const base = upstream.config;
+    try {
+      upstream.reconfigure({ ...base });
+      expect(kinds).toEqual([]);
+      upstream.reconfigure({ ...base, tools: { allow: ['echo'] } });
+      upstream.reconfigure({ ...base, tools: { allow: ['echo'] }, overrides: { echo: { title: 'Echo' } } });
+      upstream.reconfigure({ ...base, tools: { allow: ['echo'] }, overrides: { echo: { title: 'Echo' } }, prompts: { deny: ['x'] } });
+      upstream.reconfigure({
+        ...base,
+        tools: { allow: ['echo'] },
+        overrides: { echo: { title: 'Echo' } },
+        prompts: { deny: ['x'] },
+        promptOverrides: { greet: { title: 'Hi' } },
+      });
+      upstream.reconfigure({ ...upstream.config, resources: { allow: ['fixture://*'] } });
+      upstream.reconfigure({ ...upstream.config, group: 'g' });
+      expect(kinds).toEqual(['tools', 'tools', 'prompts', 'prompts', 'resources']);
+      expect(upstream.config.group).toBe('g');
+
+      upstream.reconfigure({ ...base, timeout: 0.2 });
+      expect(upstream.timeoutMs).toBe(200);
+      const error = await orchErrorOf(upstream.request('tools/call', { name: 'slow', arguments: { ms: 5_000, steps: 1 } }));
+      expect(error.code).toBe('UPSTREAM_TIMEOUT');
+      expect(error.message).toBe('server "echo" did not answer tools/call within 0.2s');
+    } finally {
+      upstream.off('catalog', onCatalog);
+      upstream.reconfigure(base);
+    }
+  });
+
+  it('is unavailable once a person stops it, until it is started again', async () => {
+    await upstream.stop();
+    expect(upstream.state).toBe('stopped');
+    expect(upstream.available).toBe(false);
+    expect(upstream.pid).toBeUndefined();
+    expect(upstream.protocolEra).toBeUndefined();
+    expect(upstream.capabilities).toEqual({});
+    expect(upstream.transportKind).toBe('stdio');
+    await upstream.notify({ method: 'notifications/roots/list_changed' }); // nothing to tell: no error
+    const error = await orchErrorOf(upstream.request('tools/call', { name: 'echo', arguments: { text: 'x' } }));
+    expect(error.code).toBe('SERVER_UNAVAILABLE');
+    expect(error.message).toBe('server "echo" is unavailable: is stopped');
+    await upstream.start();
+    expect(upstream.state).toBe('running');
+    await upstream.notify({ method: 'notifications/roots/list_changed' });
+    expect(textOf(await upstream.request('tools/call', { name: 'echo', arguments: { text: 'back' } }))).toBe('back');
+  });
+});
+
+describe('a server that fails', () => {
+  it('names the server that went away during a request, and the reason with its last stderr for the operator', async () => {
+    const upstream = fixtureUpstream('crashy', 'crash-after', { logger, entry: { env: { CRASH_AFTER: '0' }, restart: 'never' } });
+    try {
+      await upstream.start();
+      const error = await orchErrorOf(upstream.request('tools/call', { name: 'echo', arguments: { text: 'x' } }));
+      expect(error.code).toBe('SERVER_UNAVAILABLE');
+      // The closed pipe and the exit race each other: the first report is the reason kept.
+      const cause = '(process exited with code 1|connection closed)';
+      expect(error.message).toMatch(new RegExp(`^server "crashy" went away during tools/call: ${cause}$`));
+      await reaches(upstream, 'crashed');
+      expect(upstream.available).toBe(false);
+      expect(upstream.error).toMatch(new RegExp(`^${cause}; last stderr: .*crash-after: crashing on call 1`));
+      const later = await orchErrorOf(upstream.ready());
+      expect(later.message).toMatch(new RegExp(`^server "crashy" is unavailable: ${cause}$`));
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  it('takes a command that cannot run for a config error, and says which', async () => {
+    const upstream = fixtureUpstream('missing', 'echo', { logger, entry: { command: '/nonexistent/mcp-orch-test-command' } });
+    try {
+      await upstream.start();
+      expect(upstream.state).toBe('crashed');
+      expect(upstream.error).toMatch(/^failed to start: mcpServers\.missing\.command: /);
+      expect(upstream.unavailable().message).toMatch(/^server "missing" is unavailable: mcpServers\.missing\.command: /);
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  it('gives up a server that does not answer initialize within its timeout', async () => {
+    const upstream = fixtureUpstream('silent', 'echo', {
+      logger,
+      entry: { args: ['-e', 'setInterval(() => undefined, 1000)'], timeout: 1, restart: 'never' },
+    });
+    try {
+      await upstream.start();
+      expect(upstream.state).toBe('crashed');
+      expect(upstream.error).toBe('failed to start: did not finish initialize within 1s');
+      expect(upstream.unavailable().message).toBe('server "silent" is unavailable: did not finish initialize within 1s');
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  it('waits for its dependencies before it starts, and is given up while it waits when stopped', async () => {
+    let release = (): void => undefined;
+    const signals: AbortSignal[] = [];
+    const upstream = fixtureUpstream('dependent', 'echo', {
+      logger,
+      dependencies: (signal) => {
+        signals.push(signal);
+        return new Promise<void>((resolve) => (release = resolve));
+      },
+    });
+    try {
+      const starting = upstream.start();
+      expect(upstream.state).toBe('starting');
+      await expect.poll(() => signals.length).toBe(1);
+      expect(upstream.pid).toBeUndefined();
+      await upstream.stop();
+      expect(signals[0]!.aborted).toBe(true);
+      release();
+      await starting;
+      expect(upstream.state).toBe('stopped');
+
+      const again = upstream.start();
+      await expect.poll(() => signals.length).toBe(2);
+      release();
+      await again;
+      expect(upstream.state).toBe('running');
+    } finally {
+      await upstream.close();
+    }
+  });
+});
+
+describe('a server started on first use, and stopped when idle', () => {
+  it('stays stopped until it is needed, starts for its catalog, and stops again after its idle time', async () => {
+    const upstream = fixtureUpstream('lazy', 'echo', { logger, entry: { lazy: true, idleTimeoutSec: 1 } });
+    try {
+      await upstream.start();
+      expect(upstream.state).toBe('stopped');
+      expect(upstream.available).toBe(false); // no catalog known yet
+      upstream.wakeForCatalog();
+      expect(upstream.state).toBe('starting');
+      await reaches(upstream, 'running');
+      expect(upstream.catalog.tools.length).toBeGreaterThan(0);
+
+      // Unused for its idle time: stopped by the daemon, still listed, started again by a request.
+      await reaches(upstream, 'stopped');
+      expect(upstream.lifecycle.history.at(-1)?.cause).toMatch(/^idle for \d+s$/);
+      expect(upstream.available).toBe(true);
+      upstream.wakeForCatalog(); // the catalog is known: nothing to start for
+      expect(upstream.state).toBe('stopped');
+      await upstream.start(); // a known catalog: a start is a start
+      expect(upstream.state).toBe('running');
+      await upstream.stop(); // a person's stop: no longer listed, not started by a request
+      expect(upstream.available).toBe(false);
+      await expect(upstream.request('tools/call', { name: 'echo', arguments: { text: 'x' } })).rejects.toThrow('is stopped');
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  it('starts on the first request when the daemon stopped it', async () => {
+    const upstream = fixtureUpstream('lazy', 'echo', { logger, entry: { lazy: true } });
+    try {
+      await upstream.start();
+      expect(upstream.state).toBe('stopped');
+      expect(textOf(await upstream.request('tools/call', { name: 'echo', arguments: { text: 'woke' } }))).toBe('woke');
+      expect(upstream.lifecycle.history.find((t) => t.to === 'starting')?.cause).toBe('first use');
+    } finally {
+      await upstream.close();
+    }
+  });
+});
+
+describe('a server with an instance per session', () => {
+  it("gives each owner its own process, up to maxInstances, offering that session's roots", async () => {
+    const watched: Upstream[] = [];
+    const unwatched: Upstream[] = [];
+    const upstream = fixtureUpstream('own', 'sampling', {
+      logger,
+      entry: { isolation: 'session', maxInstances: 1 },
+      watch: (instance) => {
+        watched.push(instance);
+        return () => unwatched.push(instance);
+      },
+    });
+    try {
+      await upstream.start();
+      expect(upstream.isolated).toBe(true);
+      const instance = await upstream.instanceFor('owner-a-0123456789');
+      expect(instance).not.toBe(upstream);
+      expect(instance.owner).toBe('owner-a-0123456789');
+      expect(instance.lifecycle.name).toBe('own[owner-a-]');
+      expect(instance.state).toBe('running');
+      expect(instance.isolated).toBe(false);
+      expect(instance.pid).not.toBe(upstream.pid);
+      expect(watched).toEqual([instance]);
+      expect(await upstream.instanceFor('owner-a-0123456789')).toBe(instance);
+      expect(upstream.instanceOf('owner-a-0123456789')).toBe(instance);
+      expect(upstream.instanceCount).toBe(1);
+      const capabilities = JSON.parse(textOf(await instance.request('tools/call', { name: 'capabilities', arguments: {} }))) as object;
+      expect(capabilities).toEqual({ sampling: {}, elicitation: { form: {}, url: {} }, roots: { listChanged: true } });
+
+      const refused = await orchErrorOf(upstream.instanceFor('owner-b'));
+      expect(refused.code).toBe('LIMIT_REACHED');
+      expect(refused.message).toBe('server "own" runs 1 instances already (isolation: "session")');
+      expect(refused.hint).toBe('raise "maxInstances" for own, or close idle sessions');
+      expect(refused.retryAfterSec).toBe(5);
+      expect(refused.data).toEqual({ server: 'own', maxInstances: 1 });
+
+      await upstream.releaseInstance('owner-a-0123456789');
+      expect(instance.state).toBe('stopped');
+      expect(unwatched).toEqual([instance]);
+      expect(upstream.instanceOf('owner-a-0123456789')).toBeUndefined();
+      expect(upstream.instanceCount).toBe(0);
+      const next = await upstream.instanceFor('owner-b');
+      expect(next.state).toBe('running');
+      await upstream.close();
+      expect(next.state).toBe('stopped');
+      expect(upstream.instanceCount).toBe(0);
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  it('answers roots/list itself for a shared server with configured roots', async () => {
+    const upstream = fixtureUpstream('rooted', 'sampling', { logger, entry: { roots: ['file:///srv/a', 'file:///srv/b'] } });
+    try {
+      await upstream.start();
+      const roots = JSON.parse(textOf(await upstream.request('tools/call', { name: 'list_roots', arguments: {} }))) as string[];
+      expect(roots).toEqual(['file:///srv/a', 'file:///srv/b']);
+      const capabilities = JSON.parse(textOf(await upstream.request('tools/call', { name: 'capabilities', arguments: {} }))) as object;
+      expect(capabilities).toEqual({ sampling: {}, elicitation: { form: {}, url: {} }, roots: {} });
+    } finally {
+      await upstream.close();
+    }
+  });
+});
