@@ -8,9 +8,10 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixturePath, fixtureServer } from '../../test/helpers/fixtures.js';
+import { fixturePath, fixtureServer, fixturesDir } from '../../test/helpers/fixtures.js';
 import { startInProcessDaemon, type InProcessDaemon } from '../../test/helpers/inProcessDaemon.js';
 import { configuredUpstream, fixtureUpstream } from '../../test/helpers/upstream.js';
+import { jsonRpcErrorOf, OrchError } from '../errors.js';
 import { createLogger } from '../log.js';
 import type { CatalogKind } from './catalog.js';
 import type { Upstream } from './upstream.js';
@@ -89,6 +90,40 @@ describe('a server of the 2026-07-28 era only', () => {
   });
 });
 
+describe('a server over stdio', () => {
+  it('runs its command in the configured cwd, with the configured env', async () => {
+    const upstream = configuredUpstream(
+      'relative',
+      { command: process.execPath, args: ['echo.mjs'], cwd: fixturesDir, env: { FIXTURE_ID: 'from-env' } },
+      { logger },
+    );
+    try {
+      await upstream.start();
+      expect(upstream.state).toBe('running');
+      expect(textOf(await upstream.request('tools/call', { name: 'whoami', arguments: {} }))).toBe('from-env');
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  it("passes the gateway's refusal of a server request back to the server as a JSON-RPC error with its hint", async () => {
+    const upstream = fixtureUpstream('asking', 'sampling', {
+      logger,
+      onServerRequest: () => Promise.reject(new OrchError('CLIENT_REQUEST_REFUSED', 'the client said no', { hint: 'ask again later' })),
+    });
+    try {
+      await upstream.start();
+      const result = await upstream.request('tools/call', { name: 'ask_llm', arguments: { prompt: 'hello' } });
+      expect(result).toMatchObject({ isError: true });
+      expect(textOf(result)).toBe(
+        `MCP error ${jsonRpcErrorOf(new OrchError('CLIENT_REQUEST_REFUSED', 'x')).code}: the client said no (ask again later)`,
+      );
+    } finally {
+      await upstream.close();
+    }
+  });
+});
+
 describe('remote servers of the initialize era', () => {
   let origin: InProcessDaemon;
   const related: (RequestId | undefined)[] = [];
@@ -158,6 +193,12 @@ describe('remote servers of the initialize era', () => {
     expect(textOf(result)).toBe('sampled');
     expect(sent).toMatch(/^o\d+$/);
     expect(related).toEqual([sent]);
+  });
+
+  it('does not fall back to SSE for a server configured as Streamable HTTP', async () => {
+    const upstream = await remote('r-strict', { type: 'streamable-http', url: `${origin.url}/servers/echo/sse`, restart: 'never' });
+    expect(upstream.state).toBe('crashed');
+    expect(upstream.transportKind).toBe('streamable-http');
   });
 
   it('reports a server it cannot reach as crashed with the reason', async () => {
