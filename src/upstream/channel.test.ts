@@ -69,3 +69,117 @@ describe('RequestChannel', () => {
     expect(await channel.request({ method: 'b' }, { timeoutMs: 1000 }).catch((e: unknown) => e)).toBeInstanceOf(ChannelClosedError);
   });
 });
+
+describe('RequestChannel, message by message', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('sends a request without params as it is, and tells its id before anything is sent', async () => {
+    const { channel, sent } = recording();
+    const told: unknown[] = [];
+    channel.request({ method: 'ping' }, { timeoutMs: 1000, onSent: (id) => told.push(id, sent.length) }).catch(() => undefined);
+    expect(sent).toEqual([{ jsonrpc: '2.0', id: 'o1', method: 'ping' }]);
+    expect(told).toEqual(['o1', 0]);
+    expect(channel.size).toBe(1);
+    channel.close();
+  });
+
+  it("asks for progress with the request's own id as token, keeping the other _meta keys", () => {
+    const { channel, sent } = recording();
+    channel
+      .request({ method: 'tools/call', params: { name: 'x', _meta: { other: 1 } } }, { timeoutMs: 1000, onprogress: () => undefined })
+      .catch(() => undefined);
+    channel.request({ method: 'tools/call', params: { name: 'y', _meta: { other: 2 } } }, { timeoutMs: 1000 }).catch(() => undefined);
+    expect(sent).toEqual([
+      { jsonrpc: '2.0', id: 'o1', method: 'tools/call', params: { name: 'x', _meta: { other: 1, progressToken: 'o1' } } },
+      { jsonrpc: '2.0', id: 'o2', method: 'tools/call', params: { name: 'y', _meta: { other: 2 } } },
+    ]);
+    channel.close();
+  });
+
+  it('relays progress without its token, only for its own requests', async () => {
+    const { channel } = recording();
+    const seen: object[] = [];
+    const pending = channel.request({ method: 'slow' }, { timeoutMs: 1000, onprogress: (p) => seen.push(p) });
+    expect(
+      channel.accept({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 'o1', progress: 1, total: 2 } }),
+    ).toBe(true);
+    expect(channel.accept({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 'o9', progress: 1 } })).toBe(false);
+    expect(channel.accept({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 1, progress: 1 } })).toBe(false);
+    expect(seen).toEqual([{ progress: 1, total: 2 }]);
+    expect(channel.accept({ jsonrpc: '2.0', id: 'o1', result: { done: true } })).toBe(true);
+    await expect(pending).resolves.toEqual({ done: true });
+    // Answered: a late answer or progress is not ours any more.
+    expect(channel.accept({ jsonrpc: '2.0', id: 'o1', result: {} })).toBe(false);
+    expect(channel.accept({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 'o1', progress: 2 } })).toBe(false);
+  });
+
+  it('takes an answer without a result for an empty result, and an error without code or message for an internal error', async () => {
+    const { channel } = recording();
+    const empty = channel.request({ method: 'a' }, { timeoutMs: 1000 });
+    const bare = channel.request({ method: 'b' }, { timeoutMs: 1000 }).catch((e: unknown) => e);
+    const nulled = channel.request({ method: 'c' }, { timeoutMs: 1000 }).catch((e: unknown) => e);
+    channel.accept({ jsonrpc: '2.0', id: 'o1' } as never);
+    channel.accept({ jsonrpc: '2.0', id: 'o2', error: { code: 'x' } } as never);
+    channel.accept({ jsonrpc: '2.0', id: 'o3', error: null } as never);
+    await expect(empty).resolves.toEqual({});
+    expect(await bare).toMatchObject({ code: -32603, message: 'error' });
+    expect(await nulled).toMatchObject({ code: -32603, message: 'error' });
+    expect(channel.accept({ jsonrpc: '2.0', method: 'x', id: 'o4' } as never)).toBe(false);
+  });
+
+  it('tells the server why a request was cancelled, and refuses at once a request whose caller already left', async () => {
+    const { channel, sent } = recording();
+    const abort = new AbortController();
+    const pending = channel.request({ method: 'slow' }, { timeoutMs: 1000, signal: abort.signal }).catch((e: unknown) => e);
+    abort.abort('gone');
+    expect(String(await pending)).toBe('Error: gone');
+    expect(sent[1]).toEqual({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'o1', reason: 'gone' } });
+    expect(channel.size).toBe(0);
+    const late = await channel.request({ method: 'slow' }, { timeoutMs: 1000, signal: abort.signal }).catch((e: unknown) => e);
+    expect(String(late)).toBe('Error: gone');
+    expect(sent).toHaveLength(2);
+  });
+
+  it('says the timeout, and tells the server it timed out', async () => {
+    vi.useFakeTimers();
+    const { channel, sent } = recording();
+    const pending = channel.request({ method: 'slow' }, { timeoutMs: 250 }).catch((e: unknown) => e);
+    vi.advanceTimersByTime(249);
+    expect(channel.size).toBe(1);
+    vi.advanceTimersByTime(1);
+    const error = (await pending) as Error;
+    expect(error).toBeInstanceOf(ChannelTimeoutError);
+    expect(error.message).toBe('no answer within 250 ms');
+    expect(sent[1]).toEqual({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'o1', reason: 'timed out' } });
+    expect(channel.size).toBe(0);
+  });
+
+  it('fails a request the transport could not send, with its error', async () => {
+    const failing = (error: unknown): RequestChannel =>
+      new RequestChannel({ start: async () => undefined, close: async () => undefined, send: () => Promise.reject(error) });
+    const own = new Error('EPIPE');
+    expect(
+      await failing(own)
+        .request({ method: 'a' }, { timeoutMs: 1000 })
+        .catch((e: unknown) => e),
+    ).toBe(own);
+    const wrapped = await failing('down')
+      .request({ method: 'a' }, { timeoutMs: 1000 })
+      .catch((e: unknown) => e);
+    expect(wrapped).toBeInstanceOf(Error);
+    expect((wrapped as Error).message).toBe('down');
+  });
+
+  it('keeps the first reason it was closed for', async () => {
+    const { channel } = recording();
+    channel.close('the server exited');
+    channel.close('later');
+    const error = (await channel.request({ method: 'a' }, { timeoutMs: 1000 }).catch((e: unknown) => e)) as Error;
+    expect(error.message).toBe('the server exited');
+    const fresh = recording().channel;
+    fresh.close();
+    expect(((await fresh.request({ method: 'a' }, { timeoutMs: 1000 }).catch((e: unknown) => e)) as Error).message).toBe(
+      'connection closed',
+    );
+  });
+});
