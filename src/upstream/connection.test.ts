@@ -33,6 +33,15 @@ async function stopChild(child: ChildProcess | undefined): Promise<void> {
   await exited;
 }
 
+/** Upstreams whose server acknowledged a listen stream. */
+const acknowledged: Upstream[] = [];
+function watchListen(upstream: Upstream): Upstream {
+  upstream.on('notification', (notification) => {
+    if (notification.method === 'notifications/subscriptions/acknowledged') acknowledged.push(upstream);
+  });
+  return upstream;
+}
+
 /** What every connection to modern-only.mjs must show, whatever carries it. */
 async function expectModernOnly(upstream: Upstream): Promise<void> {
   expect(upstream.state).toBe('running');
@@ -56,8 +65,9 @@ async function expectModernOnly(upstream: Upstream): Promise<void> {
   );
   // No client notifications outside a request in this era: nothing is sent, nothing fails.
   await upstream.notify({ method: 'notifications/roots/list_changed' });
-  // List changes arrive on the listen stream the gateway keeps open.
-  await upstream.ensureListening();
+  // List changes arrive on the listen stream the gateway opens by itself for such a server.
+  await expect.poll(() => acknowledged.includes(upstream)).toBe(true);
+  await upstream.ensureListening(); // open already: the same stream
   const changed = once(upstream, 'catalog') as Promise<[CatalogKind]>;
   await upstream.request('tools/call', { name: 'grow', arguments: {} });
   expect(await changed).toEqual(['tools']);
@@ -66,7 +76,7 @@ async function expectModernOnly(upstream: Upstream): Promise<void> {
 
 describe('a server of the 2026-07-28 era only', () => {
   it('is spoken to without initialize over stdio', async () => {
-    const upstream = fixtureUpstream('modern', 'modern-only', { logger });
+    const upstream = watchListen(fixtureUpstream('modern', 'modern-only', { logger }));
     try {
       await upstream.start();
       expect(upstream.transportKind).toBe('stdio');
@@ -78,7 +88,7 @@ describe('a server of the 2026-07-28 era only', () => {
 
   it('is spoken to statelessly over HTTP', async () => {
     const server = await startModernHttp();
-    const upstream = configuredUpstream('remote-modern', { url: server.url }, { logger });
+    const upstream = watchListen(configuredUpstream('remote-modern', { url: server.url }, { logger }));
     try {
       await upstream.start();
       expect(upstream.transportKind).toBe('streamable-http');

@@ -163,8 +163,19 @@ describe('a shared server over stdio', () => {
     const error = await orchErrorOf(upstream.request('tools/call', { name: 'echo', arguments: { text: 'x' } }));
     expect(error.code).toBe('SERVER_UNAVAILABLE');
     expect(error.message).toBe('server "echo" is unavailable: is stopped');
-    await upstream.start();
+    // Started again: listed while it starts (its catalog is known), and its lists are read anew: the
+    // tool added at runtime is gone from the new process, which sessions hear about.
+    const kinds: CatalogKind[] = [];
+    upstream.on('catalog', (kind) => kinds.push(kind));
+    const starting = upstream.start();
+    expect(upstream.state).toBe('starting');
+    expect(upstream.available).toBe(true);
+    await upstream.settled();
+    await starting;
     expect(upstream.state).toBe('running');
+    expect(kinds).toEqual(['tools']);
+    expect(upstream.catalog.tools.map((tool) => tool.name)).not.toContain('extra');
+    await upstream.settled();
     await upstream.notify({ method: 'notifications/roots/list_changed' });
     expect(textOf(await upstream.request('tools/call', { name: 'echo', arguments: { text: 'back' } }))).toBe('back');
   });
@@ -284,6 +295,9 @@ describe('a server started on first use, and stopped when idle', () => {
       expect(upstream.state).toBe('stopped');
       expect(textOf(await upstream.request('tools/call', { name: 'echo', arguments: { text: 'woke' } }))).toBe('woke');
       expect(upstream.lifecycle.history.find((t) => t.to === 'starting')?.cause).toBe('first use');
+      await upstream.close();
+      expect(upstream.state).toBe('stopped');
+      expect(upstream.available).toBe(false); // closed for good: not listed, not started by a request
     } finally {
       await upstream.close();
     }
