@@ -1,4 +1,4 @@
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { RequestChannel } from './channel.js';
 import { STRAY_BYTES_PER_SECOND, StreamTransport } from './streamTransport.js';
@@ -154,5 +154,70 @@ describe('StreamTransport', () => {
     await transport.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
     await new Promise((resolve) => setImmediate(resolve));
     expect(written.join('')).toBe('{"jsonrpc":"2.0","id":1,"method":"ping"}\n{"jsonrpc":"2.0","method":"notifications/initialized"}\n');
+  });
+
+  it('sends the messages of one turn in one write', async () => {
+    const writes: string[][] = [];
+    const stdin = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        writes.push([chunk.toString('utf8')]);
+        callback();
+      },
+      writev(chunks, callback) {
+        writes.push(chunks.map(({ chunk }) => (chunk as Buffer).toString('utf8')));
+        callback();
+      },
+    });
+    const transport = new StreamTransport(new PassThrough(), stdin, { onStray: () => undefined, onCorrupt: () => undefined });
+    await transport.start();
+    await Promise.all([transport.send({ jsonrpc: '2.0', id: 1, method: 'a' }), transport.send({ jsonrpc: '2.0', id: 2, method: 'b' })]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writes).toEqual([['{"jsonrpc":"2.0","id":1,"method":"a"}\n', '{"jsonrpc":"2.0","id":2,"method":"b"}\n']]);
+    await transport.send({ jsonrpc: '2.0', id: 3, method: 'c' });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writes).toHaveLength(2);
+  });
+
+  it('waits for the child to read what it cannot take at once', async () => {
+    const stdout = new PassThrough();
+    const stdin = new PassThrough({ highWaterMark: 16 });
+    const transport = new StreamTransport(stdout, stdin, { onStray: () => undefined, onCorrupt: () => undefined });
+    await transport.start();
+    let sent = false;
+    const sending = transport.send({ jsonrpc: '2.0', id: 1, method: 'a-method-name-longer-than-sixteen-bytes' }).then(() => (sent = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sent).toBe(false);
+    stdin.read();
+    await sending;
+    expect(sent).toBe(true);
+  });
+
+  it('closes once when the child’s stdout ends, and refuses to send from then on', async () => {
+    const { transport, feed } = await open();
+    let closes = 0;
+    transport.onclose = () => closes++;
+    await transport.start(); // again: nothing more is wired
+    await feed(Buffer.from('{"jsonrpc":"2.0","id":1,"result":{}}'));
+    (transport as unknown as { input: PassThrough }).input.end();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(closes).toBe(1);
+    await transport.close();
+    expect(closes).toBe(1);
+    await expect(transport.send({ jsonrpc: '2.0', id: 2, method: 'ping' })).rejects.toThrow('the server process is not running');
+  });
+
+  it('refuses to send to a stdin that is gone', async () => {
+    const { transport, stdin } = await open();
+    stdin.destroy();
+    await expect(transport.send({ jsonrpc: '2.0', id: 1, method: 'ping' })).rejects.toThrow('the server process is not running');
+  });
+
+  it('passes on stream errors, except a broken pipe after the child died', async () => {
+    const { transport, stdin } = await open();
+    const errors: string[] = [];
+    transport.onerror = (error) => errors.push(error.message);
+    stdin.emit('error', Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+    stdin.emit('error', Object.assign(new Error('write EIO'), { code: 'EIO' }));
+    expect(errors).toEqual(['write EIO']);
   });
 });
