@@ -180,4 +180,95 @@ describe('ModernHttpTransport', () => {
     await expect.poll(() => closed).toBe(true);
     await transport.close();
   });
+
+  it('names what a call is about in Mcp-Name, plain when it can be, and defaults the version header', async () => {
+    const seen: IncomingMessage['headers'][] = [];
+    const url = await serve((req, body, res) => {
+      seen.push(req.headers);
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: body.id, result: {} }));
+    });
+    const transport = new ModernHttpTransport(url);
+    const messages = collect(transport);
+    await transport.send({ jsonrpc: '2.0', id: 1, method: 'prompts/get', params: { name: 'greet' } });
+    await transport.send({ jsonrpc: '2.0', id: 2, method: 'resources/read', params: { uri: 'file:///a b' } });
+    await transport.send({
+      jsonrpc: '2.0',
+      id: 3,
+      method: 'tools/call',
+      params: { name: ' padded', _meta: { 'io.modelcontextprotocol/protocolVersion': 7 } },
+    });
+    await transport.send({ jsonrpc: '2.0', id: 4, method: 'tools/list' });
+    await expect.poll(() => messages.length).toBe(4);
+    expect(seen.map((headers) => [headers['mcp-name'], headers['mcp-protocol-version'], headers['mcp-method']])).toEqual([
+      ['greet', '2026-07-28', 'prompts/get'],
+      ['file:///a b', '2026-07-28', 'resources/read'],
+      [`=?base64?${Buffer.from(' padded').toString('base64')}?=`, '2026-07-28', 'tools/call'],
+      [undefined, '2026-07-28', 'tools/list'],
+    ]);
+    expect(seen[0]!['content-type']).toBe('application/json');
+    expect(seen[0]!.accept).toBe('application/json, text/event-stream');
+    await transport.close();
+  });
+
+  it('posts nothing for responses and notifications other than a cancellation, and nothing once closed', async () => {
+    let posts = 0;
+    const url = await serve((_req, body, res) => {
+      posts++;
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: body.id, result: {} }));
+    });
+    const transport = new ModernHttpTransport(url);
+    let closes = 0;
+    transport.onclose = () => closes++;
+    await transport.send({ jsonrpc: '2.0', id: 1, result: {} });
+    await transport.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    await transport.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 99 } });
+    expect(posts).toBe(0);
+    await transport.close();
+    await transport.close();
+    expect(closes).toBe(1);
+    await expect(transport.send({ jsonrpc: '2.0', id: 2, method: 'tools/list' })).rejects.toThrow('transport closed');
+  });
+
+  it('answers a request whose HTTP answer is no JSON-RPC with an error naming the status and the start of the body', async () => {
+    const url = await serve((_req, body, res) => {
+      if (body.id === 1) res.writeHead(502, 'Bad Gateway').end();
+      else res.writeHead(500, 'Internal Server Error', { 'Content-Type': 'application/json' }).end(`{"oops": "${'z'.repeat(300)}"}`);
+    });
+    const transport = new ModernHttpTransport(url);
+    const messages = collect(transport);
+    await transport.send({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
+    await transport.send({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
+    await expect.poll(() => messages.length).toBe(2);
+    const byId = (id: number) => messages.find((m) => (m as { id: number }).id === id) as { error: { code: number; message: string } };
+    expect(byId(1).error).toEqual({ code: -32603, message: 'HTTP 502 Bad Gateway' });
+    expect(byId(2).error).toEqual({
+      code: -32603,
+      message: `HTTP 500 Internal Server Error: ${`{"oops": "${'z'.repeat(300)}"}`.slice(0, 200)}`,
+    });
+    await transport.close();
+  });
+
+  it('skips SSE events without data or without a JSON-RPC message, and reports data that is not JSON', async () => {
+    const url = await serve((_req, body, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      res.end(
+        `: a comment\n\nevent: ping\n\ndata: {"not":"rpc"}\n\ndata: {broken\n\ndata:${JSON.stringify({ jsonrpc: '2.0', id: body.id, result: {} })}\n\n`,
+      );
+    });
+    const transport = new ModernHttpTransport(url);
+    const messages = collect(transport);
+    const errors: Error[] = [];
+    transport.onerror = (error) => errors.push(error);
+    await transport.send({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
+    await expect.poll(() => messages).toEqual([{ jsonrpc: '2.0', id: 1, result: {} }]);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(SyntaxError);
+    await transport.close();
+  });
+
+  it('fails to send to a server it cannot reach', async () => {
+    const transport = new ModernHttpTransport(new URL('http://127.0.0.1:9/mcp'));
+    await expect(transport.send({ jsonrpc: '2.0', id: 1, method: 'tools/list' })).rejects.toThrow();
+    await transport.close();
+  });
 });
