@@ -62,7 +62,8 @@ export class InstanceSet {
     await Promise.all([...this.byOwner.keys()].map((owner) => this.release(owner)));
   }
 
-  all(): Upstream[] {
-    return [...this.byOwner.values()].map((entry) => entry.instance);
+  /** Instances running (or starting) for owners now. */
+  get size(): number {
+    return this.byOwner.size;
   }
 }

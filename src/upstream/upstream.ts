@@ -199,7 +199,7 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
   }
   /** Instances running for owners, for status (isolation: "session"). */
   get instanceCount(): number {
-    return this.instances?.all().length ?? 0;
+    return this.instances?.size ?? 0;
   }
 
   /** Starts the server under its lifecycle (restarts by policy). Lazy servers wait for first use. */
