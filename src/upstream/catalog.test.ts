@@ -21,7 +21,8 @@ describe('fetchList', () => {
       'tools/list': { '': { tools: [{ name: 'a' }], nextCursor: 'p2' }, p2: { tools: [{ name: 'b' }, { name: 'c' }], nextCursor: '' } },
     });
     expect(await fetchList(send, 'tools', all)).toEqual([{ name: 'a' }, { name: 'b' }, { name: 'c' }]);
-    expect(asked).toEqual([
+    // The first page is asked for without a cursor key at all.
+    expect(asked).toStrictEqual([
       ['tools/list', {}],
       ['tools/list', { cursor: 'p2' }],
     ]);
@@ -90,7 +91,8 @@ describe('Catalog', () => {
   it('is empty and unknown until loaded, and says which lists differ from the last load', async () => {
     const catalog = new Catalog();
     expect(catalog.known).toBe(false);
-    expect(catalog.lists).toEqual(emptyCatalog());
+    expect(catalog.lists).toEqual({ tools: [], prompts: [], resources: [], resourceTemplates: [] });
+    expect(emptyCatalog()).toEqual({ tools: [], prompts: [], resources: [], resourceTemplates: [] });
     expect(await catalog.load(lists(['a']), all)).toEqual(['tools', 'resourceTemplates']);
     expect(catalog.known).toBe(true);
     expect(catalog.lists).toEqual({

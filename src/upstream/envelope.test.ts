@@ -126,8 +126,9 @@ describe('probeEra', () => {
   });
 
   it('gives up at once when the transport closes, or cannot send', async () => {
-    const { client, server } = await serverAnswering(() => []);
+    const { client, server, seen } = await serverAnswering(() => []);
     const probing = probeEra(client, capabilities, clientInfo, 60_000);
+    await expect.poll(() => seen.length).toBe(1); // sent: only the close can end the wait
     await server.close();
     expect(await probing).toEqual({ era: '2025-11-25', discovered: undefined });
 

@@ -8,6 +8,7 @@ import type { Upstream } from './upstream.js';
 export async function passFirstHealthCheck(upstream: Upstream): Promise<void> {
   await upstream.lifecycle.start('first health check before switching to it');
   try {
+    // Stryker disable next-line StringLiteral: a start that did not end running always leaves its error; the fallback is defensive
     if (upstream.state !== 'running') throw new Error(upstream.error ?? `it is ${upstream.state}`);
     await upstream.request('ping', {});
   } catch (error) {

@@ -39,7 +39,10 @@ describe('ListenStream', () => {
   afterEach(() => vi.useRealTimers());
 
   it('opens nothing without a connection, or on a connection of the initialize era', async () => {
-    expect(await settled(new ListenStream(logger, () => undefined).ensure())).toBe(true);
+    const none = new ListenStream(logger, () => undefined);
+    expect(await settled(none.ensure())).toBe(true);
+    none.acknowledged(); // an acknowledgement with no stream open is nothing to act on
+    none.stop();
     const { connection, sent } = recordingConnection('2025-11-25');
     expect(await settled(new ListenStream(logger, () => connection).ensure())).toBe(true);
     expect(sent).toEqual([]);

@@ -74,4 +74,57 @@ describe('StreamTies', () => {
     expect(ties.take(1)).toBe('o9');
     expect(ties.take(1000)).toBe('o9');
   });
+
+  it('reads an event stream whose type has parameters, and keeps a character cut between two reads whole', async () => {
+    const bytes = new TextEncoder().encode(event({ jsonrpc: '2.0', id: 'é', method: 'elicitation/create' }));
+    const cut = bytes.indexOf(0xc3) + 1;
+    const ties = new StreamTies(() =>
+      Promise.resolve(
+        new Response(
+          new ReadableStream<Uint8Array>({
+            start(controller) {
+              controller.enqueue(bytes.subarray(0, cut));
+              controller.enqueue(bytes.subarray(cut));
+              controller.close();
+            },
+          }),
+          { headers: { 'content-type': 'text/event-stream; charset=utf-8' } },
+        ),
+      ),
+    );
+    await (await ties.fetch('http://127.0.0.1/mcp', post('o4'))).text();
+    expect(ties.take('é')).toBe('o4');
+  });
+
+  it('passes on an answer without a body, and a fetch without options', async () => {
+    const ties = new StreamTies(() =>
+      Promise.resolve(new Response(null, { status: 202, headers: { 'content-type': 'text/event-stream' } })),
+    );
+    expect((await ties.fetch('http://127.0.0.1/mcp', post('o1'))).status).toBe(202);
+    expect((await ties.fetch('http://127.0.0.1/mcp')).status).toBe(202);
+  });
+
+  it('parses a server request of up to 64 KiB', async () => {
+    const message = { jsonrpc: '2.0', id: 8, method: 'sampling/createMessage', params: { pad: '' } };
+    message.params.pad = 'p'.repeat(64 * 1024 - JSON.stringify(message).length);
+    expect(JSON.stringify(message)).toHaveLength(64 * 1024);
+    const ties = tiesAnswering(event(message));
+    await (await ties.fetch('http://127.0.0.1/mcp', post('o8'))).text();
+    expect(ties.take(8)).toBe('o8');
+  });
+
+  it('spends none of its room on streams of no channel request, or on notifications', async () => {
+    const requests = (from: number, count: number) =>
+      Array.from({ length: count }, (_, i) => event({ jsonrpc: '2.0', id: from + i, method: 'ping' })).join('');
+    const ties = new StreamTies((_url, init) => {
+      const body = (init?.body as string).includes('"o1"')
+        ? requests(0, 999) + event({ jsonrpc: '2.0', method: 'notifications/progress', params: {} }) + requests(999, 1)
+        : requests(5000, 1000);
+      return Promise.resolve(new Response(body, { headers: { 'content-type': 'text/event-stream' } }));
+    });
+    await (await ties.fetch('http://127.0.0.1/mcp', post('o1'))).text();
+    await (await ties.fetch('http://127.0.0.1/mcp', { method: 'POST', body: '{"jsonrpc":"2.0","id":3,"method":"tools/list"}' })).text();
+    expect(ties.take(0)).toBe('o1');
+    expect(ties.take(999)).toBe('o1');
+  });
 });

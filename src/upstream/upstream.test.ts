@@ -340,6 +340,8 @@ describe('a server with an instance per session', () => {
       expect(refused.retryAfterSec).toBe(5);
       expect(refused.data).toEqual({ server: 'own', maxInstances: 1 });
 
+      await upstream.releaseInstance('nobody'); // no instance: nothing to stop
+      expect(upstream.instanceCount).toBe(1);
       await upstream.releaseInstance('owner-a-0123456789');
       expect(instance.state).toBe('stopped');
       expect(unwatched).toEqual([instance]);
