@@ -2,7 +2,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WireError } from '../errors.js';
-import { ChannelClosedError, ChannelTimeoutError, RequestChannel } from './channel.js';
+import { ChannelClosedError, ChannelSendError, ChannelTimeoutError, RequestChannel } from './channel.js';
 
 /** A transport that records what is sent; answers are fed to the channel by the test. */
 function recording() {
@@ -154,20 +154,21 @@ describe('RequestChannel, message by message', () => {
     expect(channel.size).toBe(0);
   });
 
-  it('fails a request the transport could not send, with its error', async () => {
+  it('fails a request the transport could not send, saying why', async () => {
     const failing = (error: unknown): RequestChannel =>
       new RequestChannel({ start: async () => undefined, close: async () => undefined, send: () => Promise.reject(error) });
-    const own = new Error('EPIPE');
-    expect(
-      await failing(own)
-        .request({ method: 'a' }, { timeoutMs: 1000 })
-        .catch((e: unknown) => e),
-    ).toBe(own);
-    const wrapped = await failing('down')
+    const own = new Error('fetch failed');
+    const error = (await failing(own)
       .request({ method: 'a' }, { timeoutMs: 1000 })
-      .catch((e: unknown) => e);
-    expect(wrapped).toBeInstanceOf(Error);
-    expect((wrapped as Error).message).toBe('down');
+      .catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(ChannelSendError);
+    expect(error.message).toBe('fetch failed');
+    expect(error.cause).toBe(own);
+    const wrapped = (await failing('down')
+      .request({ method: 'a' }, { timeoutMs: 1000 })
+      .catch((e: unknown) => e)) as Error;
+    expect(wrapped).toBeInstanceOf(ChannelSendError);
+    expect(wrapped.message).toBe('down');
   });
 
   it('keeps the first reason it was closed for', async () => {

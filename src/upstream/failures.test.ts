@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LIFECYCLE_STATES } from '../supervisor/lifecycle.js';
 import { OrchError } from '../errors.js';
-import { ChannelClosedError, ChannelTimeoutError } from './channel.js';
+import { ChannelClosedError, ChannelSendError, ChannelTimeoutError } from './channel.js';
 import { isTransient, requestError, unavailableError } from './failures.js';
 
 describe('isTransient', () => {
@@ -60,6 +60,14 @@ describe('requestError', () => {
     expect(error.code).toBe('UPSTREAM_TIMEOUT');
     expect(error.message).toBe('server "files" did not answer tools/call within 5s');
     expect(error.hint).toBe('raise "timeout" for files in the config if it needs longer');
+    expect(error.data).toEqual({ server: 'files' });
+  });
+
+  it('names the server a request could not be sent to, and where to look', () => {
+    const error = requestError(new ChannelSendError('fetch failed'), 'files', 'tools/call', 5, 'ignored') as OrchError;
+    expect(error.code).toBe('SERVER_UNAVAILABLE');
+    expect(error.message).toBe('server "files" could not be sent tools/call: fetch failed');
+    expect(error.hint).toBe("see `mcp-orch logs files`; a remote server's origin may be down or restarting");
     expect(error.data).toEqual({ server: 'files' });
   });
 

@@ -27,6 +27,7 @@ function recordingConnection(era: ProtocolEra): { connection: Connection; sent: 
 }
 
 const logger = createLogger({ level: 'silent' });
+const noResync = (): void => undefined;
 const settled = async (promise: Promise<void>): Promise<boolean> => {
   let done = false;
   void promise.then(() => (done = true));
@@ -39,18 +40,18 @@ describe('ListenStream', () => {
   afterEach(() => vi.useRealTimers());
 
   it('opens nothing without a connection, or on a connection of the initialize era', async () => {
-    const none = new ListenStream(logger, () => undefined);
+    const none = new ListenStream(logger, () => undefined, noResync);
     expect(await settled(none.ensure())).toBe(true);
     none.acknowledged(); // an acknowledgement with no stream open is nothing to act on
     none.stop();
     const { connection, sent } = recordingConnection('2025-11-25');
-    expect(await settled(new ListenStream(logger, () => connection).ensure())).toBe(true);
+    expect(await settled(new ListenStream(logger, () => connection, noResync).ensure())).toBe(true);
     expect(sent).toEqual([]);
   });
 
   it('opens one stream for every list change, with the envelope, and resolves once the server acknowledges it', async () => {
     const { connection, sent } = recordingConnection('2026-07-28');
-    const listen = new ListenStream(logger, () => connection);
+    const listen = new ListenStream(logger, () => connection, noResync);
     const first = listen.ensure();
     expect(listen.ensure()).toBe(first);
     expect(sent).toHaveLength(1);
@@ -67,7 +68,7 @@ describe('ListenStream', () => {
 
   it('resolves after 2 s without an acknowledgement', async () => {
     const { connection } = recordingConnection('2026-07-28');
-    const listen = new ListenStream(logger, () => connection);
+    const listen = new ListenStream(logger, () => connection, noResync);
     const opening = listen.ensure();
     await vi.advanceTimersByTimeAsync(1_999);
     expect(await settled(opening)).toBe(false);
@@ -80,7 +81,7 @@ describe('ListenStream', () => {
     let current: Connection | undefined;
     const { connection, sent } = recordingConnection('2026-07-28');
     current = connection;
-    const listen = new ListenStream(logger, () => current);
+    const listen = new ListenStream(logger, () => current, noResync);
     void listen.ensure();
     sent[0]!.end();
     await vi.advanceTimersByTimeAsync(999);
@@ -101,7 +102,7 @@ describe('ListenStream', () => {
     const first = recordingConnection('2026-07-28');
     const second = recordingConnection('2026-07-28');
     current = first.connection;
-    const listen = new ListenStream(logger, () => current);
+    const listen = new ListenStream(logger, () => current, noResync);
     void listen.ensure();
     first.sent[0]!.end();
     await vi.advanceTimersByTimeAsync(0);
@@ -113,7 +114,7 @@ describe('ListenStream', () => {
 
   it('ends the stream on stop and does not reopen it; the next ensure opens a new one', async () => {
     const { connection, sent } = recordingConnection('2026-07-28');
-    const listen = new ListenStream(logger, () => connection);
+    const listen = new ListenStream(logger, () => connection, noResync);
     void listen.ensure();
     const signal = sent[0]!.options.signal!;
     listen.stop();
@@ -130,7 +131,7 @@ describe('ListenStream', () => {
     const first = recordingConnection('2026-07-28');
     const second = recordingConnection('2026-07-28');
     current = first.connection;
-    const listen = new ListenStream(logger, () => current);
+    const listen = new ListenStream(logger, () => current, noResync);
     void listen.ensure();
     current = second.connection;
     void listen.ensure();
@@ -142,6 +143,28 @@ describe('ListenStream', () => {
     expect(second.sent).toHaveLength(1);
     void listen.ensure();
     expect(second.sent).toHaveLength(1);
+    listen.stop();
+  });
+
+  it('reads the lists again once a stream reopened on the same connection is acknowledged, not on its first opening', async () => {
+    const { connection, sent } = recordingConnection('2026-07-28');
+    const resynced: Connection[] = [];
+    const listen = new ListenStream(
+      logger,
+      () => connection,
+      (on) => resynced.push(on),
+    );
+    void listen.ensure();
+    listen.acknowledged();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(resynced).toEqual([]);
+    sent[0]!.end();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(sent).toHaveLength(2);
+    expect(resynced).toEqual([]);
+    listen.acknowledged();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(resynced).toEqual([connection]);
     listen.stop();
   });
 });

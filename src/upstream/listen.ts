@@ -63,7 +63,7 @@ export class ListenStream {
       .finally(() => {
         if (this.open !== open) return;
         this.open = undefined;
-        // Stryker disable next-line ConditionalExpression,LogicalOperator: saves a timer only; stop() forgets the stream before it aborts it, and the timer checks the connection again
+        // Stryker disable next-line ConditionalExpression,LogicalOperator: saves a timer and a note only; stop() forgets the stream before it aborts it, the timer checks the connection again, and a connection gone is never listened on again
         if (abort.signal.aborted || this.current() !== connection) return;
         this.endedOn = connection;
         setTimeout(() => {
