@@ -183,4 +183,32 @@ describe('RequestChannel, message by message', () => {
       'connection closed',
     );
   });
+
+  it('sends no cancellation for a request already answered when its caller leaves', async () => {
+    const { channel, sent } = recording();
+    const abort = new AbortController();
+    const pending = channel.request({ method: 'a' }, { timeoutMs: 1000, signal: abort.signal });
+    channel.accept({ jsonrpc: '2.0', id: 'o1', result: {} });
+    await pending;
+    abort.abort(new Error('left'));
+    expect(sent).toHaveLength(1);
+  });
+
+  it('takes progress without params, or for a request that asked for none, without failing', async () => {
+    const { channel } = recording();
+    const pending = channel.request({ method: 'a' }, { timeoutMs: 1000 });
+    expect(channel.accept({ jsonrpc: '2.0', method: 'notifications/progress' } as never)).toBe(false);
+    expect(channel.accept({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 'o1', progress: 1 } })).toBe(true);
+    channel.accept({ jsonrpc: '2.0', id: 'o1', result: { ok: 1 } });
+    await expect(pending).resolves.toEqual({ ok: 1 });
+  });
+
+  it("never takes the server's own request for an answer, whatever its id", async () => {
+    const { channel } = recording();
+    const pending = channel.request({ method: 'a' }, { timeoutMs: 1000 });
+    expect(channel.accept({ jsonrpc: '2.0', id: 'o1', method: 'sampling/createMessage', params: {} })).toBe(false);
+    expect(channel.size).toBe(1);
+    channel.accept({ jsonrpc: '2.0', id: 'o1', result: { answer: true } });
+    await expect(pending).resolves.toEqual({ answer: true });
+  });
 });

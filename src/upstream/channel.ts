@@ -85,6 +85,7 @@ export class RequestChannel {
       };
       this.pending.set(id, pending);
       pending.arm();
+      // Stryker disable next-line ObjectLiteral,BooleanLiteral: a signal aborts once, and done() removes the listener anyway
       options.signal?.addEventListener('abort', onAbort, { once: true });
       options.onSent?.(id);
       const message = { jsonrpc: '2.0', id, method: request.method, ...(params === undefined ? {} : { params }) } as JSONRPCMessage;
@@ -139,5 +140,6 @@ export class RequestChannel {
 
 function abortReason(signal: AbortSignal): Error {
   const reason: unknown = signal.reason;
+  // Stryker disable next-line StringLiteral: defensive; an aborted signal always has a reason (abort() gives an AbortError)
   return reason instanceof Error ? reason : new Error(String(reason ?? 'aborted'));
 }
