@@ -63,12 +63,22 @@ describe('UpstreamPool', () => {
     const starting = a.start();
     a.reconfigure({ ...a.config, tools: { allow: ['x'] } });
     a.lifecycle.emit('threshold', 'cpu 99% over 90%', stats);
-    expect(events).toEqual(['changed 1', 'changed 2', 'state a starting', 'changed 3', 'catalog a tools', 'threshold a cpu 99% over 90%']);
+    a.emit('notification', { method: 'notifications/message' });
+    expect(events).toEqual([
+      'changed 1',
+      'changed 2',
+      'state a starting',
+      'changed 3',
+      'catalog a tools',
+      'threshold a cpu 99% over 90%',
+      'notification a notifications/message',
+    ]);
 
     events.length = 0;
     pool.remove('a');
     a.reconfigure({ ...a.config, tools: { allow: ['y'] } });
     a.lifecycle.emit('threshold', 'again', stats);
+    a.emit('notification', { method: 'notifications/message' });
     await a.close();
     await starting;
     expect(events).toEqual(['changed 4']);
