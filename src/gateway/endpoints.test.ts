@@ -235,6 +235,38 @@ describe('2025-11-25 endpoints in process', () => {
       ]);
     });
 
+    it('answers the gateway’s own tools on unified only, with progress under the client’s token', async () => {
+      const plan = {
+        steps: [
+          { type: 'tool', id: 'sum', server: 'one', tool: 'add', arguments: { a: 2, b: 3 } },
+          { type: 'tool', id: 'say', server: 'two', tool: 'echo', arguments: { text: 'sum ${steps.sum.result.sum}' } },
+        ],
+      };
+      const client = await clientFor('one');
+      if (!unified) {
+        const answer = await call('one', 'mcp-orch__run_plan', { plan });
+        expect(answer.isError).toBe(true);
+        return;
+      }
+      const updates: Progress[] = [];
+      const result = await client.callTool({ name: 'mcp-orch__run_plan', arguments: { plan } }, undefined, {
+        onprogress: (progress) => updates.push(progress),
+      });
+      expect(result.structuredContent).toMatchObject({
+        status: 'succeeded',
+        steps: [
+          { id: 'sum', result: { sum: 5 } },
+          { id: 'say', result: 'sum 5' },
+        ],
+      });
+      expect(updates.map(({ progress, total }) => [progress, total])).toEqual([
+        [1, 2],
+        [2, 2],
+      ]);
+      // Without a progress token the same call sends none.
+      await client.callTool({ name: 'mcp-orch__run_plan', arguments: { plan } });
+    });
+
     it('cancels the server’s request when the client aborts', async () => {
       const stats = async () => (await call('one', 'slow_stats')).structuredContent as { started: number; cancelled: number };
       const before = await stats();
