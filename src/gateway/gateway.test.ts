@@ -144,6 +144,26 @@ describe('Gateway', () => {
       ]);
     });
 
+    it('reports each refusal by what refused it, with the arguments as sent and the time it took', async () => {
+      records.length = 0;
+      const limited = {
+        ...principal,
+        limits: { perKey: { requestsPerMinute: 1, burst: 1 }, perProject: { requestsPerMinute: 1, burst: 1 } },
+      };
+      const before = performance.now();
+      await expect(rest('echo', { text: 'x' }, { ...principal, role: 'viewer' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      expect(await rest('echo', { text: 'once' }, limited)).toMatchObject({ content: [{ type: 'text', text: 'once' }] });
+      await expect(rest('echo', { text: 'twice' }, limited)).rejects.toMatchObject({ code: 'RATE_LIMITED' });
+      const elapsed = performance.now() - before;
+      expect(records.map((r) => [r.outcome, r.server, r.arguments, r.error === undefined])).toEqual([
+        ['denied', 'echo', { text: 'x' }, false],
+        ['ok', 'echo', { text: 'once' }, true],
+        ['rate-limited', 'echo', { text: 'twice' }, false],
+      ]);
+      expect(records[2]!.error).toContain('rate limit');
+      for (const record of records) expect(record.durationMs).toBeLessThanOrEqual(elapsed);
+    });
+
     it('checks the role on the forwarding path: a viewer may not call', async () => {
       await expect(rest('echo', { text: 'x' }, { ...principal, role: 'viewer' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
     });

@@ -120,6 +120,26 @@ describe('gateway sessions', () => {
       expect(gateway.sseMessage(id, echoSpec, call(9, 'echo'), connection()).status).toBe(404);
     });
 
+    it('takes a batch on a session of a revision that had them', async () => {
+      const stream = await gateway.sseConnect(echoSpec, '/m', connection('10.0.0.12'));
+      const read = frames(stream);
+      const id = /sessionId=(.+)$/.exec((await read.until(1))[0]!.data)![1]!;
+      gateway.sseMessage(id, echoSpec, initialize('2025-03-26'), connection('10.0.0.12'));
+      await read.until(2);
+      // One request in flight at most here: the batch carries a request and a notification.
+      const batch = gateway.sseMessage(
+        id,
+        echoSpec,
+        [call(1, 'echo', { text: 'a' }), { jsonrpc: '2.0', method: 'notifications/initialized' }],
+        connection('10.0.0.12'),
+      );
+      expect(batch.status).toBe(202);
+      const [, , answer] = await read.until(3);
+      expect(JSON.parse(answer!.data)).toEqual({ jsonrpc: '2.0', id: 1, result: { content: [{ type: 'text', text: 'a' }] } });
+      await read.cancel();
+      await waitFor(() => gateway.sessionCounts().sse === 0);
+    });
+
     it('puts the session id after the query the endpoint already has', async () => {
       const stream = await gateway.sseConnect({ kind: 'unified' }, '/messages?project=default', connection());
       const read = frames(stream);

@@ -5,11 +5,13 @@
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectStreamable, recordNotifications, waitFor } from '../../test/helpers/clients.js';
+import { fileURLToPath } from 'node:url';
+import { connectModern, connectStreamable, recordNotifications, waitFor } from '../../test/helpers/clients.js';
 import { fixtureServer } from '../../test/helpers/fixtures.js';
 import { startInProcessDaemon, type InProcessDaemon } from '../../test/helpers/inProcessDaemon.js';
 import { openStore, type Store } from '../store/open.js';
 
+const modernOnly = fileURLToPath(new URL('../../test/fixtures/modern-only.mjs', import.meta.url));
 const textOf = (result: unknown): string => (result as { content: { text?: string }[] }).content[0]?.text ?? '';
 const names = (list: { tools: { name: string }[] }): string[] => list.tools.map((tool) => tool.name).sort();
 
@@ -35,6 +37,12 @@ describe('shaped servers in process', () => {
             resources: { allow: ['fixture://readme', 'fixture://items/*'] },
           },
           two: fixtureServer('echo', { FIXTURE_ID: 'two' }),
+          modern: {
+            command: process.execPath,
+            args: [modernOnly],
+            tools: { deny: ['ask', 'grow'] },
+            overrides: { echo: { name: 'repeat' } },
+          },
         },
       },
     });
@@ -58,7 +66,7 @@ describe('shaped servers in process', () => {
     expect(say).toMatchObject({ description: 'Says it back', title: 'Say' });
     expect(textOf(await unified.callTool({ name: 'echo__say', arguments: { text: 'a' } }))).toBe('a');
     expect(textOf(await perServer.callTool({ name: 'say', arguments: { text: 'b' } }))).toBe('b');
-    expect((await unified.listPrompts()).prompts.map((prompt) => prompt.name)).toEqual(['two__greet']);
+    expect((await unified.listPrompts()).prompts.map((prompt) => prompt.name)).toEqual(['two__greet', 'modern__greet']);
     expect((await perServer.listResources()).resources.map((resource) => resource.uri)).toEqual(['fixture://readme']);
     expect((await perServer.readResource({ uri: 'fixture://items/2' })).contents[0]).toMatchObject({ text: 'item 2' });
 
@@ -78,6 +86,18 @@ describe('shaped servers in process', () => {
     );
     // What is withheld from one server is not from another.
     expect(textOf(await unified.callTool({ name: 'two__whoami' }))).toBe('two');
+  });
+
+  it('shapes the per-server endpoint of a 2026 server too, whose requests otherwise pass through', async () => {
+    const modern = await connectModern(`${running.url}/servers/modern/mcp`);
+    try {
+      expect(names(await modern.listTools())).toEqual(['repeat', 'slow']);
+      expect(textOf(await modern.callTool({ name: 'repeat', arguments: { text: 'through' } }))).toBe('through');
+      await expect(modern.callTool({ name: 'grow', arguments: {} })).rejects.toThrow('unknown tool "grow"');
+      await expect(modern.callTool({ name: 'echo', arguments: { text: 'x' } })).rejects.toThrow('unknown tool "echo"');
+    } finally {
+      await modern.close();
+    }
   });
 
   it('records each refused call as denied with why, and each served one by the server’s own name', async () => {
