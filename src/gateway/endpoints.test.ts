@@ -193,6 +193,8 @@ describe('2025-11-25 endpoints in process', () => {
     it('forwards log messages at or above the level each client set, named by server on unified', async () => {
       const client = await clientFor('one');
       const verbose = await connect('one');
+      // A session that set no level hears nothing of a shared server's logs: they say what it did for everyone.
+      const silent = await connect('one');
       try {
         const logs = (of: Client) =>
           seen
@@ -212,12 +214,13 @@ describe('2025-11-25 endpoints in process', () => {
           { level: 'error', logger, data: `loud ${transport}` },
         ]);
         expect(logs(verbose)[0]).toEqual({ level: 'info', logger, data: `quiet ${transport}` });
+        expect(logs(silent)).toEqual([]);
         await expect(client.setLoggingLevel('loud' as 'info')).rejects.toMatchObject({
           code: -32602,
           message: expect.stringContaining('unknown log level "loud"; expected one of debug, info, notice, warning, error'),
         });
       } finally {
-        await closeClient(verbose);
+        await Promise.all([closeClient(verbose), closeClient(silent)]);
       }
     });
 

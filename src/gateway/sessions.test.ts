@@ -140,6 +140,18 @@ describe('gateway sessions', () => {
       await waitFor(() => gateway.sessionCounts().sse === 0);
     });
 
+    it('ends the event stream of every session when the gateway closes', async () => {
+      const own = await startTestGateway();
+      try {
+        const stream = await own.gateway.sseConnect(echoSpec, '/m', connection());
+        const text = stream.text();
+        await own.gateway.close();
+        expect(await text).toMatch(/^event: endpoint\ndata: \/m\?sessionId=/);
+      } finally {
+        await own.close();
+      }
+    });
+
     it('puts the session id after the query the endpoint already has', async () => {
       const stream = await gateway.sseConnect({ kind: 'unified' }, '/messages?project=default', connection());
       const read = frames(stream);

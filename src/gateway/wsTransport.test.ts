@@ -125,6 +125,8 @@ describe('MCP over WebSocket in process', () => {
       for (const id of [10, 11]) send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id } });
       send({ jsonrpc: '2.0', id: 'after', method: 'tools/call', params: { name: 'echo', arguments: { text: 'ok' } } });
       expect((await waitFor(() => received.find((m) => m.id === 'after'))).result).toEqual({ content: [{ type: 'text', text: 'ok' }] });
+      // A cancelled request gets no answer.
+      expect(received.filter((m) => m.id === 10 || m.id === 11)).toEqual([]);
     } finally {
       socket.close();
     }
