@@ -64,6 +64,14 @@ describe('pool events in process', () => {
     await waitFor(async () => (await touch()) === 'not subscribed');
   });
 
+  it('keeps both of two sessions that subscribe at the same moment', async () => {
+    const [a, b] = await Promise.all([connect('/servers/one/mcp'), connect('/servers/one/mcp')]);
+    await Promise.all([a.subscribeResource({ uri: 'fixture://shared' }), b.subscribeResource({ uri: 'fixture://shared' })]);
+    expect(textOf(await a.callTool({ name: 'touch', arguments: { uri: 'fixture://shared' } }))).toBe('notified');
+    await waitFor(() => count(a, 'notifications/resources/updated') === 1 && count(b, 'notifications/resources/updated') === 1);
+    await Promise.all([close(a), close(b)]);
+  });
+
   it('renews the subscriptions sessions hold when their server restarts', async () => {
     const a = await connect('/servers/two/mcp');
     await a.subscribeResource({ uri: 'fixture://readme' });
