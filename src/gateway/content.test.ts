@@ -20,6 +20,7 @@ describe('exposeContentUris', () => {
         { type: 'resource', resource: { uri: 'file://b.txt', text: 'b' } },
         { type: 'resource', resource: 'not an object' },
         { type: 'resource_link', name: 'no uri' },
+        { type: 'text', text: 'not a resource', resource: { uri: 'file://z' } },
       ],
       isError: false,
     };
@@ -30,6 +31,7 @@ describe('exposeContentUris', () => {
         { type: 'resource', resource: { uri: 'mcp-orch://files/file://b.txt', text: 'b' } },
         { type: 'resource', resource: 'not an object' },
         { type: 'resource_link', name: 'no uri' },
+        { type: 'text', text: 'not a resource', resource: { uri: 'file://z' } },
       ],
       isError: false,
     });
@@ -45,12 +47,16 @@ describe('exposeContentUris', () => {
       { role: 'user', content: { type: 'resource', resource: { uri: 'file://d', text: 'd' } } },
       { role: 'user', content: { type: 'text', text: 'plain' } },
       { role: 'assistant', content: 'not an object' },
+      { role: 'assistant', content: null },
+      { role: 'assistant' },
     ];
     expect(exposeContentUris({ messages }, unified, upstream)).toEqual({
       messages: [
         { role: 'user', content: { type: 'resource', resource: { uri: 'mcp-orch://files/file://d', text: 'd' } } },
         { role: 'user', content: { type: 'text', text: 'plain' } },
         { role: 'assistant', content: 'not an object' },
+        { role: 'assistant', content: null },
+        { role: 'assistant' },
       ],
     });
   });

@@ -156,6 +156,9 @@ describe('2025-11-25 endpoints in process', () => {
       await expect(unknownTool).rejects.toThrow(
         'unknown tool "one__nope" (tool names on the unified endpoint are "<server>__<name>"; list them with tools/list)',
       );
+      await expect(client.getPrompt({ name: 'one__nope' })).rejects.toMatchObject({
+        data: { orchCode: 'UNKNOWN_PROMPT', prompt: 'one__nope' },
+      });
       await expect(client.getPrompt({ name: 'one__nope' })).rejects.toThrow(
         'unknown prompt "one__nope" (prompt names on the unified endpoint are "<server>__<name>"; list them with prompts/list)',
       );

@@ -72,14 +72,21 @@ describe('pool events in process', () => {
     await Promise.all([close(a), close(b)]);
   });
 
-  it('renews the subscriptions sessions hold when their server restarts', async () => {
+  it('counts the same URI of two servers apart, and renews only a restarted server’s own subscriptions', async () => {
     const a = await connect('/servers/two/mcp');
+    const b = await connect('/servers/one/mcp');
+    const touch = async (client: Client, uri: string) => textOf(await client.callTool({ name: 'touch', arguments: { uri } }));
+    await b.subscribeResource({ uri: 'fixture://readme' });
     await a.subscribeResource({ uri: 'fixture://readme' });
+    expect(await touch(a, 'fixture://readme')).toBe('notified');
+    await b.subscribeResource({ uri: 'fixture://shared' });
     await running.daemon.control('two', 'restart');
     await running.daemon.settled();
-    await waitFor(async () => textOf(await a.callTool({ name: 'touch', arguments: { uri: 'fixture://readme' } })) === 'notified');
-    await waitFor(() => count(a, 'notifications/resources/updated') === 1);
-    await close(a);
+    await waitFor(async () => (await touch(a, 'fixture://readme')) === 'notified');
+    await waitFor(() => count(a, 'notifications/resources/updated') === 2);
+    // "two" is not told of what was subscribed on "one".
+    expect(await touch(a, 'fixture://shared')).toBe('not subscribed');
+    await Promise.all([close(a), close(b)]);
   });
 
   it('tells unified sessions and listen streams when a server goes and comes back, and no one else', async () => {

@@ -140,6 +140,35 @@ describe('gateway sessions', () => {
       await waitFor(() => gateway.sessionCounts().sse === 0);
     });
 
+    it('takes the revision from initialize only, and answers an initialize without params', async () => {
+      const stream = await gateway.sseConnect(echoSpec, '/m', connection('10.0.0.13'));
+      const read = frames(stream);
+      const id = /sessionId=(.+)$/.exec((await read.until(1))[0]!.data)![1]!;
+      expect(gateway.sseMessage(id, echoSpec, { jsonrpc: '2.0', id: 'bare', method: 'initialize' }, connection('10.0.0.13')).status).toBe(
+        202,
+      );
+      const [, bare] = await read.until(2);
+      expect(JSON.parse(bare!.data)).toMatchObject({ id: 'bare', error: { message: expect.any(String) } });
+      gateway.sseMessage(id, echoSpec, initialize(), connection('10.0.0.13'));
+      await read.until(3);
+      // Another message naming an older revision does not change the session's.
+      gateway.sseMessage(
+        id,
+        echoSpec,
+        { jsonrpc: '2.0', method: 'notifications/initialized', params: { protocolVersion: '2025-03-26' } },
+        connection('10.0.0.13'),
+      );
+      const batch = gateway.sseMessage(
+        id,
+        echoSpec,
+        [call(1, 'echo'), { jsonrpc: '2.0', method: 'notifications/initialized' }],
+        connection('10.0.0.13'),
+      );
+      expect(batch.status).toBe(400);
+      await read.cancel();
+      await waitFor(() => gateway.sessionCounts().sse === 0);
+    });
+
     it('ends the event stream of every session when the gateway closes', async () => {
       const own = await startTestGateway();
       try {
