@@ -53,12 +53,16 @@ describe('LogLevelRegistry', () => {
   it('goes back to the level the remaining sessions want when one leaves, and forgets one it never had', async () => {
     const registry = new LogLevelRegistry();
     const a = server('a');
+    const terse = seeing('a');
     const chatty = seeing('a');
-    await registry.set(seeing('a'), 'error', [a.upstream]);
+    await registry.set(terse, 'error', [a.upstream]);
     await registry.set(chatty, 'debug', [a.upstream]);
     await registry.drop(chatty, [a.upstream]);
-    await registry.drop(seeing('a'), [a.upstream]);
     expect(a.told).toEqual(['logging/setLevel error', 'logging/setLevel debug', 'logging/setLevel error']);
+    // With no session left, or one that never set a level, the server is told nothing more.
+    await registry.drop(terse, [a.upstream]);
+    await registry.drop(seeing('a'), [a.upstream]);
+    expect(a.told).toHaveLength(3);
   });
 
   it('tells a restarted server its level again', async () => {
