@@ -149,6 +149,9 @@ describe('gateway sessions', () => {
       );
       const [, bare] = await read.until(2);
       expect(JSON.parse(bare!.data)).toMatchObject({ id: 'bare', error: { message: expect.any(String) } });
+      // No revision settled yet: a batch is taken, as revisions before 2025-06-18 took them.
+      const early = gateway.sseMessage(id, echoSpec, [{ jsonrpc: '2.0', method: 'notifications/initialized' }], connection('10.0.0.13'));
+      expect(early.status).toBe(202);
       gateway.sseMessage(id, echoSpec, initialize(), connection('10.0.0.13'));
       await read.until(3);
       // Another message naming an older revision does not change the session's.
