@@ -18,6 +18,7 @@ export function exposeContentUris(result: Result, view: View, upstream: Upstream
   if (Array.isArray(result.contents)) out.contents = (result.contents as Item[]).map((item) => withUri(item, expose));
   if (Array.isArray(result.messages)) {
     out.messages = (result.messages as Item[]).map((message) =>
+      // Stryker disable next-line ConditionalExpression: without the typeof check a string or number content goes through exposeItem, which returns it as it is (null and absent content are tested)
       message.content && typeof message.content === 'object'
         ? { ...message, content: exposeItem(message.content as Item, expose) }
         : message,
@@ -28,6 +29,7 @@ export function exposeContentUris(result: Result, view: View, upstream: Upstream
 
 function exposeItem(item: Item, expose: (uri: string) => string): Item {
   if (item.type === 'resource_link') return withUri(item, expose);
+  // Stryker disable next-line ConditionalExpression: without the typeof check a string resource goes through withUri, which returns it as it is (the other conditions are tested)
   if (item.type === 'resource' && item.resource && typeof item.resource === 'object') {
     return { ...item, resource: withUri(item.resource as Item, expose) };
   }

@@ -4,22 +4,15 @@
  * routing from the path are covered here; test/e2e covers the same through the daemon.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempStore, type TempStore } from '../../test/helpers/store.js';
-import { fixtureUpstream } from '../../test/helpers/upstream.js';
+import { startTestGateway, type TestGateway } from '../../test/helpers/gateway.js';
 import { waitFor } from '../../test/helpers/wait.js';
-import { createAccess } from '../auth/access.js';
 import { localPrincipal } from '../auth/policy.js';
-import { createRateLimiter } from '../auth/rateLimit.js';
-import { orchSchema } from '../config/schema.js';
-import { createLogger } from '../log.js';
-import { UpstreamPool } from '../upstream/pool.js';
 import type { RequestRecord } from './forward.js';
-import { Gateway } from './gateway.js';
+import type { Gateway } from './gateway.js';
 import type { ViewSpec } from './view.js';
 
 const MODERN = '2026-07-28';
 const ENVELOPE = { 'io.modelcontextprotocol/protocolVersion': MODERN, 'io.modelcontextprotocol/clientCapabilities': {} };
-const logger = createLogger({ level: 'silent' });
 
 function request(body: unknown, headers: Record<string, string> = {}, method = 'POST'): Request {
   return new Request('http://127.0.0.1/mcp', {
@@ -37,11 +30,10 @@ const initialize = {
 };
 
 describe('Gateway', () => {
-  const pool = new UpstreamPool();
   const records: RequestRecord[] = [];
   const principal = localPrincipal('default');
+  let running: TestGateway;
   let gateway: Gateway;
-  let temp: TempStore;
 
   const send = (spec: ViewSpec, body: unknown, headers: Record<string, string> = {}) =>
     gateway.streamable(request(body, headers), spec, body, { address: '10.0.0.1', principal });
@@ -55,27 +47,10 @@ describe('Gateway', () => {
   };
 
   beforeAll(async () => {
-    temp = tempStore();
-    temp.store.projects.create({ slug: 'default' });
-    gateway = new Gateway({
-      pool,
-      logger,
-      separator: '__',
-      version: '0.0.0-test',
-      limits: orchSchema.parse({}).limits,
-      access: createAccess({ store: temp.store, rateLimiter: createRateLimiter(), defaults: orchSchema.parse({}).rateLimit }),
-      observers: [{ requestFinished: (record) => records.push(record) }],
-    });
-    const upstream = fixtureUpstream('echo', 'echo', { logger, onServerRequest: gateway.routeServerRequest });
-    pool.add(upstream);
-    await upstream.start();
+    running = await startTestGateway({ observers: [{ requestFinished: (record) => records.push(record) }] });
+    gateway = running.gateway;
   });
-
-  afterAll(async () => {
-    await gateway.close();
-    await Promise.all(pool.all().map((upstream) => upstream.close()));
-    temp.close();
-  });
+  afterAll(() => running.close());
 
   it('serves a 2025 session per server and unified, with names as each view shows them', async () => {
     const perServer = await open({ kind: 'server', server: 'echo' });
@@ -167,6 +142,26 @@ describe('Gateway', () => {
         ['nope', 'error'],
         ['add', 'error'],
       ]);
+    });
+
+    it('reports each refusal by what refused it, with the arguments as sent and the time it took', async () => {
+      records.length = 0;
+      const limited = {
+        ...principal,
+        limits: { perKey: { requestsPerMinute: 1, burst: 1 }, perProject: { requestsPerMinute: 1, burst: 1 } },
+      };
+      const before = performance.now();
+      await expect(rest('echo', { text: 'x' }, { ...principal, role: 'viewer' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      expect(await rest('echo', { text: 'once' }, limited)).toMatchObject({ content: [{ type: 'text', text: 'once' }] });
+      await expect(rest('echo', { text: 'twice' }, limited)).rejects.toMatchObject({ code: 'RATE_LIMITED' });
+      const elapsed = performance.now() - before;
+      expect(records.map((r) => [r.outcome, r.server, r.arguments, r.error === undefined])).toEqual([
+        ['denied', 'echo', { text: 'x' }, false],
+        ['ok', 'echo', { text: 'once' }, true],
+        ['rate-limited', 'echo', { text: 'twice' }, false],
+      ]);
+      expect(records[2]!.error).toContain('rate limit');
+      for (const record of records) expect(record.durationMs).toBeLessThanOrEqual(elapsed);
     });
 
     it('checks the role on the forwarding path: a viewer may not call', async () => {

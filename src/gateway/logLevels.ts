@@ -38,8 +38,10 @@ export class LogLevelRegistry {
     for (const [session, level] of this.levels) {
       if (!session.sees(upstream)) continue;
       const index = LEVELS.indexOf(level);
+      // Stryker disable next-line EqualityOperator: an equal index is the same level
       if (best === undefined || index < best) best = index;
     }
+    // Stryker disable next-line ConditionalExpression: LEVELS[undefined] is undefined too
     return best === undefined ? undefined : LEVELS[best];
   }
 

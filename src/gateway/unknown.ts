@@ -11,7 +11,9 @@ export class Withheld extends Error {
     readonly server: string,
     readonly reason: string,
   ) {
+    // Stryker disable next-line StringLiteral: a Withheld is only the cause of an "unknown" error; its reason is what the audit records
     super(`withheld from clients: ${reason}`);
+    // Stryker disable next-line StringLiteral: as above, the name is never shown
     this.name = 'Withheld';
   }
 }

@@ -60,8 +60,3 @@ export function discoverResult(capabilities: ServerCapabilities, serverInfo: Imp
     _meta: { [META_SERVER_INFO]: serverInfo },
   });
 }
-
-/** One JSON-RPC message as a Server-Sent Event. */
-export function sseFrame(message: unknown): string {
-  return `event: message\ndata: ${JSON.stringify(message)}\n\n`;
-}

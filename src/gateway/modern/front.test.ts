@@ -1,0 +1,277 @@
+/**
+ * The 2026-07-28 front through the daemon in process: raw stateless POSTs (so that every header,
+ * status and field can be checked) and the v2 SDK client, in front of two 2025 fixtures (echo,
+ * sampling) and a server of the 2026 era only. Discovery, lists with cache hints, calls, the
+ * envelope and header errors, progress on an event stream, input_required rounds for a 2025
+ * server's sampling, and listen streams fed by the servers' list changes.
+ */
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectModern, MODERN_VERSION as MODERN, type ModernClient } from '../../../test/helpers/clients.js';
+import { fixtureServer } from '../../../test/helpers/fixtures.js';
+import { startInProcessDaemon, type InProcessDaemon } from '../../../test/helpers/inProcessDaemon.js';
+import { waitFor } from '../../../test/helpers/wait.js';
+
+const modernOnly = fileURLToPath(new URL('../../../test/fixtures/modern-only.mjs', import.meta.url));
+
+const envelope = (capabilities: object = {}) => ({
+  'io.modelcontextprotocol/protocolVersion': MODERN,
+  'io.modelcontextprotocol/clientCapabilities': capabilities,
+});
+
+interface Reply {
+  id?: unknown;
+  result?: Record<string, unknown> & { requestState?: string; inputRequests?: Record<string, { method: string; params: unknown }> };
+  error?: { code: number; message: string; data?: Record<string, unknown> };
+}
+
+const textOf = (result: unknown): string => ((result as { content: { text?: string }[] }).content[0]?.text ?? '') as string;
+
+describe('the 2026-07-28 front in process', () => {
+  let running: InProcessDaemon;
+  let nextId = 1;
+  const clients: ModernClient[] = [];
+
+  const raw = (path: string, method: string, params: Record<string, unknown>, headers: Record<string, string> = {}) =>
+    fetch(`${running.url}${path}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': MODERN,
+        'mcp-method': method,
+        ...(typeof params.name === 'string' ? { 'mcp-name': params.name } : {}),
+        ...(typeof params.uri === 'string' ? { 'mcp-name': params.uri } : {}),
+        ...headers,
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params }),
+    });
+  const post = async (path: string, method: string, params: Record<string, unknown>, headers: Record<string, string> = {}) => {
+    const response = await raw(path, method, params, headers);
+    return { status: response.status, headers: response.headers, json: (await response.json()) as Reply };
+  };
+
+  beforeAll(async () => {
+    running = await startInProcessDaemon({
+      config: {
+        mcpServers: {
+          echo: fixtureServer('echo'),
+          sampling: fixtureServer('sampling'),
+          modern: { command: process.execPath, args: [modernOnly] },
+        },
+      },
+    });
+    await running.daemon.settled();
+  });
+  afterAll(async () => {
+    await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
+    await running.stop();
+  });
+
+  it('answers server/discover for the unified endpoint itself, without the session-only capabilities', async () => {
+    const { status, json } = await post('/mcp', 'server/discover', { _meta: envelope() });
+    expect(status).toBe(200);
+    const result = json.result!;
+    expect(result.supportedVersions).toEqual([MODERN]);
+    expect(result).toMatchObject({ resultType: 'complete', ttlMs: 0, cacheScope: 'private' });
+    expect((result._meta as Record<string, { name: string }>)['io.modelcontextprotocol/serverInfo']!.name).toBe('mcp-orch');
+    const capabilities = result.capabilities as Record<string, Record<string, unknown> | undefined>;
+    expect(capabilities.logging).toBeUndefined();
+    expect(capabilities.resources).toEqual({ listChanged: true });
+    expect(capabilities.tools).toEqual({ listChanged: true });
+    expect(result.instructions).toContain('## modern\nA server of the 2026-07-28 era only.');
+  });
+
+  it('answers server/discover of a 2025 server from its initialize, and passes a 2026 server through', async () => {
+    const echo = (await post('/servers/echo/mcp', 'server/discover', { _meta: envelope() })).json.result!;
+    expect((echo._meta as Record<string, { name: string }>)['io.modelcontextprotocol/serverInfo']!.name).toBe('echo-fixture');
+    expect((echo.capabilities as { resources: unknown }).resources).toEqual({ listChanged: true });
+    const modern = (await post('/servers/modern/mcp', 'server/discover', { _meta: envelope() })).json.result!;
+    expect((modern._meta as Record<string, { name: string }>)['io.modelcontextprotocol/serverInfo']!.name).toBe('modern-only');
+    expect(modern.instructions).toBe('A server of the 2026-07-28 era only.');
+  });
+
+  it('lists namespaced tools with cache hints, and calls tools of both eras', async () => {
+    const list = (await post('/mcp', 'tools/list', { _meta: envelope() })).json.result!;
+    expect(list).toMatchObject({ resultType: 'complete', ttlMs: 0, cacheScope: 'private' });
+    expect((list.tools as { name: string }[]).map((tool) => tool.name)).toEqual(
+      expect.arrayContaining(['echo__echo', 'sampling__ask_llm', 'modern__echo', 'modern__ask']),
+    );
+    const viaEcho = await post('/mcp', 'tools/call', { name: 'echo__echo', arguments: { text: 'to 2025' }, _meta: envelope() });
+    expect(viaEcho.json).toEqual({
+      jsonrpc: '2.0',
+      id: viaEcho.json.id,
+      result: { content: [{ type: 'text', text: 'to 2025' }], resultType: 'complete' },
+    });
+    const viaModern = await post('/mcp', 'tools/call', { name: 'modern__echo', arguments: { text: 'to 2026' }, _meta: envelope() });
+    expect(viaModern.json.result).toMatchObject({ content: [{ type: 'text', text: 'to 2026' }], resultType: 'complete' });
+    const direct = await post('/servers/modern/mcp', 'tools/call', { name: 'echo', arguments: { text: 'direct' }, _meta: envelope() });
+    expect(direct.json.result).toMatchObject({ content: [{ type: 'text', text: 'direct' }] });
+    const read = await post('/mcp', 'resources/read', { uri: 'mcp-orch://echo/fixture://readme', _meta: envelope() });
+    expect(read.json.result).toMatchObject({
+      contents: [{ uri: 'mcp-orch://echo/fixture://readme', text: 'This is the echo fixture.' }],
+      resultType: 'complete',
+      ttlMs: 0,
+    });
+  });
+
+  it('refuses bad requests with the spec’s codes and statuses, the id echoed', async () => {
+    const mismatch = await post('/mcp', 'tools/list', { _meta: envelope() }, { 'mcp-method': 'prompts/list' });
+    expect([mismatch.status, mismatch.json.error?.code]).toEqual([400, -32020]);
+    expect(mismatch.json.id).toEqual(expect.any(Number));
+    const noMeta = await post('/mcp', 'tools/list', {});
+    expect([noMeta.status, noMeta.json.error?.code]).toEqual([400, -32602]);
+    const v999 = await post(
+      '/servers/echo/mcp',
+      'tools/list',
+      { _meta: { ...envelope(), 'io.modelcontextprotocol/protocolVersion': 'v999' } },
+      { 'mcp-protocol-version': 'v999' },
+    );
+    expect([v999.status, v999.json.error?.code, v999.json.error?.data]).toEqual([400, -32022, { supported: [MODERN], requested: 'v999' }]);
+    for (const method of ['ping', 'logging/setLevel', 'resources/subscribe']) {
+      const removed = await post('/mcp', method, { _meta: envelope() });
+      expect([removed.status, removed.json.error?.code, removed.json.error?.message]).toEqual([
+        404,
+        -32601,
+        `Method not found: ${method} is not part of the ${MODERN} protocol`,
+      ]);
+    }
+    const unknownTool = await post('/mcp', 'tools/call', { name: 'echo__nope', arguments: {}, _meta: envelope() });
+    expect([unknownTool.status, unknownTool.json.error?.code]).toEqual([200, -32602]);
+    const unknownResource = await post('/mcp', 'resources/read', { uri: 'fixture://readme', _meta: envelope() });
+    expect(unknownResource.json.error?.code).toBe(-32602);
+    const unknownMethod = await post('/mcp', 'nothing/here', { _meta: envelope() });
+    expect([unknownMethod.status, unknownMethod.json.error?.code, unknownMethod.json.error?.message]).toEqual([
+      404,
+      -32601,
+      'method not found: nothing/here',
+    ]);
+    const badBody = await fetch(`${running.url}/mcp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json', 'mcp-protocol-version': MODERN },
+      body: JSON.stringify({ jsonrpc: '2.0', method: 'tools/list', params: { _meta: envelope() } }),
+    });
+    expect(badBody.status).toBe(400);
+    expect(((await badBody.json()) as Reply).error?.message).toContain('expected a JSON-RPC 2.0 request with a string or number id');
+  });
+
+  it('streams progress before the result when asked for it, and answers JSON otherwise', async () => {
+    const response = await raw('/mcp', 'tools/call', {
+      name: 'echo__slow',
+      arguments: { ms: 40, steps: 2 },
+      _meta: { ...envelope(), progressToken: 'tok' },
+    });
+    expect(response.headers.get('content-type')).toContain('text/event-stream');
+    const frames = (await response.text())
+      .split('\n')
+      .filter((line) => line.startsWith('data: '))
+      .map(
+        (line) =>
+          JSON.parse(line.slice(6)) as { method?: string; params?: { progressToken?: unknown; progress?: number }; result?: unknown },
+      );
+    expect(frames.filter((frame) => frame.method === 'notifications/progress').map((frame) => frame.params)).toEqual([
+      expect.objectContaining({ progressToken: 'tok', progress: 1, total: 2 }),
+      expect.objectContaining({ progressToken: 'tok', progress: 2, total: 2 }),
+    ]);
+    expect(frames.at(-1)!.result).toMatchObject({ content: [{ text: 'done after 2 steps' }], resultType: 'complete' });
+    const plain = await raw(
+      '/mcp',
+      'tools/call',
+      { name: 'echo__slow', arguments: { ms: 0, steps: 1 }, _meta: { ...envelope(), progressToken: 'tok' } },
+      { accept: 'application/json' },
+    );
+    expect(plain.headers.get('content-type')).toContain('application/json');
+    expect(((await plain.json()) as Reply).result).toMatchObject({ content: [{ text: 'done after 1 steps' }] });
+  });
+
+  it('carries a 2025 server’s sampling to the v2 client as input_required, per server and unified', async () => {
+    const sampled: string[] = [];
+    const client = await connectModern(`${running.url}/mcp`, {
+      sampling: (request) => {
+        const first = request.params.messages[0]?.content;
+        sampled.push(first && 'text' in first ? String(first.text) : '');
+        return { role: 'assistant', model: 'v2', content: { type: 'text', text: 'from the 2026 client' } };
+      },
+    });
+    clients.push(client);
+    expect(textOf(await client.callTool({ name: 'sampling__ask_llm', arguments: { prompt: 'capital?' } }))).toBe('from the 2026 client');
+    expect(sampled).toEqual(['capital?']);
+  });
+
+  it('refuses a forged, foreign or replayed requestState, and names a capability not declared', async () => {
+    const call = (extra: Record<string, unknown> = {}, headers: Record<string, string> = {}, path = '/servers/sampling/mcp') =>
+      post(path, 'tools/call', { name: 'ask_llm', arguments: { prompt: 'raw' }, ...extra, _meta: envelope({ sampling: {} }) }, headers);
+    const first = await call();
+    expect(first.json.result?.resultType).toBe('input_required');
+    const state = first.json.result!.requestState!;
+    const [key, request] = Object.entries(first.json.result!.inputRequests!)[0]!;
+    expect(request.method).toBe('sampling/createMessage');
+    const answer = { [key]: { role: 'assistant', model: 'raw', content: { type: 'text', text: 'raw answer' } } };
+    const forged = await call({ requestState: `${state.split('.')[0]}.${'A'.repeat(43)}`, inputResponses: answer });
+    expect([forged.json.error?.code, forged.json.error?.data?.reason]).toEqual([-32602, 'forged']);
+    const foreign = await call({ requestState: state, inputResponses: answer }, { authorization: 'Bearer someone-else' });
+    expect([foreign.json.error?.code, foreign.json.error?.data?.reason]).toEqual([-32602, 'foreign']);
+    const done = await call({ requestState: state, inputResponses: answer });
+    expect(done.json.result).toMatchObject({ resultType: 'complete', content: [{ type: 'text', text: 'raw answer' }] });
+    const replayed = await call({ requestState: state, inputResponses: answer });
+    expect([replayed.json.error?.code, replayed.json.error?.data?.reason]).toEqual([-32602, 'replayed']);
+
+    const undeclared = await post('/servers/sampling/mcp', 'tools/call', {
+      name: 'ask_user',
+      arguments: { message: 'name?' },
+      _meta: envelope({ sampling: {} }),
+    });
+    expect([undeclared.status, undeclared.json.error?.code]).toEqual([400, -32021]);
+    expect(undeclared.json.error?.data).toEqual({ requiredCapabilities: { elicitation: { form: {} } } });
+  });
+
+  it('opens a listen stream that acknowledges what it agreed to and carries list changes', async () => {
+    const response = await raw(
+      '/mcp',
+      'subscriptions/listen',
+      { notifications: { toolsListChanged: true, promptsListChanged: false, resourcesListChanged: true, other: true }, _meta: envelope() },
+      {},
+    );
+    expect(response.status).toBe(200);
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    const frames = () =>
+      text
+        .split('\n')
+        .filter((line) => line.startsWith('data: '))
+        .map(
+          (line) =>
+            JSON.parse(line.slice(6)) as {
+              id?: unknown;
+              method: string;
+              params: { notifications?: unknown; _meta: Record<string, unknown> };
+            },
+        );
+    const readUntil = async (done: () => boolean) => {
+      while (!done()) {
+        const chunk = await reader.read();
+        if (chunk.done) throw new Error(`stream ended: ${text}`);
+        text += decoder.decode(chunk.value, { stream: true });
+      }
+    };
+    try {
+      await readUntil(() => frames().length >= 1);
+      const [ack] = frames();
+      expect(ack!.method).toBe('notifications/subscriptions/acknowledged');
+      expect(ack!.params.notifications).toEqual({ toolsListChanged: true, resourcesListChanged: true });
+      const subscription = ack!.params._meta['io.modelcontextprotocol/subscriptionId'];
+      expect(typeof subscription).toBe('number');
+      const added = await post('/mcp', 'tools/call', { name: 'echo__add_tool', arguments: { name: 'listened' }, _meta: envelope() });
+      expect(textOf(added.json.result)).toBe('added listened');
+      await readUntil(() => frames().some((frame) => frame.method === 'notifications/tools/list_changed'));
+      const changed = frames().find((frame) => frame.method === 'notifications/tools/list_changed')!;
+      expect(changed.params._meta['io.modelcontextprotocol/subscriptionId']).toBe(subscription);
+      expect(frames().some((frame) => frame.method === 'notifications/prompts/list_changed')).toBe(false);
+    } finally {
+      await post('/mcp', 'tools/call', { name: 'echo__remove_tool', arguments: { name: 'listened' }, _meta: envelope() });
+      await reader.cancel();
+    }
+    await waitFor(() => running.daemon.gateway.quotas.held.streams === 0);
+  });
+});
