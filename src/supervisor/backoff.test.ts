@@ -41,5 +41,14 @@ describe('nextDelay', () => {
     expect(() => nextDelay(0, { initialMs: 10, maxMs: 5 })).toThrow(/invalid backoff options/);
     expect(() => nextDelay(0, { factor: 0.5 })).toThrow(/invalid backoff options/);
     expect(() => nextDelay(0, { jitter: 2 })).toThrow(/invalid backoff options/);
+    expect(() => nextDelay(0, { jitter: -0.1 })).toThrow(/invalid backoff options/);
+    expect(() => nextDelay(0, { initialMs: -1, maxMs: 10 })).toThrow(/invalid backoff options/);
+  });
+
+  it('reports bad input as an internal error, saying what the options must be', () => {
+    expect(() => nextDelay(-1)).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
+    expect(() => nextDelay(0, { factor: 0 })).toThrow(
+      expect.objectContaining({ code: 'INTERNAL', hint: 'need 0 <= initialMs <= maxMs, factor >= 1, 0 <= jitter <= 1' }),
+    );
   });
 });

@@ -1,11 +1,12 @@
 import { spawn, type SpawnOptions } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../log.js';
-import { killAllChildrenSync, spawnChild, type ChildHandle, type SpawnChildOptions } from './childProcess.js';
+import { defaultEnvironment, killAllChildrenSync, spawnChild, type ChildHandle, type SpawnChildOptions } from './childProcess.js';
+import { createLogBuffer } from './logBuffer.js';
 import { parseProcStat } from './stats.js';
 
 const logLines: Record<string, unknown>[] = [];
@@ -223,5 +224,165 @@ describe('spawnChild', () => {
     killAllChildrenSync();
     expect((await a.exited).signal).toBe('SIGKILL');
     expect((await b.exited).signal).toBe('SIGKILL');
+  });
+});
+
+describe('defaultEnvironment', () => {
+  // What npx, uvx and their proxies need; anything else reaches a server only through its `env`.
+  const INHERITED = [
+    'HOME',
+    'LOGNAME',
+    'PATH',
+    'SHELL',
+    'TERM',
+    'USER',
+    'LANG',
+    'LC_ALL',
+    'LC_CTYPE',
+    'TMPDIR',
+    'TZ',
+    'XDG_RUNTIME_DIR',
+    'HTTP_PROXY',
+    'HTTPS_PROXY',
+    'NO_PROXY',
+    'http_proxy',
+    'https_proxy',
+    'no_proxy',
+    'NODE_EXTRA_CA_CERTS',
+    'SSL_CERT_FILE',
+    'SSL_CERT_DIR',
+  ];
+
+  it('passes on the listed variables and nothing else', () => {
+    const source = Object.fromEntries([...INHERITED, 'MCP_ORCH_SECRET_KEY', 'GITHUB_TOKEN'].map((k) => [k, `value of ${k}`]));
+    expect(defaultEnvironment(source)).toEqual(Object.fromEntries(INHERITED.map((k) => [k, `value of ${k}`])));
+  });
+
+  it('drops exported shell functions, but keeps values that merely contain "()"', () => {
+    expect(defaultEnvironment({ HOME: '/home/u', SHELL: '() { evil; }', TERM: 'xterm()', PATH: '' })).toEqual({
+      HOME: '/home/u',
+      TERM: 'xterm()',
+      PATH: '',
+    });
+  });
+});
+
+describe('spawnChild: finding the command', () => {
+  /** An executable shell script at `file` that says `text` on stderr and exits. */
+  function script(file: string, text: string, mode = 0o755): string {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, `#!/bin/sh\necho '${text}' >&2\n`);
+    chmodSync(file, mode);
+    return file;
+  }
+
+  it('runs a relative path from cwd, and names the file it did not find', async () => {
+    const cwd = path.join(dir, 'relative');
+    script(path.join(cwd, 'bin', 'server.sh'), 'relative ok');
+    const h = start('', { command: './bin/server.sh', args: [], cwd });
+    await waitForLine(h, /^relative ok$/);
+    expect((await h.exited).code).toBe(0);
+    const missing = start('', { command: './bin/missing.sh', args: [], cwd });
+    expect((await missing.exited).error).toBe(`no such file: ${path.join(cwd, 'bin', 'missing.sh')}`);
+  });
+
+  it('skips PATH entries where the name is not executable, and names the first of them when none is', async () => {
+    const base = path.join(dir, 'path-search');
+    script(path.join(base, 'a', 'tool'), 'from a', 0o644);
+    mkdirSync(path.join(base, 'b', 'tool'), { recursive: true }); // a directory of that name
+    script(path.join(base, 'c', 'tool'), 'from c');
+    const dirs = ['a', 'b', 'c'].map((d) => path.join(base, d));
+    const h = start('', { command: 'tool', args: [], env: { PATH: dirs.join(path.delimiter) } });
+    await waitForLine(h, /^from c$/);
+    const none = start('', { command: 'tool', args: [], env: { PATH: dirs.slice(0, 2).reverse().join(path.delimiter) } });
+    expect((await none.exited).error).toBe(`permission denied: ${path.join(base, 'b', 'tool')} is not an executable file`);
+  });
+
+  it('never treats an empty PATH entry as the working directory', async () => {
+    const cwd = path.join(dir, 'empty-path');
+    script(path.join(cwd, 'tool'), 'from cwd');
+    const h = start('', { command: 'tool', args: [], cwd, env: { PATH: `${path.delimiter}${path.delimiter}` } });
+    expect((await h.exited).error).toBe('command not found: tool (looked in PATH)');
+    expect(h.logs.size).toBe(0);
+  });
+
+  it('reports a command the kernel refuses to run', async () => {
+    const file = script(path.join(dir, 'refused', 'server.sh'), 'never', 0o644);
+    const h = start('', {
+      // Resolution found node; exec is then refused, as for a file that lost its x bit in between.
+      spawnImpl: ((_cmd: string, _args: string[], opts: SpawnOptions) => spawn(file, [], opts)) as typeof spawn,
+    });
+    expect((await h.exited).error).toBe(`permission denied: ${process.execPath}`);
+  });
+
+  it('reports arguments spawn refuses (a NUL byte in env) as a failed start, without throwing', async () => {
+    const h = start('', { env: { BROKEN: 'a\0b' } });
+    const info = await h.exited;
+    expect(info.error).toMatch(new RegExp(`^failed to start ${process.execPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*null bytes`));
+    expect(h.pid).toBeUndefined();
+  });
+
+  it('rejects a negative or missing stop grace period', () => {
+    for (const stopGraceMs of [-1, Number.NaN]) {
+      expect(() => start('', { stopGraceMs })).toThrow(RangeError);
+    }
+    expect(() => start('', { stopGraceMs: 0 })).not.toThrow();
+  });
+});
+
+describe('spawnChild: running and stopping', () => {
+  it('SIGTERMs a child that ignores stdin EOF', async () => {
+    const h = start(`process.stdin.resume(); setInterval(() => {}, 1000); console.error('ready');`);
+    await waitForLine(h, /ready/);
+    expect(await h.stop()).toEqual({ code: null, signal: 'SIGTERM' });
+    expect(h.running).toBe(false);
+  });
+
+  it('stops a child that has no process group of its own by its pid', async () => {
+    const h = start(STUBBORN, {
+      stopGraceMs: 200,
+      spawnImpl: ((cmd: string, args: string[], opts: SpawnOptions) => spawn(cmd, args, { ...opts, detached: false })) as typeof spawn,
+    });
+    await waitForLine(h, /ready/);
+    expect((await h.stop()).signal).toBe('SIGKILL');
+    expect(isAlive(h.pid!)).toBe(false);
+  });
+
+  it('killAllChildrenSync reaches a child without a process group of its own', async () => {
+    const h = start(STUBBORN, {
+      spawnImpl: ((cmd: string, args: string[], opts: SpawnOptions) => spawn(cmd, args, { ...opts, detached: false })) as typeof spawn,
+    });
+    await waitForLine(h, /ready/);
+    killAllChildrenSync();
+    expect((await h.exited).signal).toBe('SIGKILL');
+  });
+
+  it('keeps lines in the log buffer it is given', async () => {
+    const logBuffer = createLogBuffer(10);
+    const h = start(`console.error('kept')`, { logBuffer });
+    expect(h.logs).toBe(logBuffer);
+    await waitForLine(h, /^kept$/);
+    expect(logBuffer.lines().map((e) => e.line)).toEqual(['kept']);
+  });
+
+  it('survives writes to a child that closed its stdin (EPIPE)', async () => {
+    const h = start(`require('node:fs').closeSync(0); console.error('closed'); setInterval(() => {}, 1000);`);
+    await waitForLine(h, /^closed$/);
+    const err = await new Promise<Error | null | undefined>((resolve) => h.stdin.write('x'.repeat(100_000), resolve));
+    expect((err as NodeJS.ErrnoException).code).toBe('EPIPE');
+    await expect.poll(() => logLines.some((l) => (l.err as { code?: string } | undefined)?.code === 'EPIPE')).toBe(true);
+    expect(h.running).toBe(true);
+  });
+
+  it('keeps notifying onExit subscribers after one throws, and logs the throw', async () => {
+    const h = start(`process.exit(5)`);
+    const got: number[] = [];
+    h.onExit(() => {
+      throw new Error('subscriber broke');
+    });
+    h.onExit((info) => got.push(info.code ?? -1));
+    await h.exited;
+    await expect.poll(() => got).toEqual([5]);
+    expect(logLines.some((l) => l.level === 50 && (l.err as { message?: string } | undefined)?.message === 'subscriber broke')).toBe(true);
   });
 });

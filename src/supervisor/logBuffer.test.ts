@@ -40,7 +40,15 @@ describe('createLogBuffer', () => {
     expect(buf.size).toBe(500);
     expect(buf.lines(1)[0]?.line).toBe('599');
     expect(buf.lines()[0]?.line).toBe('100');
-    expect(() => createLogBuffer(0)).toThrow(RangeError);
+    expect(() => createLogBuffer(0)).toThrow(new RangeError('log buffer capacity must be a positive integer, got 0'));
+    expect(() => createLogBuffer(2.5)).toThrow(RangeError);
+  });
+
+  it('works with a capacity of one line', () => {
+    const buf = createLogBuffer(1);
+    buf.push('first');
+    buf.push('second');
+    expect(buf.lines().map((e) => e.line)).toEqual(['second']);
   });
 
   it('truncates long lines with a marker', () => {
@@ -54,9 +62,25 @@ describe('createLogBuffer', () => {
 
   it('does not split a multi-byte character when truncating', () => {
     const line = truncateLine('é'.repeat(MAX_LINE_BYTES));
-    expect(line).not.toContain('\uFFFD');
-    expect(line.endsWith(TRUNCATION_MARKER)).toBe(true);
+    const whole = Math.floor((MAX_LINE_BYTES - Buffer.byteLength(TRUNCATION_MARKER)) / 2);
+    expect(line).toBe('é'.repeat(whole) + TRUNCATION_MARKER);
     expect(truncateLine('short é')).toBe('short é');
+  });
+
+  it('keeps a line of exactly MAX_LINE_BYTES whole, however many characters that is', () => {
+    for (const unit of ['a', 'é', '€']) {
+      const fits = unit.repeat(Math.floor(MAX_LINE_BYTES / Buffer.byteLength(unit)));
+      const padded = fits + 'a'.repeat(MAX_LINE_BYTES - Buffer.byteLength(fits));
+      expect(Buffer.byteLength(padded)).toBe(MAX_LINE_BYTES);
+      expect(truncateLine(padded)).toBe(padded);
+      expect(truncateLine(`${padded}a`).endsWith(TRUNCATION_MARKER)).toBe(true);
+    }
+  });
+
+  it('keeps a genuine replacement character in the head of a cut line', () => {
+    const line = truncateLine(`\uFFFD${'x'.repeat(MAX_LINE_BYTES)}`);
+    expect(line.startsWith('\uFFFDxxx')).toBe(true);
+    expect(line.endsWith(`x${TRUNCATION_MARKER}`)).toBe(true);
   });
 
   it('notifies subscribers until they unsubscribe, and drops a throwing one', () => {
@@ -101,5 +125,14 @@ describe('createLineSplitter', () => {
     expect(lines[0]?.endsWith(TRUNCATION_MARKER)).toBe(true);
     expect(Buffer.byteLength(lines[0] ?? '')).toBeLessThanOrEqual(MAX_LINE_BYTES);
     expect(lines[1]).toBe('next');
+  });
+
+  it('passes on a line of exactly MAX_LINE_BYTES unmarked, written in pieces', () => {
+    const lines: string[] = [];
+    const s = createLineSplitter((l) => lines.push(l));
+    s.write('z'.repeat(MAX_LINE_BYTES / 2));
+    s.write('z'.repeat(MAX_LINE_BYTES / 2));
+    s.write('\n');
+    expect(lines).toEqual(['z'.repeat(MAX_LINE_BYTES)]);
   });
 });

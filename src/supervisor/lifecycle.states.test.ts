@@ -1,0 +1,394 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  captureLogger,
+  delays,
+  fail,
+  FakeUnit,
+  MB,
+  path,
+  policy,
+  quiet,
+  sampleOf,
+  type PolicyOverrides,
+} from '../../test/helpers/lifecycle.js';
+import { OrchError } from '../errors.js';
+import { Lifecycle, type LifecycleDeps } from './lifecycle.js';
+import type { TreeSample } from './stats.js';
+
+/** The edges of the Lifecycle's states: what it ignores, what it forgets, what it resets. */
+
+let unit: FakeUnit;
+const lifecycles: Lifecycle[] = [];
+
+function create(overrides: PolicyOverrides = {}, deps: Partial<LifecycleDeps> = {}): Lifecycle {
+  const lifecycle = new Lifecycle('fake', unit, policy(overrides), { logger: quiet, random: () => 0.5, ...deps });
+  lifecycles.push(lifecycle);
+  return lifecycle;
+}
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: 1_000_000 });
+  unit = new FakeUnit();
+});
+
+afterEach(async () => {
+  await Promise.all(lifecycles.splice(0).map((l) => l.stop('test over')));
+  vi.useRealTimers();
+});
+
+describe('Lifecycle.waitFor', () => {
+  it('resolves at once, on the state it waits for, or at its timeout', async () => {
+    const lifecycle = create();
+    let done = false;
+    void lifecycle.waitFor((s) => s === 'stopped', 1000).then(() => (done = true));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(done).toBe(true);
+
+    let running = false;
+    void lifecycle.waitFor((s) => s === 'running', 60_000).then(() => (running = true));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(running).toBe(false);
+    await lifecycle.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(running).toBe(true);
+    expect(lifecycle.listenerCount('state')).toBe(0);
+
+    let timedOut = false;
+    void lifecycle.waitFor((s) => s === 'crashed', 5000).then(() => (timedOut = true));
+    await vi.advanceTimersByTimeAsync(4999);
+    expect(timedOut).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(timedOut).toBe(true);
+    expect(lifecycle.state).toBe('running');
+    expect(lifecycle.listenerCount('state')).toBe(0);
+  });
+
+  it('takes any number of waiters without a listener-leak warning', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error): void => void warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const lifecycle = create();
+      const waits = Array.from({ length: 20 }, () => lifecycle.waitFor((s) => s === 'running', 1000));
+      await lifecycle.start();
+      await Promise.all(waits);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+});
+
+describe('Lifecycle: what a failure report changes', () => {
+  it('ignores failures reported while stopped, disabled or crashed', async () => {
+    const lifecycle = create({ restart: 'always', backoff: { initialMs: 10, maxMs: 10 } });
+    await lifecycle.failed('late exit');
+    expect(path(lifecycle)).toEqual([]);
+    await lifecycle.start();
+    await lifecycle.stop('disable requested', 'disabled');
+    await lifecycle.failed('late exit');
+    expect(lifecycle.state).toBe('disabled');
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(unit.starts).toBe(1);
+    expect(unit.stops).toBe(1);
+  });
+
+  it('ignores a failure reported while it is stopping', async () => {
+    const lifecycle = create({ restart: 'always', backoff: { initialMs: 10, maxMs: 10 } });
+    await lifecycle.start();
+    let release!: () => void;
+    unit.onStop = () => new Promise<void>((resolve) => (release = resolve));
+    const stopping = lifecycle.stop();
+    expect(lifecycle.state).toBe('stopping');
+    await lifecycle.failed('exited while stopping');
+    release();
+    await stopping;
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(path(lifecycle)).toEqual(['starting', 'running', 'stopping', 'stopped']);
+    expect(unit.starts).toBe(1);
+  });
+
+  it('a stop() while a failure is being handled wins: no restart follows', async () => {
+    const lifecycle = create({ restart: 'always', backoff: { initialMs: 10, maxMs: 10 } });
+    await lifecycle.start();
+    let release!: () => void;
+    unit.onStop = () => new Promise<void>((resolve) => (release = resolve));
+    const failing = lifecycle.failed('crash');
+    unit.onStop = () => Promise.resolve();
+    await lifecycle.stop('stop requested');
+    release();
+    await failing;
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(lifecycle.state).toBe('stopped');
+    expect(unit.starts).toBe(1);
+  });
+
+  it('never: a clean exit is stopped, not crashed', async () => {
+    const lifecycle = create({ restart: 'never' });
+    await lifecycle.start();
+    await lifecycle.failed('process exited with code 0', { clean: true });
+    expect(lifecycle.state).toBe('stopped');
+  });
+
+  it('on-failure: a non-zero exit is restarted', async () => {
+    const lifecycle = create({ restart: 'on-failure', backoff: { initialMs: 10, maxMs: 10 } });
+    await lifecycle.start();
+    await lifecycle.failed('process exited with code 1', { clean: false });
+    expect(lifecycle.state).toBe('restarting');
+  });
+
+  it('only CONFIG_ errors, anywhere in the cause chain, are permanent', async () => {
+    const lifecycle = create({ restart: 'always', backoff: { initialMs: 10, maxMs: 10 } });
+    unit.onStart = () =>
+      Promise.reject(new Error('outer', { cause: new Error('middle', { cause: new OrchError('CONFIG_INVALID', 'bad') }) }));
+    await lifecycle.start();
+    expect(lifecycle.state).toBe('crashed');
+
+    for (const error of [new OrchError('SERVER_UNAVAILABLE', 'down'), new Error('plain', { cause: 'CONFIG_INVALID' })]) {
+      unit.onStart = () => Promise.reject(error);
+      await lifecycle.start();
+      expect(lifecycle.state).toBe('restarting');
+      await lifecycle.stop();
+    }
+  });
+
+  it('forgets the last error once a restart succeeds', async () => {
+    unit.onStart = fail('no token');
+    const lifecycle = create({ backoff: { initialMs: 10, maxMs: 10 } });
+    await lifecycle.start();
+    expect(lifecycle.lastError).toBe('failed to start: no token');
+    unit.onStart = () => Promise.resolve();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(lifecycle.state).toBe('running');
+    expect(lifecycle.lastError).toBeUndefined();
+  });
+
+  it('start() after giving up begins a fresh series: first delay, full restart budget', async () => {
+    unit.onStart = fail();
+    const lifecycle = create({ maxRestarts: 2, backoff: { initialMs: 10, maxMs: 1000 } });
+    await lifecycle.start();
+    await vi.advanceTimersByTimeAsync(10);
+    await vi.advanceTimersByTimeAsync(20);
+    expect(lifecycle.state).toBe('crashed');
+    expect(delays(lifecycle)).toEqual([10, 20]);
+
+    await lifecycle.start('start requested again');
+    expect(lifecycle.state).toBe('restarting');
+    expect(delays(lifecycle)).toEqual([10, 20, 10]);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(lifecycle.state).toBe('restarting');
+  });
+
+  it('a restart leaves the window exactly restartWindowSec after it', async () => {
+    const lifecycle = create({ maxRestarts: 1, restartWindowSec: 1, stableSec: 100, backoff: { initialMs: 10, maxMs: 10 } });
+    await lifecycle.start();
+    await lifecycle.failed('crash 1'); // restart counted at t0
+    await vi.advanceTimersByTimeAsync(999);
+    await lifecycle.failed('crash 2'); // t0 + 999: still inside
+    expect(lifecycle.state).toBe('crashed');
+
+    await lifecycle.start();
+    await lifecycle.failed('crash 3');
+    await vi.advanceTimersByTimeAsync(1000);
+    await lifecycle.failed('crash 4'); // t0 + 1000: the first has left
+    expect(lifecycle.state).toBe('restarting');
+  });
+
+  it('without deps.random the jitter is still within ±20%', async () => {
+    unit.onStart = fail();
+    const lifecycle = new Lifecycle('fake', unit, policy({ backoff: { initialMs: 1000, maxMs: 30_000 } }), { logger: quiet });
+    lifecycles.push(lifecycle);
+    await lifecycle.start();
+    const [delay] = delays(lifecycle);
+    expect(delay).toBeGreaterThanOrEqual(800);
+    expect(delay).toBeLessThanOrEqual(1200);
+  });
+
+  it('logs crashed and unhealthy at error level, other transitions at info', async () => {
+    const { logger, entries } = captureLogger();
+    const lifecycle = create({ restart: 'never', health: { intervalSec: 1, failureThreshold: 1 } }, { logger, sample: sampleOf(1, 1) });
+    await lifecycle.start();
+    unit.onPing = fail('no pong');
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(lifecycle.state).toBe('crashed');
+    const levels = entries.filter((e) => e.to !== undefined).map((e) => [e.to, e.level]);
+    expect(levels).toEqual([
+      ['starting', 30],
+      ['running', 30],
+      ['unhealthy', 50],
+      ['crashed', 50],
+    ]);
+  });
+});
+
+describe('Lifecycle: start, stop and restart requests', () => {
+  it('start() while running or unhealthy does nothing', async () => {
+    let release!: () => void;
+    const lifecycle = create({ health: { intervalSec: 1, failureThreshold: 1 } }, { sample: sampleOf(1, 1) });
+    await lifecycle.start();
+    await lifecycle.start();
+    unit.onPing = fail('no pong');
+    unit.onStop = () => new Promise<void>((resolve) => (release = resolve));
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(lifecycle.state).toBe('unhealthy');
+    await lifecycle.start();
+    expect(unit.starts).toBe(1);
+    unit.onStop = () => Promise.resolve();
+    release();
+  });
+
+  it('stop() of a crashed server records stopped without stopping the unit again', async () => {
+    const lifecycle = create({ restart: 'never' });
+    await lifecycle.start();
+    await lifecycle.failed('crash');
+    expect(unit.stops).toBe(1);
+    await lifecycle.stop();
+    await lifecycle.stop();
+    expect(unit.stops).toBe(1);
+    expect(lifecycle.history.slice(-2).map(({ from, to }) => [from, to])).toEqual([
+      ['running', 'crashed'],
+      ['crashed', 'stopped'],
+    ]);
+  });
+
+  it('restart() of a server already stopped on the way to a restart only starts it', async () => {
+    const lifecycle = create();
+    await lifecycle.start();
+    await lifecycle.stop('group restart', 'restarting');
+    await lifecycle.restart('group restart');
+    expect(path(lifecycle)).toEqual(['starting', 'running', 'stopping', 'restarting', 'starting', 'running']);
+    expect(unit.stops).toBe(1);
+    expect(lifecycle.restarts).toBe(1);
+  });
+
+  it('a restart request starts counting health failures afresh', async () => {
+    const health = { intervalSec: 1, failureThreshold: 2 };
+    const lifecycle = create({ health }, { sample: sampleOf(1, 1) });
+    await lifecycle.start();
+    unit.onPing = fail('no pong');
+    await vi.advanceTimersByTimeAsync(1000);
+    await lifecycle.restart('config changed');
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(lifecycle.state).toBe('running');
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(lifecycle.state).toBe('restarting');
+  });
+
+  it('a restart request starts the backoff series afresh', async () => {
+    const lifecycle = create({ stableSec: 5, maxRestarts: 100, backoff: { initialMs: 100, maxMs: 10_000 } });
+    await lifecycle.start();
+    await lifecycle.failed('crash 1');
+    await vi.advanceTimersByTimeAsync(100);
+    await lifecycle.failed('crash 2');
+    await vi.advanceTimersByTimeAsync(200);
+    await lifecycle.restart('manual');
+    await lifecycle.failed('crash 3');
+    expect(delays(lifecycle)).toEqual([100, 200, 100]);
+  });
+
+  it('updatePolicy applies to the next check and the next failure', async () => {
+    const lifecycle = create({ restart: 'always', health: { intervalSec: 1 } }, { sample: sampleOf(1, 1) });
+    await lifecycle.start();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(unit.pings).toHaveLength(1);
+    lifecycle.updatePolicy(policy({ restart: 'never', health: { intervalSec: 5 } }));
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(unit.pings).toHaveLength(2); // scheduled under the old policy
+    await vi.advanceTimersByTimeAsync(4999);
+    expect(unit.pings).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(unit.pings).toHaveLength(3);
+    await lifecycle.failed('crash');
+    expect(lifecycle.state).toBe('crashed');
+  });
+});
+
+describe('Lifecycle: CPU and memory crossings', () => {
+  const health = { intervalSec: 1, timeoutSec: 1, failureThreshold: 3 };
+
+  /** A sampler that returns the next of `samples` (cpu %, memory MB) on each call, then the last. */
+  const series = (samples: Array<[number, number]>) => {
+    let i = 0;
+    return async (pid: number): Promise<TreeSample> => {
+      const [cpu, mb] = samples[Math.min(i++, samples.length - 1)]!;
+      return sampleOf(cpu, mb)(pid);
+    };
+  };
+
+  it('emits threshold once per crossing, again after the value came back under the limit', async () => {
+    const lifecycle = create(
+      { health, maxCpuPercent: 50, maxMemoryMb: 100 },
+      {
+        sample: series([
+          [10, 150],
+          [10, 150],
+          [10, 100],
+          [60, 150],
+          [60, 150],
+        ]),
+      },
+    );
+    const events: Array<[string, number]> = [];
+    lifecycle.on('threshold', (reason, stats) => events.push([reason, stats.memoryBytes]));
+    await lifecycle.start();
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(events).toEqual([
+      ['memory 150 MB over the limit of 100 MB', 150 * MB],
+      ['CPU 60% over the limit of 50%, memory 150 MB over the limit of 100 MB', 150 * MB],
+    ]);
+    expect(lifecycle.state).toBe('running');
+  });
+
+  it('a value exactly at the limit is not over it', async () => {
+    const lifecycle = create({ health, maxCpuPercent: 50, maxMemoryMb: 100, onThreshold: 'restart' }, { sample: sampleOf(50, 100) });
+    const events: string[] = [];
+    lifecycle.on('threshold', (reason) => events.push(reason));
+    await lifecycle.start();
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(events).toEqual([]);
+    expect(lifecycle.state).toBe('running');
+  });
+
+  it('restart: the next run is judged afresh, so crossing again restarts again', async () => {
+    const lifecycle = create(
+      { health, maxMemoryMb: 100, onThreshold: 'restart', maxRestarts: 10, backoff: { initialMs: 10, maxMs: 10 } },
+      { sample: sampleOf(1, 200) },
+    );
+    const events: string[] = [];
+    lifecycle.on('threshold', (reason) => events.push(reason));
+    await lifecycle.start();
+    await vi.advanceTimersByTimeAsync(1010);
+    expect(lifecycle.state).toBe('running');
+    await vi.advanceTimersByTimeAsync(1010);
+    expect(events).toHaveLength(2);
+    expect(lifecycle.restarts).toBe(2);
+    expect(lifecycle.state).toBe('running');
+  });
+
+  it('keeps no stats for a sample of a process that is gone, or of a unit without a pid', async () => {
+    const lifecycle = create({ health }, { sample: () => Promise.resolve(undefined) });
+    await lifecycle.start();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(lifecycle.stats).toBeUndefined();
+
+    const sample = vi.fn(sampleOf(1, 1));
+    const pidless = create({ health }, { sample });
+    unit.pid = () => undefined;
+    await pidless.start();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(sample).not.toHaveBeenCalled();
+    expect(pidless.stats).toBeUndefined();
+  });
+
+  it('drops a sample that arrives after the server was stopped', async () => {
+    let resolveSample!: (s: TreeSample) => void;
+    const lifecycle = create({ health }, { sample: () => new Promise<TreeSample>((resolve) => (resolveSample = resolve)) });
+    await lifecycle.start();
+    await vi.advanceTimersByTimeAsync(1000);
+    await lifecycle.stop();
+    resolveSample({ cpuPercent: 1, memoryBytes: 1, pids: [1] });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(lifecycle.stats).toBeUndefined();
+  });
+});
