@@ -1,40 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  captureLogger,
-  delays,
-  fail,
-  FakeUnit,
-  MB,
-  path,
-  policy,
-  quiet,
-  sampleOf,
-  type PolicyOverrides,
-} from '../../test/helpers/lifecycle.js';
+import { describe, expect, it, vi } from 'vitest';
+import { captureLogger, delays, fail, lifecycleFixture, MB, path, policy, sampleOf } from '../../test/helpers/lifecycle.js';
 import { OrchError } from '../errors.js';
-import { Lifecycle, type LifecycleDeps } from './lifecycle.js';
 import type { TreeSample } from './stats.js';
 
 /** The edges of the Lifecycle's states: what it ignores, what it forgets, what it resets. */
 
-let unit: FakeUnit;
-const lifecycles: Lifecycle[] = [];
-
-function create(overrides: PolicyOverrides = {}, deps: Partial<LifecycleDeps> = {}): Lifecycle {
-  const lifecycle = new Lifecycle('fake', unit, policy(overrides), { logger: quiet, random: () => 0.5, ...deps });
-  lifecycles.push(lifecycle);
-  return lifecycle;
-}
-
-beforeEach(() => {
-  vi.useFakeTimers({ now: 1_000_000 });
-  unit = new FakeUnit();
-});
-
-afterEach(async () => {
-  await Promise.all(lifecycles.splice(0).map((l) => l.stop('test over')));
-  vi.useRealTimers();
-});
+const fixture = lifecycleFixture();
+const { create } = fixture;
 
 describe('Lifecycle.waitFor', () => {
   it('resolves at once, on the state it waits for, or at its timeout', async () => {
@@ -90,15 +62,15 @@ describe('Lifecycle: what a failure report changes', () => {
     await lifecycle.failed('late exit');
     expect(lifecycle.state).toBe('disabled');
     await vi.advanceTimersByTimeAsync(1000);
-    expect(unit.starts).toBe(1);
-    expect(unit.stops).toBe(1);
+    expect(fixture.unit.starts).toBe(1);
+    expect(fixture.unit.stops).toBe(1);
   });
 
   it('ignores a failure reported while it is stopping', async () => {
     const lifecycle = create({ restart: 'always', backoff: { initialMs: 10, maxMs: 10 } });
     await lifecycle.start();
     let release!: () => void;
-    unit.onStop = () => new Promise<void>((resolve) => (release = resolve));
+    fixture.unit.onStop = () => new Promise<void>((resolve) => (release = resolve));
     const stopping = lifecycle.stop();
     expect(lifecycle.state).toBe('stopping');
     await lifecycle.failed('exited while stopping');
@@ -106,22 +78,22 @@ describe('Lifecycle: what a failure report changes', () => {
     await stopping;
     await vi.advanceTimersByTimeAsync(1000);
     expect(path(lifecycle)).toEqual(['starting', 'running', 'stopping', 'stopped']);
-    expect(unit.starts).toBe(1);
+    expect(fixture.unit.starts).toBe(1);
   });
 
   it('a stop() while a failure is being handled wins: no restart follows', async () => {
     const lifecycle = create({ restart: 'always', backoff: { initialMs: 10, maxMs: 10 } });
     await lifecycle.start();
     let release!: () => void;
-    unit.onStop = () => new Promise<void>((resolve) => (release = resolve));
+    fixture.unit.onStop = () => new Promise<void>((resolve) => (release = resolve));
     const failing = lifecycle.failed('crash');
-    unit.onStop = () => Promise.resolve();
+    fixture.unit.onStop = () => Promise.resolve();
     await lifecycle.stop('stop requested');
     release();
     await failing;
     await vi.advanceTimersByTimeAsync(1000);
     expect(lifecycle.state).toBe('stopped');
-    expect(unit.starts).toBe(1);
+    expect(fixture.unit.starts).toBe(1);
   });
 
   it('never: a clean exit is stopped, not crashed', async () => {
@@ -140,13 +112,13 @@ describe('Lifecycle: what a failure report changes', () => {
 
   it('only CONFIG_ errors, anywhere in the cause chain, are permanent', async () => {
     const lifecycle = create({ restart: 'always', backoff: { initialMs: 10, maxMs: 10 } });
-    unit.onStart = () =>
+    fixture.unit.onStart = () =>
       Promise.reject(new Error('outer', { cause: new Error('middle', { cause: new OrchError('CONFIG_INVALID', 'bad') }) }));
     await lifecycle.start();
     expect(lifecycle.state).toBe('crashed');
 
     for (const error of [new OrchError('SERVER_UNAVAILABLE', 'down'), new Error('plain', { cause: 'CONFIG_INVALID' })]) {
-      unit.onStart = () => Promise.reject(error);
+      fixture.unit.onStart = () => Promise.reject(error);
       await lifecycle.start();
       expect(lifecycle.state).toBe('restarting');
       await lifecycle.stop();
@@ -154,18 +126,18 @@ describe('Lifecycle: what a failure report changes', () => {
   });
 
   it('forgets the last error once a restart succeeds', async () => {
-    unit.onStart = fail('no token');
+    fixture.unit.onStart = fail('no token');
     const lifecycle = create({ backoff: { initialMs: 10, maxMs: 10 } });
     await lifecycle.start();
     expect(lifecycle.lastError).toBe('failed to start: no token');
-    unit.onStart = () => Promise.resolve();
+    fixture.unit.onStart = () => Promise.resolve();
     await vi.advanceTimersByTimeAsync(10);
     expect(lifecycle.state).toBe('running');
     expect(lifecycle.lastError).toBeUndefined();
   });
 
   it('start() after giving up begins a fresh series: first delay, full restart budget', async () => {
-    unit.onStart = fail();
+    fixture.unit.onStart = fail();
     const lifecycle = create({ maxRestarts: 2, backoff: { initialMs: 10, maxMs: 1000 } });
     await lifecycle.start();
     await vi.advanceTimersByTimeAsync(10);
@@ -196,9 +168,8 @@ describe('Lifecycle: what a failure report changes', () => {
   });
 
   it('without deps.random the jitter is still within ±20%', async () => {
-    unit.onStart = fail();
-    const lifecycle = new Lifecycle('fake', unit, policy({ backoff: { initialMs: 1000, maxMs: 30_000 } }), { logger: quiet });
-    lifecycles.push(lifecycle);
+    fixture.unit.onStart = fail();
+    const lifecycle = create({ backoff: { initialMs: 1000, maxMs: 30_000 } }, { random: undefined });
     await lifecycle.start();
     const [delay] = delays(lifecycle);
     expect(delay).toBeGreaterThanOrEqual(800);
@@ -209,7 +180,7 @@ describe('Lifecycle: what a failure report changes', () => {
     const { logger, entries } = captureLogger();
     const lifecycle = create({ restart: 'never', health: { intervalSec: 1, failureThreshold: 1 } }, { logger, sample: sampleOf(1, 1) });
     await lifecycle.start();
-    unit.onPing = fail('no pong');
+    fixture.unit.onPing = fail('no pong');
     await vi.advanceTimersByTimeAsync(1000);
     expect(lifecycle.state).toBe('crashed');
     const levels = entries.filter((e) => e.to !== undefined).map((e) => [e.to, e.level]);
@@ -228,24 +199,24 @@ describe('Lifecycle: start, stop and restart requests', () => {
     const lifecycle = create({ health: { intervalSec: 1, failureThreshold: 1 } }, { sample: sampleOf(1, 1) });
     await lifecycle.start();
     await lifecycle.start();
-    unit.onPing = fail('no pong');
-    unit.onStop = () => new Promise<void>((resolve) => (release = resolve));
+    fixture.unit.onPing = fail('no pong');
+    fixture.unit.onStop = () => new Promise<void>((resolve) => (release = resolve));
     await vi.advanceTimersByTimeAsync(1000);
     expect(lifecycle.state).toBe('unhealthy');
     await lifecycle.start();
-    expect(unit.starts).toBe(1);
-    unit.onStop = () => Promise.resolve();
+    expect(fixture.unit.starts).toBe(1);
+    fixture.unit.onStop = () => Promise.resolve();
     release();
   });
 
-  it('stop() of a crashed server records stopped without stopping the unit again', async () => {
+  it('stop() of a crashed server records stopped without stopping the fixture.unit again', async () => {
     const lifecycle = create({ restart: 'never' });
     await lifecycle.start();
     await lifecycle.failed('crash');
-    expect(unit.stops).toBe(1);
+    expect(fixture.unit.stops).toBe(1);
     await lifecycle.stop();
     await lifecycle.stop();
-    expect(unit.stops).toBe(1);
+    expect(fixture.unit.stops).toBe(1);
     expect(lifecycle.history.slice(-2).map(({ from, to }) => [from, to])).toEqual([
       ['running', 'crashed'],
       ['crashed', 'stopped'],
@@ -258,7 +229,7 @@ describe('Lifecycle: start, stop and restart requests', () => {
     await lifecycle.stop('group restart', 'restarting');
     await lifecycle.restart('group restart');
     expect(path(lifecycle)).toEqual(['starting', 'running', 'stopping', 'restarting', 'starting', 'running']);
-    expect(unit.stops).toBe(1);
+    expect(fixture.unit.stops).toBe(1);
     expect(lifecycle.restarts).toBe(1);
   });
 
@@ -266,7 +237,7 @@ describe('Lifecycle: start, stop and restart requests', () => {
     const health = { intervalSec: 1, failureThreshold: 2 };
     const lifecycle = create({ health }, { sample: sampleOf(1, 1) });
     await lifecycle.start();
-    unit.onPing = fail('no pong');
+    fixture.unit.onPing = fail('no pong');
     await vi.advanceTimersByTimeAsync(1000);
     await lifecycle.restart('config changed');
     await vi.advanceTimersByTimeAsync(1000);
@@ -291,14 +262,14 @@ describe('Lifecycle: start, stop and restart requests', () => {
     const lifecycle = create({ restart: 'always', health: { intervalSec: 1 } }, { sample: sampleOf(1, 1) });
     await lifecycle.start();
     await vi.advanceTimersByTimeAsync(1000);
-    expect(unit.pings).toHaveLength(1);
+    expect(fixture.unit.pings).toHaveLength(1);
     lifecycle.updatePolicy(policy({ restart: 'never', health: { intervalSec: 5 } }));
     await vi.advanceTimersByTimeAsync(1000);
-    expect(unit.pings).toHaveLength(2); // scheduled under the old policy
+    expect(fixture.unit.pings).toHaveLength(2); // scheduled under the old policy
     await vi.advanceTimersByTimeAsync(4999);
-    expect(unit.pings).toHaveLength(2);
+    expect(fixture.unit.pings).toHaveLength(2);
     await vi.advanceTimersByTimeAsync(1);
-    expect(unit.pings).toHaveLength(3);
+    expect(fixture.unit.pings).toHaveLength(3);
     await lifecycle.failed('crash');
     expect(lifecycle.state).toBe('crashed');
   });
@@ -366,7 +337,7 @@ describe('Lifecycle: CPU and memory crossings', () => {
     expect(lifecycle.state).toBe('running');
   });
 
-  it('keeps no stats for a sample of a process that is gone, or of a unit without a pid', async () => {
+  it('keeps no stats for a sample of a process that is gone, or of a fixture.unit without a pid', async () => {
     const lifecycle = create({ health }, { sample: () => Promise.resolve(undefined) });
     await lifecycle.start();
     await vi.advanceTimersByTimeAsync(1000);
@@ -374,7 +345,7 @@ describe('Lifecycle: CPU and memory crossings', () => {
 
     const sample = vi.fn(sampleOf(1, 1));
     const pidless = create({ health }, { sample });
-    unit.pid = () => undefined;
+    fixture.unit.pid = () => undefined;
     await pidless.start();
     await vi.advanceTimersByTimeAsync(1000);
     expect(sample).not.toHaveBeenCalled();

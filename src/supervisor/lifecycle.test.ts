@@ -1,45 +1,18 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  captureLogger,
-  delays,
-  fail,
-  FakeUnit,
-  MB,
-  path,
-  policy,
-  quiet,
-  sampleOf,
-  type PolicyOverrides,
-} from '../../test/helpers/lifecycle.js';
+import { describe, expect, it, vi } from 'vitest';
+import { captureLogger, delays, fail, lifecycleFixture, MB, path, sampleOf } from '../../test/helpers/lifecycle.js';
 import { OrchError } from '../errors.js';
-import { Lifecycle, type LifecycleState, type Transition } from './lifecycle.js';
+import type { LifecycleState, Transition } from './lifecycle.js';
 
-let unit: FakeUnit;
-const lifecycles: Lifecycle[] = [];
-
-function create(overrides: PolicyOverrides = {}, deps: Partial<ConstructorParameters<typeof Lifecycle>[3]> = {}): Lifecycle {
-  const lifecycle = new Lifecycle('fake', unit, policy(overrides), { logger: quiet, random: () => 0.5, ...deps });
-  lifecycles.push(lifecycle);
-  return lifecycle;
-}
-
-beforeEach(() => {
-  vi.useFakeTimers({ now: 1_000_000 });
-  unit = new FakeUnit();
-});
-
-afterEach(async () => {
-  await Promise.all(lifecycles.splice(0).map((l) => l.stop('test over')));
-  vi.useRealTimers();
-});
+const fixture = lifecycleFixture();
+const { create } = fixture;
 
 describe('Lifecycle: starting', () => {
-  it('goes stopped -> starting -> running, with the run start time and the unit pid', async () => {
+  it('goes stopped -> starting -> running, with the run start time and the fixture.unit pid', async () => {
     const lifecycle = create();
     expect(lifecycle.state).toBe('stopped');
     await lifecycle.start();
     expect(lifecycle.state).toBe('running');
-    expect(unit.starts).toBe(1);
+    expect(fixture.unit.starts).toBe(1);
     expect(lifecycle.startedAt).toBe(Date.now());
     expect(lifecycle.lastError).toBeUndefined();
     expect(lifecycle.history.map(({ from, to }) => [from, to])).toEqual([
@@ -50,21 +23,21 @@ describe('Lifecycle: starting', () => {
 
   it('shares one attempt between concurrent start() calls, and start() while running does nothing', async () => {
     let release!: () => void;
-    unit.onStart = () => new Promise<void>((resolve) => (release = resolve));
+    fixture.unit.onStart = () => new Promise<void>((resolve) => (release = resolve));
     const lifecycle = create();
     const first = lifecycle.start();
     const second = lifecycle.start();
     release();
     await Promise.all([first, second]);
     await lifecycle.start();
-    expect(unit.starts).toBe(1);
+    expect(fixture.unit.starts).toBe(1);
     expect(lifecycle.state).toBe('running');
   });
 });
 
 describe('Lifecycle: restart policy and backoff', () => {
   it('on-failure: a failed start waits the backoff delay in restarting, then starts again', async () => {
-    unit.onStart = fail('no token');
+    fixture.unit.onStart = fail('no token');
     const lifecycle = create({ restart: 'on-failure', backoff: { initialMs: 1000, maxMs: 30_000 } });
     await lifecycle.start();
     expect(lifecycle.state).toBe('restarting');
@@ -74,14 +47,14 @@ describe('Lifecycle: restart policy and backoff', () => {
       to: 'restarting',
       cause: 'failed to start: no token; restarting in 1000 ms',
     });
-    expect(unit.stops).toBe(1); // whatever half-started is taken down first
+    expect(fixture.unit.stops).toBe(1); // whatever half-started is taken down first
 
-    unit.onStart = () => Promise.resolve();
+    fixture.unit.onStart = () => Promise.resolve();
     await vi.advanceTimersByTimeAsync(999);
-    expect(unit.starts).toBe(1);
+    expect(fixture.unit.starts).toBe(1);
     expect(lifecycle.state).toBe('restarting');
     await vi.advanceTimersByTimeAsync(1);
-    expect(unit.starts).toBe(2);
+    expect(fixture.unit.starts).toBe(2);
     expect(lifecycle.state).toBe('running');
     expect(lifecycle.restarts).toBe(1);
     expect(lifecycle.history.at(-2)).toMatchObject({
@@ -92,27 +65,27 @@ describe('Lifecycle: restart policy and backoff', () => {
   });
 
   it('doubles the delay across consecutive failures, up to maxMs', async () => {
-    unit.onStart = fail();
+    fixture.unit.onStart = fail();
     const lifecycle = create({ maxRestarts: 100, backoff: { initialMs: 100, maxMs: 1000 } });
     await lifecycle.start();
     for (const wait of [100, 200, 400, 800, 1000]) await vi.advanceTimersByTimeAsync(wait);
     expect(delays(lifecycle)).toEqual([100, 200, 400, 800, 1000, 1000]);
-    expect(unit.starts).toBe(6);
+    expect(fixture.unit.starts).toBe(6);
   });
 
   it('applies jitter from deps.random', async () => {
-    unit.onStart = fail();
+    fixture.unit.onStart = fail();
     const lifecycle = create({ backoff: { initialMs: 1000, maxMs: 30_000 } }, { random: () => 0 });
     await lifecycle.start();
     expect(delays(lifecycle)).toEqual([800]); // -20%
   });
 
   it('keeps doubling after a short run, and starts over after stableSec of running', async () => {
-    unit.onStart = fail();
+    fixture.unit.onStart = fail();
     const lifecycle = create({ maxRestarts: 100, stableSec: 5, backoff: { initialMs: 100, maxMs: 10_000 } });
     await lifecycle.start();
     await vi.advanceTimersByTimeAsync(100);
-    unit.onStart = () => Promise.resolve();
+    fixture.unit.onStart = () => Promise.resolve();
     await vi.advanceTimersByTimeAsync(200);
     expect(lifecycle.state).toBe('running');
     expect(delays(lifecycle)).toEqual([100, 200]);
@@ -131,19 +104,19 @@ describe('Lifecycle: restart policy and backoff', () => {
   });
 
   it('gives up (crashed) after maxRestarts within restartWindowSec, saying so in lastError', async () => {
-    unit.onStart = fail('missing API token');
+    fixture.unit.onStart = fail('missing API token');
     const lifecycle = create({ maxRestarts: 2, restartWindowSec: 60, backoff: { initialMs: 10, maxMs: 1000 } });
     await lifecycle.start();
     await vi.advanceTimersByTimeAsync(10);
     expect(lifecycle.state).toBe('restarting');
     await vi.advanceTimersByTimeAsync(20);
     expect(lifecycle.state).toBe('crashed');
-    expect(unit.starts).toBe(3);
+    expect(fixture.unit.starts).toBe(3);
     expect(lifecycle.restarts).toBe(2);
     expect(lifecycle.lastError).toBe('gave up after 2 restarts within 60s; last: failed to start: missing API token');
     expect(lifecycle.history.at(-1)).toMatchObject({ from: 'starting', to: 'crashed', cause: lifecycle.lastError });
     await vi.advanceTimersByTimeAsync(60_000);
-    expect(unit.starts).toBe(3);
+    expect(fixture.unit.starts).toBe(3);
   });
 
   it('counts only the restarts inside the window', async () => {
@@ -162,20 +135,20 @@ describe('Lifecycle: restart policy and backoff', () => {
   });
 
   it('never: a failed start or a crash ends in crashed, with no restart', async () => {
-    unit.onStart = fail();
+    fixture.unit.onStart = fail();
     const lifecycle = create({ restart: 'never' });
     await lifecycle.start();
     expect(lifecycle.state).toBe('crashed');
     expect(lifecycle.lastError).toBe('failed to start: boom');
 
-    unit.onStart = () => Promise.resolve();
+    fixture.unit.onStart = () => Promise.resolve();
     await lifecycle.start();
     expect(lifecycle.state).toBe('running');
     await lifecycle.failed('process was killed by SIGSEGV');
     expect(lifecycle.state).toBe('crashed');
     expect(lifecycle.lastError).toBe('process was killed by SIGSEGV');
     await vi.advanceTimersByTimeAsync(600_000);
-    expect(unit.starts).toBe(2);
+    expect(fixture.unit.starts).toBe(2);
   });
 
   it('on-failure: a clean exit (status 0) is stopped, not restarted', async () => {
@@ -185,20 +158,20 @@ describe('Lifecycle: restart policy and backoff', () => {
     expect(lifecycle.state).toBe('stopped');
     expect(lifecycle.history.at(-1)).toMatchObject({ from: 'running', to: 'stopped', cause: 'process exited with code 0' });
     await vi.advanceTimersByTimeAsync(600_000);
-    expect(unit.starts).toBe(1);
+    expect(fixture.unit.starts).toBe(1);
   });
 
   it('a config error at start (a command that does not exist) is crashed at once, whatever the policy', async () => {
     const notFound = new OrchError('CONFIG_INVALID', 'mcpServers.fake.command: command not found: ghost (looked in PATH)');
     // As Upstream reports it: wrapped, with the config error as the cause.
-    unit.onStart = () => Promise.reject(new Error('mcpServers.fake.command: command not found', { cause: notFound }));
+    fixture.unit.onStart = () => Promise.reject(new Error('mcpServers.fake.command: command not found', { cause: notFound }));
     const lifecycle = create({ restart: 'always', backoff: { initialMs: 50, maxMs: 50 } });
     await lifecycle.start();
     expect(lifecycle.state).toBe('crashed');
     expect(lifecycle.lastError).toBe('failed to start: mcpServers.fake.command: command not found');
     expect(path(lifecycle)).toEqual(['starting', 'crashed']);
     await vi.advanceTimersByTimeAsync(600_000);
-    expect(unit.starts).toBe(1);
+    expect(fixture.unit.starts).toBe(1);
     expect(lifecycle.restarts).toBe(0);
   });
 
@@ -209,7 +182,7 @@ describe('Lifecycle: restart policy and backoff', () => {
     expect(lifecycle.state).toBe('restarting');
     await vi.advanceTimersByTimeAsync(50);
     expect(lifecycle.state).toBe('running');
-    expect(unit.starts).toBe(2);
+    expect(fixture.unit.starts).toBe(2);
   });
 
   it('turns two reports of the same crash (exit and closed connection) into one restart', async () => {
@@ -218,17 +191,17 @@ describe('Lifecycle: restart policy and backoff', () => {
     await Promise.all([lifecycle.failed('process exited with code 1'), lifecycle.failed('connection closed')]);
     expect(path(lifecycle).filter((s) => s === 'restarting')).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(50);
-    expect(unit.starts).toBe(2);
+    expect(fixture.unit.starts).toBe(2);
     expect(lifecycle.restarts).toBe(1);
     await vi.advanceTimersByTimeAsync(1000);
-    expect(unit.starts).toBe(2);
+    expect(fixture.unit.starts).toBe(2);
   });
 
   it('start() works again after a failure reported while starting ended in crashed', async () => {
     // The way Upstream reports a child that dies during initialize: its exit handler calls failed()
     // while start() is still pending, and start() then rejects with the closed connection.
     const lifecycle = create({ restart: 'never' });
-    unit.onStart = () => {
+    fixture.unit.onStart = () => {
       void lifecycle.failed('process exited with code 3');
       return Promise.reject(new Error('connection closed'));
     };
@@ -237,9 +210,9 @@ describe('Lifecycle: restart policy and backoff', () => {
     expect(lifecycle.state).toBe('crashed');
     expect(lifecycle.lastError).toBe('process exited with code 3');
 
-    unit.onStart = () => Promise.resolve();
+    fixture.unit.onStart = () => Promise.resolve();
     await lifecycle.start('start requested again');
-    expect(unit.starts).toBe(2);
+    expect(fixture.unit.starts).toBe(2);
     expect(lifecycle.state).toBe('running');
   });
 });
@@ -250,13 +223,13 @@ describe('Lifecycle: health checks', () => {
   it('pings every intervalSec with the timeout; failureThreshold consecutive failures -> unhealthy -> restarting', async () => {
     const lifecycle = create({ health, backoff: { initialMs: 100, maxMs: 100 } }, { sample: sampleOf(1, 10) });
     await lifecycle.start();
-    unit.onPing = fail('Request timed out');
+    fixture.unit.onPing = fail('Request timed out');
     await vi.advanceTimersByTimeAsync(1000);
-    expect(unit.pings).toEqual([500]);
+    expect(fixture.unit.pings).toEqual([500]);
     await vi.advanceTimersByTimeAsync(1000);
     expect(lifecycle.state).toBe('running');
     await vi.advanceTimersByTimeAsync(1000);
-    expect(unit.pings).toHaveLength(3);
+    expect(fixture.unit.pings).toHaveLength(3);
     expect(lifecycle.state).toBe('restarting');
     expect(path(lifecycle).slice(-3)).toEqual(['running', 'unhealthy', 'restarting']);
     expect(lifecycle.history.at(-2)).toMatchObject({
@@ -264,16 +237,16 @@ describe('Lifecycle: health checks', () => {
       to: 'unhealthy',
       cause: 'health check failed 3 time(s): Request timed out',
     });
-    expect(unit.stops).toBe(1);
+    expect(fixture.unit.stops).toBe(1);
 
-    unit.onPing = () => Promise.resolve();
+    fixture.unit.onPing = () => Promise.resolve();
     await vi.advanceTimersByTimeAsync(100);
     expect(lifecycle.state).toBe('running');
-    expect(unit.starts).toBe(2);
+    expect(fixture.unit.starts).toBe(2);
     // No checks while restarting; they resume with the new run.
-    expect(unit.pings).toHaveLength(3);
+    expect(fixture.unit.pings).toHaveLength(3);
     await vi.advanceTimersByTimeAsync(1000);
-    expect(unit.pings).toHaveLength(4);
+    expect(fixture.unit.pings).toHaveLength(4);
   });
 
   it('a passing ping resets the count of consecutive failures', async () => {
@@ -281,13 +254,13 @@ describe('Lifecycle: health checks', () => {
     await lifecycle.start();
     const outcomes = [false, false, true, false, false, true, false, false];
     let i = 0;
-    unit.onPing = () => (outcomes[i++] ? Promise.resolve() : Promise.reject(new Error('no pong')));
+    fixture.unit.onPing = () => (outcomes[i++] ? Promise.resolve() : Promise.reject(new Error('no pong')));
     await vi.advanceTimersByTimeAsync(outcomes.length * 1000);
-    expect(unit.pings).toHaveLength(outcomes.length);
+    expect(fixture.unit.pings).toHaveLength(outcomes.length);
     expect(lifecycle.state).toBe('running');
     expect(path(lifecycle)).not.toContain('unhealthy');
 
-    unit.onPing = fail('no pong');
+    fixture.unit.onPing = fail('no pong');
     await vi.advanceTimersByTimeAsync(1000);
     expect(lifecycle.state).toBe('restarting');
   });
@@ -297,7 +270,7 @@ describe('Lifecycle: health checks', () => {
     const lifecycle = create({ health: { intervalSec: 0 } }, { sample });
     await lifecycle.start();
     await vi.advanceTimersByTimeAsync(60_000);
-    expect(unit.pings).toHaveLength(0);
+    expect(fixture.unit.pings).toHaveLength(0);
     expect(sample).not.toHaveBeenCalled();
   });
 });
@@ -305,16 +278,16 @@ describe('Lifecycle: health checks', () => {
 describe('Lifecycle: CPU and memory limits', () => {
   const health = { intervalSec: 1, timeoutSec: 1, failureThreshold: 3 };
 
-  it('samples the unit pid after each ping and keeps the stats', async () => {
+  it('samples the fixture.unit pid after each ping and keeps the stats', async () => {
     const sample = vi.fn(sampleOf(12.5, 64));
     const lifecycle = create({ health }, { sample });
     await lifecycle.start();
     await vi.advanceTimersByTimeAsync(1000);
-    expect(sample).toHaveBeenCalledWith(unit.pid());
+    expect(sample).toHaveBeenCalledWith(fixture.unit.pid());
     expect(lifecycle.stats).toEqual({ cpuPercent: 12.5, memoryBytes: 64 * MB, sampledAt: Date.now() });
   });
 
-  it('forgets the stats when the unit stops or fails: they describe a process that is gone', async () => {
+  it('forgets the stats when the fixture.unit stops or fails: they describe a process that is gone', async () => {
     const lifecycle = create({ health, restart: 'never' }, { sample: sampleOf(12.5, 64) });
     await lifecycle.start();
     await vi.advanceTimersByTimeAsync(1000);
@@ -335,7 +308,7 @@ describe('Lifecycle: CPU and memory limits', () => {
     await lifecycle.start();
     await vi.advanceTimersByTimeAsync(3000);
     expect(lifecycle.state).toBe('running');
-    expect(unit.starts).toBe(1);
+    expect(fixture.unit.starts).toBe(1);
     const warnings = entries.filter((e) => e.level === 40 && String(e.msg).includes('over the limit'));
     expect(warnings.map((e) => e.msg)).toEqual(['memory 200 MB over the limit of 100 MB']);
   });
@@ -363,7 +336,7 @@ describe('Lifecycle: CPU and memory limits', () => {
     });
     await vi.advanceTimersByTimeAsync(100);
     expect(lifecycle.state).toBe('running');
-    expect(unit.starts).toBe(2);
+    expect(fixture.unit.starts).toBe(2);
   });
 
   it('onThreshold restart: over the CPU limit it restarts', async () => {
@@ -380,21 +353,21 @@ describe('Lifecycle: CPU and memory limits', () => {
 
 describe('Lifecycle: stop', () => {
   it('stop() during a pending restart cancels it', async () => {
-    unit.onStart = fail();
+    fixture.unit.onStart = fail();
     const lifecycle = create({ backoff: { initialMs: 1000, maxMs: 1000 } });
     await lifecycle.start();
     expect(lifecycle.state).toBe('restarting');
     await lifecycle.stop('stop requested');
     expect(lifecycle.state).toBe('stopped');
-    unit.onStart = () => Promise.resolve();
+    fixture.unit.onStart = () => Promise.resolve();
     await vi.advanceTimersByTimeAsync(60_000);
-    expect(unit.starts).toBe(1);
+    expect(fixture.unit.starts).toBe(1);
     expect(lifecycle.state).toBe('stopped');
   });
 
   it('stop() while a start is pending leaves it stopped when the start completes', async () => {
     let release!: () => void;
-    unit.onStart = () => new Promise<void>((resolve) => (release = resolve));
+    fixture.unit.onStart = () => new Promise<void>((resolve) => (release = resolve));
     const lifecycle = create();
     const starting = lifecycle.start();
     await lifecycle.stop();
@@ -409,7 +382,7 @@ describe('Lifecycle: stop', () => {
     await vi.advanceTimersByTimeAsync(1000);
     await lifecycle.stop();
     await vi.advanceTimersByTimeAsync(10_000);
-    expect(unit.pings).toHaveLength(1);
+    expect(fixture.unit.pings).toHaveLength(1);
     expect(lifecycle.startedAt).toBeUndefined();
   });
 
@@ -427,18 +400,18 @@ describe('Lifecycle: stop', () => {
 describe('Lifecycle: history', () => {
   it('records every transition with from, to, cause and time, chained, and emits each as a state event', async () => {
     const events: Array<[LifecycleState, Transition]> = [];
-    unit.onStart = fail('first start fails');
+    fixture.unit.onStart = fail('first start fails');
     const lifecycle = create(
       { health: { intervalSec: 1, failureThreshold: 1 }, backoff: { initialMs: 10, maxMs: 10 } },
       { sample: sampleOf(1, 1) },
     );
     lifecycle.on('state', (state, transition) => events.push([state, transition]));
     await lifecycle.start();
-    unit.onStart = () => Promise.resolve();
+    fixture.unit.onStart = () => Promise.resolve();
     await vi.advanceTimersByTimeAsync(10);
-    unit.onPing = fail('no pong');
+    fixture.unit.onPing = fail('no pong');
     await vi.advanceTimersByTimeAsync(1000);
-    unit.onPing = () => Promise.resolve();
+    fixture.unit.onPing = () => Promise.resolve();
     await vi.advanceTimersByTimeAsync(10);
     await lifecycle.stop('stop requested');
 

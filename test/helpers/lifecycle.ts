@@ -2,7 +2,8 @@
 import { Writable } from 'node:stream';
 import { SUPERVISION_DEFAULTS, type Supervision } from '../../src/config/schema.js';
 import { createLogger } from '../../src/log.js';
-import type { Lifecycle, LifecycleUnit } from '../../src/supervisor/lifecycle.js';
+import { afterEach, beforeEach, vi } from 'vitest';
+import { Lifecycle, type LifecycleDeps, type LifecycleUnit } from '../../src/supervisor/lifecycle.js';
 import type { TreeSample } from '../../src/supervisor/stats.js';
 
 export const MB = 1024 * 1024;
@@ -92,3 +93,33 @@ export function delays(lifecycle: Lifecycle): number[] {
 }
 
 export const path = (lifecycle: Lifecycle): string[] => lifecycle.history.map((t) => t.to);
+
+/**
+ * For a test file: fake timers and a fresh unit for each test, and `create` for lifecycles that drive
+ * it (jitter fixed at none), each stopped when its test is over.
+ */
+export function lifecycleFixture(): {
+  readonly unit: FakeUnit;
+  create(overrides?: PolicyOverrides, deps?: Partial<LifecycleDeps>): Lifecycle;
+} {
+  let unit = new FakeUnit();
+  const lifecycles: Lifecycle[] = [];
+  beforeEach(() => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    unit = new FakeUnit();
+  });
+  afterEach(async () => {
+    await Promise.all(lifecycles.splice(0).map((l) => l.stop('test over')));
+    vi.useRealTimers();
+  });
+  return {
+    get unit() {
+      return unit;
+    },
+    create(overrides = {}, deps = {}) {
+      const lifecycle = new Lifecycle('fake', unit, policy(overrides), { logger: quiet, random: () => 0.5, ...deps });
+      lifecycles.push(lifecycle);
+      return lifecycle;
+    },
+  };
+}
