@@ -66,6 +66,31 @@ describe('Lifecycle: what a failure report changes', () => {
     expect(fixture.unit.stops).toBe(1);
   });
 
+  it('ignores failures reported once crashed, or while a restart is pending', async () => {
+    const lifecycle = create({ restart: 'always', maxRestarts: 0 });
+    await lifecycle.start();
+    await lifecycle.failed('crash');
+    expect(lifecycle.state).toBe('crashed');
+    await lifecycle.failed('late report');
+    expect(lifecycle.state).toBe('crashed');
+    expect(lifecycle.lastError).toBe('gave up after 0 restarts within 300s; last: crash');
+
+    const again = create({ restart: 'always', backoff: { initialMs: 100, maxMs: 100 } });
+    await again.start();
+    await again.failed('crash');
+    await again.failed('late report');
+    expect(delays(again)).toEqual([100]);
+    expect(again.lastError).toBe('crash');
+  });
+
+  it('keeps the first of two reports of one death, the more specific one', async () => {
+    const lifecycle = create({ backoff: { initialMs: 50, maxMs: 50 } });
+    await lifecycle.start();
+    await Promise.all([lifecycle.failed('process exited with code 1'), lifecycle.failed('connection closed')]);
+    expect(lifecycle.lastError).toBe('process exited with code 1');
+    expect(lifecycle.history.at(-1)?.cause).toBe('process exited with code 1; restarting in 50 ms');
+  });
+
   it('ignores a failure reported while it is stopping', async () => {
     const lifecycle = create({ restart: 'always', backoff: { initialMs: 10, maxMs: 10 } });
     await lifecycle.start();
@@ -184,6 +209,7 @@ describe('Lifecycle: what a failure report changes', () => {
     await vi.advanceTimersByTimeAsync(1000);
     expect(lifecycle.state).toBe('crashed');
     const levels = entries.filter((e) => e.to !== undefined).map((e) => [e.to, e.level]);
+    expect(entries.every((e) => e.server === 'fake' && e.component === 'lifecycle')).toBe(true);
     expect(levels).toEqual([
       ['starting', 30],
       ['running', 30],
@@ -193,7 +219,99 @@ describe('Lifecycle: what a failure report changes', () => {
   });
 });
 
+describe('Lifecycle: late results of an earlier attempt', () => {
+  it('ignores a start that fails after a stop', async () => {
+    let rejectStart!: (error: Error) => void;
+    fixture.unit.onStart = () => new Promise<void>((_resolve, reject) => (rejectStart = reject));
+    const lifecycle = create({ restart: 'always', backoff: { initialMs: 10, maxMs: 10 } });
+    const starting = lifecycle.start();
+    await lifecycle.stop();
+    rejectStart(new Error('too late'));
+    await starting;
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(lifecycle.state).toBe('stopped');
+    expect(lifecycle.lastError).toBeUndefined();
+    expect(fixture.unit.starts).toBe(1);
+  });
+
+  it('ignores a start that completes after a stop and a new start, and shares the new one', async () => {
+    const release: Array<() => void> = [];
+    fixture.unit.onStart = () => new Promise<void>((resolve) => release.push(resolve));
+    const lifecycle = create();
+    const first = lifecycle.start('first');
+    await lifecycle.stop();
+    const second = lifecycle.start('second');
+    release[0]!();
+    await first;
+    expect(lifecycle.state).toBe('starting');
+    expect(lifecycle.start()).toBe(second);
+    expect(fixture.unit.starts).toBe(2);
+    release[1]!();
+    await second;
+    expect(lifecycle.state).toBe('running');
+  });
+
+  it('records a new start while the failure of the previous one is still being handled', async () => {
+    fixture.unit.onStart = () => new Promise<void>(() => {});
+    const lifecycle = create();
+    void lifecycle.start();
+    let releaseStop!: () => void;
+    fixture.unit.onStop = () => new Promise<void>((resolve) => (releaseStop = resolve));
+    const failing = lifecycle.failed('exited during start');
+    fixture.unit.onStart = () => Promise.resolve();
+    const again = lifecycle.start('start again');
+    fixture.unit.onStop = () => Promise.resolve();
+    releaseStop();
+    await Promise.all([failing, again]);
+    expect(lifecycle.history.map(({ to, cause }) => [to, cause])).toEqual([
+      ['starting', 'start requested'],
+      ['starting', 'start again'],
+      ['running', 'started'],
+    ]);
+  });
+
+  it('ignores a ping that fails after a stop', async () => {
+    let rejectPing!: (error: Error) => void;
+    const lifecycle = create({ restart: 'always', health: { intervalSec: 1, failureThreshold: 1 } }, { sample: sampleOf(1, 1) });
+    await lifecycle.start();
+    fixture.unit.onPing = () => new Promise<void>((_resolve, reject) => (rejectPing = reject));
+    await vi.advanceTimersByTimeAsync(1000);
+    await lifecycle.stop();
+    rejectPing(new Error('no pong'));
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(lifecycle.state).toBe('stopped');
+    expect(fixture.unit.starts).toBe(1);
+  });
+});
+
 describe('Lifecycle: start, stop and restart requests', () => {
+  it('names the cause of a stop or restart nobody explained', async () => {
+    const lifecycle = create();
+    await lifecycle.start();
+    await lifecycle.restart();
+    await lifecycle.stop();
+    expect(lifecycle.history.map((t) => t.cause)).toEqual([
+      'start requested',
+      'started',
+      'restart requested',
+      'restart requested',
+      'restart requested',
+      'started',
+      'stop requested',
+      'stop requested',
+    ]);
+  });
+
+  it('stop() of a disabled server leaves the unit alone', async () => {
+    const lifecycle = create();
+    await lifecycle.start();
+    await lifecycle.stop('disable requested', 'disabled');
+    await lifecycle.stop('disable requested', 'disabled');
+    await lifecycle.stop();
+    expect(fixture.unit.stops).toBe(1);
+    expect(path(lifecycle)).toEqual(['starting', 'running', 'stopping', 'disabled', 'stopped']);
+  });
+
   it('start() while running or unhealthy does nothing', async () => {
     let release!: () => void;
     const lifecycle = create({ health: { intervalSec: 1, failureThreshold: 1 } }, { sample: sampleOf(1, 1) });
@@ -321,10 +439,13 @@ describe('Lifecycle: CPU and memory crossings', () => {
     expect(lifecycle.state).toBe('running');
   });
 
-  it('restart: the next run is judged afresh, so crossing again restarts again', async () => {
+  it.each([
+    ['memory', sampleOf(1, 200)],
+    ['CPU', sampleOf(200, 1)],
+  ])('restart: the next run is judged afresh, so crossing the %s limit again restarts again', async (_what, sample) => {
     const lifecycle = create(
-      { health, maxMemoryMb: 100, onThreshold: 'restart', maxRestarts: 10, backoff: { initialMs: 10, maxMs: 10 } },
-      { sample: sampleOf(1, 200) },
+      { health, maxCpuPercent: 100, maxMemoryMb: 100, onThreshold: 'restart', maxRestarts: 10, backoff: { initialMs: 10, maxMs: 10 } },
+      { sample },
     );
     const events: string[] = [];
     lifecycle.on('threshold', (reason) => events.push(reason));
