@@ -43,10 +43,9 @@ function cutLine(line: string): string {
   // Cutting the bytes may split a character; the decoder then yields U+FFFD, which we drop.
   const head = Buffer.from(line)
     .subarray(0, MAX_LINE_BYTES - MARKER_BYTES)
-    .toString('utf8')
-    // Stryker disable next-line Regex: a cut splits one character, which decodes to one U+FFFD; `+` matters only for genuine ones just before it
-    .replace(/\uFFFD+$/, '');
-  return head + TRUNCATION_MARKER;
+    .toString('utf8');
+  // Stryker disable next-line Regex: a cut splits one character, which decodes to one U+FFFD; `+` matters only for genuine ones just before it
+  return head.replace(/\uFFFD+$/, '') + TRUNCATION_MARKER;
 }
 
 /** The line itself when it fits in MAX_LINE_BYTES of UTF-8, else its head and a marker. */
