@@ -51,7 +51,7 @@ function cutLine(line: string): string {
 /** The line itself when it fits in MAX_LINE_BYTES of UTF-8, else its head and a marker. */
 export function truncateLine(line: string): string {
   // Cheap exit: a UTF-16 unit is at most 3 UTF-8 bytes, so short strings cannot be over the limit.
-  // Stryker disable next-line ConditionalExpression,EqualityOperator,BlockStatement: it only skips the byte count below, which gives the same answer
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: it only skips the byte count below, which gives the same answer
   if (line.length * 3 <= MAX_LINE_BYTES) return line;
   return Buffer.byteLength(line) <= MAX_LINE_BYTES ? line : cutLine(line);
 }

