@@ -15,7 +15,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const line = (i: number) => `line ${String(i).padStart(3, '0')} ${'x'.repeat(20)}`; // 30 bytes + newline
+const line = (i: number) => `line ${String(i).padStart(3, '0')} ${'x'.repeat(20)}`; // 29 bytes + newline
 
 describe('createLogFile', () => {
   it('appends lines, creating the directory', async () => {
@@ -97,7 +97,7 @@ describe('createLogFile', () => {
 describe('createLogFile: bounds and failures', () => {
   it('fills a file up to exactly maxBytes before rotating', async () => {
     const file = join(dir, 'one.log');
-    const log = createLogFile(file, { maxBytes: 62 });
+    const log = createLogFile(file, { maxBytes: 60 });
     log.write(line(0));
     log.write(line(1));
     await log.flush();
@@ -109,6 +109,7 @@ describe('createLogFile: bounds and failures', () => {
 
   it('writes a line longer than maxBytes to an empty file without rotating an empty one away', async () => {
     const file = join(dir, 'one.log');
+    await writeFile(file, '', { mode: 0o600 });
     const log = createLogFile(file, { maxBytes: 10 });
     log.write(line(0));
     await log.close();
@@ -118,7 +119,7 @@ describe('createLogFile: bounds and failures', () => {
 
   it('keeps exactly maxPendingBytes waiting, and drops beyond', async () => {
     const file = join(dir, 'one.log');
-    const log = createLogFile(file, { maxBytes: 1_000_000, maxPendingBytes: 62 });
+    const log = createLogFile(file, { maxBytes: 1_000_000, maxPendingBytes: 60 });
     for (let i = 0; i < 4; i++) log.write(line(i)); // the first is taken at once; 1 and 2 fill the queue
     await log.close();
     expect(log.dropped).toBe(1);
@@ -159,6 +160,14 @@ describe('createLogFile: bounds and failures', () => {
 });
 
 describe('attachLogFile', () => {
+  it('keeps going without an onError listener when writing fails', async () => {
+    await writeFile(join(dir, 'not-a-dir'), '');
+    const log = createLogFile(join(dir, 'not-a-dir', 'one.log'), { maxBytes: 100 });
+    log.write('lost');
+    await expect(log.flush()).resolves.toBeUndefined();
+    await expect(log.close()).resolves.toBeUndefined();
+  });
+
   it('passes direct writes, flush and the dropped count through', async () => {
     const file = join(dir, 'one.log');
     const attached = attachLogFile(createLogBuffer(10), file, { maxBytes: 10_000, maxPendingBytes: 8 });
