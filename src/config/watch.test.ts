@@ -121,4 +121,34 @@ describe('watchConfig', () => {
       await reference.close();
     }
   });
+
+  it('reports a config file that did not exist when the watch began', async () => {
+    fs.rmSync(file);
+    await start();
+    fs.writeFileSync(file, servers(['new']));
+    await waitFor(() => changes.length === 1, 'the created file');
+    expect(names(changes[0])).toEqual(['new']);
+    expect(errors).toEqual([]);
+  }, 20_000);
+
+  it('keeps watching after a change listener throws', async () => {
+    const seen: ParsedConfig[] = [];
+    watcher = watchConfig(file, {
+      logger: createLogger({ level: 'silent', pretty: false }),
+      onChange: (result) => {
+        seen.push(result);
+        if (seen.length === 1) throw new Error('listener broke');
+      },
+      onError: (err) => errors.push(err),
+      debounceMs: 50,
+      env: {},
+    });
+    await watcher.ready;
+    fs.writeFileSync(file, servers(['one']));
+    await waitFor(() => seen.length === 1, 'the first change');
+    fs.writeFileSync(file, servers(['two']));
+    await waitFor(() => seen.length === 2, 'the change after the throw');
+    expect(names(seen[1])).toEqual(['two']);
+    expect(errors).toEqual([]);
+  }, 20_000);
 });
