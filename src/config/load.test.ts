@@ -264,3 +264,82 @@ describe('headers over plain http', () => {
     expect(warnings.join('\n')).not.toContain('sekrit');
   });
 });
+
+describe('reading and parsing, the details', () => {
+  it('names a config path that is not a readable file, with the fix', () => {
+    const missing = failure(() => resolveConfigPath('nope.json', dir, home));
+    expect(missing.hint).toBe(
+      'check the --config path, or create one with `cp mcp-config.json.example mcp-config.json`, or pass --config PATH',
+    );
+    const none = failure(() => resolveConfigPath(undefined, dir, home));
+    expect(none.message).toBe(
+      `no config file found (tried ${['mcp-config.json', 'mcp-config.yaml', 'mcp-config.yml'].map((f) => path.join(dir, f)).join(', ')}, ${path.join(home, '.mcp.json')})`,
+    );
+    const directory = failure(() => loadConfig(dir, {}));
+    expect(directory.code).toBe('CONFIG_NOT_FOUND');
+    expect(directory.message).toBe(`cannot read config file (EISDIR): ${dir}`);
+    expect(directory.hint).toBe('create one with `cp mcp-config.json.example mcp-config.json`, or pass --config PATH');
+    expect((directory.cause as NodeJS.ErrnoException).code).toBe('EISDIR');
+  });
+
+  it('skips a byte order mark', () => {
+    expect(Object.keys(parseConfigText('\uFEFF{"mcpServers": {"a": {"command": "x"}}}', 'c.json', {}).config.mcpServers)).toEqual(['a']);
+    expect(Object.keys(parseConfigText('\uFEFFmcpServers:\n  a:\n    command: x\n', 'c.yaml', {}).config.mcpServers)).toEqual(['a']);
+  });
+
+  it("gives YAML's own reason without its position, which the message starts with", () => {
+    const text = `${Array.from({ length: 11 }, (_, i) => `key${i}: ${i}`).join('\n')}\naaaaaaaaaaaaa: b: c\n`;
+    const err = failure(() => parseConfigText(text, 'c.yaml', {}));
+    expect(err.message).toBe('c.yaml:12:16: Nested mappings are not allowed in compact mappings');
+  });
+
+  it('points at the README when the example itself is the file being fixed', () => {
+    expect(failure(() => parse({ mcpServers: { a: 5 } })).hint).toBe(
+      'fix the fields named above; mcp-config.json.example shows a working config',
+    );
+    const own = failure(() => parseConfigText('{"mcpServers": {"a": 5}}', path.join('x', 'mcp-config.json.example'), {}));
+    expect(own.hint).toBe('fix the fields named above; the README\'s "Config" section lists every key');
+  });
+
+  it('warns about cache settings that keep nothing', () => {
+    const { warnings } = parse({
+      mcpServers: {
+        perSession: { command: 'x', isolation: 'session', cache: { tools: 'readOnly' } },
+        empty: { command: 'x', cache: { ttlSec: 10 } },
+        tools: { command: 'x', cache: { tools: ['get'] } },
+        resources: { command: 'x', cache: { resources: true } },
+        lists: { command: 'x', cache: { lists: true } },
+        none: { command: 'x' },
+      },
+    });
+    expect(warnings).toEqual([
+      `c.json: mcpServers.perSession.cache: ignored: with "isolation": "session" each client's answers are its own`,
+      'c.json: mcpServers.empty.cache: keeps nothing; add "tools": [...] or "readOnly", "resources": true or "lists": true',
+    ]);
+  });
+
+  it('says how to fix each kind of error, with the data a program needs', () => {
+    const json = failure(() => parseConfigText('{\n  "a": 1,\n}', 'c.json', {}));
+    expect(json.hint).toBe('fix the JSON syntax there (JSON has no comments or trailing commas; YAML in mcp-config.yaml allows comments)');
+    expect(json.data).toEqual({ file: 'c.json', line: 2, column: 9 });
+    expect(json.cause).toBeInstanceOf(SyntaxError);
+
+    const yaml = failure(() => parseConfigText('a: b: c\n', 'c.yaml', {}));
+    expect(yaml.hint).toBe('fix the YAML syntax at that line');
+    expect(yaml.cause).toBeDefined();
+
+    const refs = failure(() => parse({ mcpServers: { a: { command: '${input:x}', args: ['${command:y}'] } } }));
+    expect(refs.message.split('\n')).toEqual([
+      'c.json: mcpServers.a.command: unsupported reference ${input:x}',
+      'c.json: mcpServers.a.args[0]: unsupported reference ${command:y}',
+    ]);
+    expect(refs.hint).toBe('write ${VAR} or ${VAR:-default} for environment variables, or $${ for a literal "${"');
+    expect(refs.data).toEqual({
+      file: 'c.json',
+      references: [
+        { path: 'mcpServers.a.command', text: '${input:x}' },
+        { path: 'mcpServers.a.args[0]', text: '${command:y}' },
+      ],
+    });
+  });
+});

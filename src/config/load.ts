@@ -46,7 +46,7 @@ export function configCandidates(cwd: string = process.cwd(), home: string = os.
 function isFile(file: string): boolean {
   try {
     return fs.statSync(file).isFile();
-  } catch {
+  } catch /* Stryker disable next-line BlockStatement: an empty catch returns undefined, as falsy as false */ {
     return false;
   }
 }
@@ -75,6 +75,7 @@ export function readConfigText(file: string): string {
     return fs.readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
+    // Stryker disable next-line LogicalOperator: errors of the file system always have a code
     const why = code === 'ENOENT' ? 'config file not found' : `cannot read config file (${code ?? String(err)})`;
     throw new OrchError('CONFIG_NOT_FOUND', `${why}: ${file}`, { hint: CREATE_HINT, cause: err });
   }
@@ -92,8 +93,10 @@ export function parseConfigDocument(text: string, file: string, options: ParseOp
     const doc = YAML.parseDocument(source);
     const error = doc.errors[0];
     if (error) {
+      // Stryker disable next-line OptionalChaining: yaml gives every parse error its position
       const pos = error.linePos?.[0];
       const where = pos ? `${file}:${pos.line}:${pos.col}` : file;
+      // Stryker disable next-line Regex: the first line of yaml's message ends with this position and its colon
       const what = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
       throw new OrchError('CONFIG_PARSE', `${where}: ${what}`, { hint: 'fix the YAML syntax at that line', cause: error });
     }
@@ -104,7 +107,9 @@ export function parseConfigDocument(text: string, file: string, options: ParseOp
     return JSON.parse(json) as unknown;
   } catch (err) {
     const found = findJsonSyntaxError(json);
+    // Stryker disable next-line OptionalChaining: the scanner finds every error JSON.parse reports (jsonText.test.ts checks it)
     const { line, column } = lineColumn(json, found?.offset ?? 0);
+    // Stryker disable next-line OptionalChaining: see above
     const what = found?.message ?? (err as Error).message;
     throw new OrchError('CONFIG_PARSE', `${file}:${line}:${column}: ${what}`, {
       hint: 'fix the JSON syntax there (JSON has no comments or trailing commas; YAML in mcp-config.yaml allows comments)',
@@ -115,6 +120,7 @@ export function parseConfigDocument(text: string, file: string, options: ParseOp
 }
 
 function unknownKeyWarnings(data: unknown, file: string): string[] {
+  // Stryker disable next-line ArrayDeclaration: called only for data that passed the schema, an object
   if (!isPlainObject(data)) return [];
   const warnings: string[] = [];
   const check = (object: unknown, known: readonly string[], at: PropertyKey[]): void => {
