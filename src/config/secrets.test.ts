@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { OrchError } from '../errors.js';
 import { parseConfigText } from './load.js';
-import type { SecretResolver } from './secrets.js';
+import { fillSecrets, type SecretResolver } from './secrets.js';
 
 const SECRETS: Record<string, string> = { gh_token: 'ghp_value_1', api_host: 'api.example.com', pw: 'p@ss' };
 const resolver: SecretResolver = (name) => {
@@ -75,5 +75,80 @@ describe('${secret:NAME}', () => {
     const bad = load('ftp://host.example/');
     expect(bad.unavailable).toEqual({ r: 'mcpServers.r.url: with its secrets filled in, it is not an http:// or https:// URL' });
     expect(bad.config.mcpServers.r).toMatchObject({ disabled: true, url: '${secret:endpoint}' });
+  });
+
+  it('refuses secrets in every other place, each on a line of its own, and says where they may go', () => {
+    const err = (() => {
+      try {
+        parse({
+          mcpServers: { a: { command: 'x', cwd: '${secret:pw}', cache: { tools: ['${secret:pw}'] }, env: { A: 'ok ${secret:gh_token}' } } },
+          orch: { host: '${secret:api_host}' },
+        });
+      } catch (error) {
+        return error as OrchError;
+      }
+      throw new Error('expected a refusal');
+    })();
+    expect(err.code).toBe('CONFIG_INVALID');
+    expect(err.message.split('\n')).toEqual([
+      "c.json: mcpServers.a.cwd: secrets may be used only in a server's env, headers, args and url",
+      "c.json: mcpServers.a.cache.tools[0]: secrets may be used only in a server's env, headers, args and url",
+      "c.json: orch.host: secrets may be used only in a server's env, headers, args and url",
+    ]);
+    expect(err.hint).toBe('move the secret into env, headers, args or url');
+  });
+
+  it("leaves orch.llm's credentials as written, to be filled in when the model is needed", () => {
+    const asked: string[] = [];
+    const { config } = parseConfigText(
+      JSON.stringify({ orch: { llm: { provider: 'openai', model: 'm', apiKey: '${secret:gh_token}' } } }),
+      'c.json',
+      {},
+      { secrets: () => (name) => (asked.push(name), resolver(name)) },
+    );
+    expect(config.orch.llm?.apiKey).toBe('${secret:gh_token}');
+    expect(asked).toEqual([]);
+    expect(fillSecrets(config.orch.llm!.apiKey!, resolver)).toBe('ghp_value_1');
+    expect(fillSecrets('$${secret:x} and ${secret:pw}', resolver)).toBe('${secret:x} and p@ss');
+  });
+
+  it('without a secret store, says the command reads no secrets', () => {
+    const { unavailable } = parseConfigText(
+      JSON.stringify({ mcpServers: { a: { command: 'x', env: { A: '${secret:pw}' } } } }),
+      'c.json',
+      {},
+    );
+    expect(unavailable).toEqual({ a: 'mcpServers.a.env.A: secret "pw" is not available: this command does not read secrets' });
+  });
+
+  it('reports a failing store by its message, with or without a hint', () => {
+    const load = (thrown: unknown) =>
+      parseConfigText(
+        JSON.stringify({ mcpServers: { a: { command: 'x', env: { A: '${secret:k}' } } } }),
+        'c.json',
+        {},
+        {
+          secrets: () => () => {
+            throw thrown;
+          },
+        },
+      ).unavailable.a;
+    expect(load(new OrchError('SECRET_UNAVAILABLE', 'locked'))).toBe('mcpServers.a.env.A: locked');
+    expect(load(new Error('disk gone'))).toBe('mcpServers.a.env.A: disk gone');
+    expect(load('odd')).toBe('mcpServers.a.env.A: odd');
+  });
+
+  it('checks a url filled in from a secret for an http or https scheme only', () => {
+    const load = (value: string) =>
+      parseConfigText(JSON.stringify({ mcpServers: { r: { url: '${secret:endpoint}' } } }), 'c.json', {}, { secrets: () => () => value })
+        .unavailable;
+    expect(load('http://host.example/mcp')).toEqual({});
+    expect(load('xhttps://host.example/')).toEqual({
+      r: 'mcpServers.r.url: with its secrets filled in, it is not an http:// or https:// URL',
+    });
+    expect(load('https-x://host.example/')).toEqual({
+      r: 'mcpServers.r.url: with its secrets filled in, it is not an http:// or https:// URL',
+    });
+    expect(load('not a url')).toEqual({ r: 'mcpServers.r.url: with its secrets filled in, it is not an http:// or https:// URL' });
   });
 });
