@@ -35,6 +35,22 @@ describe('Lifecycle.waitFor', () => {
     expect(lifecycle.listenerCount('state')).toBe(0);
   });
 
+  it('does not resolve on a state before the one it waits for', async () => {
+    let release!: () => void;
+    fixture.unit.onStart = () => new Promise<void>((resolve) => (release = resolve));
+    const lifecycle = create();
+    let running = false;
+    void lifecycle.waitFor((s) => s === 'running', 60_000).then(() => (running = true));
+    const starting = lifecycle.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(lifecycle.state).toBe('starting');
+    expect(running).toBe(false);
+    release();
+    await starting;
+    await vi.advanceTimersByTimeAsync(0);
+    expect(running).toBe(true);
+  });
+
   it('takes any number of waiters without a listener-leak warning', async () => {
     const warnings: Error[] = [];
     const onWarning = (warning: Error): void => void warnings.push(warning);
@@ -248,6 +264,38 @@ describe('Lifecycle: late results of an earlier attempt', () => {
     expect(fixture.unit.starts).toBe(2);
     release[1]!();
     await second;
+    expect(lifecycle.state).toBe('running');
+  });
+
+  it('ignores a start that fails while a newer one is under way', async () => {
+    const settle: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
+    fixture.unit.onStart = () => new Promise<void>((resolve, reject) => settle.push({ resolve, reject }));
+    const lifecycle = create({ restart: 'always', backoff: { initialMs: 10, maxMs: 10 } });
+    void lifecycle.start();
+    await lifecycle.stop();
+    const second = lifecycle.start('second');
+    settle[0]!.reject(new Error('too late'));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(lifecycle.state).toBe('starting');
+    expect(lifecycle.lastError).toBeUndefined();
+    settle[1]!.resolve();
+    await second;
+    expect(lifecycle.state).toBe('running');
+  });
+
+  it('ignores a start that completes after a failure already scheduled its restart', async () => {
+    const settle: Array<() => void> = [];
+    fixture.unit.onStart = () => new Promise<void>((resolve) => settle.push(resolve));
+    const lifecycle = create({ restart: 'always', backoff: { initialMs: 10, maxMs: 10 } });
+    void lifecycle.start();
+    await lifecycle.failed('exited during start');
+    await vi.advanceTimersByTimeAsync(10); // the restart begins a second start
+    expect(settle).toHaveLength(2);
+    settle[0]!();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(lifecycle.state).toBe('starting');
+    settle[1]!();
+    await vi.advanceTimersByTimeAsync(0);
     expect(lifecycle.state).toBe('running');
   });
 
