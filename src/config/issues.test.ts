@@ -94,6 +94,10 @@ describe('formatIssues: what was expected, read off the schema', () => {
     ],
     [{ orch: 5 }, 'orch: expected an object, got 5'],
     [5, 'expected an object, got 5'],
+    [
+      { orch: { alerts: [{ url: 'https://x', events: 'crashed' }] } },
+      'orch.alerts[0].events: expected an array of one of "crashed", "unhealthy", "restarted", "threshold", "auth-failures", "tool-changed", got "crashed"',
+    ],
   ])('%j', (data, expected) => {
     expect(lines(configSchema, data)).toEqual([expected]);
   });
@@ -109,8 +113,26 @@ describe('formatIssues: what was expected, read off the schema', () => {
       items: z.array(z.object({ a: z.string() })),
       dates: z.array(z.date()),
       when: z.date(),
+      links: z.array(z.url()),
+      choices: z.array(z.literal(['a', 'b'])),
+      levels: z.record(z.string(), z.enum(['low', 'high'])),
+      maybe: z.string().nullable(),
     });
-    const bad = { urls: 1, counts: 1, ratios: 1, flags: 1, nested: 1, maps: 1, items: 1, dates: 1, when: 1 };
+    const bad = {
+      urls: 1,
+      counts: 1,
+      ratios: 1,
+      flags: 1,
+      nested: 1,
+      maps: 1,
+      items: 1,
+      dates: 1,
+      when: 1,
+      links: [1],
+      choices: 1,
+      levels: 1,
+      maybe: 1,
+    };
     expect(lines(schema, bad)).toEqual([
       'urls: expected an array of URLs, got 1',
       'counts: expected an array of whole numbers, got 1',
@@ -121,6 +143,10 @@ describe('formatIssues: what was expected, read off the schema', () => {
       'items: expected an array of objects, got 1',
       'dates: expected an array of date values, got 1',
       'when: expected date, got 1',
+      'links[0]: expected a URL, got 1',
+      'choices: expected an array of "a" or "b", got 1',
+      'levels: expected an object of one of "low", "high", got 1',
+      'maybe: expected a string, got 1',
     ]);
   });
 
@@ -182,6 +208,19 @@ describe('formatIssues: what was expected, read off the schema', () => {
 });
 
 describe('formatIssues: whole-config checks and server entries', () => {
+  it('joins every reason a key is refused, keeps a custom message, and judges a union by itself outside mcpServers', () => {
+    const schema = z.object({
+      names: z.record(z.string().min(3, 'too short').regex(/^a/, 'starts with a'), z.number()),
+      exact: z.string().refine((v) => v === 'x', 'must be x'),
+      nested: z.object({ either: z.union([z.string(), z.number()], { error: 'a string or a number' }) }),
+    });
+    expect(lines(schema, { names: { b: 1 }, exact: 'y', nested: { either: true } })).toEqual([
+      'names.b: invalid name: too short; starts with a',
+      'exact: must be x, got "y"',
+      'nested.either: a string or a number, got true',
+    ]);
+  });
+
   it('explains a bad server name, and a name the separator makes ambiguous, once each', () => {
     expect(lines(configSchema, { mcpServers: { 'bad name': { command: 'x' } } })).toEqual([
       'mcpServers["bad name"]: invalid name: server names use letters, digits, "_", "-" and "."',

@@ -69,13 +69,17 @@ function unwrap(schema: z.ZodType): z.ZodType {
 function schemaAt(schema: z.ZodType, path: Path): z.ZodType | undefined {
   let s: z.ZodType | undefined = schema;
   for (const key of path) {
+    // Stryker disable next-line ConditionalExpression: zod reports no issue below a key its schema lacks
     if (!s) return undefined;
     const def = defOf(unwrap(s));
+    // Stryker disable next-line OptionalChaining: an object schema always has its shape
     if (def.type === 'object') s = def.shape?.[String(key)];
     else if (def.type === 'record') s = def.valueType;
+    // Stryker disable next-line ConditionalExpression: any other schema leaves s undefined either way
     else if (def.type === 'array') s = def.element;
     else return undefined;
   }
+  // Stryker disable next-line LogicalOperator: callers unwrap again; and s is defined at the end, see above
   return s && unwrap(s);
 }
 
@@ -91,8 +95,10 @@ function describeSchema(schema: z.ZodType, plural = false): string {
     case 'boolean':
       return pick('true or false', 'booleans');
     case 'array':
+      // Stryker disable next-line StringLiteral: an array schema always has its element
       return pick(`an array of ${def.element ? describeSchema(def.element, true) : 'items'}`, 'arrays');
     case 'record':
+      // Stryker disable next-line StringLiteral: a record schema always has its value type
       return pick(`an object of ${def.valueType ? describeSchema(def.valueType, true) : 'values'}`, 'objects');
     case 'object':
       return pick('an object', 'objects');
@@ -189,6 +195,7 @@ export function formatIssues(issues: readonly Issue[], schema: z.ZodType, data: 
       continue;
     }
     // A check of the whole config says all in its message: the value at its path is not the point.
+    // Stryker disable next-line ConditionalExpression: only custom issues carry params
     if (issue.code === 'custom' && (issue.params as { whole?: boolean } | undefined)?.whole) {
       lines.push(`${prefix}${issue.message}`);
       continue;
