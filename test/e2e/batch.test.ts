@@ -186,9 +186,13 @@ describe('failures', () => {
     });
     expect(task.status).toBe('failed');
     expect(step(task, 'long')).toMatchObject({ status: 'cancelled', error: 'stopped: another step failed' });
+    // Stopped at the server too (notifications/cancelled), not left sleeping.
+    await waitFor(async () => (await sleepStats()).inFlight === 0);
   });
 
   it('a cancel stops waiting steps and cancels running calls upstream', { timeout: 30_000 }, async () => {
+    // A call an earlier test cancelled may still be ending at the server: its end would count in the new counts.
+    await waitFor(async () => (await sleepStats()).inFlight === 0);
     await tools.callTool({ name: 'reset' });
     const started = await rest.start({
       steps: [
