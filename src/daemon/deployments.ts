@@ -3,7 +3,7 @@ import { Deployer, type DeployHost, type DeploySecrets } from '../deploy/deploye
 import type { Logger } from '../log.js';
 import type { Store } from '../store/open.js';
 import { loadSecretKey } from '../store/secretKey.js';
-import { defaultEnvironment } from '../supervisor/childProcess.js';
+import { defaultEnvironment } from '../supervisor/environment.js';
 
 export interface DeploymentsOptions {
   dataDir: string;

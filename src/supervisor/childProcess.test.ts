@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../log.js';
-import { defaultEnvironment, killAllChildrenSync, spawnChild, type ChildHandle, type SpawnChildOptions } from './childProcess.js';
+import { killAllChildrenSync, spawnChild, type ChildHandle, type SpawnChildOptions } from './childProcess.js';
 import { createLogBuffer } from './logBuffer.js';
 import { parseProcStat } from './stats.js';
 
@@ -225,46 +225,6 @@ describe('spawnChild', () => {
     killAllChildrenSync();
     expect((await a.exited).signal).toBe('SIGKILL');
     expect((await b.exited).signal).toBe('SIGKILL');
-  });
-});
-
-describe('defaultEnvironment', () => {
-  // What npx, uvx and their proxies need; anything else reaches a server only through its `env`.
-  const INHERITED = [
-    'HOME',
-    'LOGNAME',
-    'PATH',
-    'SHELL',
-    'TERM',
-    'USER',
-    'LANG',
-    'LC_ALL',
-    'LC_CTYPE',
-    'TMPDIR',
-    'TZ',
-    'XDG_RUNTIME_DIR',
-    'HTTP_PROXY',
-    'HTTPS_PROXY',
-    'NO_PROXY',
-    'http_proxy',
-    'https_proxy',
-    'no_proxy',
-    'NODE_EXTRA_CA_CERTS',
-    'SSL_CERT_FILE',
-    'SSL_CERT_DIR',
-  ];
-
-  it('passes on the listed variables and nothing else', () => {
-    const source = Object.fromEntries([...INHERITED, 'MCP_ORCH_SECRET_KEY', 'GITHUB_TOKEN'].map((k) => [k, `value of ${k}`]));
-    expect(defaultEnvironment(source)).toStrictEqual(Object.fromEntries(INHERITED.map((k) => [k, `value of ${k}`])));
-  });
-
-  it('drops exported shell functions, but keeps values that merely contain "()"', () => {
-    expect(defaultEnvironment({ HOME: '/home/u', SHELL: '() { evil; }', TERM: 'xterm()', PATH: '' })).toStrictEqual({
-      HOME: '/home/u',
-      TERM: 'xterm()',
-      PATH: '',
-    });
   });
 });
 

@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants as fsConstants, statSync } from 'node:fs';
-import path from 'node:path';
+import { statSync } from 'node:fs';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import type { Logger } from '../log.js';
+import { describeSpawnError, resolveCommand } from './command.js';
+import { defaultEnvironment } from './environment.js';
 import { createLineSplitter, createLogBuffer, type LogBuffer } from './logBuffer.js';
 import { readProcessTable } from './stats.js';
 
@@ -47,64 +48,6 @@ export interface ChildHandle {
   onExit(cb: (info: ExitInfo) => void): () => void;
 }
 
-/**
- * Variables a child inherits from us; everything else must be given in the server's `env`, so that our
- * own secrets (MCP_ORCH_SECRET_KEY, tokens) do not leak into every server. The list follows the MCP SDK's
- * getDefaultEnvironment, plus locale, temp dir and proxy/CA settings that npx and uvx need.
- */
-// Stryker disable ArrayDeclaration,StringLiteral: the tests run on Linux, where this list is not used
-const WINDOWS_ENV_VARS = [
-  'APPDATA',
-  'HOMEDRIVE',
-  'HOMEPATH',
-  'LOCALAPPDATA',
-  'PATH',
-  'PROCESSOR_ARCHITECTURE',
-  'SYSTEMDRIVE',
-  'SYSTEMROOT',
-  'TEMP',
-  'TMP',
-  'USERNAME',
-  'USERPROFILE',
-  'PROGRAMFILES',
-];
-// Stryker restore ArrayDeclaration,StringLiteral
-const POSIX_ENV_VARS = [
-  'HOME',
-  'LOGNAME',
-  'PATH',
-  'SHELL',
-  'TERM',
-  'USER',
-  'LANG',
-  'LC_ALL',
-  'LC_CTYPE',
-  'TMPDIR',
-  'TZ',
-  'XDG_RUNTIME_DIR',
-  'HTTP_PROXY',
-  'HTTPS_PROXY',
-  'NO_PROXY',
-  'http_proxy',
-  'https_proxy',
-  'no_proxy',
-  'NODE_EXTRA_CA_CERTS',
-  'SSL_CERT_FILE',
-  'SSL_CERT_DIR',
-];
-// Stryker disable next-line ConditionalExpression,EqualityOperator,StringLiteral: the tests run on Linux
-const INHERITED_ENV_VARS = process.platform === 'win32' ? WINDOWS_ENV_VARS : POSIX_ENV_VARS;
-
-export function defaultEnvironment(source: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const key of INHERITED_ENV_VARS) {
-    const value = source[key];
-    // Values starting with "()" are exported shell functions, a known injection vector.
-    if (value !== undefined && !value.startsWith('()')) env[key] = value;
-  }
-  return env;
-}
-
 /** How long after SIGKILL we still wait for an exit before giving up (a process stuck in the kernel). */
 const KILL_WAIT_MS = 5000;
 /** Group members are not our children, so no event tells us they are gone: we poll at this interval. */
@@ -138,47 +81,6 @@ function signalPid(pid: number, signal: NodeJS.Signals): void {
   } catch {
     // already gone
   }
-}
-
-/**
- * Finds the executable as the kernel would, to explain a failure better than spawn's bare ENOENT (which
- * also stands for a missing cwd). Synchronous like spawn itself; it runs once per (re)start.
- */
-function resolveCommand(command: string, env: Record<string, string>, cwd: string): { file: string } | { error: string } {
-  // Stryker disable next-line all: the tests run on Linux
-  if (process.platform === 'win32') return { file: command }; // spawn's own lookup; PATHEXT is its business
-  const isExecutableFile = (file: string): 'ok' | 'missing' | 'not-executable' => {
-    try {
-      if (!statSync(file).isFile()) return 'not-executable';
-      accessSync(file, fsConstants.X_OK);
-      return 'ok';
-    } catch (err) {
-      return (err as NodeJS.ErrnoException).code === 'EACCES' ? 'not-executable' : 'missing';
-    }
-  };
-  if (command.includes('/')) {
-    const file = path.resolve(cwd, command);
-    const state = isExecutableFile(file);
-    if (state === 'ok') return { file };
-    return { error: state === 'missing' ? `no such file: ${file}` : `permission denied: ${file} is not an executable file` };
-  }
-  let notExecutable: string | undefined;
-  // Empty PATH entries are skipped: treating them as "." would run whatever sits in the cwd.
-  // Stryker disable next-line StringLiteral: without a PATH any stand-in finds nothing either
-  for (const dir of (env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
-    const file = path.resolve(cwd, dir, command);
-    const state = isExecutableFile(file);
-    if (state === 'ok') return { file };
-    if (state === 'not-executable') notExecutable ??= file;
-  }
-  if (notExecutable) return { error: `permission denied: ${notExecutable} is not an executable file` };
-  return { error: `command not found: ${command} (looked in PATH)` };
-}
-
-function describeSpawnError(err: NodeJS.ErrnoException, command: string): string {
-  if (err.code === 'ENOENT') return `command not found: ${command} (looked in PATH)`;
-  if (err.code === 'EACCES') return `permission denied: ${command}`;
-  return `failed to start ${command}: ${err.message}`;
 }
 
 function delay(ms: number): { promise: Promise<false>; cancel: () => void } {
