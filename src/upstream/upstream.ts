@@ -11,7 +11,8 @@ import { clientCapabilitiesFor, configuredRoots } from './roots.js';
 import { ChannelClosedError } from './channel.js';
 import { isTransient, requestError, unavailableError } from './failures.js';
 import { IdleStop } from './idleStop.js';
-import { Connection, describeError, describeExit, type ConnectionDeps, type TransportKind } from './connection.js';
+import { describeError, describeExit, type Connection, type ConnectionDeps, type TransportKind } from './connection.js';
+import { openConnection } from './open.js';
 import type { ProtocolEra } from './envelope.js';
 import type { RequestOptions, UpstreamDeps } from './deps.js';
 import { InstanceSet } from './instances.js';
@@ -223,7 +224,7 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
       await this.deps.dependencies?.(abort.signal);
       abort.signal.throwIfAborted();
       timer = setTimeout(() => abort.abort(new Error(`did not finish initialize within ${this.config.timeout}s`)), this.timeoutMs);
-      const connection = await Connection.open(this.connectionDeps(), abort.signal);
+      const connection = await openConnection(this.connectionDeps(), abort.signal);
       this.connection = connection;
       await this.loadLists(connection);
       this.publicError = undefined;
