@@ -6,7 +6,7 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Notification } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectStreamable, MODERN_VERSION, recordNotifications, waitFor } from '../../test/helpers/clients.js';
+import { connectStreamable, openModernListen, recordNotifications, waitFor } from '../../test/helpers/clients.js';
 import { fixtureServer } from '../../test/helpers/fixtures.js';
 import { startInProcessDaemon, type InProcessDaemon } from '../../test/helpers/inProcessDaemon.js';
 import { hashKey } from '../auth/keys.js';
@@ -19,25 +19,7 @@ describe('keys changing under open sessions', () => {
   const clients: Client[] = [];
 
   const listen = (key: string) =>
-    fetch(`${running.url}/mcp`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${key}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        'mcp-protocol-version': MODERN_VERSION,
-        'mcp-method': 'subscriptions/listen',
-      },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'subscriptions/listen',
-        params: {
-          notifications: { toolsListChanged: true, resourcesListChanged: true },
-          _meta: { 'io.modelcontextprotocol/protocolVersion': MODERN_VERSION, 'io.modelcontextprotocol/clientCapabilities': {} },
-        },
-      }),
-    });
+    openModernListen(`${running.url}/mcp`, { token: key, notifications: { toolsListChanged: true, resourcesListChanged: true } });
 
   beforeAll(async () => {
     running = await startInProcessDaemon({ auth: true, config: { mcpServers: { echo: fixtureServer('echo') } } });

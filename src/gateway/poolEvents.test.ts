@@ -8,7 +8,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Notification } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectSse, connectStreamable, MODERN_VERSION, recordNotifications, waitFor } from '../../test/helpers/clients.js';
+import { connectSse, connectStreamable, openModernListen, recordNotifications, waitFor } from '../../test/helpers/clients.js';
 import { fixtureServer } from '../../test/helpers/fixtures.js';
 import { startInProcessDaemon, type InProcessDaemon } from '../../test/helpers/inProcessDaemon.js';
 
@@ -92,23 +92,9 @@ describe('pool events in process', () => {
   it('tells unified sessions and listen streams when a server goes and comes back, and no one else', async () => {
     const unified = await connect('/mcp');
     const other = await connect('/servers/two/mcp');
-    const listen = await fetch(`${running.url}/mcp`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        'mcp-protocol-version': MODERN_VERSION,
-        'mcp-method': 'subscriptions/listen',
-      },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 'l',
-        method: 'subscriptions/listen',
-        params: {
-          notifications: { toolsListChanged: true, promptsListChanged: true },
-          _meta: { 'io.modelcontextprotocol/protocolVersion': MODERN_VERSION, 'io.modelcontextprotocol/clientCapabilities': {} },
-        },
-      }),
+    const listen = await openModernListen(`${running.url}/mcp`, {
+      id: 'l',
+      notifications: { toolsListChanged: true, promptsListChanged: true },
     });
     const reader = listen.body!.pipeThrough(new TextDecoderStream()).getReader();
     let streamed = '';

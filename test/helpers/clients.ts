@@ -138,3 +138,32 @@ export async function connectModern(url: string | URL, options: ConnectModernOpt
   await client.connect(new ModernTransport(new URL(url), { requestInit: { headers: { ...options.headers } } }));
   return client;
 }
+
+/**
+ * A raw 2026-07-28 `subscriptions/listen` POST (no client library): the open response is the
+ * listen stream, read as text by the test; `token` is sent as a Bearer key.
+ */
+export function openModernListen(
+  url: string | URL,
+  options: { notifications: Record<string, boolean>; token?: string; id?: string | number },
+): Promise<Response> {
+  return fetch(url, {
+    method: 'POST',
+    headers: {
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': MODERN_VERSION,
+      'mcp-method': 'subscriptions/listen',
+    },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: options.id ?? 1,
+      method: 'subscriptions/listen',
+      params: {
+        notifications: options.notifications,
+        _meta: { 'io.modelcontextprotocol/protocolVersion': MODERN_VERSION, 'io.modelcontextprotocol/clientCapabilities': {} },
+      },
+    }),
+  });
+}
