@@ -87,15 +87,17 @@ let lastTable: { at: number; table: Promise<ProcEntry[] | undefined> } | undefin
  * The process table, scanned at most once per TABLE_REUSE_MS: a status of every server samples each
  * tree at once, and fifty servers would otherwise read all of /proc fifty times over.
  */
-function recentProcessTable(): Promise<ProcEntry[] | undefined> {
+function recentProcessTable(fresh = false): Promise<ProcEntry[] | undefined> {
   const now = Date.now();
-  if (!lastTable || now - lastTable.at >= TABLE_REUSE_MS) lastTable = { at: now, table: readProcessTable() };
+  if (fresh || !lastTable || now - lastTable.at >= TABLE_REUSE_MS) lastTable = { at: now, table: readProcessTable() };
   return lastTable.table;
 }
 
 /** One sample of the tree rooted at `pid`; undefined if that process is gone. */
 export async function sampleProcessTree(pid: number): Promise<TreeSample | undefined> {
-  const table = await recentProcessTable();
+  let table = await recentProcessTable();
+  // A process started after the reused scan is not gone: scan again for it (a server just spawned).
+  if (table && !table.some((entry) => entry.pid === pid)) table = await recentProcessTable(true);
   // Stryker disable next-line ArrayDeclaration: only where there is no /proc (macOS, Windows)
   const pids = table ? processTree(table, pid) : [pid];
   // Stryker disable next-line ConditionalExpression: pidusage rejects a missing pid too; this saves the call
