@@ -314,7 +314,6 @@ export class Gateway {
         const transport: WebSocketServerTransport = new WebSocketServerTransport(session.id, socket, {
           maxBufferedBytes: streamBufferBytes,
           screen: (body, inFlight) => this.quotas.batchRefusal(body) ?? this.sessions.overLimit(open, body, inFlight),
-          onActivity: () => (open.lastSeen = Date.now()),
           onOverflow: () =>
             this.log.warn(
               { client: connection.address, maxBufferedBytes: streamBufferBytes },

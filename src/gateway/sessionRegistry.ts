@@ -118,9 +118,9 @@ export class SessionRegistry {
 
   /**
    * Closes HTTP sessions whose client sent nothing since `cutoff` (a client that vanished without
-   * DELETE). A session with a request in flight or an event stream open is held, and counts as seen:
-   * its idle time starts when the last of them ends, so that a client whose stream broke may open
-   * another. Such a stream is bounded as every stream is (orch.limits.streams, and dropped once its
+   * DELETE). A session with a request in flight, an event stream or a WebSocket open is held, and
+   * counts as seen: its idle time starts when the last of them ends, so that a client whose stream
+   * broke may open another. Such a stream is bounded as every stream is (orch.limits.streams, and dropped once its
    * client leaves streamBufferBytes unread or its connection fails).
    */
   closeIdle(cutoff: number): void {

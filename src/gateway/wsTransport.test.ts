@@ -188,3 +188,46 @@ describe('MCP over WebSocket in process', () => {
     await waitFor(() => open() === 0);
   });
 });
+
+describe('an idle WebSocket session', () => {
+  let running: InProcessDaemon;
+  afterAll(() => running?.stop());
+
+  it('lives as long as its socket, where an abandoned HTTP session is swept', async () => {
+    running = await startInProcessDaemon({ config: { mcpServers: { echo: fixtureServer('echo') }, orch: { sessionIdleSec: 1 } } });
+    const counts = () => running.daemon.gateway.sessionCounts();
+    const socket = new WebSocket(`${running.url.replace(/^http/, 'ws')}/servers/echo/ws`, ['mcp']);
+    const received: Message[] = [];
+    socket.on('message', (data) => received.push(JSON.parse(String(data)) as Message));
+    await new Promise((resolve, reject) => {
+      socket.once('open', resolve);
+      socket.once('error', reject);
+    });
+    const request = async (id: number, method: string, params: Record<string, unknown> = {}) => {
+      socket.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
+      return waitFor(() => received.find((message) => message.id === id));
+    };
+    await request(1, 'initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'idle', version: '0' } });
+    socket.send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
+    // Opened after the socket last sent anything: once it is swept, the socket was idle as long.
+    const abandoned = await fetch(`${running.url}/servers/echo/mcp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'abandoned', version: '0' } },
+      }),
+    });
+    expect(abandoned.status).toBe(200);
+    await abandoned.body?.cancel();
+    expect(counts()).toMatchObject({ 'streamable-http': 1, websocket: 1 });
+
+    await waitFor(() => counts()['streamable-http'] === 0, { timeoutMs: 10_000 });
+    expect(counts().websocket).toBe(1);
+    expect(await request(2, 'ping')).toMatchObject({ id: 2, result: {} });
+    socket.close();
+    await waitFor(() => counts().websocket === 0);
+  });
+});

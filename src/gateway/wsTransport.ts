@@ -30,8 +30,6 @@ export interface WebSocketTransportOptions {
    * with the `inFlight` ones): the refusal, or undefined.
    */
   screen?: (body: unknown, inFlight: number) => OrchError | undefined;
-  /** Told of every frame the client sends, for the idle sweep. */
-  onActivity?: () => void;
   /** Told when the client stopped reading and its connection was dropped. */
   onOverflow?: () => void;
 }
@@ -62,12 +60,19 @@ export class WebSocketServerTransport implements Transport {
     private readonly options: WebSocketTransportOptions,
   ) {}
 
+  /**
+   * An open socket holds its session through the idle sweep, as an open event stream does: the
+   * session ends with the socket, and the heartbeat drops a client that vanished.
+   */
+  get streaming(): boolean {
+    return !this.ended;
+  }
+
   async start(): Promise<void> {}
 
   /** One text frame from the client: a JSON-RPC message, or a batch where the protocol revision allows them. */
   receive(text: string): void {
     if (this.ended) return;
-    this.options.onActivity?.();
     let body: unknown;
     try {
       body = JSON.parse(text);
