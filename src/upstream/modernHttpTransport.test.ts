@@ -98,6 +98,24 @@ describe('ModernHttpTransport', () => {
     await transport.close();
   });
 
+  it('takes an error the server could not tie to a request (id null) as the answer to the request it was posted with', async () => {
+    const unsupported = { code: -32000, message: 'Bad Request: Unsupported protocol version: 2026-07-28' };
+    const url = await serve((_req, body, res) => {
+      const answer = body.method === 'tools/list' ? { id: null, result: {} } : { id: null, error: unsupported };
+      res
+        .writeHead(body.method === 'tools/list' ? 200 : 400, { 'Content-Type': 'application/json' })
+        .end(JSON.stringify({ jsonrpc: '2.0', ...answer }));
+    });
+    const transport = new ModernHttpTransport(url);
+    const messages = collect(transport);
+    await transport.send({ jsonrpc: '2.0', id: 8, method: 'server/discover', params: { _meta: envelope } });
+    await expect.poll(() => messages).toEqual([{ jsonrpc: '2.0', id: 8, error: unsupported }]);
+    // A result is never anonymous: one without its id is passed on as it came.
+    await transport.send({ jsonrpc: '2.0', id: 9, method: 'tools/list', params: { _meta: envelope } });
+    await expect.poll(() => messages[1]).toEqual({ jsonrpc: '2.0', id: null, result: {} });
+    await transport.close();
+  });
+
   it('reads an SSE answer cut anywhere: inside CRLF pairs, inside a character, data over several lines', async () => {
     const event = Buffer.from(`event: message\r\ndata: {"jsonrpc":"2.0",\r\ndata: "id":5,"result":{"text":"é"}}\r\n\r\n`);
     const cuts = [...event.keys()].filter((i) => event[i] === 0x0d || event[i] === 0xc3).map((i) => i + 1);

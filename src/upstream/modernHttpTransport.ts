@@ -108,7 +108,10 @@ export class ModernHttpTransport implements Transport {
         body = undefined;
       }
       if (isJsonRpc(body)) {
-        this.onmessage?.(body);
+        // An error the server could not tie to a request (id null: a 2025 server's 400 to the
+        // server/discover probe) answers the one request this POST carried, or it would wait its timeout.
+        const unattributed = (body as { id?: unknown }).id === null && 'error' in body;
+        this.onmessage?.(unattributed ? ({ ...body, id } as JSONRPCMessage) : body);
         return;
       }
       this.answerWithError(id, `HTTP ${response.status} ${response.statusText}${text ? `: ${text.slice(0, 200)}` : ''}`);
