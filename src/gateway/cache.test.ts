@@ -4,31 +4,19 @@
  * through the daemon with a running server, and the invalidation by the server's own events.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { configuredUpstream } from '../../test/helpers/upstream.js';
 import { waitFor } from '../../test/helpers/wait.js';
 import { localPrincipal } from '../auth/policy.js';
-import { configSchema, type ServerConfig } from '../config/schema.js';
-import { supervisionFor } from '../config/supervision.js';
 import { createLogger } from '../log.js';
-import { spawnChild } from '../supervisor/childProcess.js';
 import { UpstreamPool } from '../upstream/pool.js';
-import { Upstream } from '../upstream/upstream.js';
+import type { Upstream } from '../upstream/upstream.js';
 import { canonicalJson, ResponseCache } from './cache.js';
 import type { Caller } from './caller.js';
+import type { Peer } from './serverRequests.js';
 
 const logger = createLogger({ level: 'silent' });
 
-function upstreamOf(name: string, entry: object): Upstream {
-  const config = configSchema.parse({ mcpServers: { [name]: { command: process.execPath, ...entry } } });
-  const server = config.mcpServers[name] as ServerConfig;
-  return new Upstream(name, server, {
-    logger,
-    spawnChild,
-    clientInfo: { name: 'test', version: '0' },
-    stopGraceMs: 1000,
-    supervision: supervisionFor(server, config.orch),
-    onServerRequest: async () => ({}),
-  });
-}
+const upstreamOf = (name: string, entry: object): Upstream => configuredUpstream(name, { command: process.execPath, ...entry }, { logger });
 
 const callerIn = (project: string, era: Caller['era'] = '2025-11-25'): Caller => ({
   id: `session-${project}`,
@@ -110,7 +98,61 @@ describe('ResponseCache', () => {
     for (const q of ['error', 'task', 'input', 'asked']) expect(slotFor(q)!.hit, q).toBeUndefined();
     // A call that asks for a task, or answers input requests, is not even looked up.
     expect(slotFor('x', { task: { ttl: 1000 } })).toBeUndefined();
-    expect(slotFor('x', { inputResponses: {}, requestState: 's' })).toBeUndefined();
+    expect(slotFor('x', { inputResponses: {} })).toBeUndefined();
+    expect(slotFor('x', { requestState: 's' })).toBeUndefined();
+  });
+
+  it('keeps each part of the key apart: a project and a server whose names run together share nothing', () => {
+    open();
+    const ysearch = upstreamOf('ysearch', { cache: { tools: ['find'] } });
+    const search = upstreamOf('search', { cache: { tools: ['find'] } });
+    cache.slot(callerIn('x'), ysearch, 'tools/call', { name: 'find' })!.keep(text('for project x'));
+    expect(cache.slot(callerIn('xy'), search, 'tools/call', { name: 'find' })!.hit).toBeUndefined();
+  });
+
+  it('keeps only the tools its list names, and no other request that carries a name', () => {
+    open();
+    const search = upstreamOf('search', { cache: { tools: ['find', 'lookup'] } });
+    const a = callerIn('a');
+    expect(cache.slot(a, search, 'tools/call', { name: 'find' })).toBeDefined();
+    expect(cache.slot(a, search, 'tools/call', { name: 'lookup' })).toBeDefined();
+    expect(cache.slot(a, search, 'tools/call', { name: 'look' })).toBeUndefined();
+    expect(cache.slot(a, search, 'tools/call', { arguments: {} })).toBeUndefined();
+    expect(cache.slot(a, search, 'prompts/get', { name: 'find' })).toBeUndefined();
+    expect(cache.slot(a, search, 'completion/complete', { name: 'find' })).toBeUndefined();
+  });
+
+  it('keeps an answer that says it is complete, as 2026-07-28 answers do', () => {
+    open();
+    const search = upstreamOf('search', { cache: { tools: ['find'] } });
+    const slotFor = () => cache.slot(callerIn('a', '2026-07-28'), search, 'tools/call', { name: 'find' })!;
+    slotFor().keep({ ...text('done'), resultType: 'complete' });
+    expect(slotFor().hit).toEqual({ ...text('done'), resultType: 'complete' });
+  });
+
+  it('passes the client’s capabilities and notifications through its guard, and keeps nothing once spoiled', () => {
+    open();
+    const search = upstreamOf('search', { cache: { tools: ['find'] } });
+    const slotFor = (q: string) => cache.slot(callerIn('a'), search, 'tools/call', { name: 'find', arguments: { q } })!;
+    const notified: unknown[] = [];
+    const client: Peer = {
+      capabilities: () => ({ elicitation: {} }),
+      request: async () => ({}),
+      notify: (notification) => notified.push(notification),
+    };
+    const slot = slotFor('q');
+    const guarded = slot.guard(client);
+    expect(guarded.capabilities()).toEqual({ elicitation: {} });
+    guarded.notify!({ method: 'notifications/elicitation/complete', params: { elicitationId: 'e1' } });
+    expect(notified).toEqual([{ method: 'notifications/elicitation/complete', params: { elicitationId: 'e1' } }]);
+    expect(slot.guard({ capabilities: () => undefined, request: async () => ({}) }).notify).toBeUndefined();
+    // Neither a guard nor a notification spoils an answer; the server's input requests (spoil) do.
+    slot.keep(text('shared'));
+    expect(slotFor('q').hit).toEqual(text('shared'));
+    const asked = slotFor('asked');
+    asked.spoil();
+    asked.keep(text('made with this client’s input'));
+    expect(slotFor('asked').hit).toBeUndefined();
   });
 
   it('drops a server’s answers when told, or one resource’s, and does not keep an answer fetched before that', () => {
@@ -122,9 +164,14 @@ describe('ResponseCache', () => {
     read('file:///one').keep({ contents: [{ uri: 'file:///one', text: '1' }] });
     read('file:///two').keep({ contents: [{ uri: 'file:///two', text: '2' }] });
 
+    // A tool call that names the resource among its params is not a read of it.
+    const find = () => cache.slot(a, files, 'tools/call', { name: 'find', uri: 'file:///one' })!;
+    find().keep(text('found'));
+
     cache.invalidate('files', 'file:///one');
     expect(read('file:///one').hit).toBeUndefined();
     expect(read('file:///two').hit).toBeDefined();
+    expect(find().hit).toBeDefined();
 
     const inFlight = read('file:///three');
     cache.invalidate('files');
@@ -168,11 +215,29 @@ describe('ResponseCache', () => {
     expect(slotFor().hit).toBeDefined();
     await waitFor(() => slotFor().hit === undefined, { timeoutMs: 2000 });
   });
+
+  it('drops one resource’s answer while another answer of the server has outlived its ttl', async () => {
+    open();
+    const docs = upstreamOf('docs', { cache: { ttlSec: 0.05, resources: true } });
+    const read = (uri: string) => cache.slot(callerIn('a'), docs, 'resources/read', { uri })!;
+    read('docs://old').keep({ contents: [] });
+    read('docs://new').keep({ contents: [] });
+    // Looking up docs://new lets it go once expired; docs://old, kept earlier, has expired too but is still held.
+    await waitFor(() => read('docs://new').hit === undefined, { timeoutMs: 2000 });
+    read('docs://a').keep({ contents: [] });
+    expect(() => cache.invalidate('docs', 'docs://a')).not.toThrow();
+    expect(read('docs://a').hit).toBeUndefined();
+  });
 });
 
 describe('canonicalJson', () => {
   it('sorts keys at every level and leaves arrays in order', () => {
     expect(canonicalJson({ b: [2, { d: 1, c: 2 }], a: null, u: undefined })).toBe('{"a":null,"b":[2,{"c":2,"d":1}]}');
     expect(canonicalJson('x')).toBe('"x"');
+  });
+
+  it('writes null where JSON has no value, as JSON.stringify does in an array', () => {
+    expect(canonicalJson(undefined)).toBe('null');
+    expect(canonicalJson([undefined, () => 1])).toBe(JSON.stringify([undefined, () => 1]));
   });
 });

@@ -1,4 +1,4 @@
-import type { Result, Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Result } from '@modelcontextprotocol/sdk/types.js';
 import { LRUCache } from 'lru-cache';
 import type { ServerCache } from '../config/schema.js';
 import type { UpstreamPool } from '../upstream/pool.js';
@@ -38,11 +38,12 @@ export interface CacheSlot {
  */
 export class ResponseCache {
   private readonly entries: LRUCache<string, Stored>;
+  /** The keys of each server's answers; a set stays, empty, for each server that kept some. */
   private readonly byServer = new Map<string, Set<string>>();
   /** The pool member whose answers are kept under each name: a new member (config change, deployment) starts afresh. */
   private readonly sources = new Map<string, Upstream>();
-  /** Moves on at every invalidation of a server, so that an answer fetched before it is not kept after it. */
-  private readonly generations = new Map<string, number>();
+  /** A new token at every invalidation of a server, so that an answer fetched before it is not kept after it. */
+  private readonly generations = new Map<string, object>();
   private readonly detach: () => void;
 
   constructor(pool: UpstreamPool, maxBytes: number) {
@@ -50,11 +51,14 @@ export class ResponseCache {
       maxSize: maxBytes,
       // One huge answer must not push out everything else.
       maxEntrySize: Math.max(1, Math.floor(maxBytes / 4)),
-      dispose: (stored, key) => {
-        const keys = this.byServer.get(stored.server);
-        keys?.delete(key);
-        if (keys?.size === 0) this.byServer.delete(stored.server);
+      // Each server's keys follow what the LRU holds (it refuses an answer above maxEntrySize itself).
+      onInsert: (stored, key) => {
+        let keys = this.byServer.get(stored.server);
+        if (!keys) this.byServer.set(stored.server, (keys = new Set()));
+        keys.add(key);
       },
+      // Stryker disable next-line ArrowFunction: memory only; invalidate skips a key whose answer is gone (deleting it does nothing)
+      dispose: (stored, key) => this.byServer.get(stored.server)!.delete(key),
     });
     const onChange = (upstream: Upstream): void => this.invalidate(upstream.name);
     const onNotification = (upstream: Upstream, notification: { method: string; params?: Record<string, unknown> }): void => {
@@ -81,7 +85,7 @@ export class ResponseCache {
     }
     const { _meta: _ignored, ...rest } = params;
     const key = [caller.principal.project, server, caller.era, method, canonicalJson(rest)].join('\u0000');
-    const generation = this.generations.get(server) ?? 0;
+    const generation = this.generations.get(server);
     const hit = this.entries.get(key)?.result;
     let spoiled = false;
     return {
@@ -98,21 +102,17 @@ export class ResponseCache {
         spoiled = true;
       },
       keep: (result) => {
-        if (spoiled || !complete(result) || (this.generations.get(server) ?? 0) !== generation) return;
+        if (spoiled || !complete(result) || this.generations.get(server) !== generation) return;
         const uri = method === 'resources/read' ? String(params.uri) : undefined;
         const size = key.length + JSON.stringify(result).length;
-        if (size > this.entries.maxEntrySize) return;
         this.entries.set(key, { server, uri, result }, { ttl: settings.ttlSec * 1000, size });
-        let keys = this.byServer.get(server);
-        if (!keys) this.byServer.set(server, (keys = new Set()));
-        keys.add(key);
       },
     };
   }
 
   /** Drops a server's answers (of one resource, when `uri` is given). */
   invalidate(server: string, uri?: string): void {
-    this.generations.set(server, (this.generations.get(server) ?? 0) + 1);
+    this.generations.set(server, {});
     const keys = this.byServer.get(server);
     if (!keys) return;
     for (const key of [...keys]) {
@@ -137,20 +137,12 @@ function cacheable(settings: ServerCache, upstream: Upstream, method: string, pa
   if (params.task !== undefined || params.inputResponses !== undefined || params.requestState !== undefined) return false;
   if (method === 'resources/read') return settings.resources;
   if (LIST_METHODS.has(method)) return settings.lists;
-  if (method !== 'tools/call' || settings.tools === undefined || typeof params.name !== 'string') return false;
-  if (settings.tools !== 'readOnly') return settings.tools.includes(params.name);
-  return readOnlyTools(upstream.catalog.tools).has(params.name);
-}
-
-/** The tools a server annotates read-only and idempotent, per catalog list (a refresh replaces the list). */
-const readOnlyLists = new WeakMap<readonly Tool[], ReadonlySet<string>>();
-function readOnlyTools(tools: readonly Tool[]): ReadonlySet<string> {
-  let names = readOnlyLists.get(tools);
-  if (!names) {
-    names = new Set(tools.filter((t) => t.annotations?.readOnlyHint === true && t.annotations.idempotentHint === true).map((t) => t.name));
-    readOnlyLists.set(tools, names);
-  }
-  return names;
+  if (method !== 'tools/call' || settings.tools === undefined) return false;
+  const { name } = params;
+  if (settings.tools !== 'readOnly') return settings.tools.some((listed) => listed === name);
+  // The server's own annotations, as its catalog (refreshed on list changes) says them now.
+  const tool = upstream.catalog.tools.find((t) => t.name === name);
+  return tool?.annotations?.readOnlyHint === true && tool.annotations.idempotentHint === true;
 }
 
 /** A plain, complete answer: not a tool error, not a task, not a request for input. */
