@@ -30,6 +30,34 @@ describe('globs', () => {
     expect(globToRegExp('a.b').test('axb')).toBe(false);
     expect(globToRegExp('file:///docs/*').test('file:///docs/sub/a.md')).toBe(true);
   });
+
+  it('take every other character literally, and let * run over line breaks', () => {
+    expect(globToRegExp('a.b').test('a.b')).toBe(true);
+    expect(globToRegExp('get(me)+[1]').test('get(me)+[1]')).toBe(true);
+    expect(globToRegExp('delete_*').test('delete_\nrepo')).toBe(true);
+  });
+});
+
+describe('combineRules', () => {
+  it('says nothing when no layer filters or overrides anything', () => {
+    expect(combineRules([{ rules: undefined, source: 'the config' }])).toBeUndefined();
+    expect(rules({})).toBeUndefined();
+    expect(rules({ tools: {}, prompts: { deny: [] } })).toBeUndefined();
+  });
+
+  it('keeps a layer that only filters prompts, or only overrides prompts', () => {
+    expect(names(shapeCatalog(catalog, rules({ prompts: { deny: ['debug_*'] } })).prompts)).toEqual(['review']);
+    const described = shapeCatalog(catalog, rules({ promptOverrides: { review: { description: 'Reviews a change' } } }));
+    expect(described.prompts[0]).toEqual({ name: 'review', description: 'Reviews a change' });
+  });
+
+  it('merges annotations field by field over the layers and the server’s own', () => {
+    const combined = combineRules([
+      { rules: shapingSchema.parse({ overrides: { search_issues: { annotations: { idempotentHint: true } } } }), source: 'the config' },
+      { rules: shapingSchema.parse({ overrides: { search_issues: { annotations: { title: 'Find' } } } }), source: 'project "p"' },
+    ]);
+    expect(shapeCatalog(catalog, combined).tools[0]!.annotations).toEqual({ readOnlyHint: true, idempotentHint: true, title: 'Find' });
+  });
 });
 
 describe('shapeCatalog', () => {
@@ -66,10 +94,31 @@ describe('shapeCatalog', () => {
     expect(resolveShaped(shaped, 'tool', 'search_issues')).toEqual({ withheld: 'renamed to "find_issues"' });
   });
 
-  it('lets a renamed tool take a name from the tool that had it', () => {
+  it('changes only the fields an override names', () => {
+    const own = tool('find', { title: 'Find', description: 'Finds things' });
+    const shapedBy = (override: object) => shapeCatalog({ ...catalog, tools: [own] }, rules({ overrides: { find: override } })).tools[0];
+    expect(shapedBy({ name: 'search' })).toEqual({ ...own, name: 'search' });
+    expect(shapedBy({ title: 'Search' })).toEqual({ ...own, title: 'Search' });
+    expect(shapedBy({ description: 'Searches' })).toEqual({ ...own, description: 'Searches' });
+  });
+
+  it('lets a renamed tool take a name from the tool that had it; only names not shown are withheld', () => {
     const shaped = shapeCatalog(catalog, rules({ overrides: { search_issues: { name: 'get_me' } } }));
     expect(names(shaped.tools)).toEqual(['get_me', 'delete_repo']);
     expect(resolveShaped(shaped, 'tool', 'get_me')).toEqual({ name: 'search_issues' });
+    expect([...shaped.withheldTools]).toEqual([['search_issues', 'renamed to "get_me"']]);
+  });
+
+  it('keeps a tool that an override names by its own name', () => {
+    const shaped = shapeCatalog(catalog, rules({ overrides: { get_me: { name: 'get_me', description: 'Me' } } }));
+    expect(names(shaped.tools)).toEqual(['search_issues', 'delete_repo', 'get_me']);
+    expect(shaped.withheldTools.size).toBe(0);
+  });
+
+  it('says a tool is shadowed when the one renamed to its name is itself withheld', () => {
+    const shaped = shapeCatalog(catalog, rules({ tools: { deny: ['search_*'] }, overrides: { search_issues: { name: 'get_me' } } }));
+    expect(names(shaped.tools)).toEqual(['delete_repo']);
+    expect(resolveShaped(shaped, 'tool', 'get_me')).toEqual({ withheld: 'shadowed by another renamed to "get_me"' });
   });
 
   it('matches filters against the new name too', () => {
@@ -84,6 +133,24 @@ describe('shapeCatalog', () => {
     expect(shaped.resourceTemplates.map((t) => t.uriTemplate)).toEqual(['file:///docs/{name}']);
     expect(uriRefusal(shaped, 'file:///secrets/key')).toBe('not allowed by the config');
     expect(uriRefusal(shaped, 'file:///docs/b.md')).toBeUndefined();
+  });
+
+  it('renames prompts and judges prompt names by the prompt filters alone', () => {
+    const shaped = shapeCatalog(
+      catalog,
+      rules({ tools: { deny: ['x_*'] }, prompts: { deny: ['debug_*'] }, promptOverrides: { review: { name: 'code_review' } } }),
+    );
+    expect(names(shaped.prompts)).toEqual(['code_review']);
+    expect(resolveShaped(shaped, 'prompt', 'code_review')).toEqual({ name: 'review' });
+    expect(resolveShaped(shaped, 'prompt', 'review')).toEqual({ withheld: 'renamed to "code_review"' });
+    expect(resolveShaped(shaped, 'prompt', 'debug_other')).toEqual({ withheld: 'denied by the config' });
+    expect(resolveShaped(shaped, 'prompt', 'x_prompt')).toEqual({ name: 'x_prompt' });
+  });
+
+  it('leaves the lists unshaped when pinning holds none of the tools', () => {
+    const shaped = shapeCatalog(catalog, undefined, () => undefined);
+    expect(shaped.shaped).toBe(false);
+    expect(shaped.tools).toBe(catalog.tools);
   });
 
   it('withholds held tools, with the reason', () => {
@@ -122,5 +189,27 @@ describe('createShaper', () => {
     expect(shaper(source, { slug: 'q', rules: {} })).toBe(first);
     version++;
     expect(shaper(source)).not.toBe(first);
+  });
+
+  it('names the server’s entry in the config in its reasons, and asks pinning about that server’s tools', () => {
+    const shaper = createShaper(
+      () => 1,
+      (server, name) => (server === 's' && name === 'get_me' ? 'changed since pinned' : undefined),
+    );
+    const shaped = shaper({ name: 's', config: shapingSchema.parse({ tools: { deny: ['delete_*'] } }), catalog });
+    expect(names(shaped.tools)).toEqual(['search_issues']);
+    expect(resolveShaped(shaped, 'tool', 'delete_repo')).toEqual({ withheld: 'denied by mcpServers.s in the config' });
+    expect(resolveShaped(shaped, 'tool', 'get_me')).toEqual({ withheld: 'changed since pinned' });
+  });
+
+  it('rebuilds for another source under the same name (a server replaced), and names the project in its reasons', () => {
+    const shaper = createShaper(() => 1, undefined);
+    const config = shapingSchema.parse({});
+    const before = shaper({ name: 's', config, catalog });
+    const after = shaper({ name: 's', config, catalog: { ...catalog, tools: [tool('other')] } });
+    expect(names(before.tools)).toEqual(['search_issues', 'delete_repo', 'get_me']);
+    expect(names(after.tools)).toEqual(['other']);
+    const project = { slug: 'p', rules: { s: shapingSchema.parse({ tools: { deny: ['get_*'] } }) } };
+    expect(resolveShaped(shaper({ name: 's', config, catalog }, project), 'tool', 'get_me')).toEqual({ withheld: 'denied by project "p"' });
   });
 });

@@ -18,6 +18,7 @@ interface Filter {
 }
 
 type Override = NonNullable<ShapingRules['overrides']>[string];
+const NO_OVERRIDES: ReadonlyMap<string, Override> = new Map();
 
 /** Every layer's rules together. */
 export interface Rules {
@@ -45,7 +46,9 @@ export function globToRegExp(glob: string): RegExp {
 
 function compile(filter: NameFilter | undefined, source: string): Filter[] {
   if (!filter || (filter.allow === undefined && !filter.deny?.length)) return [];
-  return [{ allow: filter.allow?.map(globToRegExp), deny: (filter.deny ?? []).map(globToRegExp), source }];
+  // Stryker disable next-line ArrayDeclaration: a made-up glob in place of none denies only a name spelled as it is
+  const deny = (filter.deny ?? []).map(globToRegExp);
+  return [{ allow: filter.allow?.map(globToRegExp), deny, source }];
 }
 
 /** The layers as one set of rules, later layers' overrides over earlier ones'; undefined when no layer says anything. */
@@ -66,6 +69,7 @@ export function combineRules(layers: readonly RulesLayer[]): Rules | undefined {
 function mergeOverrides(into: Map<string, Override>, layer: Record<string, Override> | undefined): void {
   for (const [name, override] of Object.entries(layer ?? {})) {
     const before = into.get(name);
+    // Stryker disable next-line LogicalOperator: with annotations in one layer only, spreading both layers carries them as they are
     const annotations = before?.annotations || override.annotations ? { ...before?.annotations, ...override.annotations } : undefined;
     into.set(name, { ...before, ...override, ...(annotations ? { annotations } : {}) });
   }
@@ -118,11 +122,18 @@ export function shapeCatalog(catalog: Readonly<CatalogLists>, rules: Rules | und
   const holds = held && catalog.tools.some((tool) => held(tool.name) !== undefined);
   if (!rules && !holds) return shaped;
   shaped.shaped = true;
-  shaped.tools = shapeNamed(catalog.tools, rules?.tools ?? [], rules?.overrides, held, shaped.toolNames, shaped.withheldTools);
+  shaped.tools = shapeNamed(
+    catalog.tools,
+    rules?.tools ?? [],
+    rules?.overrides ?? NO_OVERRIDES,
+    held,
+    shaped.toolNames,
+    shaped.withheldTools,
+  );
   shaped.prompts = shapeNamed(
     catalog.prompts,
     rules?.prompts ?? [],
-    rules?.promptOverrides,
+    rules?.promptOverrides ?? NO_OVERRIDES,
     undefined,
     shaped.promptNames,
     shaped.withheldPrompts,
@@ -139,16 +150,17 @@ export function shapeCatalog(catalog: Readonly<CatalogLists>, rules: Rules | und
 function shapeNamed<T extends Tool | Prompt>(
   items: readonly T[],
   filters: readonly Filter[],
-  overrides: Map<string, Override> | undefined,
+  overrides: ReadonlyMap<string, Override>,
   held: Held | undefined,
   names: Map<string, string>,
   withheld: Map<string, string>,
 ): T[] {
-  // A renamed item takes its new name even from an item that had it as its own.
-  const taken = new Set([...(overrides ?? [])].filter(([own, o]) => o.name !== undefined && o.name !== own).map(([, o]) => o.name!));
+  // A renamed item takes its new name even from an item that had it as its own (an override
+  // without a name adds undefined, which no name equals).
+  const taken = new Set([...overrides].filter(([own, o]) => o.name !== own).map(([, o]) => o.name));
   const out: T[] = [];
   for (const item of items) {
-    const override = overrides?.get(item.name);
+    const override = overrides.get(item.name);
     const shown = override?.name ?? item.name;
     if (shown !== item.name) withheld.set(item.name, `renamed to "${shown}"`);
     const why =
