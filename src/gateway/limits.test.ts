@@ -1,5 +1,6 @@
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
+import { captureLogger } from '../../test/helpers/logs.js';
 import { OrchError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { allowsBatches, negotiatedVersion, Quotas, type Limits } from './limits.js';
@@ -79,6 +80,17 @@ describe('Quotas', () => {
     expect(refusal(() => q.admitSession('a')).code).toBe('RATE_LIMITED');
   });
 
+  it('gives a client back one place per release, not all of them', () => {
+    const q = quotas();
+    const [first, second] = [q.admitSession('a'), q.admitSession('a'), q.admitSession('a')];
+    first!();
+    q.admitSession('a');
+    expect(refusal(() => q.admitSession('a')).code).toBe('RATE_LIMITED');
+    second!();
+    q.admitSession('a');
+    expect(refusal(() => q.admitSession('a')).code).toBe('RATE_LIMITED');
+  });
+
   it('bounds stateless requests in flight per address only', () => {
     const q = quotas();
     const one = q.admitRequest('a');
@@ -111,15 +123,19 @@ describe('Quotas', () => {
     q.openStream('a');
   });
 
-  it('drops a stream whose client left more than streamBufferBytes unread', () => {
-    const q = quotas();
+  it('drops a stream whose client left more than streamBufferBytes unread, and tells the operator which client it was', () => {
+    const { logger, entries } = captureLogger();
+    const q = new Quotas(limits, logger);
     const ended: string[] = [];
     const stream = q.openStream('a', { onend: (reason) => ended.push(reason), keepaliveMs: 0 });
+    q.openStream('b', { keepaliveMs: 0 }).end();
     const big = 'x'.repeat(70 * 1024);
     for (let i = 0; i < 3 && ended.length === 0; i++)
       stream.send({ jsonrpc: '2.0', method: 'notifications/message', params: { data: big } });
     expect(ended).toEqual(['overflow']);
     expect(q.held.streams).toBe(0);
+    // One warning, for "a" alone: a stream that ends as usual is no news.
+    expect(entries).toEqual([expect.objectContaining({ level: 40, client: 'a', maxBufferedBytes: limits.streamBufferBytes })]);
   });
 
   it('refuses a batch longer than the limit, and nothing else', () => {

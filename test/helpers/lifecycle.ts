@@ -1,10 +1,11 @@
 /** A scripted unit for the supervisor's Lifecycle, and the policy and log helpers its tests share. */
-import { Writable } from 'node:stream';
 import { SUPERVISION_DEFAULTS, type Supervision } from '../../src/config/schema.js';
 import { createLogger } from '../../src/log.js';
 import { afterEach, beforeEach, vi } from 'vitest';
 import { Lifecycle, type LifecycleDeps, type LifecycleUnit } from '../../src/supervisor/lifecycle.js';
 import type { TreeSample } from '../../src/supervisor/stats.js';
+
+export { captureLogger } from './logs.js';
 
 export const MB = 1024 * 1024;
 
@@ -57,18 +58,6 @@ export function policy(overrides: PolicyOverrides = {}): Supervision {
     backoff: { ...SUPERVISION_DEFAULTS.backoff, ...overrides.backoff },
     health: { ...SUPERVISION_DEFAULTS.health, intervalSec: 0, ...overrides.health },
   } as Supervision;
-}
-
-/** Log lines as parsed JSON objects, to check what was said and at which level. */
-export function captureLogger(): { logger: ReturnType<typeof createLogger>; entries: Array<Record<string, unknown>> } {
-  const entries: Array<Record<string, unknown>> = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) entries.push(JSON.parse(line) as Record<string, unknown>);
-      callback();
-    },
-  });
-  return { logger: createLogger({ level: 'debug', destination, pretty: false }), entries };
 }
 
 export const quiet = createLogger({ level: 'silent' });
