@@ -19,5 +19,6 @@ describe('unionCapabilities', () => {
       logging: {},
     });
     expect(unionCapabilities([{ resources: { subscribe: true } }]).resources?.subscribe).toBe(true);
+    expect(unionCapabilities([{ resources: {} }, { resources: { subscribe: true } }]).resources?.subscribe).toBe(true);
   });
 });

@@ -7,6 +7,11 @@ describe('namespacedName', () => {
     expect(namespacedName('github', 'search', '.')).toBe('github.search');
   });
 
+  it('keeps a name of exactly the limit as it is', () => {
+    const name = 'x'.repeat(MAX_NAME_LENGTH - 'github__'.length);
+    expect(namespacedName('github', name, '__')).toBe(`github__${name}`);
+  });
+
   it('shortens long names deterministically to the limit, keeping distinct names distinct', () => {
     const a = namespacedName('a-server-with-a-long-name', 'x'.repeat(60), '__');
     const b = namespacedName('a-server-with-a-long-name', `${'x'.repeat(59)}y`, '__');
