@@ -110,7 +110,7 @@ const globs = z.array(z.string().min(1, 'must not be empty'));
  */
 export const filterSchema = z
   .union([globs, z.strictObject({ allow: globs.optional(), deny: globs.optional() })], {
-    error: (issue) => (issue.code === 'invalid_union' ? 'expected a list of name patterns, or {"allow": [...], "deny": [...]}' : undefined),
+    error: 'expected a list of name patterns, or {"allow": [...], "deny": [...]}',
   })
   .transform((filter) => (Array.isArray(filter) ? { allow: filter } : filter));
 
@@ -153,7 +153,7 @@ export const fleetKeys = {
   /** A group (or several) for `start|stop|restart --group`, `list-servers --group` and `/api/servers?group=`. */
   group: z
     .union([groupName, z.array(groupName).min(1)], {
-      error: (issue) => (issue.code === 'invalid_union' ? 'expected a group name or a list of them' : undefined),
+      error: 'expected a group name or a list of them',
     })
     .optional(),
   /** Servers that must be running before this one starts; it stops before them. */
@@ -205,12 +205,8 @@ export const remoteServerSchema = z.looseObject({
   ...common,
 });
 
-export const serverSchema = z.union([stdioServerSchema, remoteServerSchema], {
-  error: (issue) =>
-    issue.code === 'invalid_union'
-      ? 'expected a stdio server ({"command": ..., "args": [...]}) or a remote server ({"url": "https://..."})'
-      : undefined,
-});
+// No message of its own: issues.ts tells a server that fits neither shape by the shape it meant.
+export const serverSchema = z.union([stdioServerSchema, remoteServerSchema]);
 
 /** A token bucket: requests per minute on average, and how many may come at once. 0 per minute: no limit. */
 export const rateLimitSchema = z.strictObject({
