@@ -93,6 +93,30 @@ describe('importServers: source formats', () => {
     expect(() => importServers(path.join(dir, 'gone.json'), path.join(dir, 't.json'))).toThrow(/file to import not found/);
     expect(fs.existsSync(path.join(dir, 't.json'))).toBe(false);
   });
+
+  it('says which formats it knows when the source has no server map, whatever its top level holds', () => {
+    for (const content of ['null', '[]', '"text"', '{"mcpServers": []}']) {
+      const from = write('other.json', content);
+      expect(() => importServers(from, path.join(dir, 't.json'))).toThrow(
+        expect.objectContaining({
+          code: 'CONFIG_INVALID',
+          message: `${from}: no MCP servers found`,
+          hint: expect.stringContaining('{"mcpServers": {...}} (Claude Desktop, Cursor, Cline)'),
+        }),
+      );
+    }
+  });
+
+  it('names the places client configs live when the source is missing', () => {
+    const gone = path.join(dir, 'gone.json');
+    expect(() => importServers(gone, path.join(dir, 't.json'))).toThrow(
+      expect.objectContaining({
+        code: 'CONFIG_NOT_FOUND',
+        message: `file to import not found: ${gone}`,
+        hint: expect.stringContaining('Claude Desktop: claude_desktop_config.json'),
+      }),
+    );
+  });
 });
 
 describe('importServers: validation', () => {
@@ -115,6 +139,35 @@ describe('importServers: validation', () => {
     expect(reasons.badArgs).toBe('invalid: mcpServers.badArgs.args: expected an array of strings, got "a b"');
     expect(reasons['bad name']).toMatch(/^invalid name/);
     expect(reasons.prompt).toMatch(/\$\{input:token\}/);
+  });
+
+  it('gives every problem of a server in its reason', () => {
+    const from = write('claude_desktop_config.json', {
+      mcpServers: {
+        twoFields: { command: 5, args: 'a b' },
+        twoPrompts: { command: 'x', env: { A: '${input:a}', B: '${input:b}' } },
+      },
+    });
+    const result = importServers(from, path.join(dir, 'mcp-config.json'));
+    expect(result.added).toEqual([]);
+    expect(result.skipped).toEqual([
+      {
+        name: 'twoFields',
+        reason:
+          'invalid: mcpServers.twoFields.command: expected a string, got 5; mcpServers.twoFields.args: expected an array of strings, got "a b"',
+      },
+      {
+        name: 'twoPrompts',
+        reason: 'uses ${input:a}, ${input:b}, which mcp-orch cannot resolve; write ${VAR} for an environment variable instead',
+      },
+    ]);
+  });
+
+  it('creates no target when nothing is imported', () => {
+    const into = path.join(dir, 'mcp-config.json');
+    const result = importServers(write('from.json', { mcpServers: { 'bad name': { command: 'x' } } }), into);
+    expect(result).toMatchObject({ added: [], created: false });
+    expect(fs.existsSync(into)).toBe(false);
   });
 });
 
@@ -169,6 +222,64 @@ describe('importServers: conflicts', () => {
       { name: 'remote', reason: 'already present as "remote-3"' },
       { name: 'remote-2', reason: 'already present' },
     ]);
+  });
+
+  it('compares servers that still hold ${VAR} as written', () => {
+    const into = write('mcp-config.json', { mcpServers: { later: { url: '${REMOTE_URL}' } } });
+    const same = importServers(write('from.json', { mcpServers: { later: { url: '${REMOTE_URL}' } } }), into);
+    expect(same.skipped).toEqual([{ name: 'later', reason: 'already present' }]);
+    const other = importServers(write('from.json', { mcpServers: { later: { url: '${OTHER_URL}' } } }), into);
+    expect(other.skipped).toEqual([{ name: 'later', reason: expect.stringContaining('a different server named "later"') }]);
+    const resolved = write('mcp-config.json', { mcpServers: { later: { url: 'https://later.example.com/mcp' } } });
+    const unresolved = importServers(write('from.json', { mcpServers: { later: { url: '${REMOTE_URL}' } } }), resolved);
+    expect(unresolved.skipped).toEqual([{ name: 'later', reason: expect.stringContaining('a different server named "later"') }]);
+  });
+
+  it('renames past a numbered name the target already uses', () => {
+    const into = write('mcp-config.json', { mcpServers: { remote: { url: 'https://a.example.com/mcp' }, 'remote-2': { command: 'y' } } });
+    const result = importServers(write('from.json', { mcpServers: { remote: { url: 'https://b.example.com/mcp' } } }), into, {
+      rename: true,
+    });
+    expect(result.renamed).toEqual([{ from: 'remote', to: 'remote-3' }]);
+    expect(readJson(into).mcpServers).toEqual({
+      remote: { url: 'https://a.example.com/mcp' },
+      'remote-2': { command: 'y' },
+      'remote-3': { url: 'https://b.example.com/mcp' },
+    });
+  });
+
+  it('takes only name-N, N a number, for an earlier renamed copy', () => {
+    const server = { url: 'https://b.example.com/mcp' };
+    // The same definition under names that are not numbered copies of "remote".
+    const into = write('mcp-config.json', {
+      mcpServers: {
+        remote: { url: 'https://a.example.com/mcp' },
+        alias: server,
+        'remote-beta': server,
+        'remote-beta2': server,
+        'remote-2beta': server,
+        remote_3: server,
+      },
+    });
+    const result = importServers(write('from.json', { mcpServers: { remote: server } }), into, { rename: true });
+    expect(result.renamed).toEqual([{ from: 'remote', to: 'remote-2' }]);
+
+    const numbered = write('mcp-config.json', { mcpServers: { remote: { url: 'https://a.example.com/mcp' }, 'remote-10': server } });
+    expect(importServers(write('from.json', { mcpServers: { remote: server } }), numbered, { rename: true }).skipped).toEqual([
+      { name: 'remote', reason: 'already present as "remote-10"' },
+    ]);
+  });
+
+  it('keeps a renamed name of a 64-character server within the name limit', () => {
+    const long = 'a'.repeat(64);
+    const into = write('mcp-config.json', { mcpServers: { [long]: { command: 'x' } } });
+    const from = write('from.json', { mcpServers: { [long]: { command: 'y' } } });
+    const result = importServers(from, into, { rename: true });
+    const to = `${'a'.repeat(62)}-2`;
+    expect(result.renamed).toEqual([{ from: long, to }]);
+    expect(loadConfig(into, {}).config.mcpServers[to]).toMatchObject({ command: 'y' });
+    // A rerun finds that copy under its shortened name.
+    expect(importServers(from, into, { rename: true }).skipped).toEqual([{ name: long, reason: `already present as "${to}"` }]);
   });
 
   it('writes atomically and keeps the file mode', () => {

@@ -44,6 +44,7 @@ function readSource(file: string): string {
   try {
     return readConfigText(file);
   } catch (err) {
+    // Stryker disable next-line ConditionalExpression: readConfigText throws only OrchError; this narrows the type
     if (!isOrchError(err)) throw err;
     throw new OrchError(err.code, err.message.replace('config file', 'file to import'), {
       cause: err,
