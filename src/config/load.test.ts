@@ -76,10 +76,14 @@ describe('loadConfig', () => {
   });
 
   it('loads YAML for .yaml and .yml', () => {
-    const file = write('c.yaml', 'mcpServers:\n  remote:\n    url: https://example.com/mcp # a comment\norch:\n  port: 9000\n');
-    const { config } = loadConfig(file, {});
-    expect(config.mcpServers.remote).toMatchObject({ url: 'https://example.com/mcp' });
-    expect(config.orch.port).toBe(9000);
+    const text = 'mcpServers:\n  remote:\n    url: https://example.com/mcp # a comment\norch:\n  port: 9000\n';
+    for (const name of ['c.yaml', 'c.yml', 'C.YML']) {
+      const { config } = loadConfig(write(name, text), {});
+      expect(config.mcpServers.remote).toMatchObject({ url: 'https://example.com/mcp' });
+      expect(config.orch.port).toBe(9000);
+    }
+    // Only the last extension counts: a JSON file is parsed as JSON.
+    expect(failure(() => loadConfig(write('c.yaml.json', text), {})).code).toBe('CONFIG_PARSE');
   });
 
   it('reports a missing file as CONFIG_NOT_FOUND', () => {
@@ -252,7 +256,11 @@ describe('headers over plain http', () => {
         plain: { url: 'http://mcp.example.com:8080/mcp', headers: { Authorization: 'Bearer ${TOKEN}', 'X-Team': 'a' } },
         secure: { url: 'https://mcp.example.com/mcp', headers: { Authorization: 'Bearer ${TOKEN}' } },
         local: { url: 'http://127.0.0.1:9000/mcp', headers: { Authorization: 'Bearer ${TOKEN}' } },
+        localOther: { url: 'http://127.10.200.255:9000/mcp', headers: { Authorization: 'Bearer ${TOKEN}' } },
         localName: { url: 'http://localhost:9000/mcp', headers: { Authorization: 'Bearer ${TOKEN}' } },
+        localV6: { url: 'http://[::1]:9000/mcp', headers: { Authorization: 'Bearer ${TOKEN}' } },
+        lookalike: { url: 'http://127.0.0.1.example.com/mcp', headers: { Authorization: 'Bearer ${TOKEN}' } },
+        lan: { url: 'http://10.0.0.5/mcp', headers: { Authorization: 'Bearer ${TOKEN}' } },
         bare: { url: 'http://mcp.example.com/mcp' },
         parked: { url: 'http://mcp.example.com/mcp', headers: { Authorization: 'Bearer ${TOKEN}' }, disabled: true },
       },
@@ -260,6 +268,8 @@ describe('headers over plain http', () => {
     const { warnings } = parseConfigText(text, 'c.json', { TOKEN: 'sekrit-value' });
     expect(warnings).toEqual([
       'c.json: mcpServers.plain.url: its headers (Authorization, X-Team) are sent over plain http:// to mcp.example.com:8080, readable on the way; use https://',
+      'c.json: mcpServers.lookalike.url: its headers (Authorization) are sent over plain http:// to 127.0.0.1.example.com, readable on the way; use https://',
+      'c.json: mcpServers.lan.url: its headers (Authorization) are sent over plain http:// to 10.0.0.5, readable on the way; use https://',
     ]);
     expect(warnings.join('\n')).not.toContain('sekrit');
   });
@@ -341,5 +351,25 @@ describe('reading and parsing, the details', () => {
         { path: 'mcpServers.a.args[0]', text: '${command:y}' },
       ],
     });
+
+    const env = failure(() => parse({ mcpServers: { a: { command: '${CMD}', args: ['${ARG}'] } } }));
+    expect(env.message.split('\n')).toEqual([
+      'c.json: mcpServers.a.command: environment variable CMD is not set',
+      'c.json: mcpServers.a.args[0]: environment variable ARG is not set',
+    ]);
+    expect(env.data).toEqual({ file: 'c.json', variables: ['CMD', 'ARG'] });
+
+    const invalid = failure(() => parse({ mcpServers: { a: { command: 'x', timeout: -1 } } }));
+    expect(invalid.data).toEqual({ file: 'c.json', issues: [invalid.message] });
+
+    const deps = failure(() => parse({ mcpServers: { a: { command: 'x', dependsOn: ['a', 'gone'] } } }));
+    const lines = [
+      'c.json: mcpServers.a.dependsOn: a server cannot depend on itself',
+      'c.json: mcpServers.a.dependsOn: unknown server "gone"; configured servers: a',
+    ];
+    expect(deps.code).toBe('CONFIG_INVALID');
+    expect(deps.message.split('\n')).toEqual(lines);
+    expect(deps.hint).toBe('dependsOn names servers of this config that must be running first, without cycles');
+    expect(deps.data).toEqual({ file: 'c.json', issues: lines.map((line) => line.slice('c.json: '.length)) });
   });
 });

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { isIPv4 } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
@@ -120,7 +121,7 @@ export function parseConfigDocument(text: string, file: string, options: ParseOp
 }
 
 function unknownKeyWarnings(data: unknown, file: string): string[] {
-  // Stryker disable next-line ArrayDeclaration: called only for data that passed the schema, an object
+  // Stryker disable next-line ArrayDeclaration,ConditionalExpression: called only for data that passed the schema, an object
   if (!isPlainObject(data)) return [];
   const warnings: string[] = [];
   const check = (object: unknown, known: readonly string[], at: PropertyKey[]): void => {
@@ -158,9 +159,6 @@ export function validateConfigData(
   // A server is often disabled precisely because its token is not at hand: warn, do not fail.
   const disabled = disabledServerPrefixes(data);
   const inDisabled = (r: { path: string }): boolean => disabled.some((prefix) => r.path.startsWith(prefix));
-  const missingWarnings = missing
-    .filter(inDisabled)
-    .map((r) => `${file}: ${r.path}: environment variable ${r.variable} is not set (server disabled)`);
   const fatal = missing.filter((r) => !inDisabled(r));
   if (fatal.length > 0) {
     const lines = fatal.map((r) => `${file}: ${r.path}: environment variable ${r.variable} is not set`);
@@ -169,6 +167,8 @@ export function validateConfigData(
       data: { file, variables: fatal.map((r) => r.variable) },
     });
   }
+  // What is still missing is in disabled servers.
+  const missingWarnings = missing.map((r) => `${file}: ${r.path}: environment variable ${r.variable} is not set (server disabled)`);
   const masked = maskSecretUrls(value);
   const result = configSchema.safeParse(masked.data);
   if (!result.success) {
@@ -206,7 +206,7 @@ export function validateConfigData(
 
 /** Loopback hosts as URL.hostname spells them; what goes there never leaves the machine. */
 function isLoopback(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+  return hostname === 'localhost' || hostname === '[::1]' || (isIPv4(hostname) && hostname.startsWith('127.'));
 }
 
 /** Remote servers whose headers (credentials, as a rule) would cross the network unencrypted; never their values. */
