@@ -28,6 +28,20 @@ describe('${secret:NAME}', () => {
     });
   });
 
+  it('fills in the secrets of a server named like a deferred block', () => {
+    const { config, unavailable } = parse({ mcpServers: { llm: { command: 'x', env: { TOKEN: '${secret:gh_token}' } } } });
+    expect(unavailable).toEqual({});
+    expect(config.mcpServers.llm).toMatchObject({ env: { TOKEN: 'ghp_value_1' } });
+  });
+
+  it('leaves a config that is not an object as it is, for validation to refuse', () => {
+    for (const text of ['[]', 'null', '"mcpServers"']) {
+      expect(() => parseConfigText(text, 'c.json', {}, { secrets: () => resolver })).toThrow(
+        expect.objectContaining({ code: 'CONFIG_INVALID', message: `c.json: expected an object, got ${text}` }),
+      );
+    }
+  });
+
   it('keeps $${secret: as a literal', () => {
     const { config } = parse({ mcpServers: { a: { command: 'x', args: ['$${secret:gh_token}'] } } });
     expect(config.mcpServers.a).toMatchObject({ args: ['${secret:gh_token}'] });
@@ -81,8 +95,17 @@ describe('${secret:NAME}', () => {
     const err = (() => {
       try {
         parse({
-          mcpServers: { a: { command: 'x', cwd: '${secret:pw}', cache: { tools: ['${secret:pw}'] }, env: { A: 'ok ${secret:gh_token}' } } },
-          orch: { host: '${secret:api_host}' },
+          mcpServers: {
+            a: {
+              command: 'x',
+              cwd: '${secret:pw}',
+              roots: ['${secret:pw}'],
+              cache: { tools: ['${secret:pw}'] },
+              env: { A: 'ok ${secret:gh_token}' },
+            },
+          },
+          orch: { host: '${secret:api_host}', extra: { env: { A: '${secret:pw}' } } },
+          other: { x: { url: '${secret:pw}' } },
         });
       } catch (error) {
         return error as OrchError;
@@ -92,8 +115,11 @@ describe('${secret:NAME}', () => {
     expect(err.code).toBe('CONFIG_INVALID');
     expect(err.message.split('\n')).toEqual([
       "c.json: mcpServers.a.cwd: secrets may be used only in a server's env, headers, args and url",
+      "c.json: mcpServers.a.roots[0]: secrets may be used only in a server's env, headers, args and url",
       "c.json: mcpServers.a.cache.tools[0]: secrets may be used only in a server's env, headers, args and url",
       "c.json: orch.host: secrets may be used only in a server's env, headers, args and url",
+      "c.json: orch.extra.env.A: secrets may be used only in a server's env, headers, args and url",
+      "c.json: other.x.url: secrets may be used only in a server's env, headers, args and url",
     ]);
     expect(err.hint).toBe('move the secret into env, headers, args or url');
   });

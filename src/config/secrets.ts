@@ -26,9 +26,10 @@ const SECRET = /\$\$\{secret:|\$\{secret:([^}]*)\}/g;
 
 /** Where secrets may appear: the values of a server's env and headers, its args, its url. */
 function allowed(path: readonly PropertyKey[]): boolean {
-  if (path[0] !== 'mcpServers' || path.length < 3) return false;
+  if (path[0] !== 'mcpServers') return false;
   const field = path[2];
-  return path.length === 4 ? field === 'env' || field === 'headers' || field === 'args' : path.length === 3 && field === 'url';
+  // A url is a string: only mcpServers.NAME.url ends in it.
+  return path.length === 4 ? field === 'env' || field === 'headers' || field === 'args' : field === 'url';
 }
 
 /** `orch.llm`'s credentials: kept as written here and filled in when the model is first needed, so a missing one fails only planning. */
@@ -68,7 +69,8 @@ export function maskSecretUrls(data: unknown): { data: unknown; restore(config: 
     data: { ...(data as object), mcpServers: stand },
     restore(config) {
       const mcpServers = { ...config.mcpServers };
-      for (const [name, url] of urls) if (mcpServers[name]) mcpServers[name] = { ...mcpServers[name], url } as (typeof mcpServers)[string];
+      // The config was parsed from the stand-in data, so it has every server named in urls.
+      for (const [name, url] of urls) mcpServers[name] = { ...mcpServers[name], url } as (typeof mcpServers)[string];
       return { ...config, mcpServers };
     },
   };
@@ -82,6 +84,7 @@ export function resolveSecrets(config: Config, file: string, source: SecretSourc
   let resolver: SecretResolver | undefined;
   const resolve = (name: string): string => {
     if (!source) {
+      // Stryker disable next-line StringLiteral: reasonOf shows the message alone, not the code
       throw new OrchError('SECRET_UNAVAILABLE', `secret "${name}" is not available: this command does not read secrets`);
     }
     resolver ??= source(config);
@@ -89,7 +92,6 @@ export function resolveSecrets(config: Config, file: string, source: SecretSourc
   };
 
   const expand = (text: string, path: PropertyKey[]): string => {
-    if (!text.includes('${secret:')) return text;
     return text.replace(SECRET, (match, name: string | undefined) => {
       if (deferred(path)) return match;
       if (name === undefined) return '${secret:';
@@ -98,7 +100,8 @@ export function resolveSecrets(config: Config, file: string, source: SecretSourc
         return match;
       }
       const server = String(path[1]);
-      if (config.mcpServers[server]?.disabled === true || unavailable[server]) return match;
+      // allowed() passed: the path is mcpServers.NAME.… of a server the config has.
+      if (config.mcpServers[server]!.disabled === true || unavailable[server]) return match;
       try {
         const value = resolve(name);
         if (path[2] === 'url') urls.add(server);
@@ -123,7 +126,7 @@ export function resolveSecrets(config: Config, file: string, source: SecretSourc
   }
   for (const name of urls) {
     const url = (resolved.mcpServers[name] as { url: string }).url;
-    if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
+    if (!URL.canParse(url) || !['http:', 'https:'].includes(new URL(url).protocol)) {
       unavailable[name] ??= `mcpServers.${name}.url: with its secrets filled in, it is not an http:// or https:// URL`;
     }
   }
