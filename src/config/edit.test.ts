@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { editConfigFile, openConfigEdit } from './edit.js';
+import { editConfigFile, openConfigEdit, writeAtomic } from './edit.js';
 
 describe('editConfigFile', () => {
   const dirs: string[] = [];
@@ -79,6 +79,67 @@ describe('openConfigEdit', () => {
   });
 
   it('refuses a file without an mcpServers object, saying what it expected', () => {
-    expect(() => openConfigEdit('x.json', '{"mcpServers": []}')).toThrow(/expected an object with "mcpServers"/);
+    for (const text of ['{"mcpServers": []}', '[]']) {
+      expect(() => openConfigEdit('x.json', text)).toThrow(
+        expect.objectContaining({
+          code: 'CONFIG_INVALID',
+          message: 'x.json: expected an object with "mcpServers": {...}',
+          hint: 'fix the config file first, or use another one with --config',
+        }),
+      );
+    }
+  });
+
+  it('deletes a JSON server, and takes the indentation from the start of a line', () => {
+    const doc = openConfigEdit(
+      'mcp-config.json',
+      '{"orch": {"port": 1},\n   "mcpServers": {"a": {"command": "a"}, "b": {"command": "b"}}}',
+    );
+    doc.delete('a');
+    expect(doc.servers).toEqual({ b: { command: 'b' } });
+    expect(doc.text()).toBe(
+      '{\n   "orch": {\n      "port": 1\n   },\n   "mcpServers": {\n      "b": {\n         "command": "b"\n      }\n   }\n}\n',
+    );
+  });
+
+  it('starts a new file with an empty server map, in JSON and YAML', () => {
+    expect(openConfigEdit('mcp-config.json', undefined).text()).toBe('{\n  "mcpServers": {}\n}\n');
+    expect(openConfigEdit('mcp-config.yaml', undefined).text()).toBe('mcpServers: {}\n');
+  });
+});
+
+describe('writeAtomic', () => {
+  const dirs: string[] = [];
+  const tmpDir = (): string => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-orch-write-'));
+    dirs.push(dir);
+    return dir;
+  };
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps a mode wider than the umask allows a new file', () => {
+    const at = path.join(tmpDir(), 'c.json');
+    fs.writeFileSync(at, '{}');
+    fs.chmodSync(at, 0o666);
+    writeAtomic(at, '{"a": 1}');
+    expect(fs.statSync(at).mode & 0o777).toBe(0o666);
+    expect(fs.readFileSync(at, 'utf8')).toBe('{"a": 1}');
+  });
+
+  it('gives a new file the mode asked for', () => {
+    const at = path.join(tmpDir(), 'new', 'record.json');
+    writeAtomic(at, 'x', 0o600);
+    expect(fs.statSync(at).mode & 0o777).toBe(0o600);
+  });
+
+  it('leaves no temp file behind when the replace fails', () => {
+    const dir = tmpDir();
+    const at = path.join(dir, 'taken');
+    fs.mkdirSync(at);
+    fs.writeFileSync(path.join(at, 'inside'), '');
+    expect(() => writeAtomic(at, 'x')).toThrow();
+    expect(fs.readdirSync(dir)).toEqual(['taken']);
   });
 });

@@ -24,7 +24,7 @@ export interface ConfigEdit {
 
 /** An edit of the config `text` of `file` (undefined: a new file). */
 export function openConfigEdit(file: string, text: string | undefined): ConfigEdit {
-  const data = text === undefined ? { mcpServers: {} } : parseConfigDocument(text, file);
+  const data = text === undefined ? {} : parseConfigDocument(text, file);
   const existing = isPlainObject(data) ? (data.mcpServers ?? {}) : undefined;
   if (!isPlainObject(existing)) {
     throw new OrchError('CONFIG_INVALID', `${file}: expected an object with "mcpServers": {...}`, {
@@ -50,6 +50,7 @@ export function openConfigEdit(file: string, text: string | undefined): ConfigEd
     };
   }
   // Written back with the indentation it had; a key assigned again keeps its place, a new one goes last.
+  // Stryker disable next-line ConditionalExpression: indentOf finds no indented line in "undefined" either
   const indent = text === undefined ? 2 : indentOf(text);
   return {
     data: root,
@@ -91,6 +92,9 @@ export function writeAtomic(file: string, text: string, mode?: number): void {
   }
   const tmp = path.join(path.dirname(real), `.${path.basename(real)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
+    // Created with the mode already, so that not even for a moment may others read it; the umask
+    // may narrow that, so chmod sets it exactly.
+    // Stryker disable next-line ConditionalExpression,EqualityOperator,ObjectLiteral: the moment before chmod is not observable
     fs.writeFileSync(tmp, text, keep === undefined ? {} : { mode: keep });
     if (keep !== undefined) fs.chmodSync(tmp, keep);
     fs.renameSync(tmp, real);
