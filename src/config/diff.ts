@@ -48,12 +48,17 @@ function running(config: Config): Map<string, { run: unknown; live: unknown }> {
   return out;
 }
 
-const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-
 export function diffConfigs(old: Config, next: Config): ConfigDiff {
   const before = running(old);
   const after = running(next);
-  const diff: ConfigDiff = { added: [], removed: [], changed: [], unchanged: [], updated: [], restartRequired: [], settingsChanged: [] };
+  const diff: Omit<ConfigDiff, 'restartRequired'> = {
+    added: [],
+    removed: [],
+    changed: [],
+    unchanged: [],
+    updated: [],
+    settingsChanged: [],
+  };
 
   for (const [name, server] of after) {
     const previous = before.get(name);
@@ -72,7 +77,6 @@ export function diffConfigs(old: Config, next: Config): ConfigDiff {
     const b = (next.orch as Record<string, unknown>)[key];
     if (!isDeepStrictEqual(a, b)) diff.settingsChanged.push(key);
   }
-  for (const list of [diff.added, diff.removed, diff.changed, diff.unchanged, diff.updated, diff.settingsChanged]) list.sort(byName);
-  diff.restartRequired = diff.settingsChanged.filter((key) => !(LIVE_SETTINGS as readonly string[]).includes(key));
-  return diff;
+  for (const list of Object.values(diff)) list.sort();
+  return { ...diff, restartRequired: diff.settingsChanged.filter((key) => !(LIVE_SETTINGS as readonly string[]).includes(key)) };
 }
