@@ -122,6 +122,48 @@ describe('watchConfig', () => {
     }
   });
 
+  it('takes a save that leaves the text as it was for no change', async () => {
+    await start();
+    // A second watcher, of another file in the directory, is the barrier: once it has reported an
+    // edit made after the save, under a longer debounce, the first one has dealt with the save.
+    const other = path.join(dir, 'other.json');
+    fs.writeFileSync(other, servers(['x']));
+    const seen: ParsedConfig[] = [];
+    const reference = watchConfig(other, {
+      logger: createLogger({ level: 'silent', pretty: false }),
+      onChange: (result) => seen.push(result),
+      onError: (err) => errors.push(err),
+      debounceMs: 250,
+      env: {},
+    });
+    try {
+      await reference.ready;
+      fs.writeFileSync(file, servers(['a']));
+      fs.writeFileSync(other, servers(['y']));
+      await waitFor(() => seen.length === 1, 'the other watcher to see its edit');
+      expect(changes).toEqual([]);
+      expect(errors).toEqual([]);
+    } finally {
+      await reference.close();
+    }
+  });
+
+  it('fills in secrets on every reload', async () => {
+    watcher = watchConfig(file, {
+      logger: createLogger({ level: 'silent', pretty: false }),
+      onChange: (result) => changes.push(result),
+      onError: (err) => errors.push(err),
+      debounceMs: 50,
+      env: {},
+      secrets: () => (name) => `value-of-${name}`,
+    });
+    await watcher.ready;
+    fs.writeFileSync(file, JSON.stringify({ mcpServers: { a: { command: 'a', env: { TOKEN: '${secret:token}' } } } }));
+    await waitFor(() => changes.length === 1, 'the change');
+    expect(changes[0]!.unavailable).toEqual({});
+    expect(changes[0]!.config.mcpServers.a).toMatchObject({ env: { TOKEN: 'value-of-token' } });
+  });
+
   it('reports a config file that did not exist when the watch began', async () => {
     fs.rmSync(file);
     await start();
