@@ -128,6 +128,30 @@ describe('stripJsonComments', () => {
     expect(stripJsonComments('[1] // last line')).toBe('[1]             ');
   });
 
+  it('blanks a comma before a closing bracket wherever it stands, and nothing else that is not a comment', () => {
+    expect(stripJsonComments('[,]')).toBe('[ ]');
+    expect(stripJsonComments(',}')).toBe(' }');
+    expect(stripJsonComments(' ]')).toBe(' ]');
+    expect(stripJsonComments('[1, /x]')).toBe('[1, /x]');
+    // Without comments, only commas may turn into spaces.
+    fc.assert(
+      fc.property(fc.stringMatching(/^[ \n,\]}[{"\\a1]*$/), (text) => {
+        const out = stripJsonComments(text);
+        expect(out).toHaveLength(text.length);
+        for (let i = 0; i < text.length; i++) if (out[i] !== text[i]) expect([text[i], out[i]]).toEqual([',', ' ']);
+      }),
+    );
+  });
+
+  it('reads an escaped quote as part of its string', () => {
+    const text = '{"q": "\\"", "r": 1} // c';
+    expect(stripJsonComments(text)).toBe('{"q": "\\"", "r": 1}     ');
+  });
+
+  it('runs a comment that opens with /*/ to the next */', () => {
+    expect(stripJsonComments('[1 /*/ 2 */]')).toBe(`[1${' '.repeat(9)}]`);
+  });
+
   it('changes nothing in plain JSON', () => {
     fc.assert(
       fc.property(fc.jsonValue(), fc.constantFrom(0, 2), (value, indent) => {

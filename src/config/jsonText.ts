@@ -160,6 +160,7 @@ export function stripJsonComments(text: string): string {
   const out = text.split('');
   let inString = false;
   let lastComma = -1;
+  // Stryker disable next-line EqualityOperator: one step past the end reads undefined, which changes nothing
   for (let i = 0; i < out.length; i++) {
     const c = out[i]!;
     if (inString) {
@@ -177,6 +178,7 @@ export function stripJsonComments(text: string): string {
     }
     if (c === '"') inString = true;
     if (c === ',') lastComma = i;
+    // Stryker disable next-line ConditionalExpression: out[-1] is no element; join() never reads it
     else if ((c === '}' || c === ']') && lastComma !== -1) out[lastComma] = ' ';
     if (!' \t\n\r,'.includes(c)) lastComma = -1;
   }
