@@ -59,6 +59,7 @@ const defOf = (schema: z.ZodType): Def => schema.def as unknown as Def;
 
 function unwrap(schema: z.ZodType): z.ZodType {
   let s = schema;
+  // Stryker disable next-line LogicalOperator: the other wrappers with an innerType (catch, readonly) are used in no schema here
   for (let def = defOf(s); def.innerType && ['optional', 'default', 'nullable', 'prefault'].includes(def.type); def = defOf(s)) {
     s = def.innerType;
   }
@@ -107,6 +108,7 @@ function describeSchema(schema: z.ZodType, plural = false): string {
         .map((v) => JSON.stringify(v))
         .join(', ')}`;
     case 'literal':
+      // Stryker disable next-line ArrayDeclaration: a literal schema always has its values
       return (def.values ?? []).map((v) => JSON.stringify(v)).join(' or ');
     default:
       return pick(def.type, `${def.type} values`);

@@ -18,6 +18,14 @@ describe('supervisionFor', () => {
     expect(b.backoff).toEqual({ initialMs: 1000, maxMs: 30_000 });
   });
 
+  it('layers backoff key by key too', () => {
+    const config = configSchema.parse({
+      orch: { defaults: { backoff: { initialMs: 10 } } },
+      mcpServers: { a: { command: 'x', backoff: { maxMs: 5000 } } },
+    });
+    expect(supervisionFor(config.mcpServers.a!, config.orch).backoff).toEqual({ initialMs: 10, maxMs: 5000 });
+  });
+
   it('rejects unknown nested keys and bad values', () => {
     expect(configSchema.safeParse({ mcpServers: { a: { command: 'x', restart: 'sometimes' } } }).success).toBe(false);
     expect(configSchema.safeParse({ mcpServers: { a: { command: 'x', health: { every: 3 } } } }).success).toBe(false);
