@@ -76,9 +76,8 @@ function schemaAt(schema: z.ZodType, path: Path): z.ZodType | undefined {
     // Stryker disable next-line OptionalChaining: an object schema always has its shape
     if (def.type === 'object') s = def.shape?.[String(key)];
     else if (def.type === 'record') s = def.valueType;
-    // Stryker disable next-line ConditionalExpression: any other schema leaves s undefined either way
-    else if (def.type === 'array') s = def.element;
-    else return undefined;
+    // Only an array has an element: any other schema (a union, a string) leaves s undefined.
+    else s = def.element;
   }
   // Stryker disable next-line LogicalOperator: callers unwrap again; and s is defined at the end, see above
   return s && unwrap(s);

@@ -179,7 +179,7 @@ export function stripJsonComments(text: string): string {
     if (c === '"') inString = true;
     if (c === ',') lastComma = i;
     // Stryker disable next-line ConditionalExpression: out[-1] is no element; join() never reads it
-    else if ((c === '}' || c === ']') && lastComma !== -1) out[lastComma] = ' ';
+    if ((c === '}' || c === ']') && lastComma !== -1) out[lastComma] = ' ';
     if (!' \t\n\r,'.includes(c)) lastComma = -1;
   }
   return out.join('');

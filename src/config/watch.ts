@@ -80,8 +80,7 @@ export function watchConfig(file: string, options: WatchConfigOptions): ConfigWa
     log.info({ file: target, warnings: result.warnings.length }, 'config changed');
     try {
       onChange(result);
-      // Stryker disable next-line BlockStatement: the block only logs
-    } catch (err) {
+    } catch (err) /* Stryker disable next-line BlockStatement: the block only logs */ {
       // A failing listener must not take the watcher (or the process, from a timer) down with it.
       // Stryker disable next-line all: log wording and fields
       log.error({ err }, 'config change listener failed');
