@@ -72,7 +72,8 @@ function sameServer(a: unknown, b: unknown): boolean {
   if (isDeepStrictEqual(a, b)) return true;
   const pa = serverSchema.safeParse(a);
   const pb = serverSchema.safeParse(b);
-  return pa.success && pb.success && isDeepStrictEqual(pa.data, pb.data);
+  // A failed parse has no data, so equal data means b parsed too.
+  return pa.success && isDeepStrictEqual(pa.data, pb.data);
 }
 
 function numbered(name: string, n: number): string {
