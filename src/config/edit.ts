@@ -50,8 +50,8 @@ export function openConfigEdit(file: string, text: string | undefined): ConfigEd
     };
   }
   // Written back with the indentation it had; a key assigned again keeps its place, a new one goes last.
-  // Stryker disable next-line ConditionalExpression: indentOf finds no indented line in "undefined" either
-  const indent = text === undefined ? 2 : indentOf(text);
+  // Stryker disable next-line StringLiteral: any text without an indented line gives the default alike
+  const indent = indentOf(text ?? '');
   return {
     data: root,
     servers,

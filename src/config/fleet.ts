@@ -19,6 +19,12 @@ export function allGroups(servers: Record<string, Pick<ServerConfig, 'group'>>):
 
 type Servers = Record<string, Pick<ServerConfig, 'dependsOn' | 'disabled'>>;
 
+/** A server's dependencies; none for a name the config does not have. */
+function dependenciesOf(servers: Servers, name: string): readonly string[] {
+  // Stryker disable next-line ArrayDeclaration: a made-up dependency names no server, and every caller skips those
+  return servers[name]?.dependsOn ?? [];
+}
+
 /**
  * What is wrong with the config's `dependsOn` lists, one line each (without the file): a server
  * that does not exist, a server that depends on itself, and every cycle, spelled out.
@@ -47,24 +53,24 @@ function findCycles(servers: Servers): string[][] {
   // Stryker disable next-line ArrayDeclaration: a leading entry that names no server is never looked up
   const path: string[] = [];
   const visit = (name: string): void => {
+    // Each server is walked once, or a fleet of shared dependencies takes exponential time.
+    if (state.has(name)) return;
     state.set(name, 'visiting');
     path.push(name);
-    // Stryker disable next-line OptionalChaining,ArrayDeclaration: visit gets only configured names; a made-up dependency is skipped below
-    for (const next of servers[name]?.dependsOn ?? []) {
+    for (const next of dependenciesOf(servers, name)) {
       if (next === name || !servers[next]) continue;
       if (state.get(next) === 'visiting') {
         const cycle = path.slice(path.indexOf(next));
         const start = cycle.indexOf([...cycle].sort()[0]!);
         const rotated = [...cycle.slice(start), ...cycle.slice(0, start)];
         cycles.set(rotated.join(' '), rotated);
-      } else if (!state.has(next)) visit(next);
+      } else visit(next);
     }
     path.pop();
     // Stryker disable next-line StringLiteral: any state but 'visiting' means done
     state.set(name, 'done');
   };
-  // Stryker disable next-line ConditionalExpression: visiting a finished server again finds no cycle and changes nothing
-  for (const name of Object.keys(servers).sort()) if (!state.has(name)) visit(name);
+  for (const name of Object.keys(servers).sort()) visit(name);
   return [...cycles.values()];
 }
 
@@ -73,11 +79,10 @@ export function dependencyWarnings(config: Config): string[] {
   const { mcpServers } = config;
   // Stryker disable next-line OptionalChaining: load rejects an unknown dependency before it warns
   const isDisabled = (name: string): boolean => mcpServers[name]?.disabled === true;
-  return Object.entries(mcpServers)
-    .filter(([name]) => !isDisabled(name))
-    .flatMap(([name, server]) =>
-      // Stryker disable next-line ArrayDeclaration: a made-up dependency names no server, so no warning
-      (server.dependsOn ?? [])
+  return Object.keys(mcpServers)
+    .filter((name) => !isDisabled(name))
+    .flatMap((name) =>
+      dependenciesOf(mcpServers, name)
         .filter(isDisabled)
         .map((dependency) => `mcpServers.${name}.dependsOn: "${dependency}" is disabled; ${name} starts without waiting for it`),
     );
@@ -93,8 +98,7 @@ export function stopLayers(names: readonly string[], servers: Servers): string[]
   const layers: string[][] = [];
   while (left.size > 0) {
     // Those no remaining server depends on.
-    // Stryker disable next-line ArrayDeclaration: a made-up name is in no layer
-    const needed = new Set([...left].flatMap((name) => servers[name]?.dependsOn ?? []));
+    const needed = new Set([...left].flatMap((name) => dependenciesOf(servers, name)));
     let layer = [...left].filter((name) => !needed.has(name));
     if (layer.length === 0) layer = [...left]; // a cycle slipped through: stop the rest together
     layers.push(layer.sort());

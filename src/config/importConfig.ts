@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { isOrchError, OrchError } from '../errors.js';
+import { OrchError } from '../errors.js';
 import { openConfigEdit, writeAtomic } from './edit.js';
 import { interpolateEnv } from './interpolate.js';
 import { isPlainObject, serverLines, valueAt } from './issues.js';
@@ -44,10 +44,10 @@ function readSource(file: string): string {
   try {
     return readConfigText(file);
   } catch (err) {
-    // Stryker disable next-line ConditionalExpression: readConfigText throws only OrchError; this narrows the type
-    if (!isOrchError(err)) throw err;
-    throw new OrchError(err.code, err.message.replace('config file', 'file to import'), {
-      cause: err,
+    // readConfigText turns every failure into an OrchError.
+    const error = err as OrchError;
+    throw new OrchError(error.code, error.message.replace('config file', 'file to import'), {
+      cause: error,
       hint: 'Claude Desktop: claude_desktop_config.json in its settings folder; Cursor: ~/.cursor/mcp.json; Cline: cline_mcp_settings.json; VS Code: .vscode/mcp.json',
     });
   }

@@ -120,9 +120,8 @@ export function parseConfigDocument(text: string, file: string, options: ParseOp
   }
 }
 
-function unknownKeyWarnings(data: unknown, file: string): string[] {
-  // Stryker disable next-line ArrayDeclaration,ConditionalExpression: called only for data that passed the schema, an object
-  if (!isPlainObject(data)) return [];
+/** Called for data that passed the schema: an object. */
+function unknownKeyWarnings(data: Record<string, unknown>, file: string): string[] {
   const warnings: string[] = [];
   const check = (object: unknown, known: readonly string[], at: PropertyKey[]): void => {
     if (!isPlainObject(object)) return;
@@ -195,7 +194,7 @@ export function validateConfigData(
     unavailable,
     warnings: [
       ...missingWarnings,
-      ...unknownKeyWarnings(value, file),
+      ...unknownKeyWarnings(value as Record<string, unknown>, file),
       ...secretWarnings,
       ...plainHttpWarnings(config, file),
       ...dependencyWarnings(config).map((warning) => `${file}: ${warning}`),

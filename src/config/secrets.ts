@@ -84,8 +84,11 @@ export function resolveSecrets(config: Config, file: string, source: SecretSourc
   let resolver: SecretResolver | undefined;
   const resolve = (name: string): string => {
     if (!source) {
-      // Stryker disable next-line StringLiteral: reasonOf shows the message alone, not the code
-      throw new OrchError('SECRET_UNAVAILABLE', `secret "${name}" is not available: this command does not read secrets`);
+      throw new OrchError(
+        // Stryker disable next-line StringLiteral: reasonOf shows the message alone, not the code
+        'SECRET_UNAVAILABLE',
+        `secret "${name}" is not available: this command does not read secrets`,
+      );
     }
     resolver ??= source(config);
     return resolver(name);

@@ -41,6 +41,7 @@ export function watchConfig(file: string, options: WatchConfigOptions): ConfigWa
   const log = options.logger.child({ component: 'config-watch' });
   const target = path.resolve(file);
   const dir = path.dirname(target);
+  const watched = new Set([dir, target]);
 
   // Saves that leave the text as it was (touch, format-on-save) are not changes.
   let lastText = readOrUndefined(target);
@@ -97,12 +98,8 @@ export function watchConfig(file: string, options: WatchConfigOptions): ConfigWa
     depth: 0,
     // Stryker disable next-line BooleanLiteral: see above
     atomic: true,
-    // Stryker disable next-line BlockStatement: see above
-    ignored: (p: string) => {
-      const resolved = path.resolve(p);
-      // Stryker disable next-line ConditionalExpression: see above
-      return resolved !== dir && resolved !== target;
-    },
+    // Stryker disable next-line ArrowFunction: see above
+    ignored: (p: string) => !watched.has(path.resolve(p)),
   });
   watcher.on('all', (_event, p) => {
     // Stryker disable next-line ConditionalExpression,LogicalOperator: reload checks closed again, and ignored lets only the file through
