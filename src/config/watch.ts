@@ -88,9 +88,9 @@ export function watchConfig(file: string, options: WatchConfigOptions): ConfigWa
     }
   };
 
-  // What chokidar is told to leave out and to merge changes only what it watches: the handler below
-  // takes the file's events alone, the debounce merges an unlink and add as chokidar's atomic does (below the
-  // default 200 ms), and reload drops an event that leaves the text as it was (the initial add).
+  // These options change only what chokidar watches, never what is reported: the handler below takes
+  // the file's own events alone, the debounce merges an unlink and an add as `atomic` does (its 200 ms
+  // are longer), and reload drops an event that leaves the text as it was (such as the initial add).
   // Stryker disable next-line ObjectLiteral: see above
   const watcher = watch(dir, {
     // Stryker disable next-line BooleanLiteral: see above
