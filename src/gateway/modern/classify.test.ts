@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { classifyEra, type EraInput } from './classify.js';
+import { classifyEra, metaOf, type EraInput } from './classify.js';
 
 const envelope = {
   'io.modelcontextprotocol/protocolVersion': '2026-07-28',
   'io.modelcontextprotocol/clientCapabilities': {},
 };
 
+/** Headers looked up case-insensitively and handed over as sent (a `Headers` object would trim them). */
 function input(body: unknown, headers: Record<string, string> = {}, method = 'POST'): EraInput {
-  const h = new Headers(headers);
-  return { method, body, header: (name) => h.get(name) };
+  const lower = new Map(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
+  return { method, body, header: (name) => lower.get(name.toLowerCase()) ?? null };
 }
 
 describe('classifyEra', () => {
@@ -48,5 +49,29 @@ describe('classifyEra', () => {
     expect(classifyEra(input({ jsonrpc: '2.0', id: 1, result: {} }))).toBe('legacy');
     expect(classifyEra(input('tools/list'))).toBe('legacy');
     expect(classifyEra(input(null))).toBe('legacy');
+  });
+
+  it('reads a 2025 version in MCP-Protocol-Version through surrounding whitespace', () => {
+    const list = { jsonrpc: '2.0', id: 1, method: 'tools/list' };
+    expect(classifyEra(input(list, { 'MCP-Protocol-Version': ' 2025-06-18\t' }))).toBe('legacy');
+  });
+
+  it('keeps a GET or a message without a method on the session path whatever its body claims', () => {
+    const list = { jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: envelope } };
+    expect(classifyEra(input(list, { 'MCP-Protocol-Version': '2026-07-28' }, 'GET'))).toBe('legacy');
+    expect(classifyEra(input({ jsonrpc: '2.0', id: 1, params: { _meta: envelope } }))).toBe('legacy');
+    expect(
+      classifyEra(input({ jsonrpc: '2.0', id: 1, method: 7, params: { _meta: envelope } }, { 'MCP-Protocol-Version': '2026-07-28' })),
+    ).toBe('legacy');
+    expect(classifyEra(input({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: null }))).toBe('legacy');
+  });
+});
+
+describe('metaOf', () => {
+  it('gives params._meta when it is an object, and undefined for anything else', () => {
+    expect(metaOf({ _meta: envelope })).toBe(envelope);
+    for (const params of [undefined, null, 'x', 5, {}, { _meta: null }, { _meta: 'x' }, { _meta: ['a'] }, { _meta: 0 }]) {
+      expect(metaOf(params)).toBeUndefined();
+    }
   });
 });
