@@ -10,7 +10,7 @@ export function kindOf(message: unknown): MessageKind | undefined {
   const m = message as { jsonrpc?: unknown; method?: unknown; id?: unknown; result?: unknown; error?: unknown; params?: unknown };
   if (m.jsonrpc !== '2.0') return undefined;
   const id = m.id;
-  const validId = typeof id === 'string' || (typeof id === 'number' && Number.isInteger(id));
+  const validId = typeof id === 'string' || Number.isInteger(id);
   if (typeof m.method === 'string') {
     if (m.params !== undefined && (typeof m.params !== 'object' || m.params === null)) return undefined;
     if (id === undefined) return 'notification';
@@ -18,17 +18,14 @@ export function kindOf(message: unknown): MessageKind | undefined {
   }
   if (m.method !== undefined) return undefined;
   if ('result' in m) return validId && typeof m.result === 'object' && m.result !== null ? 'response' : undefined;
-  if ('error' in m) {
-    const error = m.error as { code?: unknown; message?: unknown } | null;
-    return (validId || id === undefined || id === null) &&
-      typeof error === 'object' &&
-      error !== null &&
-      typeof error.code === 'number' &&
-      typeof error.message === 'string'
-      ? 'response'
-      : undefined;
-  }
-  return undefined;
+  const error = m.error as { code?: unknown; message?: unknown } | null | undefined;
+  return (validId || id === undefined || id === null) &&
+    typeof error === 'object' &&
+    error !== null &&
+    typeof error.code === 'number' &&
+    typeof error.message === 'string'
+    ? 'response'
+    : undefined;
 }
 
 /** The Protocol methods the SDK's own dispatcher hands each kind of message to. */
@@ -65,6 +62,7 @@ export async function connectByKind(
   const methods = [dispatch._onrequest, dispatch._onnotification, dispatch._onresponse, dispatch._onerror];
   if (!methods.every((method) => typeof method === 'function')) {
     const sdk = transport.onmessage;
+    // Stryker disable next-line OptionalChaining: connect() has set the SDK's handler
     if (intercept) transport.onmessage = (message, extra) => void (intercept(message) || sdk?.(message, extra));
     return false;
   }
