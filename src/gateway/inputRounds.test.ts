@@ -57,10 +57,49 @@ describe('settleInputRequired', () => {
     ).rejects.toThrow(/tasks\/get, which has no 2025-11-25 server->client request/);
   });
 
-  it('gives up on a server that never stops asking', async () => {
+  it('refuses with the code a client can act on, also for a client that declared nothing and input that is not a request', async () => {
+    const options = { server: 'modern', capabilities: undefined, ask: async () => ({}), retry: async () => ({}) };
+    const refusal = (inputRequests: object) =>
+      settleInputRequired({ resultType: 'input_required', inputRequests }, options).catch((error: unknown) => error);
+    expect(await refusal({ s: elicit('name?') })).toMatchObject({
+      code: 'CLIENT_REQUEST_REFUSED',
+      message: 'mcp-orch: server "modern" needs elicitation/create, but the client did not declare the "elicitation" capability',
+    });
+    expect(await refusal({ odd: null })).toMatchObject({
+      code: 'METHOD_NOT_FOUND',
+      message: 'mcp-orch: server "modern" asked for input "odd" with undefined, which has no 2025-11-25 server->client request',
+    });
+  });
+
+  it('gives up on a server that never stops asking, after the rounds it is allowed', async () => {
     const again: Result = { resultType: 'input_required', requestState: 'again' };
-    await expect(
-      settleInputRequired(again, { server: 'loop', capabilities: {}, ask: async () => ({}), retry: async () => again, maxRounds: 3 }),
-    ).rejects.toThrow(/still asked for input after 3 rounds/);
+    let retries = 0;
+    const retry = async () => {
+      retries++;
+      return again;
+    };
+    const error = await settleInputRequired(again, { server: 'loop', capabilities: {}, ask: async () => ({}), retry, maxRounds: 3 }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: 'INTERNAL', message: 'mcp-orch: server "loop" still asked for input after 3 rounds' });
+    expect(retries).toBe(3);
+  });
+
+  it('echoes only a requestState that is a string', async () => {
+    const states: unknown[] = [];
+    const result = await settleInputRequired(
+      { resultType: 'input_required', inputRequests: {}, requestState: 7 },
+      {
+        server: 'odd',
+        capabilities: {},
+        ask: async () => ({}),
+        retry: async (_answers, state) => {
+          states.push(state);
+          return { resultType: 'complete' };
+        },
+      },
+    );
+    expect(result).toEqual({});
+    expect(states).toEqual([undefined]);
   });
 });
