@@ -49,5 +49,10 @@ export interface Connection {
 
 /** Whether two principals are the same key (or the same owner of the data dir) in the same project. */
 export function samePrincipal(a: Principal, b: Principal): boolean {
-  return a.kind === b.kind && a.project === b.project && a.keyId === b.keyId;
+  return (
+    a.project === b.project &&
+    a.keyId === b.keyId &&
+    // Stryker disable next-line ConditionalExpression: a key always has an id and the owner never has one, so the ids already tell them apart
+    a.kind === b.kind
+  );
 }

@@ -177,7 +177,7 @@ describe('routePoolEvents', () => {
   });
 
   it('hears nothing more once unwired', () => {
-    const sees = session('a', true, ['one']);
+    const sees = session('a', false, ['one']);
     const wired = setup([sees]);
     wired.unwire();
     const own = upstream('one', { owner: 'a' });

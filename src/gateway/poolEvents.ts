@@ -72,9 +72,12 @@ export function routePoolEvents(deps: PoolEventsDeps): () => void {
         return;
       default:
         if (notification.method.endsWith('/list_changed')) return; // announced after the catalog refresh
-        if (owner && !owner.view.followsMembership) owner.notify(notification);
+        if (owner && !owner.view.followsMembership) {
+          owner.notify(notification);
+          return;
+        }
         // Stryker disable next-line ObjectLiteral,StringLiteral: a debug log's fields and wording; nothing depends on them
-        else log.debug({ server: upstream.name, method: notification.method }, 'notification of a shared server not forwarded');
+        log.debug({ server: upstream.name, method: notification.method }, 'notification of a shared server not forwarded');
     }
   };
 

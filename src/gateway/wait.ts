@@ -1,6 +1,5 @@
 /** Waits for every promise to settle, or for `ms`, whichever comes first; never rejects. */
 export async function waitBounded(promises: Promise<unknown>[], ms: number): Promise<void> {
-  if (promises.length === 0) return;
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([
     Promise.allSettled(promises),

@@ -6,9 +6,10 @@ export type MessageKind = 'request' | 'notification' | 'response';
 
 /** The kind of a JSON-RPC 2.0 message from its envelope, without looking further; undefined if malformed. */
 export function kindOf(message: unknown): MessageKind | undefined {
-  if (typeof message !== 'object' || message === null) return undefined;
-  const m = message as { jsonrpc?: unknown; method?: unknown; id?: unknown; result?: unknown; error?: unknown; params?: unknown };
-  if (m.jsonrpc !== '2.0') return undefined;
+  // What is not an object (null, a string, a number) has no jsonrpc member: it is refused here too.
+  const m = message as
+    { jsonrpc?: unknown; method?: unknown; id?: unknown; result?: unknown; error?: unknown; params?: unknown } | null | undefined;
+  if (m?.jsonrpc !== '2.0') return undefined;
   const id = m.id;
   const validId = typeof id === 'string' || Number.isInteger(id);
   if (typeof m.method === 'string') {
