@@ -98,8 +98,8 @@ export class ServerRequestRouter {
     } else {
       const callers = new Set(inFlight.map((tie) => tie.caller.id));
       if (callers.size === 1) return inFlight.at(-1)!.peer;
-      // Stryker disable next-line EqualityOperator: one caller has returned above
-      if (callers.size > 1 && upstream.owner === undefined) {
+      // Any callers left are several: one has returned above.
+      if (callers.size > 0 && upstream.owner === undefined) {
         throw new OrchError(
           'CLIENT_REQUEST_REFUSED',
           `mcp-orch: server "${upstream.name}" sent ${method} while ${callers.size} clients had requests in flight to it, ` +
