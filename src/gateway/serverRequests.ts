@@ -37,7 +37,8 @@ const MAX_NOTIFICATION_TIES = 10_000;
  * session's own (isolation) asks its session, in or outside a request.
  */
 export class ServerRequestRouter {
-  private readonly inFlight = new Map<Upstream, Set<Tie>>();
+  /** Weak: a server instance that is gone (a session's own, say) takes its empty set with it. */
+  private readonly inFlight = new WeakMap<Upstream, Set<Tie>>();
   private readonly ties = new Map<string, { notify: (notification: Notification) => void; expires: number }>();
 
   /** @param ownerPeer the peer of the session that owns an isolated server instance, by caller id. */
@@ -54,10 +55,7 @@ export class ServerRequestRouter {
       caller,
       peer,
       upstreamId: undefined,
-      release: () => {
-        set.delete(tie);
-        if (set.size === 0 && this.inFlight.get(upstream) === set) this.inFlight.delete(upstream);
-      },
+      release: () => void set.delete(tie),
     };
     set.add(tie);
     return tie;
