@@ -189,11 +189,11 @@ describe('MCP over WebSocket in process', () => {
   });
 });
 
-describe('an idle WebSocket session', () => {
+describe('idle sessions that hold a connection open', () => {
   let running: InProcessDaemon;
   afterAll(() => running?.stop());
 
-  it('lives as long as its socket, where an abandoned HTTP session is swept', async () => {
+  it('a WebSocket and a legacy SSE stream live as long as their connection, where an abandoned HTTP session is swept', async () => {
     running = await startInProcessDaemon({ config: { mcpServers: { echo: fixtureServer('echo') }, orch: { sessionIdleSec: 1 } } });
     const counts = () => running.daemon.gateway.sessionCounts();
     const socket = new WebSocket(`${running.url.replace(/^http/, 'ws')}/servers/echo/ws`, ['mcp']);
@@ -209,6 +209,8 @@ describe('an idle WebSocket session', () => {
     };
     await request(1, 'initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'idle', version: '0' } });
     socket.send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
+    const legacy = await fetch(`${running.url}/servers/echo/sse`, { headers: { accept: 'text/event-stream' } });
+    expect(legacy.status).toBe(200);
     // Opened after the socket last sent anything: once it is swept, the socket was idle as long.
     const abandoned = await fetch(`${running.url}/servers/echo/mcp`, {
       method: 'POST',
@@ -222,12 +224,13 @@ describe('an idle WebSocket session', () => {
     });
     expect(abandoned.status).toBe(200);
     await abandoned.body?.cancel();
-    expect(counts()).toMatchObject({ 'streamable-http': 1, websocket: 1 });
+    expect(counts()).toMatchObject({ 'streamable-http': 1, websocket: 1, sse: 1 });
 
     await waitFor(() => counts()['streamable-http'] === 0, { timeoutMs: 10_000 });
-    expect(counts().websocket).toBe(1);
+    expect(counts()).toMatchObject({ websocket: 1, sse: 1 });
     expect(await request(2, 'ping')).toMatchObject({ id: 2, result: {} });
     socket.close();
-    await waitFor(() => counts().websocket === 0);
+    await legacy.body?.cancel();
+    await waitFor(() => counts().websocket === 0 && counts().sse === 0);
   });
 });
