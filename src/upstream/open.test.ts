@@ -107,6 +107,7 @@ describe('a stdio server', () => {
     const connection = await opened(deps);
     try {
       expect(connection.era).toBe('2026-07-28');
+      expect(connection.transportKind).toBe('stdio');
       expect(connection.modernOnly).toBe(false);
       expect(connection.serverInfo).toEqual({ name: 'modern-only', version: '1.0.0' });
       // Without the envelope: the session initialize opened carries it.
@@ -196,6 +197,10 @@ describe('a Streamable HTTP server with sessions', () => {
 
   beforeAll(async () => {
     http = createServer((req, res) => {
+      if (req.headers['x-token'] !== 'secret') {
+        res.writeHead(401).end();
+        return;
+      }
       const id = req.headers['mcp-session-id'];
       if (typeof id === 'string') {
         // A restarted server knows no session from before: the spec's 404.
@@ -225,8 +230,20 @@ describe('a Streamable HTTP server with sessions', () => {
     await once(http, 'close');
   });
 
+  it('is found by auto-detection, sent the configured headers', async () => {
+    const { deps } = depsFor('detected', { url, headers: { 'x-token': 'secret' } });
+    const connection = await opened(deps);
+    try {
+      expect(connection.transportKind).toBe('streamable-http');
+      expect(connection.era).toBe('2025-11-25');
+      expect(textOf(await connection.request('tools/call', { name: 'hello', arguments: {} }, { timeoutMs: 5000 }))).toBe('hello');
+    } finally {
+      await connection.close();
+    }
+  });
+
   it('that no longer knows the session is lost with the reason, and its request fails', async () => {
-    const { deps, closed } = depsFor('forgetful', { type: 'streamable-http', url });
+    const { deps, closed } = depsFor('forgetful', { type: 'streamable-http', url, headers: { 'x-token': 'secret' } });
     const connection = await opened(deps);
     try {
       expect(connection.transportKind).toBe('streamable-http');
