@@ -100,6 +100,14 @@ describe('StreamTransport', () => {
     expect(stray).toEqual([]);
   });
 
+  it('knows a broken message by its opening brace and quoted key, spaces or not', async () => {
+    const { stray, corrupt, feed } = await open();
+    const broken = '  { "jsonrpc": "2.0", "id": 1, "result": {';
+    await feed(Buffer.from(`${broken}\n`));
+    expect(stray).toEqual([]);
+    expect(corrupt.map((entry) => entry.line)).toEqual([broken]);
+  });
+
   it('takes megabytes of stray output within a second for corruption, and a steady log for a log', async () => {
     const { received, stray, corrupt, clock, feed } = await open();
     const logLine = `log ${'x'.repeat(1019)}`; // 1 KiB with its newline
@@ -176,6 +184,11 @@ describe('StreamTransport', () => {
     await transport.send({ jsonrpc: '2.0', id: 3, method: 'c' });
     await new Promise((resolve) => setImmediate(resolve));
     expect(writes).toHaveLength(2);
+    // A later turn is gathered again.
+    await Promise.all([transport.send({ jsonrpc: '2.0', id: 4, method: 'd' }), transport.send({ jsonrpc: '2.0', id: 5, method: 'e' })]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writes).toHaveLength(3);
+    expect(writes[2]).toHaveLength(2);
   });
 
   it('waits for the child to read what it cannot take at once', async () => {
@@ -210,6 +223,14 @@ describe('StreamTransport', () => {
     const { transport, stdin } = await open();
     stdin.destroy();
     await expect(transport.send({ jsonrpc: '2.0', id: 1, method: 'ping' })).rejects.toThrow('the server process is not running');
+  });
+
+  it('takes a message or a stream error that comes while no one listens without throwing', async () => {
+    // As between a refused initialize and the stateless connection that takes the stream over.
+    const { transport, stdin, feed } = await open();
+    transport.onmessage = undefined;
+    await feed(line({ jsonrpc: '2.0', id: 1, result: {} }));
+    expect(() => stdin.emit('error', Object.assign(new Error('write EIO'), { code: 'EIO' }))).not.toThrow();
   });
 
   it('passes on stream errors, except a broken pipe after the child died', async () => {
