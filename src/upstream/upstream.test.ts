@@ -205,6 +205,23 @@ describe('a server that fails', () => {
     }
   });
 
+  it('pings a running server for its health, samples its process, and gives it up when pings go unanswered', async () => {
+    const upstream = fixtureUpstream('stuck', 'no-ping', {
+      logger,
+      entry: { env: { PING_OK: '1' }, restart: 'never', health: { intervalSec: 0.2, timeoutSec: 2, failureThreshold: 1 } },
+    });
+    try {
+      await upstream.start();
+      // The answered ping is followed by a sample of the server's own process.
+      await expect.poll(() => upstream.lifecycle.stats?.memoryBytes ?? 0, { timeout: 20_000 }).toBeGreaterThan(0);
+      await reaches(upstream, 'crashed');
+      expect(upstream.lifecycle.history.map((entry) => entry.to)).toContain('unhealthy');
+      expect(upstream.lifecycle.history.find((entry) => entry.to === 'unhealthy')?.cause).toMatch(/^health check failed 1 time\(s\): /);
+    } finally {
+      await upstream.close();
+    }
+  });
+
   it('takes a command that cannot run for a config error, and says which', async () => {
     const upstream = fixtureUpstream('missing', 'echo', { logger, entry: { command: '/nonexistent/mcp-orch-test-command' } });
     try {
@@ -278,7 +295,10 @@ describe('a server started on first use, and stopped when idle', () => {
 
       // Unused for its idle time: stopped by the daemon, still listed, started again by a request.
       await reaches(upstream, 'stopped');
-      expect(upstream.lifecycle.history.at(-1)?.cause).toMatch(/^idle for \d+s$/);
+      // The cause says how long it went unused, in seconds: at least its idle time.
+      const idleFor = Number(/^idle for (\d+)s$/.exec(upstream.lifecycle.history.at(-1)?.cause ?? '')?.[1]);
+      expect(idleFor).toBeGreaterThanOrEqual(1);
+      expect(idleFor).toBeLessThan(60);
       expect(upstream.available).toBe(true);
       upstream.wakeForCatalog(); // the catalog is known: nothing to start for
       expect(upstream.state).toBe('stopped');
