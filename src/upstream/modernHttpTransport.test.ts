@@ -266,11 +266,29 @@ describe('ModernHttpTransport', () => {
     await transport.close();
   });
 
+  it('reads an SSE stream whose lines end in a lone CR, cut after each CR, and keeps spaces inside the data', async () => {
+    const answer = JSON.stringify({ jsonrpc: '2.0', id: 6, result: { text: 'a b' } });
+    const pieces = ['event: message\r', `data:${answer}\r`, '\r'];
+    const url = await serve(async (_req, _body, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      for (const piece of pieces) {
+        res.write(piece);
+        await new Promise((resolve) => setTimeout(resolve, 5)); // one read per piece
+      }
+      res.end();
+    });
+    const transport = new ModernHttpTransport(url);
+    const messages = collect(transport);
+    await transport.send({ jsonrpc: '2.0', id: 6, method: 'tools/call', params: { name: 'x', _meta: envelope } });
+    await expect.poll(() => messages).toEqual([{ jsonrpc: '2.0', id: 6, result: { text: 'a b' } }]);
+    await transport.close();
+  });
+
   it('skips SSE events without data or without a JSON-RPC message, and reports data that is not JSON', async () => {
     const url = await serve((_req, body, res) => {
       res.writeHead(200, { 'Content-Type': 'text/event-stream' });
       res.end(
-        `: a comment\n\nevent: ping\n\ndata: {"not":"rpc"}\n\ndata: {broken\n\ndata:${JSON.stringify({ jsonrpc: '2.0', id: body.id, result: {} })}\n\n`,
+        `: a comment\n\nevent: ping\n\ndata: {"not":"rpc"}\n\ndata: {broken\n\ndata:\ndata:\n\ndata:${JSON.stringify({ jsonrpc: '2.0', id: body.id, result: {} })}\n\n`,
       );
     });
     const transport = new ModernHttpTransport(url);
@@ -279,8 +297,24 @@ describe('ModernHttpTransport', () => {
     transport.onerror = (error) => errors.push(error);
     await transport.send({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
     await expect.poll(() => messages).toEqual([{ jsonrpc: '2.0', id: 1, result: {} }]);
-    expect(errors).toHaveLength(1);
-    expect(errors[0]).toBeInstanceOf(SyntaxError);
+    expect(errors).toHaveLength(2); // the broken object, and two empty data lines: a line end is no JSON
+    expect(errors.every((error) => error instanceof SyntaxError)).toBe(true);
+    await transport.close();
+  });
+
+  it('skips data that is not JSON even with no error listener, and drops an event the stream ends before its blank line', async () => {
+    const url = await serve((_req, body, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      const answer = JSON.stringify({ jsonrpc: '2.0', id: body.id, result: {} });
+      res.end(body.id === 1 ? `data: {broken\n\ndata: ${answer}\n\n` : `data: ${answer}\n`);
+    });
+    const transport = new ModernHttpTransport(url);
+    const messages = collect(transport);
+    await transport.send({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
+    await expect.poll(() => messages).toEqual([{ jsonrpc: '2.0', id: 1, result: {} }]);
+    await transport.send({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
+    await expect.poll(() => messages).toHaveLength(2);
+    expect(messages[1]).toMatchObject({ id: 2, error: { message: 'the server ended its event stream before the answer' } });
     await transport.close();
   });
 
