@@ -199,7 +199,7 @@ describe('ModernHttpTransport', () => {
     await transport.close();
   });
 
-  it('names what a call is about in Mcp-Name, plain when it can be, and defaults the version header', async () => {
+  it('names what a call is about in Mcp-Name, plain when it can be, and sends the version the request names, 2026-07-28 if none', async () => {
     const seen: IncomingMessage['headers'][] = [];
     const url = await serve((req, body, res) => {
       seen.push(req.headers);
@@ -216,12 +216,19 @@ describe('ModernHttpTransport', () => {
       params: { name: ' padded', _meta: { 'io.modelcontextprotocol/protocolVersion': 7 } },
     });
     await transport.send({ jsonrpc: '2.0', id: 4, method: 'tools/list' });
-    await expect.poll(() => messages.length).toBe(4);
+    await transport.send({
+      jsonrpc: '2.0',
+      id: 5,
+      method: 'tools/list',
+      params: { _meta: { 'io.modelcontextprotocol/protocolVersion': '2027-01-01' } },
+    });
+    await expect.poll(() => messages.length).toBe(5);
     expect(seen.map((headers) => [headers['mcp-name'], headers['mcp-protocol-version'], headers['mcp-method']])).toEqual([
       ['greet', '2026-07-28', 'prompts/get'],
       ['file:///a b', '2026-07-28', 'resources/read'],
       [`=?base64?${Buffer.from(' padded').toString('base64')}?=`, '2026-07-28', 'tools/call'],
       [undefined, '2026-07-28', 'tools/list'],
+      [undefined, '2027-01-01', 'tools/list'],
     ]);
     expect(seen[0]!['content-type']).toBe('application/json');
     expect(seen[0]!.accept).toBe('application/json, text/event-stream');
