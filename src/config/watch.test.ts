@@ -37,16 +37,30 @@ afterEach(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function start(): Promise<ConfigWatcher> {
-  watcher = watchConfig(file, {
+/** A watcher of `target` whose reports go to `seen`, and whose errors to `errors`. */
+async function watching(target: string, seen: ParsedConfig[], debounceMs: number): Promise<ConfigWatcher> {
+  const w = watchConfig(target, {
     logger: createLogger({ level: 'silent', pretty: false }),
-    onChange: (result) => changes.push(result),
+    onChange: (result) => seen.push(result),
     onError: (err) => errors.push(err),
-    debounceMs: 50,
+    debounceMs,
     env: {},
   });
-  await watcher.ready;
+  await w.ready;
+  return w;
+}
+
+async function start(): Promise<ConfigWatcher> {
+  watcher = await watching(file, changes, 50);
   return watcher;
+}
+
+/**
+ * A second watcher of `target` with a longer debounce (250 ms): once it has reported an edit, a
+ * watcher of 50 ms has dealt with every event before that edit. What it reports goes to `seen`.
+ */
+function reference(target: string, seen: ParsedConfig[]): Promise<ConfigWatcher> {
+  return watching(target, seen, 250);
 }
 
 const names = (result: ParsedConfig | undefined): string[] => Object.keys(result?.config.mcpServers ?? {});
@@ -104,21 +118,14 @@ describe('watchConfig', () => {
     // A second watcher, opened after the first closed, is the reference: once it has reported the
     // edit after a longer debounce, the closed one (50 ms) would have reported it too.
     const seen: ParsedConfig[] = [];
-    const reference = watchConfig(file, {
-      logger: createLogger({ level: 'silent', pretty: false }),
-      onChange: (result) => seen.push(result),
-      onError: (err) => errors.push(err),
-      debounceMs: 250,
-      env: {},
-    });
+    const barrier = await reference(file, seen);
     try {
-      await reference.ready;
       fs.writeFileSync(file, servers(['late']));
       await waitFor(() => seen.length === 1, 'the open watcher to see the edit');
       expect(names(seen[0])).toEqual(['late']);
       expect(changes).toEqual([]);
     } finally {
-      await reference.close();
+      await barrier.close();
     }
   });
 
@@ -129,22 +136,15 @@ describe('watchConfig', () => {
     const other = path.join(dir, 'other.json');
     fs.writeFileSync(other, servers(['x']));
     const seen: ParsedConfig[] = [];
-    const reference = watchConfig(other, {
-      logger: createLogger({ level: 'silent', pretty: false }),
-      onChange: (result) => seen.push(result),
-      onError: (err) => errors.push(err),
-      debounceMs: 250,
-      env: {},
-    });
+    const barrier = await reference(other, seen);
     try {
-      await reference.ready;
       fs.writeFileSync(file, servers(['a']));
       fs.writeFileSync(other, servers(['y']));
       await waitFor(() => seen.length === 1, 'the other watcher to see its edit');
       expect(changes).toEqual([]);
       expect(errors).toEqual([]);
     } finally {
-      await reference.close();
+      await barrier.close();
     }
   });
 
