@@ -233,6 +233,8 @@ describe('Lifecycle: CPU and memory crossings', () => {
           [10, 150],
           [10, 150],
           [10, 100],
+          [60, 100],
+          [60, 100],
           [60, 150],
           [60, 150],
         ]),
@@ -241,9 +243,10 @@ describe('Lifecycle: CPU and memory crossings', () => {
     const events: Array<[string, number]> = [];
     lifecycle.on('threshold', (reason, stats) => events.push([reason, stats.memoryBytes]));
     await lifecycle.start();
-    await vi.advanceTimersByTimeAsync(5000);
+    await vi.advanceTimersByTimeAsync(7000);
     expect(events).toEqual([
       ['memory 150 MB over the limit of 100 MB', 150 * MB],
+      // The third CPU sample over the limit in a row, and the memory's second crossing.
       ['CPU 60% over the limit of 50%, memory 150 MB over the limit of 100 MB', 150 * MB],
     ]);
     expect(lifecycle.state).toBe('running');
@@ -259,12 +262,63 @@ describe('Lifecycle: CPU and memory crossings', () => {
     expect(lifecycle.state).toBe('running');
   });
 
+  it('CPU over the limit in bursts shorter than failureThreshold rounds is not a crossing', async () => {
+    const lifecycle = create(
+      { health, maxCpuPercent: 50, onThreshold: 'restart' },
+      {
+        sample: series([
+          [100, 1],
+          [100, 1],
+          [10, 1],
+          [100, 1],
+          [100, 1],
+          [50, 1],
+          [100, 1],
+          [100, 1],
+          [100, 1],
+        ]),
+      },
+    );
+    const events: string[] = [];
+    lifecycle.on('threshold', (reason) => events.push(reason));
+    await lifecycle.start();
+    await vi.advanceTimersByTimeAsync(8000);
+    expect(events).toEqual([]);
+    expect(lifecycle.state).toBe('running');
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(events).toEqual(['CPU 100% over the limit of 50%']);
+  });
+
+  it('CPU rounds counted before a restart do not count towards the next run', async () => {
+    const lifecycle = create(
+      { health, maxCpuPercent: 50, maxRestarts: 10, backoff: { initialMs: 10, maxMs: 10 } },
+      { sample: sampleOf(100, 1) },
+    );
+    const events: string[] = [];
+    lifecycle.on('threshold', (reason) => events.push(reason));
+    await lifecycle.start();
+    await vi.advanceTimersByTimeAsync(2000);
+    await lifecycle.restart('config changed');
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(events).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(events).toEqual(['CPU 100% over the limit of 50%']);
+  });
+
   it.each([
     ['memory', sampleOf(1, 200)],
     ['CPU', sampleOf(200, 1)],
   ])('restart: the next run is judged afresh, so crossing the %s limit again restarts again', async (_what, sample) => {
     const lifecycle = create(
-      { health, maxCpuPercent: 100, maxMemoryMb: 100, onThreshold: 'restart', maxRestarts: 10, backoff: { initialMs: 10, maxMs: 10 } },
+      {
+        // One round is enough for CPU too, so that each run crosses at its first sample.
+        health: { ...health, failureThreshold: 1 },
+        maxCpuPercent: 100,
+        maxMemoryMb: 100,
+        onThreshold: 'restart',
+        maxRestarts: 10,
+        backoff: { initialMs: 10, maxMs: 10 },
+      },
       { sample },
     );
     const events: string[] = [];

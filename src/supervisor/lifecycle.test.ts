@@ -339,12 +339,14 @@ describe('Lifecycle: CPU and memory limits', () => {
     expect(fixture.unit.starts).toBe(2);
   });
 
-  it('onThreshold restart: over the CPU limit it restarts', async () => {
+  it('onThreshold restart: over the CPU limit for failureThreshold rounds in a row it restarts', async () => {
     const lifecycle = create(
       { health, maxCpuPercent: 90, onThreshold: 'restart', backoff: { initialMs: 100, maxMs: 100 } },
       { sample: sampleOf(150, 10) },
     );
     await lifecycle.start();
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(lifecycle.state).toBe('running');
     await vi.advanceTimersByTimeAsync(1000);
     expect(lifecycle.state).toBe('restarting');
     expect(lifecycle.lastError).toBe('CPU 150% over the limit of 90%');

@@ -70,7 +70,10 @@ export class Lifecycle extends EventEmitter<LifecycleEvents> {
   private _lastError: string | undefined;
   private _stats: Stats | undefined;
   private healthFailures = 0;
-  // Stryker disable next-line ObjectLiteral: absent reads as false
+  /** Health rounds in a row whose CPU sample was over the limit, this run. */
+  private cpuOverRounds = 0;
+  /** Crossings already reported this run: one warning per crossing, not one per sample. */
+  // Stryker disable next-line ObjectLiteral: launch() sets it before any sample
   private overLimit = { cpu: false, memory: false };
   private timers = new Set<NodeJS.Timeout>();
   private healthTimer: NodeJS.Timeout | undefined;
@@ -154,7 +157,11 @@ export class Lifecycle extends EventEmitter<LifecycleEvents> {
       if (generation !== this.generation) return;
       this._startedAt = Date.now();
       this._lastError = undefined;
+      // Each run is judged afresh: health and limits describe the process just started.
       this.healthFailures = 0;
+      this.cpuOverRounds = 0;
+      // Stryker disable next-line ObjectLiteral: absent reads as false
+      this.overLimit = { cpu: false, memory: false };
       this.transition('running', 'started');
       this.scheduleHealth(generation);
       this.later(() => {
@@ -296,7 +303,11 @@ export class Lifecycle extends EventEmitter<LifecycleEvents> {
     this._stats = { cpuPercent: sample.cpuPercent, memoryBytes: sample.memoryBytes, sampledAt: Date.now() };
     const { maxCpuPercent, maxMemoryMb, onThreshold } = this.policy;
     const breaches: string[] = [];
-    const cpuOver = sample.cpuPercent > maxCpuPercent;
+    // CPU is a rate, and a start or one heavy call is a burst (pidusage's first sample averages over
+    // the whole life of a process just started): it is over the limit once it stays there for
+    // failureThreshold rounds in a row. Memory is a level and counts at once.
+    this.cpuOverRounds = sample.cpuPercent > maxCpuPercent ? this.cpuOverRounds + 1 : 0;
+    const cpuOver = this.cpuOverRounds >= this.policy.health.failureThreshold;
     const memoryOver = sample.memoryBytes > maxMemoryMb * MB;
     if (cpuOver && !this.overLimit.cpu) breaches.push(`CPU ${sample.cpuPercent.toFixed(0)}% over the limit of ${maxCpuPercent}%`);
     if (memoryOver && !this.overLimit.memory)
@@ -307,11 +318,7 @@ export class Lifecycle extends EventEmitter<LifecycleEvents> {
     // Stryker disable next-line ObjectLiteral: log fields; the threshold event carries the stats
     this.log.warn({ cpuPercent: sample.cpuPercent, memoryBytes: sample.memoryBytes }, reason);
     this.emit('threshold', reason, this._stats);
-    if (onThreshold === 'restart') {
-      // Stryker disable next-line ObjectLiteral: absent reads as false
-      this.overLimit = { cpu: false, memory: false };
-      await this.failed(reason);
-    }
+    if (onThreshold === 'restart') await this.failed(reason);
   }
 
   private transition(to: LifecycleState, cause: string): void {

@@ -113,6 +113,7 @@ describe('supervised servers', () => {
               ...fast,
               health: { intervalSec: 0.2, timeoutSec: 2, failureThreshold: 3 },
               // A Node fixture with the SDK loaded sits at about 70 MB; `grow 100` takes it well past 130.
+              // The CPU limit stays at its default: the burst of a start must not count as a crossing.
               maxMemoryMb: 130,
               onThreshold: 'restart',
             },
