@@ -2,7 +2,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WireError } from '../errors.js';
-import { ChannelClosedError, ChannelSendError, ChannelTimeoutError, RequestChannel } from './channel.js';
+import { ChannelClosedError, ChannelSendError, ChannelTimeoutError, ChannelUndeliveredError, RequestChannel } from './channel.js';
 
 /** A transport that records what is sent; answers are fed to the channel by the test. */
 function recording() {
@@ -182,6 +182,19 @@ describe('RequestChannel, message by message', () => {
     expect(((await fresh.request({ method: 'a' }, { timeoutMs: 1000 }).catch((e: unknown) => e)) as Error).message).toBe(
       'connection closed',
     );
+  });
+
+  it('closed with a request the server never saw, fails that one as undelivered and the others as closed', async () => {
+    const { channel, sent } = recording();
+    const seen = channel.request({ method: 'a' }, { timeoutMs: 1000 }).catch((e: unknown) => e);
+    const unseen = channel.request({ method: 'b' }, { timeoutMs: 1000 }).catch((e: unknown) => e);
+    channel.close('the server forgot the session', idOf(sent[1]));
+    const [first, second] = (await Promise.all([seen, unseen])) as Error[];
+    expect(first).toBeInstanceOf(ChannelClosedError);
+    expect(first).not.toBeInstanceOf(ChannelUndeliveredError);
+    expect(second).toBeInstanceOf(ChannelUndeliveredError);
+    expect([first!.message, second!.message]).toEqual(['the server forgot the session', 'the server forgot the session']);
+    expect(channel.size).toBe(0);
   });
 
   it('sends no cancellation for a request already answered when its caller leaves', async () => {

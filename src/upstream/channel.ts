@@ -5,6 +5,12 @@ import { stripSdkPrefix, WireError } from '../errors.js';
 /** The connection under the requests went away. */
 export class ChannelClosedError extends Error {}
 
+/**
+ * The connection went away before this request reached the server, which never saw it (a remote
+ * server that restarted answered 404 to the session): it may be sent again on a new connection.
+ */
+export class ChannelUndeliveredError extends ChannelClosedError {}
+
 /** The server did not answer within the timeout (extended while progress arrives). */
 export class ChannelTimeoutError extends Error {}
 
@@ -124,12 +130,12 @@ export class RequestChannel {
     return true;
   }
 
-  /** Fails every request in flight and every later one; idempotent. */
-  close(reason = 'connection closed'): void {
+  /** Fails every request in flight and every later one; idempotent. `undelivered` is the id of a request the server never saw. */
+  close(reason = 'connection closed', undelivered?: string): void {
     this.closed ??= new ChannelClosedError(reason);
-    for (const pending of [...this.pending.values()]) {
+    for (const [id, pending] of [...this.pending]) {
       pending.done();
-      pending.reject(this.closed);
+      pending.reject(id === undelivered ? new ChannelUndeliveredError(reason) : this.closed);
     }
   }
 

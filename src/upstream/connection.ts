@@ -74,17 +74,18 @@ export class Connection {
   /**
    * The server no longer holds the session this connection speaks in (a remote server restarted
    * and forgot it, or a legacy SSE stream, which is the session, broke): requests in flight fail with
-   * `reason`, and the connection is reported gone, so that a new one initializes again.
+   * `reason`, and the connection is reported gone, so that a new one initializes again. `undelivered`
+   * is the id of a request the server refused with the session, unseen.
    */
-  lost(reason: string): void {
-    this.end(reason);
+  lost(reason: string, undelivered?: string): void {
+    this.end(reason, undelivered);
     void this.client.close().catch(() => undefined);
   }
 
-  private end(reason: string): void {
+  private end(reason: string, undelivered?: string): void {
     if (this.ended) return;
     this.ended = true;
-    this.channel.close(reason);
+    this.channel.close(reason, undelivered);
     if (!this.closing) this.deps.onClosed(reason);
   }
 

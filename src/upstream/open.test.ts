@@ -18,6 +18,7 @@ import { isOrchError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { spawnChild } from '../supervisor/childProcess.js';
 import { createLogBuffer } from '../supervisor/logBuffer.js';
+import { ChannelUndeliveredError } from './channel.js';
 import { describeExit, type ConnectionDeps } from './connection.js';
 import { openConnection } from './open.js';
 
@@ -242,7 +243,7 @@ describe('a Streamable HTTP server with sessions', () => {
     }
   });
 
-  it('that no longer knows the session is lost with the reason, and its request fails', async () => {
+  it('that no longer knows the session is lost with the reason, and its request fails as never delivered', async () => {
     const { deps, closed } = depsFor('forgetful', { type: 'streamable-http', url, headers: { 'x-token': 'secret' } });
     const connection = await opened(deps);
     try {
@@ -250,7 +251,10 @@ describe('a Streamable HTTP server with sessions', () => {
       expect(textOf(await connection.request('tools/call', { name: 'hello', arguments: {} }, { timeoutMs: 5000 }))).toBe('hello');
       expect(closed).toEqual([]);
       forgotten = true;
-      await expect(connection.request('tools/call', { name: 'hello', arguments: {} }, { timeoutMs: 5000 })).rejects.toThrow();
+      // The request refused with the session never reached the server: it may be sent again, on a new connection.
+      const refused = connection.request('tools/call', { name: 'hello', arguments: {} }, { timeoutMs: 5000 });
+      await expect(refused).rejects.toBeInstanceOf(ChannelUndeliveredError);
+      await expect(refused).rejects.toThrow('the server no longer knows the session (HTTP 404; it may have restarted)');
       expect(closed).toEqual(['the server no longer knows the session (HTTP 404; it may have restarted)']);
     } finally {
       await connection.close();

@@ -217,7 +217,7 @@ class Opener {
       const response = await fetch(url, init);
       // A 404 to a request in the session: the server forgot it (it restarted); the spec's answer is a new initialize.
       if (response.status === 404 && new Headers(init?.headers).has('mcp-session-id')) {
-        this.connection?.lost('the server no longer knows the session (HTTP 404; it may have restarted)');
+        this.connection?.lost('the server no longer knows the session (HTTP 404; it may have restarted)', requestIdOf(init?.body));
       }
       return response;
     });
@@ -269,4 +269,12 @@ function logStray({ logs, logger }: Pick<ConnectionDeps, 'logs' | 'logger'>, lin
   } else {
     logger.debug({ stdout: truncateLine(line) });
   }
+}
+
+/** The id of the channel's request a POST carried (the SDK sends one message as JSON text), if it held one. */
+function requestIdOf(body: unknown): string | undefined {
+  if (typeof body !== 'string') return undefined;
+  const message = JSON.parse(body) as { id?: unknown; method?: unknown };
+  // An answer to the server's own request carries the server's id, which may be a string too.
+  return typeof message.id === 'string' && typeof message.method === 'string' ? message.id : undefined;
 }

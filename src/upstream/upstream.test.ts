@@ -2,10 +2,15 @@
  * One Upstream over a real fixture server (a child process on stdio, the real SDK on both sides):
  * what it reports of itself, how it forwards, how it fails, and how it stops and starts by itself.
  */
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Notification } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureUpstream } from '../../test/helpers/upstream.js';
+import { configuredUpstream, fixtureUpstream } from '../../test/helpers/upstream.js';
 import { OrchError } from '../errors.js';
 import { createLogger } from '../log.js';
 import type { CatalogKind } from './catalog.js';
@@ -391,6 +396,54 @@ describe('a server with an instance per session', () => {
       expect(capabilities).toEqual({ sampling: {}, elicitation: { form: {}, url: {} }, roots: {} });
     } finally {
       await upstream.close();
+    }
+  });
+});
+
+describe('a remote server that restarts and forgets its sessions', () => {
+  it('sends a request it answered 404 once more, in a new session, and the server runs it once', async () => {
+    // The SDK's own Streamable HTTP server; `forget()` drops every session, as a restart does, while
+    // the old streams stay open (so the 404 to a POST is what tells the gateway).
+    const sessions = new Map<string, StreamableHTTPServerTransport>();
+    const calls: string[] = [];
+    const http = createServer((req, res) => {
+      const id = req.headers['mcp-session-id'];
+      const known = typeof id === 'string' ? sessions.get(id) : undefined;
+      if (known) return void known.handleRequest(req, res);
+      if (typeof id === 'string' || req.method !== 'POST') return void res.writeHead(404).end();
+      const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+        sessionIdGenerator: randomUUID,
+        onsessioninitialized: (sessionId) => void sessions.set(sessionId, transport),
+      });
+      const server = new McpServer({ name: 'forgetful', version: '1.0.0' });
+      server.registerTool('note', { description: 'Records a call' }, () => {
+        calls.push(transport.sessionId!);
+        return { content: [{ type: 'text', text: `call ${calls.length}` }] };
+      });
+      void server.connect(transport).then(() => transport.handleRequest(req, res));
+    });
+    http.listen(0, '127.0.0.1');
+    await once(http, 'listening');
+    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`;
+    const upstream = configuredUpstream(
+      'forgetful',
+      { type: 'streamable-http', url, timeout: 5, backoff: { initialMs: 10, maxMs: 10 } },
+      { logger },
+    );
+    try {
+      await upstream.start();
+      expect(textOf(await upstream.request('tools/call', { name: 'note', arguments: {} }))).toBe('call 1');
+      sessions.clear();
+      expect(textOf(await upstream.request('tools/call', { name: 'note', arguments: {} }))).toBe('call 2');
+      expect(calls).toHaveLength(2);
+      expect(calls[1]).not.toBe(calls[0]);
+      expect(upstream.lifecycle.history.map((t) => t.to)).toEqual(['starting', 'running', 'restarting', 'starting', 'running']);
+      expect(upstream.lifecycle.history[2]!.cause).toMatch(/^the server no longer knows the session \(HTTP 404; it may have restarted\)/);
+    } finally {
+      await upstream.close();
+      for (const transport of new Set(sessions.values())) await transport.close();
+      http.closeAllConnections();
+      http.close();
     }
   });
 });

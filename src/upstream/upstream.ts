@@ -8,7 +8,7 @@ import { Lifecycle, type LifecycleState } from '../supervisor/lifecycle.js';
 import { createLogBuffer, type LogBuffer } from '../supervisor/logBuffer.js';
 import { Catalog, LIST_CHANGED_KINDS, type CatalogKind, type CatalogLists } from './catalog.js';
 import { clientCapabilitiesFor, configuredRoots } from './roots.js';
-import { ChannelClosedError } from './channel.js';
+import { ChannelClosedError, ChannelUndeliveredError } from './channel.js';
 import { isTransient, requestError, unavailableError } from './failures.js';
 import { IdleStop } from './idleStop.js';
 import { describeError, describeExit, type Connection, type ConnectionDeps, type TransportKind } from './connection.js';
@@ -347,20 +347,20 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
     return this.instances?.release(owner) ?? Promise.resolve();
   }
 
-  /** Forwards one request, bounded by the server's timeout (extended while progress arrives). */
+  /**
+   * Forwards one request, bounded by the server's timeout (extended while progress arrives). A
+   * request the server never saw because it forgot the session (a remote server that restarted) is
+   * sent once more, in the new session.
+   */
   async request(method: string, params: Request['params'], options: RequestOptions = {}): Promise<Result> {
-    // A running server is used without waiting a turn for ready().
-    const connection = this.state === 'running' && this.connection ? this.connection : await this.ready();
     this.inFlight++;
     this.lastUsed = Date.now();
     try {
-      return await connection.request(method, params, {
-        timeoutMs: this.timeoutMs,
-        signal: options.signal,
-        onprogress: options.onprogress,
-        onSent: options.onSent,
-        // Undefined means the gateway's own, as when the key is absent: one object shape for every call.
-        capabilities: options.clientCapabilities,
+      return await this.send(method, params, options).catch(async (error: unknown) => {
+        if (!(error instanceof ChannelUndeliveredError)) throw error;
+        // ready() waits for the new connection once the lifecycle has left the lost one.
+        await this.lifecycle.waitFor((state) => state !== 'running', this.timeoutMs);
+        return this.send(method, params, options);
       });
     } catch (error) {
       // The connection closes a moment before the exit is reported; wait briefly for the real cause.
@@ -370,6 +370,19 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
       this.inFlight--;
       this.lastUsed = Date.now();
     }
+  }
+
+  private async send(method: string, params: Request['params'], options: RequestOptions): Promise<Result> {
+    // A running server is used without waiting a turn for ready().
+    const connection = this.state === 'running' && this.connection ? this.connection : await this.ready();
+    return connection.request(method, params, {
+      timeoutMs: this.timeoutMs,
+      signal: options.signal,
+      onprogress: options.onprogress,
+      onSent: options.onSent,
+      // Undefined means the gateway's own, as when the key is absent: one object shape for every call.
+      capabilities: options.clientCapabilities,
+    });
   }
 
   /** The protocol era the server speaks, probed once per connection before anything else. */
