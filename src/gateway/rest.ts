@@ -60,10 +60,9 @@ export class RestCalls {
             });
           }
           this.check(server, found, args as Params);
-          const result = await send(params);
-          // A 2026 server asking for input: a REST client declares no capability to answer it with.
-          if (result.resultType !== 'input_required') return result;
-          return settleInputRequired(result, {
+          // A REST answer has one shape whatever the server's era: a 2026 result comes without its
+          // resultType, and a request for input is refused (a REST client declares no capability).
+          return settleInputRequired(await send(params), {
             server,
             capabilities: undefined,
             // Stryker disable next-line ArrowFunction,StringLiteral: never called: with no capabilities declared, every input request is refused before it is asked
