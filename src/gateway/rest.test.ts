@@ -53,10 +53,16 @@ describe('argumentProblems', () => {
     const both = {
       type: ['object', 'array'],
       items: { type: 'object', properties: { i: {} }, additionalProperties: false },
-      properties: { '1a': { type: 'object', properties: { p: {} }, additionalProperties: false } },
+      properties: {
+        '1a': { type: 'object', properties: { p: {} }, additionalProperties: false },
+        a1: { type: 'object', properties: { p: {} }, additionalProperties: false },
+      },
     };
     expect(argumentProblems('data/1a must NOT have additional properties', { '1a': { p: 1, q: 2 } }, both)).toEqual([
       '1a.q: is not a property the schema allows',
+    ]);
+    expect(argumentProblems('data/a1 must NOT have additional properties', { a1: { p: 1, r: 2 } }, both)).toEqual([
+      'a1.r: is not a property the schema allows',
     ]);
     expect(argumentProblems('data/0 must NOT have additional properties', [{ i: 1, j: 2 }], both)).toEqual([
       '[0].j: is not a property the schema allows',

@@ -77,12 +77,7 @@ export class RestCalls {
 
   /** Throws INVALID_PARAMS naming each field the arguments get wrong. */
   private check(server: string, tool: Tool, args: Params): void {
-    let validate = this.compiled.get(tool.inputSchema);
-    // Stryker disable next-line ConditionalExpression: the compiled validator is kept to save compiling again; compiling every time answers the same
-    if (!validate) {
-      validate = this.deps.validator.getValidator<unknown>(tool.inputSchema as JsonSchemaType);
-      this.compiled.set(tool.inputSchema, validate);
-    }
+    const validate = this.compiled.get(tool.inputSchema) ?? this.compile(tool.inputSchema);
     const outcome = validate(args);
     if (outcome.valid) return;
     const problems = argumentProblems(outcome.errorMessage, args, tool.inputSchema);
@@ -90,6 +85,12 @@ export class RestCalls {
       hint: `the tool's inputSchema is in GET /api/tools/${server}`,
       data: { fields: problems },
     });
+  }
+
+  private compile(schema: Tool['inputSchema']): JsonSchemaValidator<unknown> {
+    const validate = this.deps.validator.getValidator<unknown>(schema as JsonSchemaType);
+    this.compiled.set(schema, validate);
+    return validate;
   }
 }
 

@@ -1,6 +1,7 @@
 /**
- * Tools called as plain REST requests through the daemon in process: answered as the server answers,
- * in one shape whatever the server's era.
+ * Tools called as plain REST requests through the daemon in process: the body as arguments, refused
+ * before anything reaches the server when it is not an object, the tool is unknown or the arguments
+ * miss the input schema; answered as the server answers, in either era.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -31,6 +32,7 @@ describe('tools called over REST', () => {
       config: {
         mcpServers: {
           echo: fixtureServer('echo'),
+          sampling: fixtureServer('sampling'),
           modern: fixtureServer('modern-only'),
           asking: { ...fixtureServer('modern-only'), env: { MODERN_ASK_ANYONE: '1' } },
         },
@@ -59,5 +61,47 @@ describe('tools called over REST', () => {
       code: 'CLIENT_REQUEST_REFUSED',
       message: 'mcp-orch: server "asking" needs elicitation/create, but the client did not declare the "elicitation" capability',
     });
+  });
+
+  it('answers a request the server sends during the call with a refusal that says why', async () => {
+    const answer = await post('/api/tools/sampling/ask_other', JSON.stringify({ method: 'custom/question' }));
+    expect(answer.status).toBe(200);
+    const text = (answer.body as { content: { text: string }[] }).content[0]!.text;
+    expect(JSON.parse(text)).toMatchObject({
+      message: expect.stringContaining('the server sent custom/question, which a REST call cannot answer'),
+      data: { orchCode: 'CLIENT_REQUEST_REFUSED' },
+    });
+    expect(text).toContain('call the tool from an MCP client that supports it');
+  });
+
+  it('refuses a body that is not a JSON object, saying what to send', async () => {
+    for (const body of ['[1, 2]', 'null', '"text"', '7']) {
+      const answer = await post('/tools/echo.echo', body);
+      expect(answer.status, body).toBe(400);
+      expect(answer.body.error, body).toEqual({
+        code: 'INVALID_PARAMS',
+        message: "the body must be a JSON object: the tool's arguments by name",
+        hint: 'send {} for a tool without arguments',
+      });
+    }
+  });
+
+  it('refuses a tool the server does not have, naming where its tools are listed', async () => {
+    const answer = await post('/api/tools/echo/nope', '{}');
+    expect(answer.status).toBe(404);
+    expect(answer.body.error).toEqual({
+      code: 'UNKNOWN_TOOL',
+      message: 'server "echo" has no tool "nope"',
+      hint: 'list its tools with GET /api/tools/echo',
+    });
+  });
+
+  it('refuses arguments that miss the input schema, naming each field and where the schema is', async () => {
+    for (let round = 0; round < 2; round++) {
+      const answer = await post('/api/tools/echo/add', JSON.stringify({ a: 'one', c: 3 }));
+      expect(answer.status).toBe(400);
+      expect(answer.body.error).toMatchObject({ code: 'INVALID_PARAMS', hint: "the tool's inputSchema is in GET /api/tools/echo" });
+      expect(answer.body.error!.message).toMatch(/^arguments of "add" do not match its input schema: /);
+    }
   });
 });
