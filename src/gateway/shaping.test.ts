@@ -127,10 +127,13 @@ describe('shaped servers in process', () => {
     const teamServer = await connect('/projects/team/servers/two/mcp');
     const heard = recordNotifications(team);
     expect(names(await team.listTools())).toContain('two__add');
+    const before = heard.length;
     store.projects.setRules('team', 'two', { tools: { deny: ['add', 'counter'] }, overrides: { echo: { name: 'shout' } } });
-    await waitFor(() => heard.some((n) => n.method === 'notifications/tools/list_changed'));
+    // Another list_changed (a server's lists read again, late under load) may come first: wait for
+    // the rules' own effect, then for the word of it.
+    await waitFor(async () => names(await team.listTools()).includes('two__shout'));
+    await waitFor(() => heard.slice(before).some((n) => n.method === 'notifications/tools/list_changed'));
     const teamTools = names(await team.listTools());
-    expect(teamTools).toContain('two__shout');
     expect(teamTools).not.toContain('two__add');
     expect(teamTools).not.toContain('two__echo');
     // Servers the project has no rules for are as the config shapes them.
