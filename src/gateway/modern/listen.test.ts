@@ -182,8 +182,11 @@ describe('listen streams ending', () => {
     const running = await startInProcessDaemon({ config: { ...config, orch: { sessionIdleSec: 1 } } });
     try {
       await running.daemon.settled();
+      const asked = Date.now();
       const swept = await listen(`${running.url}/mcp`, 's', { toolsListChanged: true });
       await waitFor(() => swept.ended(), { timeoutMs: 10_000 });
+      // A sweep ends only streams opened more than sessionIdleSec before it: never a young one.
+      expect(Date.now() - asked).toBeGreaterThan(1000);
       await swept.cancel();
       const closing = await listen(`${running.url}/mcp`, 'c', { toolsListChanged: true });
       await running.stop();
