@@ -93,7 +93,7 @@ function delay(ms: number): { promise: Promise<false>; cancel: () => void } {
 }
 
 /** True if `done` settled within `ms`. */
-async function within(done: Promise<unknown>, ms: number): Promise<boolean> {
+export async function within(done: Promise<unknown>, ms: number): Promise<boolean> {
   const timeout = delay(ms);
   try {
     return await Promise.race([done.then(() => true as const), timeout.promise]);

@@ -12,10 +12,16 @@ import type {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import type { ChildHandle, ExitInfo, SpawnChildOptions } from '../supervisor/childProcess.js';
+import { within, type ChildHandle, type ExitInfo, type SpawnChildOptions } from '../supervisor/childProcess.js';
 import type { LogBuffer } from '../supervisor/logBuffer.js';
 import { RequestChannel, type ChannelRequestOptions } from './channel.js';
 import { enveloped, type Discovered, type ProtocolEra } from './envelope.js';
+
+/**
+ * How long a child whose stdout closed is given to exit before the closed pipe is reported instead:
+ * its exit says more (and whether it was clean), and comes at once unless it lives on without stdout.
+ */
+const EXIT_AFTER_CLOSE_MS = 2000;
 
 export interface ConnectionDeps {
   name: string;
@@ -86,7 +92,15 @@ export class Connection {
     if (this.ended) return;
     this.ended = true;
     this.channel.close(reason, undelivered);
-    if (!this.closing) this.deps.onClosed(reason);
+    const child = this.child;
+    if (!child) {
+      if (!this.closing) this.deps.onClosed(reason);
+      return;
+    }
+    // The child's exit, reported by onExit, stops the connection (closing it) before this settles.
+    void within(child.exited, EXIT_AFTER_CLOSE_MS).then(() => {
+      if (!this.closing) this.deps.onClosed(reason);
+    });
   }
 
   get modernOnly(): boolean {

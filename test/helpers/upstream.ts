@@ -1,6 +1,8 @@
 /** A fixture server (or any server entry) as an Upstream in this process (not started), for unit tests of what sits on the pool. */
+import { expect } from 'vitest';
 import { configSchema, type ServerConfig } from '../../src/config/schema.js';
 import { supervisionFor } from '../../src/config/supervision.js';
+import { OrchError } from '../../src/errors.js';
 import type { Logger } from '../../src/log.js';
 import { spawnChild } from '../../src/supervisor/childProcess.js';
 import type { UpstreamDeps } from '../../src/upstream/deps.js';
@@ -32,4 +34,14 @@ export function configuredUpstream(name: string, entry: object, options: Upstrea
     onServerRequest: () => Promise.reject(new Error(`${name} sends no requests in this test`)),
     ...options,
   });
+}
+
+/** What `promise` rejected with, which must be an OrchError. */
+export async function orchErrorOf(promise: Promise<unknown>): Promise<OrchError> {
+  const error: unknown = await promise.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
+  expect(error).toBeInstanceOf(OrchError);
+  return error as OrchError;
 }

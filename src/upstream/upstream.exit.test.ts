@@ -1,0 +1,26 @@
+/**
+ * How an Upstream over stdio learns that its server went away by itself: its stdout closes a moment
+ * before its exit is known, and the exit (with its status) is what counts.
+ */
+import { describe, expect, it } from 'vitest';
+import { fixtureUpstream, orchErrorOf } from '../../test/helpers/upstream.js';
+import { createLogger } from '../log.js';
+
+const logger = createLogger({ level: 'silent' });
+const echo = { name: 'echo', arguments: { text: 'x' } };
+
+describe('a server that goes away by itself', () => {
+  it('with status 0 is stopped, not restarted on failure, and is said to have exited', async () => {
+    const upstream = fixtureUpstream('done', 'crash-after', { logger, entry: { env: { CRASH_AFTER: '0', CRASH_CODE: '0' } } });
+    try {
+      await upstream.start();
+      await orchErrorOf(upstream.request('tools/call', echo));
+      await upstream.lifecycle.waitFor((state) => state !== 'running', 20_000);
+      expect(upstream.state).toBe('stopped');
+      expect(upstream.error).toMatch(/^process exited with code 0(; last stderr: .*)?$/);
+      expect(upstream.unavailable().message).toBe('server "done" is unavailable: process exited with code 0');
+    } finally {
+      await upstream.close();
+    }
+  });
+});
