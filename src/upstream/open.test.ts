@@ -146,11 +146,13 @@ describe('a legacy SSE server', () => {
   let url: string;
   const streams = new Map<string, SSEServerTransport>();
   const refused: string[] = [];
+  const accepted: (string | undefined)[] = [];
 
   beforeAll(async () => {
     // Every request must carry the configured header, the event stream's GET as much as each POST.
     http = createServer((req, res) => {
       const path = new URL(req.url!, 'http://localhost').pathname;
+      if (req.method === 'GET') accepted.push(req.headers.accept);
       if (req.headers['x-token'] !== 'secret') {
         refused.push(`${req.method!} ${path}`);
         res.writeHead(401).end();
@@ -181,6 +183,7 @@ describe('a legacy SSE server', () => {
       expect(connection.transportKind).toBe('sse');
       expect(textOf(await connection.request('tools/call', { name: 'hello', arguments: {} }, { timeoutMs: 5000 }))).toBe('hello');
       expect(refused).toEqual([]);
+      expect(accepted).toEqual(['text/event-stream']);
       // The server ends the event stream: the SDK would reconnect into a new, uninitialized session.
       await Promise.all([...streams.values()].map((transport) => transport.close()));
       await expect.poll(() => closed).toEqual([expect.stringMatching(/^the SSE stream broke \(/)]);

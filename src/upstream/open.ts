@@ -225,13 +225,8 @@ class Opener {
   }
 
   private sse(config: RemoteServerConfig): Transport {
-    const headers = config.headers;
-    return new SSEClientTransport(new URL(config.url), {
-      requestInit: { headers },
-      eventSourceInit: {
-        fetch: (url, init) => fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), ...headers } }),
-      },
-    });
+    // The SDK sends requestInit's headers on the event stream's GET too, beside its own Accept.
+    return new SSEClientTransport(new URL(config.url), { requestInit: { headers: config.headers } });
   }
 }
 
