@@ -94,9 +94,7 @@ export class StreamTransport implements Transport {
       if (line.trim() !== '') this.receive(line);
     }
     // Stryker disable next-line all: once corrupt or closed nothing more is read, so what pending holds is never looked at
-    if (this.corrupt) this.pending = '';
-    // Stryker disable next-line ConditionalExpression: as above
-    else if (!this.closed) this.pending = text.slice(start);
+    this.pending = this.corrupt || this.closed ? '' : text.slice(start);
   }
 
   /**
