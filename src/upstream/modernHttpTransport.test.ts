@@ -1,32 +1,7 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { afterEach, describe, expect, it } from 'vitest';
+import type { IncomingMessage } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { collect, serve } from '../../test/helpers/modernHttp.js';
 import { ModernHttpTransport } from './modernHttpTransport.js';
-
-type Handler = (req: IncomingMessage, body: Record<string, unknown>, res: ServerResponse) => void;
-
-const servers: Server[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
-});
-
-async function serve(handler: Handler): Promise<URL> {
-  const server = createServer(async (req, res) => {
-    let text = '';
-    for await (const chunk of req) text += chunk;
-    handler(req, JSON.parse(text) as Record<string, unknown>, res);
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`);
-}
-
-function collect(transport: ModernHttpTransport): JSONRPCMessage[] {
-  const messages: JSONRPCMessage[] = [];
-  transport.onmessage = (message) => messages.push(message);
-  return messages;
-}
 
 const envelope = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28' };
 
@@ -101,7 +76,8 @@ describe('ModernHttpTransport', () => {
   it('takes an error the server could not tie to a request (id null) as the answer to the request it was posted with', async () => {
     const unsupported = { code: -32000, message: 'Bad Request: Unsupported protocol version: 2026-07-28' };
     const url = await serve((_req, body, res) => {
-      const answer = body.method === 'tools/list' ? { id: null, result: {} } : { id: null, error: unsupported };
+      const answer =
+        body.method === 'tools/list' ? { id: null, result: {} } : { id: body.method === 'prompts/list' ? 77 : null, error: unsupported };
       res
         .writeHead(body.method === 'tools/list' ? 200 : 400, { 'Content-Type': 'application/json' })
         .end(JSON.stringify({ jsonrpc: '2.0', ...answer }));
@@ -113,6 +89,9 @@ describe('ModernHttpTransport', () => {
     // A result is never anonymous: one without its id is passed on as it came.
     await transport.send({ jsonrpc: '2.0', id: 9, method: 'tools/list', params: { _meta: envelope } });
     await expect.poll(() => messages[1]).toEqual({ jsonrpc: '2.0', id: null, result: {} });
+    // Nor is an error tied to another request: it is passed on with the id it names.
+    await transport.send({ jsonrpc: '2.0', id: 10, method: 'prompts/list', params: { _meta: envelope } });
+    await expect.poll(() => messages[2]).toEqual({ jsonrpc: '2.0', id: 77, error: unsupported });
     await transport.close();
   });
 
@@ -257,19 +236,22 @@ describe('ModernHttpTransport', () => {
   it('answers a request whose HTTP answer is no JSON-RPC with an error naming the status and the start of the body', async () => {
     const url = await serve((_req, body, res) => {
       if (body.id === 1) res.writeHead(502, 'Bad Gateway').end();
+      else if (body.id === 3) res.writeHead(200, { 'Content-Type': 'application/json' }).end('null');
       else res.writeHead(500, 'Internal Server Error', { 'Content-Type': 'application/json' }).end(`{"oops": "${'z'.repeat(300)}"}`);
     });
     const transport = new ModernHttpTransport(url);
     const messages = collect(transport);
     await transport.send({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
     await transport.send({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
-    await expect.poll(() => messages.length).toBe(2);
+    await transport.send({ jsonrpc: '2.0', id: 3, method: 'tools/list' });
+    await expect.poll(() => messages.length).toBe(3);
     const byId = (id: number) => messages.find((m) => (m as { id: number }).id === id) as { error: { code: number; message: string } };
     expect(byId(1).error).toEqual({ code: -32603, message: 'HTTP 502 Bad Gateway' });
     expect(byId(2).error).toEqual({
       code: -32603,
       message: `HTTP 500 Internal Server Error: ${`{"oops": "${'z'.repeat(300)}"}`.slice(0, 200)}`,
     });
+    expect(byId(3).error).toEqual({ code: -32603, message: 'HTTP 200 OK: null' });
     await transport.close();
   });
 
