@@ -11,6 +11,7 @@ import { Writable } from 'node:stream';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureServer } from '../../test/helpers/fixtures.js';
 import { configSchema, type ServerConfig } from '../config/schema.js';
@@ -60,6 +61,16 @@ function depsFor(name: string, entry: object): { deps: ConnectionDeps; logged: L
 }
 
 const opened = (deps: ConnectionDeps) => openConnection(deps, new AbortController().signal);
+
+/** A stdio server entry running `body` in Node, with `rl` reading its stdin by line and `send` writing a message; it exits when stdin closes. */
+const scripted = (body: string) => ({
+  command: process.execPath,
+  args: [
+    '-e',
+    `const rl = require('node:readline').createInterface({ input: process.stdin });` +
+      ` const send = (m) => process.stdout.write(JSON.stringify(m) + '\\n'); rl.on('close', () => process.exit(0)); ${body}`,
+  ],
+});
 const textOf = (result: unknown): string => (result as { content: { text: string }[] }).content[0]!.text;
 
 function echoServer(): McpServer {
@@ -104,7 +115,7 @@ describe('a stdio server', () => {
     }
   });
   it('of both eras is initialized on the stream it was probed on, and is lost when that stream closes', async () => {
-    const { deps, closed } = depsFor('dual', fixtureServer('modern-only', { MODERN_DUAL: '1' }));
+    const { deps, closed, logged } = depsFor('dual', fixtureServer('modern-only', { MODERN_DUAL: '1' }));
     const connection = await opened(deps);
     try {
       expect(connection.era).toBe('2026-07-28');
@@ -114,11 +125,78 @@ describe('a stdio server', () => {
       // Without the envelope: the session initialize opened carries it.
       const answer = await connection.request('tools/call', { name: 'echo', arguments: { text: 'in session' } }, { timeoutMs: 5000 });
       expect(textOf(answer)).toBe('in session');
+      // The answer went to the request channel alone: the SDK's client saw no answer it did not ask for.
+      expect(logged.filter((entry) => entry.msg === 'client transport error')).toEqual([]);
       process.kill(connection.child!.pid!, 'SIGKILL');
       await expect.poll(() => closed).toEqual(['connection closed']);
     } finally {
       await connection.close();
     }
+  });
+
+  it('of both eras: closing the connection ends what its own client still waits for', async () => {
+    const { deps } = depsFor('dual', fixtureServer('modern-only', { MODERN_DUAL: '1' }));
+    const connection = await opened(deps);
+    const pending = connection.client.request(
+      { method: 'tools/call', params: { name: 'slow', arguments: { steps: 1, ms: 60_000 } } },
+      CallToolResultSchema,
+    );
+    const ended = expect(pending).rejects.toThrow(/connection closed/i);
+    await connection.close();
+    await ended;
+  });
+
+  it('of the 2026-07-28 era only is spoken to on the stream initialize was refused on, and is lost when it closes', async () => {
+    const { deps, closed, logged } = depsFor('modern', fixtureServer('modern-only'));
+    const connection = await opened(deps);
+    try {
+      expect(connection.modernOnly).toBe(true);
+      const answer = await connection.request('tools/call', { name: 'echo', arguments: { text: 'enveloped' } }, { timeoutMs: 5000 });
+      expect(textOf(answer)).toBe('enveloped');
+      // The client that tried initialize let go of the stream: it hears nothing more.
+      expect(logged.filter((entry) => entry.msg === 'client transport error')).toEqual([]);
+      process.kill(connection.child!.pid!, 'SIGKILL');
+      await expect.poll(() => closed).toEqual(['connection closed']);
+    } finally {
+      await connection.close();
+    }
+  });
+
+  it('that breaks a message while it is being opened says so, though the attempt fails', async () => {
+    const { deps } = depsFor(
+      'broken',
+      scripted(`process.stdout.write('{"jsonrpc":"2.0","id":1,"result":{"cut\\n', () => process.exit(0));`),
+    );
+    const corrupt: string[] = [];
+    deps.onCorrupt = (reason) => corrupt.push(reason);
+    await expect(opened(deps)).rejects.toThrow();
+    expect(corrupt).toEqual([expect.stringMatching(/^wrote a line to stdout that breaks off inside a JSON-RPC message/)]);
+  });
+
+  it('that answers initialize after the attempt was given up is closed as it arrives, and reports nothing', async () => {
+    const answer = { protocolVersion: '2025-11-25', capabilities: {}, serverInfo: { name: 'late', version: '1.0.0' } };
+    const { deps, closed } = depsFor(
+      'late',
+      scripted(
+        `rl.on('line', (line) => { const m = JSON.parse(line);` +
+          ` if (m.method === 'server/discover') send({ jsonrpc: '2.0', id: m.id, error: { code: -32601, message: 'no' } });` +
+          ` if (m.method === 'initialize') process.stdout.write('answering\\n' + JSON.stringify({ jsonrpc: '2.0', id: m.id, result: ${JSON.stringify(answer)} }) + '\\n'); });`,
+      ),
+    );
+    // The attempt is given up as the line before the answer is read, in the same chunk as the answer.
+    const abort = new AbortController();
+    const pushStdout = deps.logs.pushStdout.bind(deps.logs);
+    deps.logs.pushStdout = (line) => {
+      pushStdout(line);
+      if (line === 'answering') abort.abort(new Error('given up'));
+    };
+    const error = await openConnection(deps, abort.signal).then(
+      () => expect.unreachable('an attempt given up succeeded'),
+      (thrown: unknown) => thrown as Error,
+    );
+    expect((error.cause as Error).message).toBe('given up');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(closed).toEqual([]);
   });
 });
 
@@ -197,6 +275,7 @@ describe('a Streamable HTTP server with sessions', () => {
   let http: Server;
   let url: string;
   let forgotten = false;
+  let streamRefused = false;
   const sessions = new Map<string, StreamableHTTPServerTransport>();
 
   beforeAll(async () => {
@@ -206,6 +285,10 @@ describe('a Streamable HTTP server with sessions', () => {
         return;
       }
       const id = req.headers['mcp-session-id'];
+      if (req.method === 'GET' && streamRefused) {
+        res.writeHead(500).end();
+        return;
+      }
       if (typeof id === 'string') {
         // A restarted server knows no session from before: the spec's 404.
         const transport = forgotten ? undefined : sessions.get(id);
@@ -242,6 +325,20 @@ describe('a Streamable HTTP server with sessions', () => {
       expect(connection.era).toBe('2025-11-25');
       expect(textOf(await connection.request('tools/call', { name: 'hello', arguments: {} }, { timeoutMs: 5000 }))).toBe('hello');
     } finally {
+      await connection.close();
+    }
+  });
+
+  it('that refuses the stream for its own messages is kept: that is no lost session', async () => {
+    streamRefused = true;
+    const { deps, closed, logged } = depsFor('streamless', { type: 'streamable-http', url, headers: { 'x-token': 'secret' } });
+    const connection = await opened(deps);
+    try {
+      await expect.poll(() => logged.filter((entry) => entry.msg === 'client transport error').length).toBeGreaterThan(0);
+      expect(closed).toEqual([]);
+      expect(textOf(await connection.request('tools/call', { name: 'hello', arguments: {} }, { timeoutMs: 5000 }))).toBe('hello');
+    } finally {
+      streamRefused = false;
       await connection.close();
     }
   });
