@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { RequestId } from '@modelcontextprotocol/sdk/types.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { fixturePath, fixtureServer, fixturesDir } from '../../test/helpers/fixtures.js';
 import { startInProcessDaemon, type InProcessDaemon } from '../../test/helpers/inProcessDaemon.js';
 import { configuredUpstream, fixtureUpstream } from '../../test/helpers/upstream.js';
@@ -96,6 +96,30 @@ describe('a server of the 2026-07-28 era only', () => {
     } finally {
       await upstream.close();
       await stopChild(server.child);
+    }
+  });
+});
+
+describe('a server of both eras over stdio', () => {
+  it('opens a listen stream when asked, and is listening once the server acknowledges it', async () => {
+    const upstream = watchListen(fixtureUpstream('dual', 'modern-only', { logger, entry: { env: { MODERN_DUAL: '1' } } }));
+    try {
+      await upstream.start();
+      expect(upstream.modernOnly).toBe(false);
+      // The wait's fallback timer is set on a clock that stops at once: only the acknowledgement can end it.
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      let listening: Promise<void>;
+      try {
+        listening = upstream.ensureListening();
+      } finally {
+        vi.useRealTimers();
+      }
+      let settled = false;
+      void listening.then(() => (settled = true));
+      await expect.poll(() => settled, { timeout: 10_000 }).toBe(true);
+      expect(acknowledged).toContain(upstream);
+    } finally {
+      await upstream.close();
     }
   });
 });

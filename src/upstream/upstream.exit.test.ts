@@ -23,4 +23,18 @@ describe('a server that goes away by itself', () => {
       await upstream.close();
     }
   });
+
+  it('with a crash fails the request under way with its exit, as soon as the server is on its way to a restart', async () => {
+    const upstream = fixtureUpstream('crashy', 'crash-after', { logger, entry: { env: { CRASH_AFTER: '0' }, backoff: { initialMs: 1 } } });
+    try {
+      await upstream.start();
+      const error = await orchErrorOf(upstream.request('tools/call', echo));
+      // Its pipe closes a moment before its exit is known: the request waits for that, and no longer.
+      expect(upstream.state).toBe('restarting');
+      expect(error.code).toBe('SERVER_UNAVAILABLE');
+      expect(error.message).toBe('server "crashy" went away during tools/call: process exited with code 1');
+    } finally {
+      await upstream.close();
+    }
+  });
 });
