@@ -265,59 +265,13 @@ describe('a server that fails', () => {
       release();
       await starting;
       expect(upstream.state).toBe('stopped');
+      expect(upstream.unavailable().message).toBe('server "dependent" is unavailable: stopped while starting');
 
       const again = upstream.start();
       await expect.poll(() => signals.length).toBe(2);
       release();
       await again;
       expect(upstream.state).toBe('running');
-    } finally {
-      await upstream.close();
-    }
-  });
-});
-
-describe('a server started on first use, and stopped when idle', () => {
-  it('stays stopped until it is needed, starts for its catalog, and stops again after its idle time', async () => {
-    const upstream = fixtureUpstream('lazy', 'echo', { logger, entry: { lazy: true, idleTimeoutSec: 1 } });
-    try {
-      await upstream.start();
-      expect(upstream.state).toBe('stopped');
-      expect(upstream.available).toBe(false); // no catalog known yet
-      upstream.wakeForCatalog();
-      expect(upstream.state).toBe('starting');
-      await reaches(upstream, 'running');
-      expect(upstream.catalog.tools.length).toBeGreaterThan(0);
-
-      // Unused for its idle time: stopped by the daemon, still listed, started again by a request.
-      await reaches(upstream, 'stopped');
-      // The cause says how long it went unused, in seconds: at least its idle time.
-      const idleFor = Number(/^idle for (\d+)s$/.exec(upstream.lifecycle.history.at(-1)?.cause ?? '')?.[1]);
-      expect(idleFor).toBeGreaterThanOrEqual(1);
-      expect(idleFor).toBeLessThan(60);
-      expect(upstream.available).toBe(true);
-      upstream.wakeForCatalog(); // the catalog is known: nothing to start for
-      expect(upstream.state).toBe('stopped');
-      await upstream.start(); // a known catalog: a start is a start
-      expect(upstream.state).toBe('running');
-      await upstream.stop(); // a person's stop: no longer listed, not started by a request
-      expect(upstream.available).toBe(false);
-      await expect(upstream.request('tools/call', { name: 'echo', arguments: { text: 'x' } })).rejects.toThrow('is stopped');
-    } finally {
-      await upstream.close();
-    }
-  });
-
-  it('starts on the first request when the daemon stopped it', async () => {
-    const upstream = fixtureUpstream('lazy', 'echo', { logger, entry: { lazy: true } });
-    try {
-      await upstream.start();
-      expect(upstream.state).toBe('stopped');
-      expect(textOf(await upstream.request('tools/call', { name: 'echo', arguments: { text: 'woke' } }))).toBe('woke');
-      expect(upstream.lifecycle.history.find((t) => t.to === 'starting')?.cause).toBe('first use');
-      await upstream.close();
-      expect(upstream.state).toBe('stopped');
-      expect(upstream.available).toBe(false); // closed for good: not listed, not started by a request
     } finally {
       await upstream.close();
     }

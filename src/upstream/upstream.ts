@@ -66,11 +66,13 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
     this._config = config;
     this.setMaxListeners(0);
     this.owner = options.owner;
+    // Stryker disable next-line ObjectLiteral: log fields; no behaviour depends on them
     this.log = deps.logger.child({ component: 'upstream', server: name, ...(this.owner ? { owner: this.owner } : {}) });
     this.logs = options.logs ?? createLogBuffer(deps.supervision.logLines);
     this.roots = this.owner === undefined ? configuredRoots(config) : undefined;
     // A listen stream opened again after a gap may have missed list changes: the lists are read again.
     const reload = (connection: Connection) =>
+      // Stryker disable next-line ArrowFunction,ObjectLiteral,StringLiteral: a failed re-read keeps the lists as they were and is only logged
       this.loadLists(connection).catch((error: unknown) => this.log.warn({ err: describeError(error) }, 'could not read the lists again'));
     this.listen = new ListenStream(
       this.log,
@@ -287,16 +289,15 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
   private async onNotification(notification: Notification): Promise<void> {
     if (notification.method === 'notifications/subscriptions/acknowledged') this.listen.acknowledged();
     const kinds = LIST_CHANGED_KINDS[notification.method];
-    if (kinds && this.connection) {
-      await Promise.all(kinds.map((kind) => this.refresh(kind)));
+    const connection = this.connection;
+    if (kinds && connection) {
+      await Promise.all(kinds.map((kind) => this.refresh(kind, connection)));
     }
     this.emit('notification', notification);
   }
 
   /** Re-reads one list after a list_changed notification; a failure keeps the previous list. */
-  private async refresh(kind: CatalogKind): Promise<void> {
-    const connection = this.connection;
-    if (!connection) return;
+  private async refresh(kind: CatalogKind, connection: Connection): Promise<void> {
     try {
       await this.lists.refresh(kind, this.lister(connection), this.capabilities);
       this.emit('catalog', kind);

@@ -1,0 +1,79 @@
+/**
+ * An Upstream started by the daemon itself: a lazy server on its first use, one stopped when idle
+ * and started again by a request; and a server that is not lazy, which nothing starts but a start.
+ */
+import { describe, expect, it } from 'vitest';
+import { fixtureUpstream, orchErrorOf } from '../../test/helpers/upstream.js';
+import { createLogger } from '../log.js';
+import type { Upstream, UpstreamState } from './upstream.js';
+
+const logger = createLogger({ level: 'silent' });
+const textOf = (result: unknown): string => (result as { content: { text: string }[] }).content[0]!.text;
+
+/** Resolves once `upstream` is in `state` (at once if it is). */
+function reaches(upstream: Upstream, state: UpstreamState): Promise<void> {
+  return upstream.lifecycle.waitFor((now) => now === state, 20_000);
+}
+
+describe('a server started on first use, and stopped when idle', () => {
+  it('stays stopped until it is needed, starts for its catalog, and stops again after its idle time', async () => {
+    const upstream = fixtureUpstream('lazy', 'echo', { logger, entry: { lazy: true, idleTimeoutSec: 1 } });
+    try {
+      await upstream.start();
+      expect(upstream.state).toBe('stopped');
+      expect(upstream.available).toBe(false); // no catalog known yet
+      upstream.wakeForCatalog();
+      expect(upstream.state).toBe('starting');
+      expect(upstream.lifecycle.history.at(-1)?.cause).toBe('first use: catalog requested');
+      await reaches(upstream, 'running');
+      expect(upstream.catalog.tools.length).toBeGreaterThan(0);
+
+      // Unused for its idle time: stopped by the daemon, still listed, started again by a request.
+      await reaches(upstream, 'stopped');
+      // The cause says how long it went unused, in seconds: at least its idle time.
+      const idleFor = Number(/^idle for (\d+)s$/.exec(upstream.lifecycle.history.at(-1)?.cause ?? '')?.[1]);
+      expect(idleFor).toBeGreaterThanOrEqual(1);
+      expect(idleFor).toBeLessThan(60);
+      expect(upstream.available).toBe(true);
+      upstream.wakeForCatalog(); // the catalog is known: nothing to start for
+      expect(upstream.state).toBe('stopped');
+      await upstream.start(); // a known catalog: a start is a start
+      expect(upstream.state).toBe('running');
+      await upstream.stop(); // a person's stop: no longer listed, not started by a request
+      expect(upstream.available).toBe(false);
+      await expect(upstream.request('tools/call', { name: 'echo', arguments: { text: 'x' } })).rejects.toThrow('is stopped');
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  it('starts on the first request when the daemon stopped it', async () => {
+    const upstream = fixtureUpstream('lazy', 'echo', { logger, entry: { lazy: true } });
+    try {
+      await upstream.start();
+      expect(upstream.state).toBe('stopped');
+      expect(textOf(await upstream.request('tools/call', { name: 'echo', arguments: { text: 'woke' } }))).toBe('woke');
+      expect(upstream.lifecycle.history.find((t) => t.to === 'starting')?.cause).toBe('first use');
+      await upstream.close();
+      expect(upstream.state).toBe('stopped');
+      expect(upstream.lifecycle.history.at(-1)?.cause).toBe('closed');
+      expect(upstream.available).toBe(false); // closed for good: not listed, not started by a request
+    } finally {
+      await upstream.close();
+    }
+  });
+});
+
+describe('a server that is not lazy', () => {
+  it('is not started by a request before it was started, and says it is stopped', async () => {
+    const upstream = fixtureUpstream('eager', 'echo', { logger });
+    try {
+      const error = await orchErrorOf(upstream.request('tools/call', { name: 'echo', arguments: { text: 'x' } }));
+      expect(error.message).toBe('server "eager" is unavailable: is stopped');
+      expect(upstream.state).toBe('stopped');
+      expect(upstream.available).toBe(false);
+    } finally {
+      await upstream.close();
+    }
+  });
+});
