@@ -206,5 +206,5 @@ function isJsonRpc(value: unknown): value is JSONRPCMessage {
 
 /** Header values must be ASCII: other names go as `=?base64?...?=`, as the 2026 transport defines. */
 function encodeHeader(value: string): string {
-  return /^[\x20-\x7e]*$/.test(value) && value.trim() === value ? value : `=?base64?${Buffer.from(value, 'utf8').toString('base64')}?=`;
+  return /^[\x20-\x7e]*$/.test(value) && value.trim() === value ? value : `=?base64?${Buffer.from(value).toString('base64')}?=`;
 }
