@@ -64,6 +64,26 @@ describe('a server started on first use, and stopped when idle', () => {
   });
 });
 
+describe('a lazy server that failed on its first use', () => {
+  it('is started by a person, though its catalog is still unknown', async () => {
+    let ready = false;
+    const upstream = fixtureUpstream('late', 'echo', {
+      logger,
+      entry: { lazy: true, restart: 'never' },
+      dependencies: () => (ready ? Promise.resolve() : Promise.reject(new Error('its dependency is not up'))),
+    });
+    try {
+      upstream.wakeForCatalog();
+      await reaches(upstream, 'crashed');
+      ready = true;
+      await upstream.start();
+      expect(upstream.state).toBe('running');
+    } finally {
+      await upstream.close();
+    }
+  });
+});
+
 describe('a server that is not lazy', () => {
   it('is not started by a request before it was started, and says it is stopped', async () => {
     const upstream = fixtureUpstream('eager', 'echo', { logger });

@@ -331,6 +331,18 @@ describe('a server with an instance per session', () => {
     }
   });
 
+  it('gives an owner its instance when nothing watches instances', async () => {
+    const upstream = fixtureUpstream('unwatched', 'echo', { logger, entry: { isolation: 'session' } });
+    try {
+      await upstream.start();
+      const instance = await upstream.instanceFor('owner');
+      expect(instance).not.toBe(upstream);
+      expect(textOf(await instance.request('tools/call', { name: 'echo', arguments: { text: 'own' } }))).toBe('own');
+    } finally {
+      await upstream.close();
+    }
+  });
+
   it('answers roots/list itself for a shared server with configured roots', async () => {
     const upstream = fixtureUpstream('rooted', 'sampling', { logger, entry: { roots: ['file:///srv/a', 'file:///srv/b'] } });
     try {
