@@ -173,6 +173,29 @@ describe('a stdio server', () => {
     expect(corrupt).toEqual([expect.stringMatching(/^wrote a line to stdout that breaks off inside a JSON-RPC message/)]);
   });
 
+  it('that breaks a message after the attempt was given up is not reported: the line is only kept in the log', async () => {
+    const { deps } = depsFor(
+      'gone',
+      scripted(
+        `process.stdout.write('starting\\n'); rl.on('line', (line) => { const m = JSON.parse(line);` +
+          ` if (m.method === 'server/discover') send({ jsonrpc: '2.0', id: m.id, error: { code: -32601, message: 'no' } });` +
+          ` if (m.method === 'initialize') process.stdout.write('{"jsonrpc":"2.0","id":' + JSON.stringify(m.id) + ',"result":{"cut\\n'); });`,
+      ),
+    );
+    const corrupt: string[] = [];
+    deps.onCorrupt = (reason) => corrupt.push(reason);
+    // Given up on its first line; the attempt goes on to initialize, which the server answers broken.
+    const abort = new AbortController();
+    const pushStdout = deps.logs.pushStdout.bind(deps.logs);
+    deps.logs.pushStdout = (line) => {
+      pushStdout(line);
+      if (line === 'starting') abort.abort(new Error('given up'));
+    };
+    await expect(openConnection(deps, abort.signal)).rejects.toThrow();
+    expect(deps.logs.stdoutLines).toBe(2);
+    expect(corrupt).toEqual([]);
+  });
+
   it('that answers initialize after the attempt was given up is closed as it arrives, and reports nothing', async () => {
     const answer = { protocolVersion: '2025-11-25', capabilities: {}, serverInfo: { name: 'late', version: '1.0.0' } };
     const { deps, closed } = depsFor(
