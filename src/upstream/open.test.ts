@@ -383,4 +383,16 @@ describe('a Streamable HTTP server with sessions', () => {
       await connection.close();
     }
   });
+
+  it('that forgets the session while it is being opened fails the attempt with its answer', async () => {
+    forgotten = true;
+    const { deps, closed } = depsFor('amnesiac', { type: 'streamable-http', url, headers: { 'x-token': 'secret' } });
+    const error = await opened(deps).then(
+      () => expect.unreachable('a session the server forgot was opened'),
+      (thrown: unknown) => thrown as Error,
+    );
+    // The SDK's error for the refused notifications/initialized, with the status the server gave.
+    expect(error.cause).toMatchObject({ code: 404 });
+    expect(closed).toEqual([]);
+  });
 });
