@@ -92,6 +92,8 @@ describe('a server that is not lazy', () => {
       expect(error.message).toBe('server "eager" is unavailable: is stopped');
       expect(upstream.state).toBe('stopped');
       expect(upstream.available).toBe(false);
+      upstream.wakeForCatalog(); // nor by a client that wants its catalog
+      expect(upstream.state).toBe('stopped');
     } finally {
       await upstream.close();
     }
