@@ -20,13 +20,25 @@ import { createLogger } from '../log.js';
 import { spawnChild } from '../supervisor/childProcess.js';
 import { createLogBuffer } from '../supervisor/logBuffer.js';
 import { ChannelUndeliveredError } from './channel.js';
-import { describeExit, type ConnectionDeps } from './connection.js';
+import { describeExit, type Connection, type ConnectionDeps } from './connection.js';
 import { openConnection } from './open.js';
 
 interface LogEntry {
   level: number;
   msg?: string;
   stdout?: string;
+}
+
+/**
+ * Calls echo on a stdio connection; its answer goes to the request channel alone (the SDK's client
+ * reports no message it did not ask for). Then the child is killed: the connection is lost.
+ */
+async function echoesThenIsLost(connection: Connection, text: string, logged: LogEntry[], closed: string[]): Promise<void> {
+  const answer = await connection.request('tools/call', { name: 'echo', arguments: { text } }, { timeoutMs: 5000 });
+  expect(textOf(answer)).toBe(text);
+  expect(logged.filter((entry) => entry.msg === 'client transport error')).toEqual([]);
+  process.kill(connection.child!.pid!, 'SIGKILL');
+  await expect.poll(() => closed).toEqual(['connection closed']);
 }
 
 /** Deps for one `mcpServers` entry, with a logger whose JSON lines the test reads and the reasons it was told of. */
@@ -123,12 +135,7 @@ describe('a stdio server', () => {
       expect(connection.modernOnly).toBe(false);
       expect(connection.serverInfo).toEqual({ name: 'modern-only', version: '1.0.0' });
       // Without the envelope: the session initialize opened carries it.
-      const answer = await connection.request('tools/call', { name: 'echo', arguments: { text: 'in session' } }, { timeoutMs: 5000 });
-      expect(textOf(answer)).toBe('in session');
-      // The answer went to the request channel alone: the SDK's client saw no answer it did not ask for.
-      expect(logged.filter((entry) => entry.msg === 'client transport error')).toEqual([]);
-      process.kill(connection.child!.pid!, 'SIGKILL');
-      await expect.poll(() => closed).toEqual(['connection closed']);
+      await echoesThenIsLost(connection, 'in session', logged, closed);
     } finally {
       await connection.close();
     }
@@ -151,12 +158,8 @@ describe('a stdio server', () => {
     const connection = await opened(deps);
     try {
       expect(connection.modernOnly).toBe(true);
-      const answer = await connection.request('tools/call', { name: 'echo', arguments: { text: 'enveloped' } }, { timeoutMs: 5000 });
-      expect(textOf(answer)).toBe('enveloped');
       // The client that tried initialize let go of the stream: it hears nothing more.
-      expect(logged.filter((entry) => entry.msg === 'client transport error')).toEqual([]);
-      process.kill(connection.child!.pid!, 'SIGKILL');
-      await expect.poll(() => closed).toEqual(['connection closed']);
+      await echoesThenIsLost(connection, 'enveloped', logged, closed);
     } finally {
       await connection.close();
     }
