@@ -18,8 +18,18 @@ describe('keys changing under open sessions', () => {
   let store: Store;
   const clients: Client[] = [];
 
-  const listen = (key: string) =>
-    openModernListen(`${running.url}/mcp`, { token: key, notifications: { toolsListChanged: true, resourcesListChanged: true } });
+  const listen = (key: string, notifications: Record<string, boolean> = { toolsListChanged: true, resourcesListChanged: true }) =>
+    openModernListen(`${running.url}/mcp`, { token: key, notifications });
+  /** Reads a stream's text until it contains `until`. */
+  const readUntil = async (reader: ReadableStreamDefaultReader<string>, until: string) => {
+    let streamed = '';
+    while (!streamed.includes(until)) {
+      const chunk = await reader.read();
+      if (chunk.done) throw new Error(`stream ended before ${until}: ${streamed}`);
+      streamed += chunk.value;
+    }
+    return streamed;
+  };
 
   beforeAll(async () => {
     running = await startInProcessDaemon({ auth: true, config: { mcpServers: { echo: fixtureServer('echo') } } });
@@ -39,10 +49,14 @@ describe('keys changing under open sessions', () => {
     const staying = await connectStreamable(`${running.url}/servers/echo/mcp`, { token: other.key });
     clients.push(doomed, staying);
     const heard: Notification[] = recordNotifications(staying);
-    const [doomedStream, stayingStream] = await Promise.all([listen(running.firstRunKey!), listen(other.key)]);
-    expect([doomedStream.status, stayingStream.status]).toEqual([200, 200]);
+    const [doomedStream, stayingStream, promptsStream] = await Promise.all([
+      listen(running.firstRunKey!),
+      listen(other.key),
+      listen(other.key, { promptsListChanged: true }),
+    ]);
+    expect([doomedStream.status, stayingStream.status, promptsStream.status]).toEqual([200, 200, 200]);
     const reader = stayingStream.body!.pipeThrough(new TextDecoderStream()).getReader();
-    let streamed = '';
+    const promptsReader = promptsStream.body!.pipeThrough(new TextDecoderStream()).getReader();
     try {
       expect(running.daemon.gateway.sessionCounts()['streamable-http']).toBe(2);
       store.keys.revoke(first.id);
@@ -52,14 +66,17 @@ describe('keys changing under open sessions', () => {
       await waitFor(() =>
         ['tools', 'prompts', 'resources'].every((kind) => heard.some((n) => n.method === `notifications/${kind}/list_changed`)),
       );
-      while (!streamed.includes('notifications/resources/list_changed')) streamed += (await reader.read()).value ?? '';
+      // Each staying stream hears every list it agreed to, and only those.
+      const streamed = await readUntil(reader, 'notifications/resources/list_changed');
       expect(streamed).toContain('notifications/tools/list_changed');
       expect(streamed).not.toContain('notifications/prompts/list_changed');
+      const prompts = await readUntil(promptsReader, 'notifications/prompts/list_changed');
+      expect(prompts).not.toMatch(/notifications\/(tools|resources)\/list_changed/);
       expect(await staying.callTool({ name: 'echo', arguments: { text: 'still here' } })).toEqual({
         content: [{ type: 'text', text: 'still here' }],
       });
     } finally {
-      await reader.cancel();
+      await Promise.all([reader.cancel(), promptsReader.cancel()]);
     }
   });
 });

@@ -56,7 +56,11 @@ export class ListenStreams {
         if (listener.view.followsMembership) this.notify(listener, ['tools', 'prompts', 'resources']);
       }
     };
+    // Attached when the gateway starts, which the tests do in beforeAll: Stryker's per-test coverage gives
+    // these lines to no test there, yet listen.test.ts fails with either event name emptied (checked by hand).
+    // Stryker disable next-line StringLiteral: killed by tests Stryker does not attribute, see above
     options.pool.on('catalog', onCatalog);
+    // Stryker disable next-line StringLiteral: killed by tests Stryker does not attribute, see above
     options.pool.on('state', onState);
     // Detaching only frees the two handlers: close() empties the set at once, so a later pool event reaches no stream.
     // Stryker disable next-line BlockStatement: see above
@@ -132,6 +136,7 @@ export class ListenStreams {
 
   /** Ends the streams opened before `cutoff`: a client that still listens opens a new one, as the revision expects. */
   sweep(cutoff: number): void {
+    // Stryker disable next-line EqualityOperator: a stream exactly as old as the limit, to the millisecond, may end or stay: no client can tell
     for (const listener of [...this.listeners]) if (listener.openedAt < cutoff) listener.stream.end();
   }
 
