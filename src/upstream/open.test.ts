@@ -12,7 +12,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureServer } from '../../test/helpers/fixtures.js';
 import { configSchema, type ServerConfig } from '../config/schema.js';
 import { isOrchError } from '../errors.js';
@@ -303,6 +303,8 @@ describe('a Streamable HTTP server with sessions', () => {
   let forgotten = false;
   let streamRefused = false;
   const sessions = new Map<string, StreamableHTTPServerTransport>();
+  /** The sessions whose event stream (the GET) the server has taken. */
+  const streaming = new Set<string>();
 
   beforeAll(async () => {
     http = createServer((req, res) => {
@@ -318,6 +320,7 @@ describe('a Streamable HTTP server with sessions', () => {
       if (typeof id === 'string') {
         // A restarted server knows no session from before: the spec's 404.
         const transport = forgotten ? undefined : sessions.get(id);
+        if (transport && req.method === 'GET') streaming.add(id);
         if (transport) void transport.handleRequest(req, res);
         else res.writeHead(404).end();
         return;
@@ -335,6 +338,10 @@ describe('a Streamable HTTP server with sessions', () => {
         .then(() => transport.handleRequest(req, res));
     });
     url = `${await listen(http)}/mcp`;
+  });
+  // Each test starts with a server that remembers its sessions.
+  afterEach(() => {
+    forgotten = false;
   });
   afterAll(async () => {
     await Promise.all([...sessions.values()].map((transport) => transport.close()));
@@ -382,6 +389,22 @@ describe('a Streamable HTTP server with sessions', () => {
       await expect(refused).rejects.toBeInstanceOf(ChannelUndeliveredError);
       await expect(refused).rejects.toThrow('the server no longer knows the session (HTTP 404; it may have restarted)');
       expect(closed).toEqual(['the server no longer knows the session (HTTP 404; it may have restarted)']);
+    } finally {
+      await connection.close();
+    }
+  });
+
+  it('that no longer knows the session when the event stream comes back is lost with the reason', async () => {
+    const { deps, closed } = depsFor('streamed', { type: 'streamable-http', url, headers: { 'x-token': 'secret' } });
+    const connection = await opened(deps);
+    try {
+      const before = new Set(streaming);
+      await expect.poll(() => [...streaming].filter((id) => !before.has(id))).toHaveLength(1);
+      const session = [...streaming].find((id) => !before.has(id))!;
+      forgotten = true;
+      // The server ends the event stream; the client asks for it again (a GET, no body) and meets the 404.
+      sessions.get(session)!.closeStandaloneSSEStream();
+      await expect.poll(() => closed, { timeout: 5000 }).toEqual(['the server no longer knows the session (HTTP 404; it may have restarted)']);
     } finally {
       await connection.close();
     }
