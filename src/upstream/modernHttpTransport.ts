@@ -149,6 +149,8 @@ export class ModernHttpTransport implements Transport {
       while (end !== -1) {
         const event = buffer.slice(0, end);
         buffer = buffer.slice(end + 2);
+        // The SDK runs a notification's handler a microtask after delivery but settles a response at
+        // once: awaiting each event gives a progress handler its turn before a response in the same chunk.
         if ((await this.deliverEvent(event)) === id) read.answered = true;
         end = buffer.indexOf('\n\n');
       }
@@ -183,12 +185,7 @@ export class ModernHttpTransport implements Transport {
     if (!isJsonRpc(message)) return undefined;
     this.deliver(message);
     const answered = message as { id?: string | number; method?: unknown };
-    if (answered.method === undefined) return answered.id;
-    // The SDK runs notification handlers a microtask later but settles responses at once: after
-    // progress, let it run before a response read in the same chunk is delivered.
-    // Stryker disable next-line all: awaiting deliverEvent already gives the SDK's progress handler its turn; this one guards against a slower handler
-    if (answered.method === 'notifications/progress') await new Promise((resolve) => setImmediate(resolve));
-    return undefined;
+    return answered.method === undefined ? answered.id : undefined;
   }
 
   async close(): Promise<void> {
