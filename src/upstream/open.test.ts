@@ -180,14 +180,14 @@ describe('a stdio server', () => {
     const { deps } = depsFor(
       'gone',
       scripted(
-        `process.stdout.write('starting\\n'); rl.on('line', (line) => { const m = JSON.parse(line);` +
+        `rl.on('line', (line) => { const m = JSON.parse(line);` +
           ` if (m.method === 'server/discover') send({ jsonrpc: '2.0', id: m.id, error: { code: -32601, message: 'no' } });` +
-          ` if (m.method === 'initialize') process.stdout.write('{"jsonrpc":"2.0","id":' + JSON.stringify(m.id) + ',"result":{"cut\\n'); });`,
+          ` if (m.method === 'initialize') process.stdout.write('starting\\n{"jsonrpc":"2.0","id":' + JSON.stringify(m.id) + ',"result":{"cut\\n'); });`,
       ),
     );
     const corrupt: string[] = [];
     deps.onCorrupt = (reason) => corrupt.push(reason);
-    // Given up on its first line; the attempt goes on to initialize, which the server answers broken.
+    // Given up on the line the server writes just before its broken answer to initialize, in the same chunk.
     const abort = new AbortController();
     const pushStdout = deps.logs.pushStdout.bind(deps.logs);
     deps.logs.pushStdout = (line) => {

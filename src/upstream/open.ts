@@ -48,8 +48,13 @@ class Opener {
   async open(signal: AbortSignal): Promise<Connection> {
     const opening = this.openByTransport();
     const given = new Promise<never>((_, reject) => {
-      if (signal.aborted) reject(signal.reason);
-      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+      // Silent from the moment it is given up: a line read in the same chunk reports nothing either.
+      const giveUp = (): void => {
+        this.abandoned = true;
+        reject(signal.reason);
+      };
+      if (signal.aborted) giveUp();
+      signal.addEventListener('abort', giveUp, { once: true });
     });
     try {
       return await Promise.race([opening, given]);
