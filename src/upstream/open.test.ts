@@ -404,7 +404,9 @@ describe('a Streamable HTTP server with sessions', () => {
       forgotten = true;
       // The server ends the event stream; the client asks for it again (a GET, no body) and meets the 404.
       sessions.get(session)!.closeStandaloneSSEStream();
-      await expect.poll(() => closed, { timeout: 5000 }).toEqual(['the server no longer knows the session (HTTP 404; it may have restarted)']);
+      await expect
+        .poll(() => closed, { timeout: 5000 })
+        .toEqual(['the server no longer knows the session (HTTP 404; it may have restarted)']);
     } finally {
       await connection.close();
     }
