@@ -26,7 +26,6 @@ interface Segment {
   routes: Record<'tool' | 'prompt', Map<string, Target>>;
   /** Namespaced names of what it does not show (filtered, renamed, held), with why. */
   withheld: Record<'tool' | 'prompt', Map<string, string>>;
-  shaped: Shaped;
 }
 
 type ListKind = 'tools' | 'prompts' | 'resources' | 'resourceTemplates';
@@ -53,7 +52,6 @@ function segmentOf(upstream: Upstream, shaped: Shaped, separator: string): Segme
     resourceTemplates: [],
     routes: { tool: new Map(), prompt: new Map() },
     withheld: { tool: new Map(), prompt: new Map() },
-    shaped,
   };
   const own = (names: Map<string, string>, shown: string): string => names.get(shown) ?? shown;
   for (const tool of shaped.tools) {
@@ -105,19 +103,14 @@ export function unifiedView(pool: UpstreamPool, separator: string, shapedOf: Sha
     return next;
   };
 
-  // A project with rules of its own for a server sees that server's segment shaped by them too.
-  const projectSegments = new WeakMap<object, Map<string, Segment>>();
-  const segmentFor = (segment: Segment, reach: Reach | undefined): Segment => {
-    const project = reach?.project;
-    if (!project?.rules[segment.server]) return segment;
-    const { upstream } = segment;
-    const shaped = shapedOf(upstream, reach);
-    const cache = projectSegments.get(project.rules) ?? new Map<string, Segment>();
-    projectSegments.set(project.rules, cache);
-    const hit = cache.get(segment.server);
-    if (hit?.shaped === shaped) return hit;
-    const own = segmentOf(upstream, shaped, separator);
-    cache.set(segment.server, own);
+  // A project with rules of its own for a server sees that server's segment shaped by them too,
+  // built once per shaped lists (the shaper keeps those until the pool's version moves).
+  const projectSegments = new WeakMap<Shaped, Segment>();
+  const segmentFor = (segment: Segment, reach: Reach): Segment => {
+    if (!reach.project?.rules[segment.server]) return segment;
+    const shaped = shapedOf(segment.upstream, reach);
+    const own = projectSegments.get(shaped) ?? segmentOf(segment.upstream, shaped, separator);
+    projectSegments.set(shaped, own);
     return own;
   };
 
@@ -196,6 +189,7 @@ export function unifiedView(pool: UpstreamPool, separator: string, shapedOf: Sha
         upstreams.map((u) => u.settled()),
         UNIFIED_START_WAIT_MS,
       );
+      // Stryker disable next-line MethodExpression: a server not available has no connection (but for the instant between connecting and listing its catalog), so it adds no capabilities and no instructions
       const running = upstreams.filter((u) => u.available);
       const instructions = running
         .filter((u) => u.instructions)

@@ -4,25 +4,13 @@
  * change, and which endpoints may use its sessions.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureUpstream } from '../../test/helpers/upstream.js';
-import { OrchError } from '../errors.js';
+import { fixtureUpstream, orchErrorFrom } from '../../test/helpers/upstream.js';
 import { createLogger } from '../log.js';
 import { UpstreamPool } from '../upstream/pool.js';
 import type { Upstream } from '../upstream/upstream.js';
 import { createView, type View } from './view.js';
 
 const logger = createLogger({ level: 'silent' });
-
-/** The error `run` throws, for its code, message and hint. */
-function refusal(run: () => unknown): OrchError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof OrchError) return error;
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('a per-server view', () => {
   const pool = new UpstreamPool();
@@ -64,11 +52,11 @@ describe('a per-server view', () => {
 
   it("refuses what the server's filters keep back, as unknown, telling the client where to look", () => {
     const view = echoView();
-    const tool = refusal(() => view.resolveTool('fail'));
+    const tool = orchErrorFrom(() => view.resolveTool('fail'));
     expect(tool).toMatchObject({ code: 'UNKNOWN_TOOL', message: 'unknown tool "fail"', hint: 'list them with tools/list' });
-    const prompt = refusal(() => view.resolvePrompt('greet'));
+    const prompt = orchErrorFrom(() => view.resolvePrompt('greet'));
     expect(prompt).toMatchObject({ code: 'UNKNOWN_PROMPT', message: 'unknown prompt "greet"', hint: 'list them with prompts/list' });
-    const resource = refusal(() => view.resolveUri('fixture://shared'));
+    const resource = orchErrorFrom(() => view.resolveUri('fixture://shared'));
     expect(resource).toMatchObject({
       code: 'UNKNOWN_RESOURCE',
       message: 'unknown resource "fixture://shared"',
@@ -81,7 +69,7 @@ describe('a per-server view', () => {
     holds.add('echo');
     pool.relist(echo, 'tools');
     expect(view.tools().map((tool) => tool.name)).not.toContain('echo');
-    expect(refusal(() => view.resolveTool('echo')).code).toBe('UNKNOWN_TOOL');
+    expect(orchErrorFrom(() => view.resolveTool('echo')).code).toBe('UNKNOWN_TOOL');
     holds.delete('echo');
     pool.relist(echo, 'tools');
     expect(view.tools().map((tool) => tool.name)).toContain('echo');
@@ -104,7 +92,7 @@ describe('a per-server view', () => {
     try {
       expect(view.upstreams()).toEqual([]);
       expect(view.passThrough()).toBeUndefined();
-      const gone = refusal(() => view.tools());
+      const gone = orchErrorFrom(() => view.tools());
       expect(gone).toMatchObject({ code: 'UNKNOWN_SERVER', message: 'unknown server "echo"', hint: 'configured servers: other' });
     } finally {
       pool.remove('other');

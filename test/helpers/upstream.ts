@@ -45,3 +45,14 @@ export async function orchErrorOf(promise: Promise<unknown>): Promise<OrchError>
   expect(error).toBeInstanceOf(OrchError);
   return error as OrchError;
 }
+
+/** What `run` threw, which must be an OrchError. */
+export function orchErrorFrom(run: () => unknown): OrchError {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(OrchError);
+    return error as OrchError;
+  }
+  throw new Error('expected an OrchError to be thrown');
+}
