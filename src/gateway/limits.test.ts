@@ -30,7 +30,7 @@ describe('Quotas', () => {
   it('admits sessions up to the per-client limit (429, retry in 1s), then up to the total (503, retry in 5s)', () => {
     const q = quotas();
     const held = [q.admitSession('a'), q.admitSession('a'), q.admitSession('a')];
-    expect(q.held).toEqual({ sessions: 3, streams: 0 });
+    expect(q.held).toEqual({ sessions: 3, streams: 0, requests: 0 });
     expect(refusal(() => q.admitSession('a'))).toMatchObject({
       code: 'RATE_LIMITED',
       message: 'too many sessions from a: 3 at most per client',
@@ -98,8 +98,11 @@ describe('Quotas', () => {
     expect(refusal(() => q.admitRequest('a'))).toMatchObject({
       code: 'RATE_LIMITED',
       message: 'too many requests in flight from a: 2 at most per client',
-      data: { limit: 'inFlightPerClient', max: 2 },
+      // orch.limits has no inFlightPerClient: inFlight is the setting to raise.
+      hint: 'close some first, or raise orch.limits.inFlight',
+      data: { limit: 'inFlight', max: 2 },
     });
+    expect(q.held.requests).toBe(2);
     for (const address of ['b', 'c', 'd', 'e']) q.admitRequest(address);
     one();
     q.admitRequest('a');

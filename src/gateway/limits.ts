@@ -33,7 +33,8 @@ class Counter {
     private readonly what: string,
     private readonly max: number,
     private readonly maxPerClient: number,
-    private readonly setting: string,
+    /** The orch.limits settings that raise the two bounds. */
+    private readonly settings: { total: string; perClient: string },
   ) {}
 
   /** Holds one more for `address`, or throws the limit it would pass; the returned function lets go, once. */
@@ -42,16 +43,16 @@ class Counter {
     const held = this.byAddress.get(key) ?? 0;
     if (held >= this.maxPerClient) {
       throw new OrchError('RATE_LIMITED', `too many ${this.what} from ${key}: ${this.maxPerClient} at most per client`, {
-        hint: `close some first, or raise orch.limits.${this.setting}PerClient`,
+        hint: `close some first, or raise orch.limits.${this.settings.perClient}`,
         retryAfterSec: 1,
-        data: { limit: `${this.setting}PerClient`, max: this.maxPerClient },
+        data: { limit: this.settings.perClient, max: this.maxPerClient },
       });
     }
     if (this.total >= this.max) {
       throw new OrchError('LIMIT_REACHED', `mcp-orch holds ${this.max} ${this.what} already`, {
-        hint: `try again later, or raise orch.limits.${this.setting}`,
+        hint: `try again later, or raise orch.limits.${this.settings.total}`,
         retryAfterSec: 5,
-        data: { limit: this.setting, max: this.max },
+        data: { limit: this.settings.total, max: this.max },
       });
     }
     this.byAddress.set(key, held + 1);
@@ -87,10 +88,20 @@ export class Quotas {
     readonly limits: Limits,
     private readonly log: Logger,
   ) {
-    this.sessions = new Counter('sessions', limits.sessions, limits.sessionsPerClient, 'sessions');
-    this.streams = new Counter('open event streams', limits.streams, limits.streamsPerClient, 'streams');
-    // Stateless requests have no session to count them in; they count per address.
-    this.requests = new Counter('requests in flight', Number.MAX_SAFE_INTEGER, limits.inFlight, 'inFlight');
+    this.sessions = new Counter('sessions', limits.sessions, limits.sessionsPerClient, {
+      total: 'sessions',
+      perClient: 'sessionsPerClient',
+    });
+    this.streams = new Counter('open event streams', limits.streams, limits.streamsPerClient, {
+      total: 'streams',
+      perClient: 'streamsPerClient',
+    });
+    // Stateless requests have no session to count them in; they count per address, under inFlight
+    // (the bound of a session's requests too), and have no total of their own.
+    this.requests = new Counter('requests in flight', Number.MAX_SAFE_INTEGER, limits.inFlight, {
+      total: 'inFlight',
+      perClient: 'inFlight',
+    });
   }
 
   admitSession(address: string | undefined): () => void {
@@ -135,9 +146,9 @@ export class Quotas {
     });
   }
 
-  /** Sessions and streams held now, for status and tests. */
-  get held(): { sessions: number; streams: number } {
-    return { sessions: this.sessions.size, streams: this.streams.size };
+  /** Sessions, streams and stateless requests held now, for status and tests. */
+  get held(): { sessions: number; streams: number; requests: number } {
+    return { sessions: this.sessions.size, streams: this.streams.size, requests: this.requests.size };
   }
 }
 
