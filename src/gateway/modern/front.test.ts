@@ -274,4 +274,17 @@ describe('the 2026-07-28 front in process', () => {
     }
     await waitFor(() => running.daemon.gateway.quotas.held.streams === 0);
   });
+
+  it('refuses a 2025 server’s sampling outside tools/call, prompts/get and resources/read, naming the server', async () => {
+    const completion = await post('/servers/sampling/mcp', 'completion/complete', {
+      ref: { type: 'ref/resource', uri: 'fixture://anything' },
+      argument: { name: 'q', value: 'complete me' },
+      _meta: envelope({ sampling: {} }),
+    });
+    expect([completion.status, completion.json.error?.code]).toEqual([404, -32601]);
+    expect(completion.json.error?.message).toBe(
+      'mcp-orch: server "sampling" sent sampling/createMessage, which cannot reach a 2026-07-28 client here: ' +
+        'input_required results are allowed only on tools/call, prompts/get and resources/read; call it from a 2025-11-25 session',
+    );
+  });
 });

@@ -99,7 +99,7 @@ export class ModernFront {
       return this.respond(request, http, connection, (onProgress) =>
         this.options.forwarder.forward(caller, view, request.method, request.params, {
           signal: http.signal,
-          peer: refusing(direct),
+          peer: STATELESS,
           direct,
           ...(onProgress ? { onProgress: (params) => onProgress({ method: 'notifications/progress', params }) } : {}),
         }),
@@ -113,7 +113,7 @@ export class ModernFront {
     return this.respond(request, http, connection, (onProgress) =>
       this.options.forwarder.forward(caller, view, request.method, request.params, {
         signal: http.signal,
-        peer: refusing(undefined),
+        peer: STATELESS,
         via: this.via(request, http, view, onProgress),
         ...(onProgress ? { onProgress: (params) => onProgress({ method: 'notifications/progress', params }) } : {}),
       }),
@@ -186,15 +186,28 @@ function bindingOf(view: View, http: Request): string {
   return `${view.spec.kind}:${view.label}|${credentials}`;
 }
 
+/**
+ * The client of a 2026 request, as the forwarding path sees it: it declares nothing outside the
+ * request's envelope (the gateway's own tools see no sampling), and is asked only through
+ * input_required results (a 2025 server's requests through the bridge, a 2026 server's as its own).
+ */
+const STATELESS: Peer = {
+  capabilities: () => undefined,
+  // Stryker disable next-line all: the router refuses sampling, elicitation and roots for a peer that declares none; only another request of a 2026 server, which that protocol has no way to send, gets here
+  request: (request) => Promise.reject(new OrchError('METHOD_NOT_FOUND', `mcp-orch: ${request.method} cannot reach a 2026-07-28 client`)),
+};
+
 /** Outside tools/call, prompts/get and resources/read, a 2025 server's requests cannot reach a 2026 client. */
-function refusing(upstream: Upstream | undefined): Peer {
+function refusing(upstream: Upstream): Peer {
   return {
-    capabilities: () => undefined,
+    // Every capability, so that the router hands each request here to be refused for the real
+    // reason, instead of telling a client that declared sampling that it did not.
+    capabilities: () => ({ sampling: {}, elicitation: {}, roots: {} }),
     request: (request) =>
       Promise.reject(
         new OrchError(
           'METHOD_NOT_FOUND',
-          `mcp-orch: ${upstream ? `server "${upstream.name}"` : 'a server'} sent ${request.method}, which cannot reach a 2026-07-28 client here: ` +
+          `mcp-orch: server "${upstream.name}" sent ${request.method}, which cannot reach a 2026-07-28 client here: ` +
             'input_required results are allowed only on tools/call, prompts/get and resources/read; call it from a 2025-11-25 session',
         ),
       ),
