@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { ClientCapabilities, Implementation, Progress, Result } from '@modelcontextprotocol/sdk/types.js';
 import { answerStatusOf, httpStatusOf, jsonRpcErrorOf, OrchError } from '../../errors.js';
 import type { Logger } from '../../log.js';
@@ -179,11 +179,12 @@ export class ModernFront {
   }
 }
 
-/** The caller a requestState is bound to: the endpoint, and a digest of the Authorization header when sent. */
+/**
+ * The caller a requestState is bound to: the endpoint, and the Authorization header as sent (null
+ * when none; JSON keeps the two apart). The codec puts only a digest of it into the state.
+ */
 function bindingOf(view: View, http: Request): string {
-  const authorization = http.headers.get('authorization');
-  const credentials = authorization ? createHash('sha256').update(authorization).digest('base64url') : 'anonymous';
-  return `${view.spec.kind}:${view.label}|${credentials}`;
+  return `${view.spec.kind}:${view.label}|${JSON.stringify(http.headers.get('authorization'))}`;
 }
 
 /**
