@@ -3,7 +3,9 @@
  * status and field can be checked) and the v2 SDK client, in front of two 2025 fixtures (echo,
  * sampling) and a server of the 2026 era only. Discovery, lists with cache hints, calls, the
  * envelope and header errors, progress on an event stream, input_required rounds for a 2025
- * server's sampling, and listen streams fed by the servers' list changes.
+ * server's sampling (and its refusal outside tools/call, prompts/get and resources/read) and of a
+ * 2026 server's own, listen streams fed by the servers' list changes, the per-client bound of
+ * requests in flight, and the audit record of a 2026 call.
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +13,7 @@ import { connectModern, MODERN_VERSION as MODERN, type ModernClient } from '../.
 import { fixtureServer } from '../../../test/helpers/fixtures.js';
 import { startInProcessDaemon, type InProcessDaemon } from '../../../test/helpers/inProcessDaemon.js';
 import { waitFor } from '../../../test/helpers/wait.js';
+import { openStore } from '../../store/open.js';
 
 const modernOnly = fileURLToPath(new URL('../../../test/fixtures/modern-only.mjs', import.meta.url));
 
@@ -25,6 +28,19 @@ interface Reply {
   error?: { code: number; message: string; data?: Record<string, unknown> };
 }
 
+interface Frame extends Reply {
+  jsonrpc?: unknown;
+  method?: string;
+  params?: { progressToken?: unknown; progress?: number; total?: number };
+}
+
+/** The JSON-RPC messages of an event-stream answer, in order. */
+const framesOf = async (response: Response): Promise<Frame[]> =>
+  (await response.text())
+    .split('\n')
+    .filter((line) => line.startsWith('data: '))
+    .map((line) => JSON.parse(line.slice(6)) as Frame);
+
 const textOf = (result: unknown): string => ((result as { content: { text?: string }[] }).content[0]?.text ?? '') as string;
 
 describe('the 2026-07-28 front in process', () => {
@@ -32,9 +48,10 @@ describe('the 2026-07-28 front in process', () => {
   let nextId = 1;
   const clients: ModernClient[] = [];
 
-  const raw = (path: string, method: string, params: Record<string, unknown>, headers: Record<string, string> = {}) =>
+  const raw = (path: string, method: string, params: Record<string, unknown>, headers: Record<string, string> = {}, signal?: AbortSignal) =>
     fetch(`${running.url}${path}`, {
       method: 'POST',
+      ...(signal ? { signal } : {}),
       headers: {
         'content-type': 'application/json',
         accept: 'application/json, text/event-stream',
@@ -59,6 +76,8 @@ describe('the 2026-07-28 front in process', () => {
           sampling: fixtureServer('sampling'),
           modern: { command: process.execPath, args: [modernOnly] },
         },
+        // Tight, so that one test can reach the per-client bound of 2026 requests in flight.
+        orch: { limits: { inFlight: 2 } },
       },
     });
     await running.daemon.settled();
@@ -162,13 +181,7 @@ describe('the 2026-07-28 front in process', () => {
       _meta: { ...envelope(), progressToken: 'tok' },
     });
     expect(response.headers.get('content-type')).toContain('text/event-stream');
-    const frames = (await response.text())
-      .split('\n')
-      .filter((line) => line.startsWith('data: '))
-      .map(
-        (line) =>
-          JSON.parse(line.slice(6)) as { method?: string; params?: { progressToken?: unknown; progress?: number }; result?: unknown },
-      );
+    const frames = await framesOf(response);
     expect(frames.filter((frame) => frame.method === 'notifications/progress').map((frame) => frame.params)).toEqual([
       expect.objectContaining({ progressToken: 'tok', progress: 1, total: 2 }),
       expect.objectContaining({ progressToken: 'tok', progress: 2, total: 2 }),
@@ -275,6 +288,50 @@ describe('the 2026-07-28 front in process', () => {
     await waitFor(() => running.daemon.gateway.quotas.held.streams === 0);
   });
 
+  it('streams a 2026 server’s progress, per server and unified, every frame JSON-RPC 2.0, and ends a failed call with its error', async () => {
+    const slow = (path: string, name: string) =>
+      raw(path, 'tools/call', { name, arguments: { ms: 20, steps: 2 }, _meta: { ...envelope(), progressToken: 7 } });
+    for (const [path, name] of [
+      ['/servers/modern/mcp', 'slow'],
+      ['/mcp', 'modern__slow'],
+    ] as const) {
+      const response = await slow(path, name);
+      expect(response.headers.get('content-type')).toContain('text/event-stream');
+      const frames = await framesOf(response);
+      expect(frames.map((frame) => frame.method ?? 'result')).toEqual(['notifications/progress', 'notifications/progress', 'result']);
+      expect(frames.map((frame) => frame.params)).toEqual([
+        { progressToken: 7, progress: 1, total: 2 },
+        { progressToken: 7, progress: 2, total: 2 },
+        undefined,
+      ]);
+      expect(frames.every((frame) => frame.jsonrpc === '2.0')).toBe(true);
+      expect(frames.at(-1)).toMatchObject({ id: expect.any(Number), result: { content: [{ text: 'done after 2 steps' }] } });
+    }
+    // A 2026 client gets the 2026 code of an unknown resource (-32602, not the session era's -32002).
+    const failed = await raw('/mcp', 'resources/read', { uri: 'fixture://nowhere', _meta: { ...envelope(), progressToken: 'lost' } });
+    expect(failed.headers.get('content-type')).toContain('text/event-stream');
+    const frames = await framesOf(failed);
+    expect(frames).toHaveLength(1);
+    expect(frames[0]).toMatchObject({ jsonrpc: '2.0', id: expect.any(Number), error: { code: -32602 } });
+    expect(frames[0]!.error!.message).toContain('fixture://nowhere');
+  });
+
+  it('passes a 2026 server’s own answers through: its cache hints on its endpoint, its input_required rounds unified', async () => {
+    // The server says its list keeps for a minute; the gateway's own lists say 0.
+    const own = (await post('/servers/modern/mcp', 'tools/list', { _meta: envelope() })).json.result!;
+    expect([own.ttlMs, own.cacheScope]).toEqual([60_000, 'private']);
+    expect((await post('/mcp', 'tools/list', { _meta: envelope() })).json.result!.ttlMs).toBe(0);
+
+    const ask = (extra: Record<string, unknown> = {}) =>
+      post('/mcp', 'tools/call', { name: 'modern__ask', arguments: {}, ...extra, _meta: envelope({ elicitation: {} }) });
+    const first = (await ask()).json.result!;
+    expect(first.resultType).toBe('input_required');
+    expect(first.requestState).toMatch(/^ask-state-/);
+    expect(Object.keys(first.inputRequests!)).toEqual(['name']);
+    const done = await ask({ requestState: first.requestState, inputResponses: { name: { action: 'accept', content: { name: 'Ada' } } } });
+    expect(textOf(done.json.result)).toBe(`Hello, Ada! (state ${first.requestState})`);
+  });
+
   it('refuses a 2025 server’s sampling outside tools/call, prompts/get and resources/read, naming the server', async () => {
     const completion = await post('/servers/sampling/mcp', 'completion/complete', {
       ref: { type: 'ref/resource', uri: 'fixture://anything' },
@@ -286,5 +343,67 @@ describe('the 2026-07-28 front in process', () => {
       'mcp-orch: server "sampling" sent sampling/createMessage, which cannot reach a 2026-07-28 client here: ' +
         'input_required results are allowed only on tools/call, prompts/get and resources/read; call it from a 2025-11-25 session',
     );
+  });
+
+  it('refuses a requestState presented on another request than the one it was issued for', async () => {
+    const first = await post('/servers/sampling/mcp', 'tools/call', {
+      name: 'ask_llm',
+      arguments: { prompt: 'for ask_llm' },
+      _meta: envelope({ sampling: {} }),
+    });
+    const state = first.json.result!.requestState!;
+    const elsewhere = await post('/servers/sampling/mcp', 'tools/call', {
+      name: 'list_roots',
+      arguments: {},
+      requestState: state,
+      _meta: envelope({ sampling: {}, roots: {} }),
+    });
+    expect([elsewhere.status, elsewhere.json.error?.code, elsewhere.json.error?.data]).toEqual([200, -32602, { reason: 'mismatched' }]);
+    expect(elsewhere.json.error?.message).toContain('belongs to another request than tools/call sampling list_roots');
+    // Refused before it was spent: the call it belongs to still finishes with it.
+    const [key] = Object.keys(first.json.result!.inputRequests!);
+    const done = await post('/servers/sampling/mcp', 'tools/call', {
+      name: 'ask_llm',
+      arguments: { prompt: 'for ask_llm' },
+      requestState: state,
+      inputResponses: { [key!]: { role: 'assistant', model: 'm', content: { type: 'text', text: 'answered' } } },
+      _meta: envelope({ sampling: {} }),
+    });
+    expect(textOf(done.json.result)).toBe('answered');
+  });
+
+  it('records a 2026 call in the audit log with its era and transport', async () => {
+    await post('/mcp', 'tools/call', { name: 'echo__echo', arguments: { text: 'audited' }, _meta: envelope() });
+    const store = openStore(running.dataDir);
+    try {
+      const row = await waitFor(() =>
+        store.audit.query({ type: 'tools/call', server: 'echo' }).find((each) => each.era === MODERN && each.name === 'echo'),
+      );
+      expect([row.transport, row.outcome]).toEqual(['streamable-http', 'ok']);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('holds a place per 2026 request in flight, refuses one past orch.limits.inFlight, and gives each back', async () => {
+    const aborts = [new AbortController(), new AbortController()];
+    const holds = aborts.map((abort) =>
+      raw('/servers/sampling/mcp', 'tools/call', { name: 'hold', arguments: {}, _meta: envelope() }, {}, abort.signal).catch(
+        () => undefined,
+      ),
+    );
+    await waitFor(() => running.daemon.gateway.quotas.held.requests === 2);
+    const refused = await post('/mcp', 'tools/list', { _meta: envelope() });
+    expect([refused.status, refused.headers.get('retry-after')]).toEqual([429, '1']);
+    expect(refused.json.error).toEqual({
+      code: -32000,
+      message: 'too many requests in flight from 127.0.0.1: 2 at most per client (close some first, or raise orch.limits.inFlight)',
+      data: { orchCode: 'RATE_LIMITED', limit: 'inFlight', max: 2 },
+    });
+    for (const abort of aborts) abort.abort();
+    await Promise.all(holds);
+    await waitFor(() => running.daemon.gateway.quotas.held.requests === 0);
+    const released = await post('/servers/sampling/mcp', 'tools/call', { name: 'release', arguments: {}, _meta: envelope() });
+    expect(textOf(released.json.result)).toBe('2');
   });
 });
