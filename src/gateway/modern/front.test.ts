@@ -7,6 +7,7 @@
  * 2026 server's own, listen streams fed by the servers' list changes, the per-client bound of
  * requests in flight, and the audit record of a 2026 call.
  */
+import { request as httpRequest } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectModern, MODERN_VERSION as MODERN, type ModernClient } from '../../../test/helpers/clients.js';
@@ -174,7 +175,7 @@ describe('the 2026-07-28 front in process', () => {
     expect(((await badBody.json()) as Reply).error?.message).toContain('expected a JSON-RPC 2.0 request with a string or number id');
   });
 
-  it('streams progress before the result when asked for it, and answers JSON otherwise', async () => {
+  it('streams progress before the result when asked for it, and answers JSON otherwise, Accept header or none', async () => {
     const response = await raw('/mcp', 'tools/call', {
       name: 'echo__slow',
       arguments: { ms: 40, steps: 2 },
@@ -195,6 +196,38 @@ describe('the 2026-07-28 front in process', () => {
     );
     expect(plain.headers.get('content-type')).toContain('application/json');
     expect(((await plain.json()) as Reply).result).toMatchObject({ content: [{ text: 'done after 1 steps' }] });
+    // No Accept header at all (fetch always sends one): JSON too.
+    const bare = await new Promise<{ type: string | undefined; body: string }>((resolve, reject) => {
+      const sent = httpRequest(
+        `${running.url}/mcp`,
+        {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'mcp-protocol-version': MODERN,
+            'mcp-method': 'tools/call',
+            'mcp-name': 'echo__slow',
+          },
+        },
+        (answer) => {
+          let body = '';
+          answer.setEncoding('utf8');
+          answer.on('data', (chunk: string) => (body += chunk));
+          answer.on('end', () => resolve({ type: answer.headers['content-type'], body }));
+        },
+      );
+      sent.on('error', reject);
+      sent.end(
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id: nextId++,
+          method: 'tools/call',
+          params: { name: 'echo__slow', arguments: { ms: 0, steps: 1 }, _meta: { ...envelope(), progressToken: 'tok' } },
+        }),
+      );
+    });
+    expect(bare.type).toContain('application/json');
+    expect((JSON.parse(bare.body) as Reply).result).toMatchObject({ content: [{ text: 'done after 1 steps' }] });
   });
 
   it('carries a 2025 server’s sampling to the v2 client as input_required, per server and unified', async () => {
@@ -316,11 +349,17 @@ describe('the 2026-07-28 front in process', () => {
     expect(frames[0]!.error!.message).toContain('fixture://nowhere');
   });
 
-  it('passes a 2026 server’s own answers through: its cache hints on its endpoint, its input_required rounds unified', async () => {
+  it('passes a 2026 server’s own answers through: its cache hints and errors on its endpoint, its input_required rounds unified', async () => {
     // The server says its list keeps for a minute; the gateway's own lists say 0.
     const own = (await post('/servers/modern/mcp', 'tools/list', { _meta: envelope() })).json.result!;
     expect([own.ttlMs, own.cacheScope]).toEqual([60_000, 'private']);
     expect((await post('/mcp', 'tools/list', { _meta: envelope() })).json.result!.ttlMs).toBe(0);
+    // Its own error too, with the status its code calls for.
+    const undeclared = await post('/servers/modern/mcp', 'tools/call', { name: 'ask', arguments: {}, _meta: envelope() });
+    expect([undeclared.status, undeclared.json.error]).toEqual([
+      400,
+      { code: -32021, message: 'ask needs the elicitation capability', data: { requiredCapabilities: { elicitation: {} } } },
+    ]);
 
     const ask = (extra: Record<string, unknown> = {}) =>
       post('/mcp', 'tools/call', { name: 'modern__ask', arguments: {}, ...extra, _meta: envelope({ elicitation: {} }) });
