@@ -39,6 +39,9 @@ function setup(ttlMs = 60_000) {
   return { bridge, round, starts: () => started };
 }
 
+/** What a promise settled to, for asserting on a rejection. */
+const outcomeOf = (promise: Promise<unknown>): Promise<unknown> => promise.catch((e: unknown) => e);
+
 const elicit = (message: string): Request => ({
   method: 'elicitation/create',
   params: { mode: 'form', message, requestedSchema: { type: 'object', properties: { v: { type: 'string' } } } },
@@ -151,5 +154,26 @@ describe('InputBridge', () => {
     expect([jsonRpcErrorOf(replayed, 'modern').code, replayed.data]).toEqual([-32602, { reason: 'replayed' }]);
     const forged = (await round(once, { requestState: 'e30.AAAA' }).catch((e: unknown) => e)) as OrchError;
     expect([jsonRpcErrorOf(forged, 'modern').code, forged.data]).toEqual([-32602, { reason: 'forged' }]);
+  });
+
+  it('refuses inputResponses that is not an object without using up the state, and asks again for answers that are not results', async () => {
+    const { round } = setup();
+    const once: Handler = async (ask) => ({ content: [], answer: await ask(elicit('ok?')) });
+    const first = await round(once);
+    for (const inputResponses of [null, [{ action: 'accept' }], 'accept']) {
+      const refused = await outcomeOf(round(once, { requestState: first.requestState, inputResponses }));
+      expect([jsonRpcErrorOf(refused, 'modern').code, (refused as OrchError).message]).toEqual([
+        -32602,
+        'Invalid params: inputResponses must be an object keyed like inputRequests',
+      ]);
+    }
+    let state = first.requestState;
+    for (const inputResponses of [undefined, { elicitation_1: 'accept' }, { elicitation_1: [{ action: 'accept' }] }]) {
+      const again = await round(once, { requestState: state, ...(inputResponses === undefined ? {} : { inputResponses }) });
+      expect(again.inputRequests).toEqual({ elicitation_1: elicit('ok?') });
+      state = again.requestState;
+    }
+    const answer = { action: 'decline' };
+    expect(await round(once, { requestState: state, inputResponses: { elicitation_1: answer } })).toEqual({ content: [], answer });
   });
 });

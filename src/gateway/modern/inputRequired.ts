@@ -127,6 +127,11 @@ export class InputBridge {
 
   /** Opens the client's requestState, and gives the server the answers it carried. */
   private resume(call: BridgedCall, state: unknown): Waiting {
+    // Checked before the state is opened (which uses it up), so that a retry with proper answers can still resume.
+    const responses = call.params.inputResponses;
+    if (responses !== undefined && (typeof responses !== 'object' || responses === null || Array.isArray(responses))) {
+      throw new OrchError('INVALID_PARAMS', 'Invalid params: inputResponses must be an object keyed like inputRequests');
+    }
     let claims;
     try {
       claims = this.options.codec.open(state, call.binding);
@@ -145,10 +150,6 @@ export class InputBridge {
         'Invalid params: requestState refused (gone): the request it resumes is no longer waiting (cancelled, finished, or the gateway restarted); call again without requestState',
         { data: { reason: 'gone' } },
       );
-    }
-    const responses = call.params.inputResponses;
-    if (responses !== undefined && (typeof responses !== 'object' || responses === null || Array.isArray(responses))) {
-      throw new OrchError('INVALID_PARAMS', 'Invalid params: inputResponses must be an object keyed like inputRequests');
     }
     for (const [key, asked] of waiting.asked) {
       const answer = (responses as Params | undefined)?.[key];
