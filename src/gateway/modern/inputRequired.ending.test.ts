@@ -146,11 +146,15 @@ describe('InputBridge: how a call ends', () => {
 
   it('answers with the result, or the refusal, that comes while requests sent together are gathered', async () => {
     const { round } = bridgeHarness();
+    let unanswered: Promise<unknown> | undefined;
     const doesNotWait: Handler = async (ask) => {
-      void outcomeOf(ask(elicit('never mind')));
+      unanswered = ask(elicit('never mind'));
       return { content: [{ type: 'text', text: 'done without it' }] };
     };
     expect(await round(doesNotWait)).toEqual({ content: [{ type: 'text', text: 'done without it' }] });
+    // No round will carry its answer: the server's request fails rather than waiting forever.
+    const ended = (await soon(unanswered!)) as OrchError;
+    expect([ended.code, ended.message]).toEqual(['INTERNAL', 'mcp-orch: the client request this belongs to has ended']);
     const thenUndeclared: Handler = async (ask) => {
       const sample = outcomeOf(ask(sampling));
       await Promise.resolve();

@@ -20,6 +20,9 @@ const CROSSING: Record<string, { key: string; capability: keyof ClientCapabiliti
 /** How long requests a server sends together are gathered into one input_required answer. */
 const GATHER_MS = 20;
 
+/** Why a server request fails once the call it belongs to is over. */
+const ENDED = 'the client request this belongs to has ended';
+
 export interface InputBridgeOptions {
   codec: RequestStateCodec;
   logger: Logger;
@@ -223,7 +226,7 @@ export class InputBridge {
         ),
       );
     }
-    if (waiting.done) return Promise.reject(new OrchError('INTERNAL', 'mcp-orch: the client request this belongs to has ended'));
+    if (waiting.done) return Promise.reject(new OrchError('INTERNAL', `mcp-orch: ${ENDED}`));
     const params = (request.params ?? {}) as Params;
     const missing = missingCapability(waiting.capabilities, request.method, params);
     if (missing) {
@@ -264,21 +267,22 @@ export class InputBridge {
     wake?.();
   }
 
-  private finish(waiting: Waiting): void {
+  /** Ends a call: server requests still unanswered fail, as no round will carry their answers (a server that did not wait for one). */
+  private finish(waiting: Waiting, reason = ENDED): void {
     waiting.done = true;
     clearTimeout(waiting.timer);
     this.waiting.delete(waiting.id);
+    for (const asked of waiting.asked.values()) asked.reject(new OrchError('INTERNAL', `mcp-orch: ${reason}`));
+    waiting.asked.clear();
   }
 
   /** Ends a waiting call: its server requests fail and the upstream request is cancelled. */
   private cancel(waiting: Waiting, reason: string): void {
     // Stryker disable next-line ConditionalExpression: a second cancel changes nothing (its requests are already failed and cleared, the abort already fired); the guard spares a second log line
     if (waiting.done) return;
-    this.finish(waiting);
+    this.finish(waiting, reason);
     // Stryker disable next-line ObjectLiteral,StringLiteral: debug log wording; no behaviour depends on it
     this.log.debug({ server: waiting.upstream.name, reason }, 'waiting request cancelled');
-    for (const asked of waiting.asked.values()) asked.reject(new OrchError('INTERNAL', `mcp-orch: ${reason}`));
-    waiting.asked.clear();
     waiting.abort.abort(new Error(reason));
     this.wakeUp(waiting);
   }
