@@ -148,7 +148,7 @@ describe('InputBridge: how a call ends', () => {
     const { round } = bridgeHarness();
     let unanswered: Promise<unknown> | undefined;
     const doesNotWait: Handler = async (ask) => {
-      unanswered = ask(elicit('never mind'));
+      unanswered = outcomeOf(ask(elicit('never mind')));
       return { content: [{ type: 'text', text: 'done without it' }] };
     };
     expect(await round(doesNotWait)).toEqual({ content: [{ type: 'text', text: 'done without it' }] });

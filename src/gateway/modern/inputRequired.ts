@@ -112,8 +112,12 @@ export class InputBridge {
     this.waiting.set(waiting.id, waiting);
     const peer: Peer = {
       // The bridge checks capabilities itself, to answer the 2026 client with -32021.
-      // Stryker disable next-line ObjectLiteral: the router reads only which keys are present; the bridge checks elicitation's modes itself
-      capabilities: (): ClientCapabilities => ({ sampling: {}, elicitation: { form: {}, url: {} }, roots: {} }),
+      capabilities: (): ClientCapabilities => ({
+        sampling: {},
+        // Stryker disable next-line ObjectLiteral: the router reads only which keys are present; the bridge checks elicitation's modes itself
+        elicitation: { form: {}, url: {} },
+        roots: {},
+      }),
       request: (request, signal) => this.ask(waiting, request, signal),
     };
     call
@@ -141,7 +145,6 @@ export class InputBridge {
     try {
       claims = this.options.codec.open(state, call.binding);
     } catch (error) {
-      // Stryker disable next-line ConditionalExpression: RequestStateCodec.open throws only RequestStateErrors (it catches its own parse errors); the check passes anything else on untouched
       if (error instanceof RequestStateError) {
         throw new OrchError('INVALID_PARAMS', `Invalid params: requestState refused (${error.reason}): ${error.message}`, {
           data: { reason: error.reason },
@@ -278,7 +281,6 @@ export class InputBridge {
 
   /** Ends a waiting call: its server requests fail and the upstream request is cancelled. */
   private cancel(waiting: Waiting, reason: string): void {
-    // Stryker disable next-line ConditionalExpression: a second cancel changes nothing (its requests are already failed and cleared, the abort already fired); the guard spares a second log line
     if (waiting.done) return;
     this.finish(waiting, reason);
     // Stryker disable next-line ObjectLiteral,StringLiteral: debug log wording; no behaviour depends on it
