@@ -1,52 +1,23 @@
-import type { Request, Result } from '@modelcontextprotocol/sdk/types.js';
-import { describe, expect, it, vi } from 'vitest';
-import { createLogger } from '../../log.js';
-import type { Upstream } from '../../upstream/upstream.js';
+import { describe, expect, it } from 'vitest';
+import { localPrincipal } from '../../auth/policy.js';
 import { jsonRpcErrorOf, OrchError } from '../../errors.js';
-import type { Peer } from '../serverRequests.js';
-import { InputBridge, type BridgedCall } from './inputRequired.js';
-import { RequestStateCodec } from './requestState.js';
-
-const upstream = { name: 'legacy' } as Upstream;
-const binding = { caller: 'server:legacy|anonymous', request: 'tools/call legacy greet' };
-const everything = { sampling: {}, elicitation: {}, roots: {} };
-
-type Handler = (ask: (request: Request) => Promise<Result>, signal: AbortSignal) => Promise<Result>;
-
-function setup(ttlMs = 60_000) {
-  const bridge = new InputBridge({
-    codec: new RequestStateCodec(Buffer.alloc(32, 1)),
-    logger: createLogger({ level: 'silent' }),
-    ttlMs,
-  });
-  let started = 0;
-  /** One round: the server's handler runs on the first, later rounds carry answers and the state. */
-  const round = (handler: Handler, params: Record<string, unknown> = {}, capabilities: object = everything): Promise<Result> => {
-    const call: BridgedCall = {
-      upstream,
-      binding,
-      capabilities,
-      params,
-      signal: new AbortController().signal,
-      onprogress: undefined,
-      start: (signal, _onprogress, peer: Peer) => {
-        started++;
-        return handler((request) => peer.request(request, signal), signal);
-      },
-    };
-    return bridge.call(call);
-  };
-  return { bridge, round, starts: () => started };
-}
-
-const elicit = (message: string): Request => ({
-  method: 'elicitation/create',
-  params: { mode: 'form', message, requestedSchema: { type: 'object', properties: { v: { type: 'string' } } } },
-});
+import type { Caller } from '../caller.js';
+import { ServerRequestRouter } from '../serverRequests.js';
+import {
+  asking,
+  bridgeHarness,
+  elicit,
+  outcomeOf,
+  roots,
+  sampling,
+  upstream,
+  url,
+  type Handler,
+} from '../../../test/helpers/inputBridge.js';
 
 describe('InputBridge', () => {
   it('turns a server request into input_required and resumes the waiting request with the answer, round after round', async () => {
-    const { bridge, round, starts } = setup();
+    const { bridge, round, starts } = bridgeHarness();
     const greet: Handler = async (ask) => {
       const name = (await ask(elicit('name?'))) as { content: { v: string } };
       const color = (await ask(elicit('color?'))) as { content: { v: string } };
@@ -71,7 +42,7 @@ describe('InputBridge', () => {
   });
 
   it('gathers requests the server sends together, and asks again for an answer that is missing', async () => {
-    const { round } = setup();
+    const { round } = bridgeHarness();
     const both: Handler = async (ask) => {
       const [sample, roots] = await Promise.all([
         ask({ method: 'sampling/createMessage', params: { messages: [], maxTokens: 5 } }),
@@ -91,56 +62,29 @@ describe('InputBridge', () => {
   });
 
   it('answers -32021 naming the capability the client did not declare, and cancels the upstream request', async () => {
-    const { round, bridge } = setup();
+    const { round, bridge } = bridgeHarness();
     let cancelled = false;
+    let toServer: unknown;
     const sample: Handler = async (ask, signal) => {
       signal.addEventListener('abort', () => (cancelled = true));
-      await ask({ method: 'sampling/createMessage', params: { messages: [], maxTokens: 5 } }).catch(() => undefined);
+      toServer = await outcomeOf(ask({ method: 'sampling/createMessage', params: { messages: [], maxTokens: 5 } }));
       return { content: [] };
     };
-    const error = await round(sample, {}, { elicitation: {} }).catch((e: unknown) => e);
+    const error = await outcomeOf(round(sample, {}, { elicitation: {} }));
+    const message =
+      'Missing required client capability: server "legacy" sent sampling/createMessage ' +
+      'and the client did not declare "sampling" in io.modelcontextprotocol/clientCapabilities';
     expect(error).toBeInstanceOf(OrchError);
-    expect(jsonRpcErrorOf(error, 'modern').code).toBe(-32021);
+    expect([jsonRpcErrorOf(error, 'modern').code, (error as OrchError).message]).toEqual([-32021, message]);
     expect((error as OrchError).data).toEqual({ requiredCapabilities: { sampling: {} } });
+    // The server's own request fails as a method its client does not have.
+    expect([(toServer as OrchError).code, (toServer as OrchError).message]).toEqual(['METHOD_NOT_FOUND', `mcp-orch: ${message}`]);
     expect(cancelled).toBe(true);
     expect(bridge.size).toBe(0);
   });
 
-  it('cancels a waiting request whose client does not come back before the state expires', async () => {
-    // The clock is the test's: the state's expiry and the bridge's timer both read it.
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
-    const { round, bridge } = setup(50);
-    let upstreamError: unknown;
-    const waitsForever: Handler = async (ask, signal) => {
-      try {
-        await ask(elicit('anyone?'));
-      } catch (error) {
-        upstreamError = error;
-      }
-      expect(signal.aborted).toBe(true);
-      return { content: [] };
-    };
-    try {
-      const pending = round(waitsForever);
-      await vi.runOnlyPendingTimersAsync(); // the short gathering of requests sent together
-      const first = await pending;
-      expect(first.resultType).toBe('input_required');
-      expect(bridge.size).toBe(1);
-      await vi.advanceTimersByTimeAsync(49);
-      expect(bridge.size).toBe(1);
-      expect(upstreamError).toBeUndefined();
-      await vi.advanceTimersByTimeAsync(1);
-      expect(bridge.size).toBe(0);
-      expect(String(upstreamError)).toContain('did not come back');
-      const late = await round(waitsForever, { requestState: first.requestState, inputResponses: {} }).catch((e: unknown) => e);
-      expect((late as OrchError).data).toEqual({ reason: 'expired' });
-    } finally {
-      vi.useRealTimers();
-    }
-  });
-
   it('refuses a replayed or forged state with -32602 naming why', async () => {
-    const { round } = setup();
+    const { round } = bridgeHarness();
     const once: Handler = async (ask) => {
       await ask(elicit('ok?'));
       return { content: [] };
@@ -151,5 +95,98 @@ describe('InputBridge', () => {
     expect([jsonRpcErrorOf(replayed, 'modern').code, replayed.data]).toEqual([-32602, { reason: 'replayed' }]);
     const forged = (await round(once, { requestState: 'e30.AAAA' }).catch((e: unknown) => e)) as OrchError;
     expect([jsonRpcErrorOf(forged, 'modern').code, forged.data]).toEqual([-32602, { reason: 'forged' }]);
+    expect(forged.message).toBe(
+      'Invalid params: requestState refused (forged): requestState failed its integrity check (forged or altered)',
+    );
+  });
+
+  it('refuses inputResponses that is not an object without using up the state, and asks again for answers that are not results', async () => {
+    const { round } = bridgeHarness();
+    const once: Handler = async (ask) => ({ content: [], answer: await ask(elicit('ok?')) });
+    const first = await round(once);
+    for (const inputResponses of [null, [{ action: 'accept' }], 'accept']) {
+      const refused = await outcomeOf(round(once, { requestState: first.requestState, inputResponses }));
+      expect([jsonRpcErrorOf(refused, 'modern').code, (refused as OrchError).message]).toEqual([
+        -32602,
+        'Invalid params: inputResponses must be an object keyed like inputRequests',
+      ]);
+    }
+    let state = first.requestState;
+    for (const inputResponses of [undefined, { elicitation_1: 'accept' }, { elicitation_1: [{ action: 'accept' }] }]) {
+      const again = await round(once, { requestState: state, ...(inputResponses === undefined ? {} : { inputResponses }) });
+      expect(again.inputRequests).toEqual({ elicitation_1: elicit('ok?') });
+      state = again.requestState;
+    }
+    const answer = { action: 'decline' };
+    expect(await round(once, { requestState: state, inputResponses: { elicitation_1: answer } })).toEqual({ content: [], answer });
+  });
+
+  it('answers a ping itself, and refuses a server request that has no 2026 input request', async () => {
+    const { round } = bridgeHarness();
+    const asksOddly: Handler = async (ask) => {
+      const pong = await ask({ method: 'ping' });
+      const refused = (await outcomeOf(ask({ method: 'tasks/list', params: {} }))) as OrchError;
+      return { content: [], pong, refused: [refused.code, refused.message] };
+    };
+    expect(await round(asksOddly)).toEqual({
+      content: [],
+      pong: {},
+      refused: [
+        'METHOD_NOT_FOUND',
+        'mcp-orch: server "legacy" sent tasks/list, which has no 2026-07-28 input request; ' +
+          'only sampling/createMessage, elicitation/create and roots/list cross to a 2026-07-28 client',
+      ],
+    });
+  });
+
+  it.each([
+    { asked: 'roots/list', request: roots, declared: { sampling: {} }, required: { roots: {} }, label: '"roots"' },
+    {
+      asked: 'a URL elicitation',
+      request: url,
+      declared: { elicitation: { form: {} } },
+      required: { elicitation: { url: {} } },
+      label: '"elicitation" with "url"',
+    },
+    { asked: 'a URL elicitation', request: url, declared: {}, required: { elicitation: { url: {} } }, label: '"elicitation" with "url"' },
+    {
+      asked: 'a form elicitation',
+      request: elicit('name?'),
+      declared: { elicitation: { url: {} } },
+      required: { elicitation: { form: {} } },
+      label: '"elicitation" with "form"',
+    },
+  ])('answers -32021 for $asked when the client declared $declared', async ({ request, declared, required, label }) => {
+    const { round } = bridgeHarness();
+    const refused = (await outcomeOf(round(asking(request), {}, declared))) as OrchError;
+    expect([jsonRpcErrorOf(refused, 'modern').code, refused.data]).toEqual([-32021, { requiredCapabilities: required }]);
+    expect(refused.message).toContain(`sent ${request.method} and the client did not declare ${label} in`);
+  });
+
+  it.each([
+    { asked: 'roots/list', request: roots, declared: { roots: {} } },
+    { asked: 'a URL elicitation', request: url, declared: { elicitation: { url: {} } } },
+    { asked: 'a form elicitation', request: elicit('name?'), declared: { elicitation: { form: {} } } },
+  ])('asks $asked of a client that declared $declared', async ({ request, declared }) => {
+    const { round } = bridgeHarness();
+    expect((await round(asking(request), {}, declared)).inputRequests).toEqual({ [`${String(request.method.split('/')[0])}_1`]: request });
+  });
+
+  it('takes server requests from the gateway’s router whatever the client declared, to answer -32021 itself', async () => {
+    const router = new ServerRequestRouter();
+    const caller: Caller = {
+      id: 'c1',
+      era: '2026-07-28',
+      transport: 'streamable-http',
+      endpoint: 'legacy',
+      principal: localPrincipal('default'),
+    };
+    const { round } = bridgeHarness(60_000, (peer) => {
+      router.track(upstream, caller, peer);
+      return (request, signal) => router.route(upstream, request, signal);
+    });
+    expect((await round(asking(sampling), {}, { sampling: {} })).inputRequests).toEqual({ sampling_1: sampling });
+    const refused = await outcomeOf(round(asking(sampling), {}, { elicitation: {} }));
+    expect(jsonRpcErrorOf(refused, 'modern').code).toBe(-32021);
   });
 });

@@ -20,6 +20,9 @@ const CROSSING: Record<string, { key: string; capability: keyof ClientCapabiliti
 /** How long requests a server sends together are gathered into one input_required answer. */
 const GATHER_MS = 20;
 
+/** Why a server request fails once the call it belongs to is over. */
+const ENDED = 'the client request this belongs to has ended';
+
 export interface InputBridgeOptions {
   codec: RequestStateCodec;
   logger: Logger;
@@ -80,6 +83,7 @@ export class InputBridge {
   private readonly log: Logger;
 
   constructor(private readonly options: InputBridgeOptions) {
+    // Stryker disable next-line ObjectLiteral,StringLiteral: the log context names the component in log lines; no behaviour depends on it
     this.log = options.logger.child({ component: 'input-required' });
   }
 
@@ -108,7 +112,12 @@ export class InputBridge {
     this.waiting.set(waiting.id, waiting);
     const peer: Peer = {
       // The bridge checks capabilities itself, to answer the 2026 client with -32021.
-      capabilities: (): ClientCapabilities => ({ sampling: {}, elicitation: { form: {}, url: {} }, roots: {} }),
+      capabilities: (): ClientCapabilities => ({
+        sampling: {},
+        // Stryker disable next-line ObjectLiteral: the router reads only which keys are present; the bridge checks elicitation's modes itself
+        elicitation: { form: {}, url: {} },
+        roots: {},
+      }),
       request: (request, signal) => this.ask(waiting, request, signal),
     };
     call
@@ -127,6 +136,11 @@ export class InputBridge {
 
   /** Opens the client's requestState, and gives the server the answers it carried. */
   private resume(call: BridgedCall, state: unknown): Waiting {
+    // Checked before the state is opened (which uses it up), so that a retry with proper answers can still resume.
+    const responses = call.params.inputResponses;
+    if (responses !== undefined && (typeof responses !== 'object' || responses === null || Array.isArray(responses))) {
+      throw new OrchError('INVALID_PARAMS', 'Invalid params: inputResponses must be an object keyed like inputRequests');
+    }
     let claims;
     try {
       claims = this.options.codec.open(state, call.binding);
@@ -145,10 +159,6 @@ export class InputBridge {
         'Invalid params: requestState refused (gone): the request it resumes is no longer waiting (cancelled, finished, or the gateway restarted); call again without requestState',
         { data: { reason: 'gone' } },
       );
-    }
-    const responses = call.params.inputResponses;
-    if (responses !== undefined && (typeof responses !== 'object' || responses === null || Array.isArray(responses))) {
-      throw new OrchError('INVALID_PARAMS', 'Invalid params: inputResponses must be an object keyed like inputRequests');
     }
     for (const [key, asked] of waiting.asked) {
       const answer = (responses as Params | undefined)?.[key];
@@ -207,7 +217,7 @@ export class InputBridge {
   }
 
   /** A server->client request of the waiting upstream request: becomes an input request of the next answer. */
-  private ask(waiting: Waiting, request: Request, signal: AbortSignal | undefined): Promise<Result> {
+  private ask(waiting: Waiting, request: Request, signal: AbortSignal): Promise<Result> {
     if (request.method === 'ping') return Promise.resolve({});
     const crossing = CROSSING[request.method];
     if (!crossing) {
@@ -219,7 +229,7 @@ export class InputBridge {
         ),
       );
     }
-    if (waiting.done) return Promise.reject(new OrchError('INTERNAL', 'mcp-orch: the client request this belongs to has ended'));
+    if (waiting.done) return Promise.reject(new OrchError('INTERNAL', `mcp-orch: ${ENDED}`));
     const params = (request.params ?? {}) as Params;
     const missing = missingCapability(waiting.capabilities, request.method, params);
     if (missing) {
@@ -236,8 +246,8 @@ export class InputBridge {
         waiting.asked.delete(key);
         reject(new OrchError('INTERNAL', `mcp-orch: ${request.method} was cancelled by the server`));
       };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const done = (): void => signal?.removeEventListener('abort', onAbort);
+      signal.addEventListener('abort', onAbort, { once: true });
+      const done = (): void => signal.removeEventListener('abort', onAbort);
       const { _meta: _dropped, ...rest } = params;
       waiting.asked.set(key, {
         request: { method: request.method, params: rest },
@@ -260,19 +270,21 @@ export class InputBridge {
     wake?.();
   }
 
-  private finish(waiting: Waiting): void {
+  /** Ends a call: server requests still unanswered fail, as no round will carry their answers (a server that did not wait for one). */
+  private finish(waiting: Waiting, reason = ENDED): void {
     waiting.done = true;
     clearTimeout(waiting.timer);
     this.waiting.delete(waiting.id);
+    for (const asked of waiting.asked.values()) asked.reject(new OrchError('INTERNAL', `mcp-orch: ${reason}`));
+    waiting.asked.clear();
   }
 
   /** Ends a waiting call: its server requests fail and the upstream request is cancelled. */
   private cancel(waiting: Waiting, reason: string): void {
     if (waiting.done) return;
-    this.finish(waiting);
+    this.finish(waiting, reason);
+    // Stryker disable next-line ObjectLiteral,StringLiteral: debug log wording; no behaviour depends on it
     this.log.debug({ server: waiting.upstream.name, reason }, 'waiting request cancelled');
-    for (const asked of waiting.asked.values()) asked.reject(new OrchError('INTERNAL', `mcp-orch: ${reason}`));
-    waiting.asked.clear();
     waiting.abort.abort(new Error(reason));
     this.wakeUp(waiting);
   }
@@ -308,6 +320,7 @@ function missingCapability(
       const form = elicitation && (elicitation.form || !elicitation.url);
       return form ? undefined : { label: '"elicitation" with "form"', required: { elicitation: { form: {} } } };
     }
+    // Stryker disable next-line ConditionalExpression: ask() passes only the methods of CROSSING, all handled above; an empty default ends the function the same way
     default:
       return undefined;
   }
