@@ -302,12 +302,8 @@ export class StreamableHttpServerTransport implements Transport {
     if (this.closed) return;
     this.closed = true;
     for (const stream of [...this.streams]) stream.end();
-    const seen = new Set<Exchange>();
-    for (const exchange of this.exchanges.values()) {
-      if (seen.has(exchange)) continue;
-      seen.add(exchange);
-      exchange.resolve?.(unknownSession(this.sessionId, undefined));
-    }
+    // A batch's requests share one exchange: its POST is answered once.
+    for (const exchange of new Set(this.exchanges.values())) exchange.resolve?.(unknownSession(this.sessionId, undefined));
     this.exchanges.clear();
     this.onclose?.();
   }
