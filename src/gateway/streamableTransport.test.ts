@@ -2,89 +2,18 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
 import { EventStream } from '../eventStream.js';
 import { StreamableHttpServerTransport } from './streamableTransport.js';
-
-const SESSION = 'session-1';
-const BOTH = 'application/json, text/event-stream';
-
-function post(body: unknown, headers: Record<string, string> = {}): Request {
-  return new Request('http://localhost/mcp', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: BOTH, ...headers },
-    body: JSON.stringify(body),
-  });
-}
-
-const inSession = (extra: Record<string, string> = {}) => ({ 'mcp-session-id': SESSION, 'mcp-protocol-version': '2025-11-25', ...extra });
-
-function initialize(capabilities: Record<string, unknown> = {}): JSONRPCMessage {
-  return {
-    jsonrpc: '2.0',
-    id: 0,
-    method: 'initialize',
-    params: { protocolVersion: '2025-11-25', capabilities, clientInfo: { name: 'test', version: '0' } },
-  };
-}
-
-/** A transport whose "server" answers every request with `{ echo: method }` unless `answer` is false. */
-function transport(options: { answer?: boolean } = {}) {
-  const t = new StreamableHttpServerTransport({
-    sessionIdGenerator: () => SESSION,
-    openStream: (streamOptions) => new EventStream(streamOptions),
-  });
-  const received: JSONRPCMessage[] = [];
-  let closed = 0;
-  t.onclose = () => closed++;
-  t.onmessage = (message) => {
-    received.push(message);
-    if (options.answer === false || !('id' in message) || !('method' in message)) return;
-    queueMicrotask(() => void t.send({ jsonrpc: '2.0', id: message.id, result: { echo: message.method } }));
-  };
-  return { t, received, closed: () => closed };
-}
-
-async function open(capabilities: Record<string, unknown> = {}, options: { answer?: boolean } = {}) {
-  const handle = transport(options);
-  const response = await (options.answer === false
-    ? (async () => {
-        const pending = handle.t.handleRequest(post(initialize(capabilities)), { parsedBody: initialize(capabilities) });
-        await Promise.resolve();
-        await handle.t.send({
-          jsonrpc: '2.0',
-          id: 0,
-          result: { protocolVersion: '2025-11-25', capabilities: {}, serverInfo: { name: 's', version: '0' } },
-        });
-        return pending;
-      })()
-    : handle.t.handleRequest(post(initialize(capabilities)), { parsedBody: initialize(capabilities) }));
-  expect(response.status).toBe(200);
-  return handle;
-}
-
-function call(t: StreamableHttpServerTransport, message: JSONRPCMessage, headers: Record<string, string> = inSession()) {
-  return t.handleRequest(post(message, headers), { parsedBody: message });
-}
-
-/** The `data:` payloads of an ended event stream. */
-async function events(response: Response): Promise<unknown[]> {
-  const text = await response.text();
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith('data: '))
-    .map((line) => JSON.parse(line.slice('data: '.length)) as unknown);
-}
-
-async function firstEvent(response: Response): Promise<unknown> {
-  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-  let text = '';
-  while (!text.includes('\n\n')) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += value;
-  }
-  await reader.cancel();
-  const data = text.split('\n').find((line) => line.startsWith('data: '));
-  return data ? (JSON.parse(data.slice('data: '.length)) as unknown) : undefined;
-}
+import {
+  call,
+  events,
+  firstEvent,
+  getStream,
+  initialize,
+  inSession,
+  open,
+  post,
+  SESSION,
+  transport,
+} from '../../test/helpers/streamableTransport.js';
 
 describe('StreamableHttpServerTransport', () => {
   it('answers initialize as JSON with the session id', async () => {
@@ -284,5 +213,93 @@ describe('StreamableHttpServerTransport', () => {
     );
     expect(response.status).toBe(404);
     expect(closed()).toBe(0);
+  });
+
+  it('says whether the GET stream is open: a client listening there', async () => {
+    const { t } = await open();
+    expect(t.streaming).toBe(false);
+    const stream = await getStream(t);
+    expect(t.streaming).toBe(true);
+    await stream.body!.cancel();
+    expect(t.streaming).toBe(false);
+  });
+
+  it('sends what the server says about a request answered as JSON on the GET stream, and the response in the body', async () => {
+    const { t } = await open({}, { answer: false });
+    const stream = await getStream(t);
+    const pending = call(t, { jsonrpc: '2.0', id: 21, method: 'tools/call' });
+    await Promise.resolve();
+    const log: JSONRPCMessage = { jsonrpc: '2.0', method: 'notifications/message', params: { level: 'info', data: 'working' } };
+    await t.send(log, { relatedRequestId: 21 });
+    expect(await firstEvent(stream)).toEqual(log);
+    await t.send({ jsonrpc: '2.0', id: 21, result: {} });
+    expect(await (await pending).json()).toEqual({ jsonrpc: '2.0', id: 21, result: {} });
+  });
+
+  it('keeps the stream of a batch open until every request of it is answered', async () => {
+    const { t } = await open({}, { answer: false });
+    const batch = [
+      { jsonrpc: '2.0', id: 31, method: 'tools/call', params: { _meta: { progressToken: 'a' } } },
+      { jsonrpc: '2.0', id: 32, method: 'tools/call' },
+    ];
+    const response = await call(t, batch);
+    expect(response.headers.get('content-type')).toBe('text/event-stream');
+    await t.send({ jsonrpc: '2.0', id: 32, result: { n: 2 } });
+    await t.send({ jsonrpc: '2.0', id: 31, result: { n: 1 } });
+    expect(await events(response)).toEqual([
+      { jsonrpc: '2.0', id: 32, result: { n: 2 } },
+      { jsonrpc: '2.0', id: 31, result: { n: 1 } },
+    ]);
+  });
+
+  it('answers a batch whose requests are partly cancelled with the responses of the rest', async () => {
+    const { t } = await open({}, { answer: false });
+    const batch = [1, 2, 3].map((id) => ({ jsonrpc: '2.0', id, method: 'tools/call' }));
+    const pending = call(t, batch);
+    await Promise.resolve();
+    const cancel = (requestId: number) => call(t, { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId } });
+    expect((await cancel(1)).status).toBe(202);
+    await t.send({ jsonrpc: '2.0', id: 2, result: { n: 2 } });
+    expect((await cancel(3)).status).toBe(202);
+    const response = await pending;
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual([{ jsonrpc: '2.0', id: 2, result: { n: 2 } }]);
+  });
+
+  it('ignores a cancel without a request id, of a request no longer open, or naming a response of the same batch', async () => {
+    for (const accept of ['application/json', 'text/event-stream']) {
+      const { t, received } = await open({}, { answer: false });
+      const batch = [
+        { jsonrpc: '2.0', id: 'srv-1', result: {} },
+        { jsonrpc: '2.0', id: 41, method: 'tools/call' },
+      ];
+      const pending = call(t, batch, inSession({ accept }));
+      await Promise.resolve();
+      for (const params of [undefined, { requestId: 'gone' }, { requestId: 'srv-1' }]) {
+        const cancel = { jsonrpc: '2.0', method: 'notifications/cancelled', ...(params ? { params } : {}) };
+        expect((await call(t, cancel)).status).toBe(202);
+        expect(received.at(-1)).toEqual(cancel);
+      }
+      await t.send({ jsonrpc: '2.0', id: 41, result: { done: true } });
+      const response = await pending;
+      const answers = accept === 'application/json' ? ((await response.json()) as unknown[]) : await events(response);
+      expect(answers, accept).toEqual([{ jsonrpc: '2.0', id: 41, result: { done: true } }]);
+    }
+  });
+
+  it('ends the stream of a request still running when the session is deleted, and refuses to send afterwards', async () => {
+    const { t, closed } = await open({}, { answer: false });
+    const streamed = await call(t, { jsonrpc: '2.0', id: 51, method: 'tools/call', params: { _meta: { progressToken: 1 } } });
+    const deleted = await t.handleRequest(new Request('http://localhost/mcp', { method: 'DELETE', headers: inSession() }));
+    expect(deleted.status).toBe(200);
+    expect(closed()).toBe(1);
+    expect(await events(streamed)).toEqual([]);
+    await expect(t.send({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' })).rejects.toThrow('the session is closed');
+  });
+
+  it('closes quietly when nothing was connected to it', async () => {
+    const t = new StreamableHttpServerTransport({ sessionIdGenerator: () => SESSION, openStream: (options) => new EventStream(options) });
+    await expect(t.close()).resolves.toBeUndefined();
+    expect((await call(t, { jsonrpc: '2.0', id: 1, method: 'a' })).status).toBe(404);
   });
 });

@@ -48,6 +48,7 @@ export class StreamableHttpServerTransport implements Transport {
   private initialized = false;
   private closed = false;
   /** The client declared sampling, elicitation or roots: a request of ours may ride on any POST. */
+  // Stryker disable next-line BooleanLiteral: initialize sets it, and only requests of an initialized session read it
   private clientRequests = false;
   private readonly exchanges = new Map<RequestId, Exchange>();
   private standalone: EventStream | undefined;
@@ -150,6 +151,7 @@ export class StreamableHttpServerTransport implements Transport {
 
     if (requests === 0) {
       for (const message of messages) {
+        // Stryker disable next-line OptionalChaining: the gateway connects the SDK Server, which sets onmessage, before the first request
         this.onmessage?.(message);
         if ((message as { method?: unknown }).method === 'notifications/cancelled') this.cancelled(message);
       }
@@ -168,6 +170,7 @@ export class StreamableHttpServerTransport implements Transport {
       for (const message of messages) {
         if (kindOf(message) === 'request') this.exchanges.set((message as { id: RequestId }).id, exchange);
       }
+      // Stryker disable next-line OptionalChaining: the gateway connects the SDK Server, which sets onmessage, before the first request
       for (const message of messages) this.onmessage?.(message);
       return exchange.stream.response({ 'mcp-session-id': this.sessionId! });
     }
@@ -177,6 +180,7 @@ export class StreamableHttpServerTransport implements Transport {
     exchange.responses = batch ? [] : undefined;
     return new Promise<Response>((resolve) => {
       exchange.resolve = resolve;
+      // Stryker disable next-line OptionalChaining: the gateway connects the SDK Server, which sets onmessage, before the first request
       for (const message of messages) this.onmessage?.(message);
     });
   }
@@ -201,6 +205,7 @@ export class StreamableHttpServerTransport implements Transport {
     const refused = this.checkSession(request.headers, undefined);
     if (refused) return refused;
     await this.close();
+    // Stryker disable next-line ObjectLiteral: 200 is also what a Response without options has
     return new Response(null, { status: 200 });
   }
 
@@ -276,6 +281,7 @@ export class StreamableHttpServerTransport implements Transport {
    */
   private cancelled(notification: JSONRPCMessage): void {
     const id = (notification as { params?: { requestId?: RequestId } }).params?.requestId;
+    // Stryker disable next-line ConditionalExpression: no exchange is kept under an undefined id, so get(undefined) finds none either
     const exchange = id === undefined ? undefined : this.exchanges.get(id);
     if (!exchange) return;
     this.exchanges.delete(id!);
