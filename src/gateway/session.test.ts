@@ -90,6 +90,16 @@ describe('a 2025-11-25 session in process', () => {
     expect(logged(seenB)).toEqual(['from B']);
   });
 
+  it('stops the instance of a server with isolation "session" when its session ends', async () => {
+    const own = running.daemon.pool.get('own')!;
+    const before = own.instanceCount;
+    const client = await connectStreamable(`${running.url}/servers/own/mcp`);
+    await call(client, 'pid');
+    expect(own.instanceCount).toBe(before + 1);
+    await closeClients([client]);
+    await waitFor(() => own.instanceCount === before);
+  });
+
   it("lets a server ask the client during a request the SDK answers (completion), on that request's behalf", async () => {
     const client = await connect('/servers/llm/mcp', { sampling: echoing });
     const completed = await client.complete({ ref: { type: 'ref/prompt', name: 'any' }, argument: { name: 'x', value: 'hello' } });
