@@ -50,7 +50,7 @@ describe('a 2025-11-25 session in process', () => {
     await running.stop();
   });
 
-  it("asks the client for a 2026-only server's input, then sends the request again with the answer and the server's state", async () => {
+  it("gives a 2026-only server's instructions, asks the client for its input, then sends the request again with the answer and the server's state", async () => {
     const asked: string[] = [];
     const client = await connect('/servers/modern/mcp', {
       elicitation: (request) => {
@@ -58,6 +58,7 @@ describe('a 2025-11-25 session in process', () => {
         return { action: 'accept', content: { name: 'Ada' } };
       },
     });
+    expect(client.getInstructions()).toBe('A server of the 2026-07-28 era only.');
     expect(textOf(await call(client, 'ask'))).toMatch(/^Hello, Ada! \(state ask-state-\w+\)$/);
     expect(asked).toEqual(['What is your name?']);
   });
