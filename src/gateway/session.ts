@@ -161,6 +161,7 @@ export class GatewaySession implements SessionState {
       response = { jsonrpc: '2.0', id, result };
     } catch (error) {
       const { code, message, data } = error as { code?: unknown; message?: string; data?: unknown };
+      // Stryker disable next-line StringLiteral: dispatch throws only WireError values, whose message is always a string
       const wire = { code: Number.isSafeInteger(code) ? (code as number) : ErrorCode.InternalError, message: message ?? 'Internal error' };
       response = { jsonrpc: '2.0', id, error: data === undefined ? wire : { ...wire, data } };
     } finally {
