@@ -65,12 +65,19 @@ describe('a 2025-11-25 session in process', () => {
 
   it("tells only the session's own server instances that its roots changed, and nothing else it sends", async () => {
     let roots = [{ uri: 'file:///a', name: 'a' }];
-    const client = await connect('/mcp', { roots: () => roots });
+    let asked = 0;
+    const client = await connect('/mcp', {
+      roots: () => {
+        asked++;
+        return roots;
+      },
+    });
     expect(JSON.parse(textOf(await call(client, 'own__heard')))).toEqual([]);
     await client.notification({ method: 'notifications/something_else' });
     roots = [{ uri: 'file:///b', name: 'b' }];
     await client.sendRootsListChanged();
-    // The instance asks for the new roots outside any call of the client's, and gets them.
+    // The instance asks for the new roots outside any call of the client's (none is in flight), and gets them.
+    await waitFor(() => asked === 1);
     await waitFor(async () => JSON.parse(textOf(await call(client, 'own__heard'))).length === 2);
     expect(JSON.parse(textOf(await call(client, 'own__heard')))).toEqual(['notifications/roots/list_changed', 'roots: file:///b']);
     expect(JSON.parse(textOf(await call(client, 'llm__heard')))).toEqual([]);
