@@ -8,10 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult, CreateMessageRequest } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectSse, connectStreamable, waitFor, type ConnectOptions } from '../../test/helpers/clients.js';
+import { closeClients, connectSse, connectStreamable, waitFor, type ConnectOptions } from '../../test/helpers/clients.js';
 import { fixtureServer } from '../../test/helpers/fixtures.js';
 import { startInProcessDaemon, type InProcessDaemon } from '../../test/helpers/inProcessDaemon.js';
 
@@ -51,12 +50,7 @@ describe('server->client requests in process', () => {
     await running.daemon.settled();
   });
   afterAll(async () => {
-    await Promise.all(
-      clients.map(async (client) => {
-        if (client.transport instanceof StreamableHTTPClientTransport) await client.transport.terminateSession().catch(() => undefined);
-        await client.close().catch(() => undefined);
-      }),
-    );
+    await closeClients(clients);
     await running.stop();
     await rm(rootsDir, { recursive: true, force: true });
   });

@@ -60,6 +60,16 @@ export function connectSse(url: string | URL, options: ConnectOptions = {}): Pro
   return connectTransport(transport, options);
 }
 
+/** Ends each client's session (Streamable HTTP: DELETE) and closes it, ignoring clients already gone. */
+export async function closeClients(clients: Client[]): Promise<void> {
+  await Promise.all(
+    clients.map(async (client) => {
+      if (client.transport instanceof StreamableHTTPClientTransport) await client.transport.terminateSession().catch(() => undefined);
+      await client.close().catch(() => undefined);
+    }),
+  );
+}
+
 /**
  * Collects every notification that has no handler of its own (logging, resources/updated,
  * list_changed, ...) into the returned array, in arrival order. Progress is not among them: the SDK
