@@ -85,7 +85,7 @@ export interface ForwarderDeps {
   /** Tools the gateway answers itself, on the unified view. */
   ownTools?: OwnTools;
   /** Answers kept for servers that opt in (their `cache` setting). */
-  cache?: ResponseCache;
+  cache: ResponseCache;
 }
 
 /**
@@ -211,7 +211,7 @@ export class Forwarder {
     record: RequestRecord,
   ): Promise<Result> {
     const { params: upstreamParams, progressToken } = splitProgressToken(params);
-    const slot = this.deps.cache?.slot(caller, upstream, method, upstreamParams);
+    const slot = this.deps.cache.slot(caller, upstream, method, upstreamParams);
     record.cache = slot && (slot.hit ? 'hit' : 'miss');
     if (slot?.hit) return slot.hit;
     const relay =
