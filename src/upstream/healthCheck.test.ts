@@ -19,7 +19,10 @@ describe('passFirstHealthCheck', () => {
 
   it('stops for good a server that does not start, and throws why, with its last stderr', async () => {
     const upstream = fixtureUpstream('broken', 'crash-on-start', { logger });
-    await expect(passFirstHealthCheck(upstream)).rejects.toThrow(/process exited with code \d+; last stderr: /);
+    // Its last stderr lines, in order, each set apart (all three, unless the exit came before the last was read).
+    await expect(passFirstHealthCheck(upstream)).rejects.toThrow(
+      /process exited with code 3; last stderr: crash-on-start: reading configuration( \| fatal: missing API token( \| hint: set CRASH_FIXTURE_TOKEN)?)?$/,
+    );
     expect(upstream.state).toBe('stopped');
     expect(upstream.lifecycle.history.at(-1)?.cause).toBe('did not pass its first health check');
   });

@@ -64,6 +64,32 @@ describe('a server started on first use, and stopped when idle', () => {
   });
 });
 
+describe('the idle check', () => {
+  it('stops a server only after its own idle time, and never one a person stopped', async () => {
+    // Armed in this order, each when it starts running: a server a person stops at once, one idle
+    // after a minute, and one idle after a second, whose idle stop is the clock here: the other two
+    // checks fell due before its own.
+    const held = fixtureUpstream('held', 'echo', { logger, entry: { idleTimeoutSec: 1 } });
+    const patient = fixtureUpstream('patient', 'echo', { logger, entry: { idleTimeoutSec: 60 } });
+    const clock = fixtureUpstream('clock', 'echo', { logger, entry: { idleTimeoutSec: 1 } });
+    try {
+      await held.start();
+      await held.stop();
+      await patient.start();
+      await clock.start();
+      await reaches(clock, 'stopped');
+      expect(clock.lifecycle.history.at(-1)?.cause).toMatch(/^idle for \d+s$/);
+      expect(patient.state).toBe('running');
+      // Stopped by a person, it is not the daemon's to start again.
+      expect(held.available).toBe(false);
+      expect(held.lifecycle.history.at(-1)?.cause).toBe('stop requested');
+      await expect(held.request('tools/call', { name: 'echo', arguments: { text: 'x' } })).rejects.toThrow('is stopped');
+    } finally {
+      await Promise.all([held.close(), patient.close(), clock.close()]);
+    }
+  });
+});
+
 describe('a lazy server that failed on its first use', () => {
   it('is started by a person, though its catalog is still unknown', async () => {
     let ready = false;
@@ -75,6 +101,9 @@ describe('a lazy server that failed on its first use', () => {
     try {
       upstream.wakeForCatalog();
       await reaches(upstream, 'crashed');
+      // Another client's catalog request does not start it again: it failed, and waits for a person.
+      upstream.wakeForCatalog();
+      expect(upstream.state).toBe('crashed');
       ready = true;
       await upstream.start();
       expect(upstream.state).toBe('running');

@@ -284,7 +284,12 @@ describe('a server with an instance per session', () => {
     const unwatched: Upstream[] = [];
     const upstream = fixtureUpstream('own', 'sampling', {
       logger,
-      entry: { isolation: 'session', maxInstances: 1 },
+      // Configured roots are a shared server's: an instance asks its own session for roots.
+      entry: { isolation: 'session', maxInstances: 1, roots: ['file:///srv/shared'] },
+      onServerRequest: (from, request) =>
+        request.method === 'roots/list'
+          ? Promise.resolve({ roots: [{ uri: `file:///home/${from.owner ?? 'shared'}` }] })
+          : Promise.reject(new Error(`${request.method} is not answered in this test`)),
       watch: (instance) => {
         watched.push(instance);
         return () => unwatched.push(instance);
@@ -306,6 +311,8 @@ describe('a server with an instance per session', () => {
       expect(upstream.instanceCount).toBe(1);
       const capabilities = JSON.parse(textOf(await instance.request('tools/call', { name: 'capabilities', arguments: {} }))) as object;
       expect(capabilities).toEqual({ sampling: {}, elicitation: { form: {}, url: {} }, roots: { listChanged: true } });
+      const roots = JSON.parse(textOf(await instance.request('tools/call', { name: 'list_roots', arguments: {} }))) as string[];
+      expect(roots).toEqual(['file:///home/owner-a-0123456789']);
 
       const refused = await orchErrorOf(upstream.instanceFor('owner-b'));
       expect(refused.code).toBe('LIMIT_REACHED');
@@ -357,40 +364,57 @@ describe('a server with an instance per session', () => {
   });
 });
 
+/**
+ * The SDK's own Streamable HTTP server, a session per client; `setup` gives each session's server
+ * its tools and may watch its transport. `forget()` drops every session, as a restart does, while
+ * the old streams stay open.
+ */
+async function serveSdkHttp(setup: (server: McpServer, transport: StreamableHTTPServerTransport) => void) {
+  const sessions = new Map<string, StreamableHTTPServerTransport>();
+  const http = createServer((req, res) => {
+    const id = req.headers['mcp-session-id'];
+    const known = typeof id === 'string' ? sessions.get(id) : undefined;
+    if (known) return void known.handleRequest(req, res);
+    if (typeof id === 'string' || req.method !== 'POST') return void res.writeHead(404).end();
+    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: randomUUID,
+      onsessioninitialized: (sessionId) => void sessions.set(sessionId, transport),
+    });
+    const server = new McpServer({ name: 'sdk-http', version: '1.0.0' });
+    setup(server, transport);
+    void server.connect(transport).then(() => transport.handleRequest(req, res));
+  });
+  http.listen(0, '127.0.0.1');
+  await once(http, 'listening');
+  return {
+    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`,
+    forget: () => sessions.clear(),
+    close: async () => {
+      for (const transport of new Set(sessions.values())) await transport.close();
+      http.closeAllConnections();
+      http.close();
+    },
+  };
+}
+
 describe('a remote server that restarts and forgets its sessions', () => {
   it('sends a request it answered 404 once more, in a new session, and the server runs it once', async () => {
-    // The SDK's own Streamable HTTP server; `forget()` drops every session, as a restart does, while
-    // the old streams stay open (so the 404 to a POST is what tells the gateway).
-    const sessions = new Map<string, StreamableHTTPServerTransport>();
     const calls: string[] = [];
-    const http = createServer((req, res) => {
-      const id = req.headers['mcp-session-id'];
-      const known = typeof id === 'string' ? sessions.get(id) : undefined;
-      if (known) return void known.handleRequest(req, res);
-      if (typeof id === 'string' || req.method !== 'POST') return void res.writeHead(404).end();
-      const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
-        sessionIdGenerator: randomUUID,
-        onsessioninitialized: (sessionId) => void sessions.set(sessionId, transport),
-      });
-      const server = new McpServer({ name: 'forgetful', version: '1.0.0' });
+    const remote = await serveSdkHttp((server, transport) =>
       server.registerTool('note', { description: 'Records a call' }, () => {
         calls.push(transport.sessionId!);
         return { content: [{ type: 'text', text: `call ${calls.length}` }] };
-      });
-      void server.connect(transport).then(() => transport.handleRequest(req, res));
-    });
-    http.listen(0, '127.0.0.1');
-    await once(http, 'listening');
-    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`;
+      }),
+    );
     const upstream = configuredUpstream(
       'forgetful',
-      { type: 'streamable-http', url, timeout: 5, backoff: { initialMs: 10, maxMs: 10 } },
+      { type: 'streamable-http', url: remote.url, timeout: 5, backoff: { initialMs: 10, maxMs: 10 } },
       { logger },
     );
     try {
       await upstream.start();
       expect(textOf(await upstream.request('tools/call', { name: 'note', arguments: {} }))).toBe('call 1');
-      sessions.clear();
+      remote.forget();
       expect(textOf(await upstream.request('tools/call', { name: 'note', arguments: {} }))).toBe('call 2');
       expect(calls).toHaveLength(2);
       expect(calls[1]).not.toBe(calls[0]);
@@ -398,9 +422,45 @@ describe('a remote server that restarts and forgets its sessions', () => {
       expect(upstream.lifecycle.history[2]!.cause).toMatch(/^the server no longer knows the session \(HTTP 404; it may have restarted\)/);
     } finally {
       await upstream.close();
-      for (const transport of new Set(sessions.values())) await transport.close();
-      http.closeAllConnections();
-      http.close();
+      await remote.close();
+    }
+  });
+});
+
+describe('a remote server under health checks', () => {
+  it('is pinged, and has no process of ours to sample: the checks go on without an error', async () => {
+    let pings = 0;
+    const remote = await serveSdkHttp((_server, transport) => {
+      const watch = (): void => {
+        const heard = transport.onmessage;
+        transport.onmessage = (message, extra) => {
+          if ('method' in message && message.method === 'ping') pings++;
+          heard?.(message, extra);
+        };
+      };
+      // The server sets its handler when it connects; the watch wraps it once it is there.
+      queueMicrotask(watch);
+    });
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    const upstream = configuredUpstream(
+      'pinged',
+      { type: 'streamable-http', url: remote.url, timeout: 5, health: { intervalSec: 0.2, timeoutSec: 2, failureThreshold: 1 } },
+      { logger },
+    );
+    try {
+      await upstream.start();
+      // The second ping comes after the first round has ended, sample included.
+      await expect.poll(() => pings, { timeout: 20_000 }).toBeGreaterThanOrEqual(2);
+      expect(unhandled).toEqual([]);
+      expect(upstream.state).toBe('running');
+      expect(upstream.pid).toBeUndefined();
+      expect(upstream.lifecycle.stats).toBeUndefined();
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      await upstream.close();
+      await remote.close();
     }
   });
 });

@@ -6,7 +6,7 @@ import { OrchError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { Lifecycle, type LifecycleState } from '../supervisor/lifecycle.js';
 import { createLogBuffer, type LogBuffer } from '../supervisor/logBuffer.js';
-import { Catalog, LIST_CHANGED_KINDS, type CatalogKind, type CatalogLists } from './catalog.js';
+import type { CatalogKind, CatalogLists } from './catalog.js';
 import { clientCapabilitiesFor, configuredRoots } from './roots.js';
 import { ChannelClosedError, ChannelUndeliveredError } from './channel.js';
 import { isTransient, requestError, unavailableError } from './failures.js';
@@ -16,7 +16,7 @@ import { openConnection } from './open.js';
 import type { ProtocolEra } from './envelope.js';
 import type { RequestOptions, UpstreamDeps } from './deps.js';
 import { InstanceSet } from './instances.js';
-import { ListenStream } from './listen.js';
+import { LiveCatalog } from './liveCatalog.js';
 
 export type UpstreamState = LifecycleState;
 
@@ -41,7 +41,7 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
   private connection: Connection | undefined;
   /** Gives up the connection attempt in progress (its start timeout, or a stop meanwhile). */
   private opening: AbortController | undefined;
-  private readonly lists = new Catalog();
+  private readonly lists: LiveCatalog;
   /** Stopped by the daemon itself (lazy, idle): the next request starts it again. */
   private autoStart = false;
   private lastUsed = Date.now();
@@ -49,7 +49,6 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
   private readonly idle: IdleStop;
   /** Why the server is not available, as a client may read it: never its stderr, which the log and the admin API keep. */
   private publicError: string | undefined;
-  private readonly listen: ListenStream;
   private readonly instances: InstanceSet | undefined;
   private readonly roots: Root[] | undefined;
   private readonly log: Logger;
@@ -66,19 +65,16 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
     this._config = config;
     this.setMaxListeners(0);
     this.owner = options.owner;
-    // Stryker disable next-line ObjectLiteral: log fields; no behaviour depends on them
+    // Stryker disable next-line ObjectLiteral,StringLiteral: log fields; no behaviour depends on them
     this.log = deps.logger.child({ component: 'upstream', server: name, ...(this.owner ? { owner: this.owner } : {}) });
     this.logs = options.logs ?? createLogBuffer(deps.supervision.logLines);
     this.roots = this.owner === undefined ? configuredRoots(config) : undefined;
-    // A listen stream opened again after a gap may have missed list changes: the lists are read again.
-    const reload = (connection: Connection) =>
-      // Stryker disable next-line ArrowFunction,ObjectLiteral,StringLiteral: a failed re-read keeps the lists as they were and is only logged
-      this.loadLists(connection).catch((error: unknown) => this.log.warn({ err: describeError(error) }, 'could not read the lists again'));
-    this.listen = new ListenStream(
-      this.log,
-      () => this.connection,
-      (connection) => void reload(connection),
-    );
+    this.lists = new LiveCatalog({
+      log: this.log,
+      connection: () => this.connection,
+      timeoutMs: () => this.timeoutMs,
+      changed: (kind) => this.emit('catalog', kind),
+    });
     if (config.isolation === 'session' && this.owner === undefined) {
       this.instances = new InstanceSet({
         name,
@@ -93,10 +89,11 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
         start: () => this.connect(),
         stop: () => this.teardown(),
         ping: async (timeoutMs) => {
+          // Stryker disable next-line all: the lifecycle pings only while running, when a connection is there; without one the call below would throw as well
           if (!this.connection) throw new Error('not connected');
           await this.connection.ping(timeoutMs);
         },
-        pid: () => this.connection?.child?.pid,
+        pid: () => this.pid,
       },
       deps.supervision,
       { logger: deps.logger },
@@ -165,7 +162,7 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
     }
   }
   get catalog(): Readonly<CatalogLists> {
-    return this.lists.lists;
+    return this.lists.current;
   }
   get pid(): number | undefined {
     return this.connection?.child?.pid;
@@ -228,10 +225,10 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
       timer = setTimeout(() => abort.abort(new Error(`did not finish initialize within ${this.config.timeout}s`)), this.timeoutMs);
       const connection = await openConnection(this.connectionDeps(), abort.signal);
       this.connection = connection;
-      await this.loadLists(connection);
+      await this.lists.load(connection);
       this.publicError = undefined;
       // A 2026-only server announces list changes on a listen stream only: keep one open.
-      if (connection.modernOnly) void this.listen.ensure();
+      if (connection.modernOnly) void this.lists.ensureListening();
       this.log.info({ tools: this.catalog.tools.length, pid: this.pid, era: connection.era }, 'server connected');
     } catch (error) {
       const reason = describeError(error);
@@ -270,40 +267,15 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
     void this.lifecycle.failed(`${reason}${this.stderrTail()}`, options);
   }
 
-  /** Reads every list; sessions hear of those that differ from what they saw (after a restart, the previous run's). */
-  private async loadLists(connection: Connection): Promise<void> {
-    const changed = await this.lists.load(this.lister(connection), this.capabilities);
-    for (const kind of changed) this.emit('catalog', kind);
-  }
-
-  /** Sends catalog list requests in the server's era. */
-  private lister(connection: Connection): (method: string, params: Record<string, unknown>) => Promise<Result> {
-    return (method, params) => connection.request(method, params, { timeoutMs: this.timeoutMs });
-  }
-
   /** See ListenStream: one subscriptions/listen stream to a 2026 server, for its list changes. */
   ensureListening(): Promise<void> {
-    return this.listen.ensure();
+    return this.lists.ensureListening();
   }
 
+  /** Sessions hear a notification once the lists it says changed are read again. */
   private async onNotification(notification: Notification): Promise<void> {
-    if (notification.method === 'notifications/subscriptions/acknowledged') this.listen.acknowledged();
-    const kinds = LIST_CHANGED_KINDS[notification.method];
-    const connection = this.connection;
-    if (kinds && connection) {
-      await Promise.all(kinds.map((kind) => this.refresh(kind, connection)));
-    }
+    await this.lists.heard(notification);
     this.emit('notification', notification);
-  }
-
-  /** Re-reads one list after a list_changed notification; a failure keeps the previous list. */
-  private async refresh(kind: CatalogKind, connection: Connection): Promise<void> {
-    try {
-      await this.lists.refresh(kind, this.lister(connection), this.capabilities);
-      this.emit('catalog', kind);
-    } catch (error) {
-      this.log.warn({ kind, err: describeError(error) }, 'could not refresh list');
-    }
   }
 
   /**
@@ -407,7 +379,7 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
     this.opening?.abort(new Error('stopped while starting'));
     const connection = this.connection;
     this.connection = undefined;
-    this.listen.stop();
+    this.lists.stopListening();
     await connection?.close();
   }
 
