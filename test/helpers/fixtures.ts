@@ -17,6 +17,7 @@ export const FIXTURE_NAMES = [
   'crash-after',
   'no-ping',
   'modern-only',
+  'side-channels',
 ] as const;
 export type FixtureName = (typeof FIXTURE_NAMES)[number];
 
