@@ -40,8 +40,10 @@ describe('a 2025-11-25 session, message by message', () => {
       logger: createLogger({ level: 'silent' }),
       onServerRequest: running.gateway.routeServerRequest,
     });
+    const modern = fixtureUpstream('modern', 'modern-only', { logger: createLogger({ level: 'silent' }) });
     running.pool.add(side);
-    await side.start();
+    running.pool.add(modern);
+    await Promise.all([side.start(), modern.start()]);
   });
   afterAll(() => running.close());
 
@@ -79,16 +81,17 @@ describe('a 2025-11-25 session, message by message', () => {
     await client.close();
   });
 
-  it('refuses a task-augmented call itself when its endpoint does not offer tasks, as the SDK does, without reaching the server', async () => {
-    const before = await counter();
-    const client = await connect();
-    await client.send(call(1, 'counter', {}, { task: { ttl: 60_000 } }));
+  it('refuses a task-augmented call itself when its endpoint does not offer tasks, as the SDK does, so a server that ignores tasks never runs it', async () => {
+    // The 2026-only fixture would answer the call and ignore its task.
+    const client = await connect({ kind: 'server', server: 'modern' });
+    await client.send(call(1, 'echo', { text: 'as a task' }, { task: { ttl: 60_000 } }));
     expect(await client.response(1)).toEqual({
       jsonrpc: '2.0',
       id: 1,
       error: { code: -32603, message: 'Server does not support task creation (required for tools/call)' },
     });
-    expect(await counter()).toBe(before);
+    await client.send(call(2, 'echo', { text: 'plain' }));
+    expect(await client.response(2)).toMatchObject({ result: { content: [{ type: 'text', text: 'plain' }] } });
     await client.close();
   });
 
