@@ -1,10 +1,10 @@
 /**
  * A 2025-11-25 session's own message handling, seen from a client that writes raw JSON-RPC over an
  * already-open transport (as `mcp-orch stdio` serves one): the calls it answers beside the SDK
- * (cancelled, malformed, duplicated), the ones it leaves to the SDK (those that name a task), what
+ * (cancelled, malformed, duplicated), the ones it leaves to the SDK (task-augmented ones), what
  * it tells the forwarding path about who is calling, and its end.
  */
-import type { RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { RELATED_TASK_META_KEY, type RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../../test/helpers/gateway.js';
 import { connectRaw, toolCall as call, type RawClient, type RawMessage as Message } from '../../test/helpers/rawSession.js';
@@ -92,6 +92,19 @@ describe('a 2025-11-25 session, message by message', () => {
     });
     await client.send(call(2, 'echo', { text: 'plain' }));
     expect(await client.response(2)).toMatchObject({ result: { content: [{ type: 'text', text: 'plain' }] } });
+    await client.close();
+  });
+
+  it('serves a call that only names a related task like any other: its progress reaches the client', async () => {
+    // The 2026-only fixture reports progress whatever task a call names.
+    const client = await connect({ kind: 'server', server: 'modern' });
+    const meta = { progressToken: 'related', [RELATED_TASK_META_KEY]: { taskId: 'a-task-elsewhere' } };
+    await client.send(call(1, 'slow', { ms: 10, steps: 2 }, { _meta: meta }));
+    expect(await client.response(1)).toMatchObject({ result: { content: [{ type: 'text' }] } });
+    expect(client.received.filter((m) => m.method === 'notifications/progress').map((m) => m.params)).toMatchObject([
+      { progressToken: 'related', progress: 1, total: 2 },
+      { progressToken: 'related', progress: 2, total: 2 },
+    ]);
     await client.close();
   });
 

@@ -5,7 +5,6 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   ErrorCode,
   McpError,
-  RELATED_TASK_META_KEY,
   ResultSchema,
   type ClientCapabilities,
   type JSONRPCMessage,
@@ -124,8 +123,10 @@ export class GatewaySession implements SessionState {
    * parameters the gateway does not read. They get the same treatment here: an AbortController
    * that the client's notifications/cancelled and the session's end abort, progress and
    * server->client requests tied to the request's id (so Streamable HTTP sends them on its
-   * stream), no answer once cancelled, and errors as the SDK answers them. Requests that name a
-   * task (task-augmented, or related to one) stay with the SDK, which keeps the task machinery.
+   * stream), no answer once cancelled, and errors as the SDK answers them. Task-augmented requests
+   * stay with the SDK, which refuses them (no endpoint offers tasks); a request that only names a
+   * related task is served here like any other, where the SDK, with no task store, would drop its
+   * progress and refuse its server's requests.
    */
   private direct(message: JSONRPCMessage, transport: Transport): boolean {
     const m = message as { id?: RequestId; method?: unknown; params?: Params };
@@ -138,7 +139,7 @@ export class GatewaySession implements SessionState {
     }
     if (!DIRECT_METHODS.has(m.method as string) || kindOf(message) !== 'request') return false;
     const params = m.params;
-    if (params?.task !== undefined || (params?._meta as Params | undefined)?.[RELATED_TASK_META_KEY] !== undefined) return false;
+    if (params?.task !== undefined) return false;
     void this.answer(m.id!, m.method as string, params, transport);
     return true;
   }
