@@ -85,6 +85,23 @@ describe('audit log writer', () => {
     log.close();
   });
 
+  it('drops a row the database cannot store, and writes the rest of its batch', () => {
+    const log = createAuditLog({ audit: temp.store.audit, settings: SETTINGS, logger, flushMs: 60_000 });
+    log.record(call(1));
+    // A name that is no string (the event's type forbids it): SQLite cannot bind it.
+    log.record(call(2, { name: { not: 'a name' } as unknown as string }));
+    log.record(call(3));
+    log.flush();
+    expect(log.pending).toBe(0);
+    expect(
+      temp.store.audit
+        .query()
+        .map((row) => row.name)
+        .sort(),
+    ).toEqual(['tool_1', 'tool_3']);
+    log.close();
+  });
+
   it('stores every field of a call as a row, and refuses to change a row afterwards', () => {
     const log = createAuditLog({ audit: temp.store.audit, settings: SETTINGS, logger });
     log.record(call(1, { outcome: 'denied', error: 'the viewer role may not call tools', task: 't1' }));

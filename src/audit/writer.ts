@@ -55,13 +55,25 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   let closed = false;
   const listeners = new Set<(event: AuditEvent) => void>();
 
-  const write = (rows: AuditRow[]): boolean => {
+  /**
+   * Writes rows in one transaction and returns those still to write: all of them when the database
+   * refuses (busy, full disk), to try again. A value SQLite cannot bind (a TypeError or RangeError
+   * from the driver) is the row's own fault: the batch is written row by row, so that such a row
+   * is dropped, said, and holds back no other.
+   */
+  const write = (rows: AuditRow[]): AuditRow[] => {
     try {
       audit.append(rows);
-      return true;
+      return [];
     } catch (error) {
-      log.error({ rows: rows.length, err: (error as Error).message }, 'audit rows not written yet; will retry');
-      return false;
+      const err = (error as Error).message;
+      if (!(error instanceof TypeError || error instanceof RangeError)) {
+        log.error({ rows: rows.length, err }, 'audit rows not written yet; will retry');
+        return rows;
+      }
+      if (rows.length > 1) return rows.flatMap((row) => write([row]));
+      log.error({ type: rows[0]!.type, err }, 'audit row dropped: it holds a value the database cannot store');
+      return [];
     }
   };
 
@@ -73,8 +85,9 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     if (queue.length === 0) return;
     const rows = queue;
     queue = [];
-    if (write(rows)) return;
-    queue = rows.concat(queue);
+    const unwritten = write(rows);
+    if (unwritten.length === 0) return;
+    queue = unwritten.concat(queue);
     if (queue.length > maxPending) {
       const dropped = queue.length - maxPending;
       queue = queue.slice(dropped);
@@ -116,7 +129,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       for (const listener of listeners) listener(event);
       const row = toAuditRow(event, clock(), settings.arguments);
       if (closed) {
-        if (!write([row])) log.error({ type: event.type }, 'audit row lost after close');
+        if (write([row]).length > 0) log.error({ type: event.type }, 'audit row lost after close');
         return;
       }
       queue.push(row);
