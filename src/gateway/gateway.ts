@@ -195,12 +195,13 @@ export class Gateway {
    * server the principal may not reach is refused here (403), before anything is started for it.
    */
   private async openSession(view: View, transportKind: SessionTransport, connection: Connection): Promise<GatewaySession> {
-    if (view.server !== undefined) this.options.access.check(connection.principal, view.server, 'tools/list');
+    // The unified view (no server) is listed to every role of the principal's project.
+    this.options.access.check(connection.principal, view.server, 'tools/list');
     const { capabilities, serverInfo, instructions } = await view.describe(this.options.version);
     return new GatewaySession({ view, transportKind, connection, capabilities, serverInfo, instructions }, this.deps);
   }
 
-  /** One Streamable HTTP request (POST, GET or DELETE) on an endpoint of `spec`. */
+  /** One Streamable HTTP request (POST, GET or DELETE) on an endpoint of `spec`; `body` is a POST's JSON, undefined otherwise. */
   async streamable(request: Request, spec: ViewSpec, body: unknown, connection: Connection): Promise<Response> {
     let view: View;
     try {
@@ -222,11 +223,11 @@ export class Gateway {
           requestIdOf(body),
         );
       }
-      const refused = this.sessions.refuse(open, connection, body, request.method === 'POST');
+      const refused = this.sessions.refuse(open, connection, body);
       if (refused) return errorResponse(refused, requestIdOf(body));
       return open.transport.handleRequest(request, { parsedBody: body });
     }
-    if (request.method !== 'POST' || !isInitialize(body)) {
+    if (!isInitialize(body)) {
       return errorResponse(
         new OrchError('MISSING_SESSION', 'Bad Request: Mcp-Session-Id header is required', {
           hint: 'start with an initialize request; its response carries the session id',
@@ -298,7 +299,7 @@ export class Gateway {
           });
       return errorResponse(error, requestIdOf(body));
     }
-    const refused = this.sessions.refuse(open, connection, body, true);
+    const refused = this.sessions.refuse(open, connection, body);
     if (refused) return errorResponse(refused, requestIdOf(body));
     open.transport.receive(body as JSONRPCMessage | JSONRPCMessage[]);
     return new Response('Accepted', { status: 202 });
@@ -326,12 +327,14 @@ export class Gateway {
         const transport: WebSocketServerTransport = new WebSocketServerTransport(session.id, socket, {
           maxBufferedBytes: streamBufferBytes,
           screen: (body, inFlight) => this.quotas.batchRefusal(body) ?? this.sessions.overLimit(open, body, inFlight),
+          // Stryker disable ArrowFunction,ObjectLiteral,StringLiteral: a warning's fields and wording; dropping the socket is the transport's, tested there
           onOverflow: () =>
             this.log.warn(
               { client: connection.address, maxBufferedBytes: streamBufferBytes },
               'dropped a WebSocket whose client stopped reading',
             ),
         });
+        // Stryker restore ArrowFunction,ObjectLiteral,StringLiteral
         const open = this.sessions.add(session, transport, release);
         void session.connect(transport);
         return transport;
@@ -369,5 +372,5 @@ export class Gateway {
 
 function isInitialize(body: unknown): boolean {
   const messages = Array.isArray(body) ? body : [body];
-  return messages.some((m) => m && typeof m === 'object' && (m as { method?: unknown }).method === 'initialize');
+  return messages.some((m) => (m as { method?: unknown } | null | undefined)?.method === 'initialize');
 }
