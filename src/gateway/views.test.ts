@@ -99,4 +99,18 @@ describe('the view of an endpoint', () => {
     expect(((await batched.json()) as Refusal).error.message).toBe('Invalid Request: Only one initialization request is allowed');
     expect(running.gateway.sessionCounts()['streamable-http']).toBe(before);
   });
+
+  it('gives back the quota slot of a WebSocket session it refuses', async () => {
+    const small = await startTestGateway({ limits: { sessionsPerClient: 1 } });
+    try {
+      const address = '10.0.0.9';
+      const narrowed: Principal = { kind: 'key', project: 'default', role: 'member', servers: ['other'], readOnly: false };
+      await expect(small.gateway.openWebSocket(echo, { address, principal: narrowed })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      // The one session this client may hold is still free.
+      const opening = await small.gateway.openWebSocket(echo, { address, principal: connection.principal });
+      opening.abandon();
+    } finally {
+      await small.close();
+    }
+  });
 });
