@@ -94,7 +94,15 @@ function app(options: { shuttingDown?: boolean; control?: Partial<AdminControl> 
     }),
     ...options.control,
   };
-  const gateway = new Gateway({ pool, logger, separator: '__', version: '0.0.0', limits: defaults.limits, access });
+  const gateway = new Gateway({
+    pool,
+    logger,
+    separator: '__',
+    version: '0.0.0',
+    limits: defaults.limits,
+    access,
+    cacheMaxBytes: defaults.cache.maxMb * 1024 * 1024,
+  });
   const batch = createBatch({
     gateway,
     ownTools: new OwnTools('__'),

@@ -81,10 +81,10 @@ export class SessionRegistry {
 
   /**
    * Why a request to an open session is refused, if it is: another key than the one that opened it,
-   * or a POST over its limits (overLimit). A request let through refreshes the session's principal
-   * (a changed role counts at once).
+   * or a body over its limits (overLimit; a GET or DELETE has none). A request let through refreshes
+   * the session's principal (a changed role counts at once).
    */
-  refuse(open: OpenSession, connection: Connection, body: unknown, post: boolean): OrchError | undefined {
+  refuse(open: OpenSession, connection: Connection, body: unknown): OrchError | undefined {
     if (!samePrincipal(open.session.principal, connection.principal)) {
       return new OrchError('FORBIDDEN', 'this session was opened with another key', {
         hint: 'use the key that opened it, or send initialize again without Mcp-Session-Id',
@@ -92,7 +92,7 @@ export class SessionRegistry {
     }
     open.lastSeen = Date.now();
     open.session.principal = connection.principal;
-    return post ? this.overLimit(open, body) : undefined;
+    return this.overLimit(open, body);
   }
 
   /**

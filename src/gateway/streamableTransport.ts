@@ -50,7 +50,8 @@ export class StreamableHttpServerTransport implements Transport {
   /** The client declared sampling, elicitation or roots: a request of ours may ride on any POST. */
   // Stryker disable next-line BooleanLiteral: initialize sets it, and only requests of an initialized session read it
   private clientRequests = false;
-  private readonly exchanges = new Map<RequestId, Exchange>();
+  /** By request id; a message without one (a notification) finds none, as no exchange is kept under undefined. */
+  private readonly exchanges = new Map<RequestId | undefined, Exchange>();
   private standalone: EventStream | undefined;
   private readonly streams = new Set<EventStream>();
   /** The 200 of a JSON answer; one per session, the headers never change. */
@@ -92,7 +93,7 @@ export class StreamableHttpServerTransport implements Transport {
       );
     }
     const contentType = headers.get('content-type');
-    if (contentType !== 'application/json' && !isJsonMediaType(contentType)) {
+    if (!isJsonMediaType(contentType)) {
       return errorResponse(
         new OrchError('UNSUPPORTED_MEDIA_TYPE', 'Unsupported Media Type: Content-Type must be application/json'),
         requestIdOf(body),
@@ -251,7 +252,7 @@ export class StreamableHttpServerTransport implements Transport {
   async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     const response = 'result' in message || 'error' in message;
     const id = response ? (message as { id: RequestId }).id : options?.relatedRequestId;
-    const exchange = id === undefined ? undefined : this.exchanges.get(id);
+    const exchange = this.exchanges.get(id);
     if (!exchange) {
       if (response) throw new Error(`No connection established for request ID: ${String(id)}`);
       return this.sendStandalone(message);
@@ -262,7 +263,7 @@ export class StreamableHttpServerTransport implements Transport {
       else this.sendStandalone(message);
       return;
     }
-    this.exchanges.delete(id!);
+    this.exchanges.delete(id);
     exchange.pending--;
     if (exchange.stream) {
       exchange.stream.send(message);
@@ -281,10 +282,9 @@ export class StreamableHttpServerTransport implements Transport {
    */
   private cancelled(notification: JSONRPCMessage): void {
     const id = (notification as { params?: { requestId?: RequestId } }).params?.requestId;
-    // Stryker disable next-line ConditionalExpression: no exchange is kept under an undefined id, so get(undefined) finds none either
-    const exchange = id === undefined ? undefined : this.exchanges.get(id);
+    const exchange = this.exchanges.get(id);
     if (!exchange) return;
-    this.exchanges.delete(id!);
+    this.exchanges.delete(id);
     if (--exchange.pending > 0) return;
     if (exchange.stream) exchange.stream.end();
     else if (exchange.responses?.length) exchange.resolve!(new Response(JSON.stringify(exchange.responses), this.jsonInit!));

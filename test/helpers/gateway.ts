@@ -20,7 +20,7 @@ export interface TestGateway {
 }
 
 export async function startTestGateway(
-  options: { limits?: Partial<Limits> } & Partial<Pick<GatewayOptions, 'observers'>> = {},
+  options: { limits?: Partial<Limits> } & Partial<Pick<GatewayOptions, 'observers' | 'sessionIdleMs'>> = {},
 ): Promise<TestGateway> {
   const logger = createLogger({ level: 'silent' });
   const defaults = orchSchema.parse({});
@@ -33,8 +33,10 @@ export async function startTestGateway(
     separator: '__',
     version: '0.0.0-test',
     limits: { ...defaults.limits, ...options.limits },
+    cacheMaxBytes: defaults.cache.maxMb * 1024 * 1024,
     access: createAccess({ store: temp.store, rateLimiter: createRateLimiter(), defaults: defaults.rateLimit }),
     ...(options.observers ? { observers: options.observers } : {}),
+    ...(options.sessionIdleMs !== undefined ? { sessionIdleMs: options.sessionIdleMs } : {}),
   });
   const upstream = fixtureUpstream('echo', 'echo', { logger, onServerRequest: gateway.routeServerRequest });
   pool.add(upstream);
