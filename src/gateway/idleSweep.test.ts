@@ -1,6 +1,7 @@
 /**
  * The sweep of idle HTTP sessions (orch.sessionIdleSec): a session without a request for that long
- * is closed by a sweep soon after, never before; 0 turns the sweep off. The sweep's timer and the
+ * is closed by a sweep soon after, never before, and never while its SSE stream is open; 0 turns
+ * the sweep off. The sweep's timer and the
  * clock are fake, so that hours pass at once; the sessions, the echo server and its process are real.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -62,6 +63,17 @@ describe('the sweep of idle HTTP sessions', () => {
     await pass(5_001);
     expect(gateway.closed()).toBe(1);
     expect(running.gateway.sessionCounts()['streamable-http']).toBe(0);
+  });
+
+  it('keeps a legacy SSE session while its stream is open, however long its client sends nothing', async () => {
+    const gateway = await sweeping(10_000);
+    running = gateway.running;
+    const stream = await running.gateway.sseConnect(spec, '/servers/echo/messages', connection);
+    expect(running.gateway.sessionCounts().sse).toBe(1);
+    await pass(60_000);
+    expect(gateway.closed()).toBe(0);
+    expect(running.gateway.sessionCounts().sse).toBe(1);
+    await stream.body!.cancel();
   });
 
   it('never closes an idle session when sessionIdleSec is 0', async () => {
