@@ -285,7 +285,7 @@ describe('spawnChild: finding the command', () => {
 
   it('rejects a negative or missing stop grace period', () => {
     for (const stopGraceMs of [-1, Number.NaN]) {
-      expect(() => start('', { stopGraceMs })).toThrow(RangeError);
+      expect(() => start('', { stopGraceMs })).toThrow(new RangeError(`stopGraceMs must be >= 0, got ${stopGraceMs}`));
     }
     expect(() => start('', { stopGraceMs: 0 })).not.toThrow();
   });
