@@ -229,7 +229,7 @@ export function spawnChild(options: SpawnChildOptions): ChildHandle {
       // Before a pid this is a spawn failure; after, a failed kill(), which the exit path handles.
       // Stryker disable next-line ConditionalExpression: we never call child.kill(), the only source of an error after spawn
       if (proc.pid === undefined) fail(describeSpawnError(err, command));
-      else {
+      else /* Stryker disable next-line BlockStatement: see above */ {
         // Stryker disable next-line all: see above
         log.warn({ err }, 'child process error');
       }
