@@ -97,6 +97,8 @@ describe('spawnChild', () => {
     expect(h.running).toBe(false);
     // Stdin EOF was enough: the stop sequence never reached SIGTERM.
     expect(logLines.filter((l) => String(l.msg).includes('SIGTERM'))).toEqual([]);
+    // Nor is anything left of its process group to warn about.
+    expect(logLines.filter((l) => (l.level as number) >= 40)).toEqual([]);
     expect(h.stop()).toBe(h.stop()); // idempotent
     await expect(h.stop()).resolves.toEqual({ code: 0, signal: null });
   });
@@ -285,7 +287,7 @@ describe('spawnChild: finding the command', () => {
 
   it('rejects a negative or missing stop grace period', () => {
     for (const stopGraceMs of [-1, Number.NaN]) {
-      expect(() => start('', { stopGraceMs })).toThrow(RangeError);
+      expect(() => start('', { stopGraceMs })).toThrow(new RangeError(`stopGraceMs must be >= 0, got ${stopGraceMs}`));
     }
     expect(() => start('', { stopGraceMs: 0 })).not.toThrow();
   });

@@ -73,7 +73,7 @@ export class Lifecycle extends EventEmitter<LifecycleEvents> {
   /** Health rounds in a row whose CPU sample was over the limit, this run. */
   private cpuOverRounds = 0;
   /** Crossings already reported this run: one warning per crossing, not one per sample. */
-  // Stryker disable next-line ObjectLiteral: launch() sets it before any sample
+  // Stryker disable next-line ObjectLiteral,BooleanLiteral: launch() sets it before any sample
   private overLimit = { cpu: false, memory: false };
   private timers = new Set<NodeJS.Timeout>();
   private healthTimer: NodeJS.Timeout | undefined;
