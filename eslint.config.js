@@ -74,7 +74,7 @@ export default defineConfig(
       'coverage/',
       'bench/results/',
       '.mcp-orch/',
-      '.stryker-tmp/',
+      '.stryker-tmp*/',
       'reports/',
       'test/conformance/conformance-server*.mjs',
     ],
