@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult, CreateMessageRequest } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeClients, connectSse, connectStreamable, waitFor, type ConnectOptions } from '../../test/helpers/clients.js';
+import { daemonClients, waitFor } from '../../test/helpers/clients.js';
 import { fixtureServer } from '../../test/helpers/fixtures.js';
 import { startInProcessDaemon, type InProcessDaemon } from '../../test/helpers/inProcessDaemon.js';
 
@@ -27,13 +27,7 @@ const answering = (who: string, asked: string[]) => (request: CreateMessageReque
 describe('server->client requests in process', () => {
   let running: InProcessDaemon;
   let rootsDir: string;
-  const clients: Client[] = [];
-
-  const connect = async (path: string, options: ConnectOptions = {}, sse = false): Promise<Client> => {
-    const client = await (sse ? connectSse : connectStreamable)(`${running.url}${path}`, options);
-    clients.push(client);
-    return client;
-  };
+  const { connect, closeAll } = daemonClients(() => running.url);
   const call = async (client: Client, name: string, args: Record<string, unknown> = {}) =>
     (await client.callTool({ name, arguments: args })) as CallToolResult;
 
@@ -50,18 +44,17 @@ describe('server->client requests in process', () => {
     await running.daemon.settled();
   });
   afterAll(async () => {
-    await closeClients(clients);
+    await closeAll();
     await running.stop();
     await rm(rootsDir, { recursive: true, force: true });
   });
 
   it.each([false, true])('sends sampling and elicitation back to the calling client (legacy SSE: %s)', async (sse) => {
     const asked: string[] = [];
-    const client = await connect(
-      '/servers/llm/' + (sse ? 'sse' : 'mcp'),
-      { sampling: answering('A', asked), elicitation: () => ({ action: 'accept', content: { name: 'Ada' } }) },
-      sse,
-    );
+    const client = await connect('/servers/llm/' + (sse ? 'sse' : 'mcp'), {
+      sampling: answering('A', asked),
+      elicitation: () => ({ action: 'accept', content: { name: 'Ada' } }),
+    });
     expect(textOf(await call(client, 'ask_llm', { prompt: 'question' }))).toBe('from A');
     expect(asked).toEqual(['question']);
     expect(JSON.parse(textOf(await call(client, 'ask_user', { message: 'Who?' })))).toEqual({ action: 'accept', content: { name: 'Ada' } });

@@ -23,14 +23,7 @@ import {
   type ServerResult,
 } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  closeClients,
-  connectModern,
-  connectStreamable,
-  MODERN_VERSION,
-  recordNotifications,
-  type ConnectOptions,
-} from '../../test/helpers/clients.js';
+import { connectModern, daemonClients, MODERN_VERSION, recordNotifications, type ConnectOptions } from '../../test/helpers/clients.js';
 import { fixtureServer } from '../../test/helpers/fixtures.js';
 import { startInProcessDaemon, type InProcessDaemon } from '../../test/helpers/inProcessDaemon.js';
 import { parseExposition } from '../../test/helpers/metrics.js';
@@ -113,12 +106,7 @@ function recordWire(client: Client): JSONRPCMessage[] {
 describe('the forwarding path', () => {
   let hosted: HttpServer;
   let running: InProcessDaemon;
-  const clients: Client[] = [];
-  const connect = async (path: string, options: ConnectOptions = {}): Promise<Client> => {
-    const client = await connectStreamable(`${running.url}${path}`, options);
-    clients.push(client);
-    return client;
-  };
+  const { connect, closeAll } = daemonClients(() => running.url);
 
   beforeAll(async () => {
     const served = await serveHosted();
@@ -136,7 +124,7 @@ describe('the forwarding path', () => {
     await running.daemon.settled();
   });
   afterAll(async () => {
-    await closeClients(clients);
+    await closeAll();
     await running.stop();
     hosted.closeAllConnections();
     hosted.close();

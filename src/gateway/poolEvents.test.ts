@@ -8,7 +8,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Notification } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectSse, connectStreamable, openModernListen, recordNotifications, waitFor } from '../../test/helpers/clients.js';
+import { daemonClients, openModernListen, recordNotifications, waitFor } from '../../test/helpers/clients.js';
 import { fixtureServer } from '../../test/helpers/fixtures.js';
 import { startInProcessDaemon, type InProcessDaemon } from '../../test/helpers/inProcessDaemon.js';
 
@@ -16,11 +16,10 @@ const textOf = (result: unknown): string => (result as { content: { text?: strin
 
 describe('pool events in process', () => {
   let running: InProcessDaemon;
-  const clients: Client[] = [];
+  const clients = daemonClients(() => running.url);
   const heard = new Map<Client, Notification[]>();
-  const connect = async (path: string, sse = false) => {
-    const client = await (sse ? connectSse : connectStreamable)(`${running.url}${path}`);
-    clients.push(client);
+  const connect = async (path: string) => {
+    const client = await clients.connect(path);
     heard.set(client, recordNotifications(client));
     return client;
   };
@@ -37,13 +36,13 @@ describe('pool events in process', () => {
     await running.daemon.settled();
   });
   afterAll(async () => {
-    await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
+    await clients.closeAll();
     await running.stop();
   });
 
   it('subscribes a server once for many sessions, until the last one leaves', async () => {
     const a = await connect('/servers/one/mcp');
-    const b = await connect('/sse', true);
+    const b = await connect('/sse');
     const touch = async () => textOf(await a.callTool({ name: 'touch', arguments: { uri: 'fixture://readme' } }));
     await a.subscribeResource({ uri: 'fixture://readme' });
     await b.subscribeResource({ uri: 'mcp-orch://one/fixture://readme' });

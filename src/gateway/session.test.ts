@@ -6,7 +6,7 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { CreateMessageRequestSchema, type CallToolResult, type CreateMessageRequest } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeClients, connectStreamable, recordNotifications, waitFor, type ConnectOptions } from '../../test/helpers/clients.js';
+import { closeClients, connectStreamable, daemonClients, recordNotifications, waitFor } from '../../test/helpers/clients.js';
 import { fixtureServer } from '../../test/helpers/fixtures.js';
 import { startInProcessDaemon, type InProcessDaemon } from '../../test/helpers/inProcessDaemon.js';
 
@@ -22,13 +22,7 @@ const echoing = (request: CreateMessageRequest) => {
 
 describe('a 2025-11-25 session in process', () => {
   let running: InProcessDaemon;
-  const clients: Client[] = [];
-
-  const connect = async (path: string, options: ConnectOptions = {}): Promise<Client> => {
-    const client = await connectStreamable(`${running.url}${path}`, options);
-    clients.push(client);
-    return client;
-  };
+  const { connect, closeAll } = daemonClients(() => running.url);
   const call = async (client: Client, name: string, args: Record<string, unknown> = {}) =>
     (await client.callTool({ name, arguments: args })) as CallToolResult;
 
@@ -46,7 +40,7 @@ describe('a 2025-11-25 session in process', () => {
     await running.daemon.settled();
   });
   afterAll(async () => {
-    await closeClients(clients);
+    await closeAll();
     await running.stop();
   });
 

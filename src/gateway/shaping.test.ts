@@ -3,10 +3,9 @@
  * (filters, overrides): the lists, the routing of renamed names back to the server's own, "unknown"
  * for what is withheld, and the audit rows that say why while the client hears only "unknown".
  */
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { connectModern, connectStreamable, recordNotifications, waitFor } from '../../test/helpers/clients.js';
+import { connectModern, daemonClients, recordNotifications, waitFor } from '../../test/helpers/clients.js';
 import { fixtureServer } from '../../test/helpers/fixtures.js';
 import { startInProcessDaemon, type InProcessDaemon } from '../../test/helpers/inProcessDaemon.js';
 import { openStore, type Store } from '../store/open.js';
@@ -18,12 +17,7 @@ const names = (list: { tools: { name: string }[] }): string[] => list.tools.map(
 describe('shaped servers in process', () => {
   let running: InProcessDaemon;
   let store: Store;
-  const clients: Client[] = [];
-  const connect = async (path: string) => {
-    const client = await connectStreamable(`${running.url}${path}`);
-    clients.push(client);
-    return client;
-  };
+  const { connect, closeAll } = daemonClients(() => running.url);
 
   beforeAll(async () => {
     running = await startInProcessDaemon({
@@ -50,7 +44,7 @@ describe('shaped servers in process', () => {
     store = openStore(running.dataDir);
   });
   afterAll(async () => {
-    await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
+    await closeAll();
     store.close();
     await running.stop();
   });

@@ -5,7 +5,7 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { connectStreamable, recordNotifications, waitFor } from '../helpers/clients.js';
+import { daemonClients, recordNotifications, waitFor } from '../helpers/clients.js';
 import { startDaemon, type DaemonHandle } from '../helpers/daemon.js';
 import { fixtureServer } from '../helpers/fixtures.js';
 import { metricValue, scrapeMetrics } from '../helpers/metrics.js';
@@ -14,7 +14,7 @@ const textOf = (result: unknown): string => ((result as { content: { text: strin
 
 describe('response cache', () => {
   let daemon: DaemonHandle;
-  const clients: Client[] = [];
+  const { connect, closeAll } = daemonClients(() => daemon.url);
   const config = (echoCache: object) => ({
     mcpServers: {
       echo: { ...fixtureServer('echo'), cache: echoCache },
@@ -22,11 +22,6 @@ describe('response cache', () => {
     },
     orch: { defaults: { health: { intervalSec: 0 } } },
   });
-  const connect = async (path: string): Promise<Client> => {
-    const client = await connectStreamable(`${daemon.url}${path}`);
-    clients.push(client);
-    return client;
-  };
   const call = async (client: Client, name: string, args: Record<string, unknown> = {}) =>
     textOf(await client.callTool({ name, arguments: args }));
   const counts = async (server: string) => {
@@ -48,7 +43,7 @@ describe('response cache', () => {
   });
 
   afterAll(async () => {
-    await Promise.all(clients.map((client) => client.close()));
+    await closeAll();
     await daemon?.stop();
   });
 

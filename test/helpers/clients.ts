@@ -71,6 +71,23 @@ export async function closeClients(clients: Client[]): Promise<void> {
 }
 
 /**
+ * The clients of one daemon in a test file: `connect(path)` opens one on the daemon's URL (read at
+ * each call, as the daemon starts in beforeAll) over the transport the path names (legacy SSE for
+ * `.../sse`, else Streamable HTTP); `closeAll()` ends every one of them.
+ */
+export function daemonClients(baseUrl: () => string) {
+  const open: Client[] = [];
+  return {
+    async connect(path: string, options: ConnectOptions = {}): Promise<Client> {
+      const client = await (path.endsWith('/sse') ? connectSse : connectStreamable)(`${baseUrl()}${path}`, options);
+      open.push(client);
+      return client;
+    },
+    closeAll: (): Promise<void> => closeClients(open.splice(0)),
+  };
+}
+
+/**
  * Collects every notification that has no handler of its own (logging, resources/updated,
  * list_changed, ...) into the returned array, in arrival order. Progress is not among them: the SDK
  * delivers it to the call's `onprogress`.
