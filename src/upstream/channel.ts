@@ -46,7 +46,8 @@ const PREFIX = 'o';
  */
 export class RequestChannel {
   private next = 0;
-  private readonly pending = new Map<string, Pending>();
+  /** Keyed by the ids the channel gives (strings); looked up by any id or token a message carries, which finds nothing unless it is one. */
+  private readonly pending = new Map<unknown, Pending>();
   private closed: Error | undefined;
 
   constructor(private readonly transport: Transport) {}
@@ -106,15 +107,14 @@ export class RequestChannel {
   accept(message: JSONRPCMessage): boolean {
     const m = message as { id?: unknown; method?: unknown; params?: { progressToken?: unknown }; result?: Result; error?: unknown };
     if (m.method === 'notifications/progress') {
-      const token = m.params?.progressToken;
-      const pending = typeof token === 'string' ? this.pending.get(token) : undefined;
+      const pending = this.pending.get(m.params?.progressToken);
       if (!pending) return false;
       pending.arm();
       const { progressToken: _token, ...progress } = m.params as Progress & { progressToken: unknown };
       pending.onprogress?.(progress as Progress);
       return true;
     }
-    if (m.method !== undefined || typeof m.id !== 'string') return false;
+    if (m.method !== undefined) return false;
     const pending = this.pending.get(m.id);
     if (!pending) return false;
     pending.done();

@@ -167,4 +167,22 @@ describe('ListenStream', () => {
     expect(resynced).toEqual([connection]);
     listen.stop();
   });
+
+  it('does not read the lists again for a reopened stream that was stopped before it was acknowledged', async () => {
+    const { connection, sent } = recordingConnection('2026-07-28');
+    const resynced: Connection[] = [];
+    const listen = new ListenStream(
+      logger,
+      () => connection,
+      (on) => resynced.push(on),
+    );
+    void listen.ensure();
+    sent[0]!.end();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(sent).toHaveLength(2);
+    listen.stop();
+    // The reopened stream's wait for its acknowledgement runs out: it is no longer the open one.
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(resynced).toEqual([]);
+  });
 });

@@ -58,8 +58,10 @@ export class ListenStream {
     const filter = { toolsListChanged: true, promptsListChanged: true, resourcesListChanged: true };
     void connection
       .request('subscriptions/listen', { notifications: filter }, { signal: abort.signal, timeoutMs: LISTEN_TIMEOUT_MS, envelope: true })
-      // Stryker disable next-line all: a debug log only; what follows the end is in finally
-      .catch((error: unknown) => this.log.debug({ err: describeError(error) }, 'listen stream ended'))
+      .catch(
+        // Stryker disable next-line all: a debug log only; what follows the end is in finally
+        (error: unknown) => this.log.debug({ err: describeError(error) }, 'listen stream ended'),
+      )
       .finally(() => {
         if (this.open !== open) return;
         this.open = undefined;

@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { configuredUpstream, fixtureUpstream } from '../../test/helpers/upstream.js';
+import { parseConfigText } from '../config/load.js';
+import { supervisionFor } from '../config/supervision.js';
 import { createLogger } from '../log.js';
+import { spawnChild } from '../supervisor/childProcess.js';
 import { UpstreamPool } from './pool.js';
 import { poolStatus, serverStatus, serverStatusSchema } from './status.js';
+import { Upstream } from './upstream.js';
 
 const logger = createLogger({ level: 'silent' });
 
@@ -47,6 +51,24 @@ describe('serverStatus', () => {
     });
     expect(status({ type: 'sse', url: 'http://example.com/sse' })).toMatchObject({ type: 'sse', target: 'http://example.com/sse' });
     expect(status({ type: 'http', url: 'http://example.com/mcp' }).type).toBe('streamable-http');
+  });
+
+  it('shows the url of a server whose url secret is not at hand as written, the reference and no value', () => {
+    // Such a server stays in the config, disabled and with its url unfilled (no URL at all), and
+    // status lists it among the others.
+    const text = JSON.stringify({ mcpServers: { vault: { url: '${secret:endpoint}/mcp' } } });
+    const { config, unavailable } = parseConfigText(text, 'c.json', {});
+    expect(Object.keys(unavailable)).toEqual(['vault']);
+    const server = config.mcpServers.vault!;
+    const upstream = new Upstream('vault', server, {
+      logger,
+      spawnChild,
+      clientInfo: { name: 'mcp-orch', version: '0.0.0-test' },
+      stopGraceMs: 2000,
+      supervision: supervisionFor(server, config.orch),
+      onServerRequest: () => Promise.reject(new Error('vault sends no requests in this test')),
+    });
+    expect(serverStatus(upstream)).toMatchObject({ name: 'vault', type: 'streamable-http', target: '${secret:endpoint}/mcp' });
   });
 
   it('gives the filters and overrides that shape what clients see, as configured', () => {

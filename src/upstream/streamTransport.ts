@@ -116,7 +116,8 @@ export class StreamTransport implements Transport {
       }
       return;
     }
-    if (typeof message !== 'object' || message === null || (message as { jsonrpc?: unknown }).jsonrpc !== '2.0') {
+    // A JSON number, string or boolean has no jsonrpc property; null has none to read.
+    if ((message as { jsonrpc?: unknown } | null)?.jsonrpc !== '2.0') {
       this.stray(line);
       return;
     }
