@@ -1,5 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -100,10 +100,13 @@ describe('RequestStateCodec', () => {
     expect(readFileSync(path)).toHaveLength(32);
     const state = first.mint(alice, 'call-1', TTL);
     expect(RequestStateCodec.fromKeyFile(path).open(state, alice).call).toBe('call-1');
+    // A key cut short (and left readable by others) is replaced, and the file made the owner's again.
     writeFileSync(path, 'short');
+    chmodSync(path, 0o644);
     expect(readFileSync(path)).toHaveLength(5);
     RequestStateCodec.fromKeyFile(path);
     expect(readFileSync(path)).toHaveLength(32);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
   });
 
   it('tells the client why a state is refused', () => {
