@@ -77,6 +77,8 @@ describe('the idle check', () => {
       await held.stop();
       await patient.start();
       await clock.start();
+      // A request answered: the clock's idle time counts from its end.
+      await clock.request('tools/call', { name: 'echo', arguments: { text: 'once' } });
       await reaches(clock, 'stopped');
       expect(clock.lifecycle.history.at(-1)?.cause).toMatch(/^idle for \d+s$/);
       expect(patient.state).toBe('running');
@@ -123,6 +125,10 @@ describe('a server that is not lazy', () => {
       expect(upstream.available).toBe(false);
       upstream.wakeForCatalog(); // nor by a client that wants its catalog
       expect(upstream.state).toBe('stopped');
+      // Never connected: nothing to say of the server itself, and reading it throws nothing.
+      expect(upstream.serverInfo).toBeUndefined();
+      expect(upstream.instructions).toBeUndefined();
+      expect(upstream.capabilities).toEqual({});
     } finally {
       await upstream.close();
     }
