@@ -3,6 +3,8 @@ import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { recordNow, type ManageEvent } from '../audit/events.js';
 import { loadConfig, resolveConfigPath, type LoadedConfig } from '../config/load.js';
+import { runningDaemons } from '../daemon/registry.js';
+import { runningDaemon } from '../daemon/stateFiles.js';
 import { OrchError } from '../errors.js';
 import { openStore, type Store } from '../store/open.js';
 import { reportError, resolveDataDir, type ConfigOptions } from './context.js';
@@ -23,7 +25,21 @@ export interface StoreContext {
 export function storeOptions(command: Command): Command {
   return command
     .option('-c, --config <path>', 'config file, for its servers and orch.dataDir (default: ./mcp-config.json, else ~/.mcp.json)')
-    .option('--data-dir <dir>', 'where mcp-orch.db lives (default: ~/.mcp-orch or $MCP_ORCH_DATA_DIR)');
+    .option('--data-dir <dir>', "where mcp-orch.db lives (default: the config's, else the running daemon's, else ~/.mcp-orch)");
+}
+
+/**
+ * The data dir a command on the database means: --data-dir, $MCP_ORCH_DATA_DIR or the config's, as
+ * `serve` resolves it. When nothing here names one (no config file), the daemon `status` would find:
+ * the default data dir's if it runs, else the only one running, as after `npm start` in a clone,
+ * whose example config is not one the commands read by default. With none, the default.
+ */
+async function storeDataDir(options: StoreOptions): Promise<string> {
+  const dataDir = resolveDataDir(options);
+  const named = options.dataDir !== undefined || process.env.MCP_ORCH_DATA_DIR !== undefined || optionalConfig(options) !== undefined;
+  if (named || (await runningDaemon(dataDir))) return dataDir;
+  const running = await runningDaemons();
+  return running.length === 1 ? running[0]!.dataDir : dataDir;
 }
 
 /** Opens the store for the command's body and closes it after; any error is printed and exits 1. */
@@ -34,7 +50,7 @@ export function withStore<O extends StoreOptions, A extends unknown[]>(
     const options = args[args.length - 2] as O;
     let store: Store | undefined;
     try {
-      const dataDir = resolveDataDir(options);
+      const dataDir = await storeDataDir(options);
       store = openStore(dataDir);
       await body({ store, dataDir }, options, ...(args.slice(0, -2) as A));
     } catch (error) {

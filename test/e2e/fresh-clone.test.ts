@@ -1,6 +1,6 @@
 // A newcomer's first hour, on a fresh clone of this repository in a folder of its own (no sibling
 // folders of the developers' machines beside it, a home of its own): the conformance tests pass there, and the README's quick
-// start works as written, after which `mcp-orch status`, `logs` and `stop-daemon` find the daemon
+// start works as written, after which `mcp-orch status`, `logs`, `keys` and `stop-daemon` find the daemon
 // without flags. The clone is of the committed HEAD; its node_modules is a link to this checkout's,
 // standing in for `npm ci` (same lock file, no network).
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -102,7 +102,7 @@ describe('a fresh clone in a folder of its own', () => {
     });
 
     it(
-      'serves the example, and status, logs and stop-daemon find it from another folder',
+      'serves the example, and status, logs, keys and stop-daemon find it from another folder',
       async () => {
         const readme = await readFile(join(clone, 'README.md'), 'utf8');
         const quickStart = /```bash\n([^\n]*)/.exec(readme)?.[1] ?? '';
@@ -140,6 +140,15 @@ describe('a fresh clone in a folder of its own', () => {
         const logs = await mcpOrch(['logs']);
         expect(logs.code, report(logs)).toBe(0);
         expect(logs.stdout).toMatch(/^memory +running +mcp-orch logs memory$/m);
+
+        // The database commands find the daemon's data dir as status does: no config here names it.
+        const key = await mcpOrch(['keys', 'create', '--name', 'laptop']);
+        expect(key.code, report(key)).toBe(0);
+        expect(key.stderr).toMatch(/^created key mcpo_\w+ "laptop" for admin in project "default"/m);
+        expect(key.stdout).toMatch(/^mcpo_\w+$/m);
+        const keys = await mcpOrch(['keys', 'list']);
+        expect(keys.stdout).toMatch(/^mcpo_\w+ +first run +default +admin /m);
+        expect(existsSync(join(home, '.mcp-orch', 'mcp-orch.db'))).toBe(false);
 
         const stopped = await mcpOrch(['stop-daemon']);
         expect(stopped.code, report(stopped)).toBe(0);
