@@ -27,6 +27,18 @@ function recordingConnection(era: ProtocolEra): { connection: Connection; sent: 
 }
 
 const logger = createLogger({ level: 'silent' });
+
+/** A listen stream on a recording 2026 connection, and the connections it asked to read the lists of again. */
+function resyncing() {
+  const { connection, sent } = recordingConnection('2026-07-28');
+  const resynced: Connection[] = [];
+  const listen = new ListenStream(
+    logger,
+    () => connection,
+    (on) => resynced.push(on),
+  );
+  return { connection, sent, resynced, listen };
+}
 const noResync = (): void => undefined;
 const settled = async (promise: Promise<void>): Promise<boolean> => {
   let done = false;
@@ -147,13 +159,7 @@ describe('ListenStream', () => {
   });
 
   it('reads the lists again once a stream reopened on the same connection is acknowledged, not on its first opening', async () => {
-    const { connection, sent } = recordingConnection('2026-07-28');
-    const resynced: Connection[] = [];
-    const listen = new ListenStream(
-      logger,
-      () => connection,
-      (on) => resynced.push(on),
-    );
+    const { connection, sent, resynced, listen } = resyncing();
     void listen.ensure();
     listen.acknowledged();
     await vi.advanceTimersByTimeAsync(0);
@@ -169,13 +175,7 @@ describe('ListenStream', () => {
   });
 
   it('does not read the lists again for a reopened stream that was stopped before it was acknowledged', async () => {
-    const { connection, sent } = recordingConnection('2026-07-28');
-    const resynced: Connection[] = [];
-    const listen = new ListenStream(
-      logger,
-      () => connection,
-      (on) => resynced.push(on),
-    );
+    const { sent, resynced, listen } = resyncing();
     void listen.ensure();
     sent[0]!.end();
     await vi.advanceTimersByTimeAsync(1_000);
