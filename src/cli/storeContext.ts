@@ -36,7 +36,7 @@ export function storeOptions(command: Command): Command {
  */
 async function storeDataDir(options: StoreOptions): Promise<string> {
   const dataDir = resolveDataDir(options);
-  const named = options.dataDir !== undefined || process.env.MCP_ORCH_DATA_DIR !== undefined || optionalConfig(options) !== undefined;
+  const named = options.dataDir !== undefined || process.env.MCP_ORCH_DATA_DIR !== undefined || options.config !== undefined || configHere();
   if (named || (await runningDaemon(dataDir))) return dataDir;
   const running = await runningDaemons();
   return running.length === 1 ? running[0]!.dataDir : dataDir;
@@ -59,6 +59,16 @@ export function withStore<O extends StoreOptions, A extends unknown[]>(
       store?.close();
     }
   };
+}
+
+/** Whether a config file is found here without --config (./mcp-config.json, else ~/.mcp.json). */
+function configHere(): boolean {
+  try {
+    resolveConfigPath(undefined);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The config when there is one to read (for server names); undefined when there is none. */
