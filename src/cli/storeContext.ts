@@ -36,7 +36,8 @@ export function storeOptions(command: Command): Command {
  */
 async function storeDataDir(options: StoreOptions): Promise<string> {
   const dataDir = resolveDataDir(options);
-  const named = options.dataDir !== undefined || process.env.MCP_ORCH_DATA_DIR !== undefined || options.config !== undefined || configHere();
+  const named =
+    options.dataDir !== undefined || process.env.MCP_ORCH_DATA_DIR !== undefined || options.config !== undefined || configHere();
   if (named || (await runningDaemon(dataDir))) return dataDir;
   const running = await runningDaemons();
   return running.length === 1 ? running[0]!.dataDir : dataDir;
