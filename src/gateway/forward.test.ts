@@ -4,13 +4,8 @@
  * created it, a hosted server's requests on the call's own stream, and a 2026 caller's own instance
  * of an isolated server gone with its request. Plus the progress-token split as a plain function.
  */
-import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer, type Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import {
   CallToolRequestSchema,
   CreateMessageResultSchema,
@@ -27,6 +22,7 @@ import { connectModern, daemonClients, MODERN_VERSION, recordNotifications, type
 import { fixtureServer } from '../../test/helpers/fixtures.js';
 import { startInProcessDaemon, type InProcessDaemon } from '../../test/helpers/inProcessDaemon.js';
 import { parseExposition } from '../../test/helpers/metrics.js';
+import { serveSdkHttp, type SdkHttpServer } from '../../test/helpers/sdkHttpServer.js';
 import { waitFor } from '../../test/helpers/wait.js';
 import { openStore } from '../store/open.js';
 import { splitProgressToken } from './forward.js';
@@ -70,27 +66,6 @@ function hostedServer(): Server {
   return server;
 }
 
-/** Streamable HTTP with sessions, each with a server of its own, as a hosted server runs. */
-async function serveHosted(): Promise<{ http: HttpServer; url: string }> {
-  const sessions = new Map<string, StreamableHTTPServerTransport>();
-  const http = createServer((req, res) => {
-    const id = req.headers['mcp-session-id'];
-    const known = typeof id === 'string' ? sessions.get(id) : undefined;
-    if (known) return void known.handleRequest(req, res);
-    if (id !== undefined) return void res.writeHead(404).end();
-    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: randomUUID,
-      onsessioninitialized: (sessionId) => void sessions.set(sessionId, transport),
-    });
-    void hostedServer()
-      .connect(transport)
-      .then(() => transport.handleRequest(req, res));
-  });
-  http.listen(0, '127.0.0.1');
-  await once(http, 'listening');
-  return { http, url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp` };
-}
-
 /** Every message the client's transport hands it, progress included, in arrival order. */
 function recordWire(client: Client): JSONRPCMessage[] {
   const heard: JSONRPCMessage[] = [];
@@ -104,20 +79,19 @@ function recordWire(client: Client): JSONRPCMessage[] {
 }
 
 describe('the forwarding path', () => {
-  let hosted: HttpServer;
+  let hosted: SdkHttpServer;
   let running: InProcessDaemon;
   const { connect, closeAll } = daemonClients(() => running.url);
 
   beforeAll(async () => {
-    const served = await serveHosted();
-    hosted = served.http;
+    hosted = await serveSdkHttp(hostedServer);
     running = await startInProcessDaemon({
       config: {
         mcpServers: {
           echo: { ...fixtureServer('echo'), cache: { tools: ['echo', 'counter'] } },
           solo: { ...fixtureServer('echo'), isolation: 'session' },
           modern: { ...fixtureServer('modern-only'), cache: { tools: ['ask'] } },
-          hosted: { type: 'http', url: served.url },
+          hosted: { type: 'http', url: hosted.url },
         },
       },
     });
@@ -126,8 +100,7 @@ describe('the forwarding path', () => {
   afterAll(async () => {
     await closeAll();
     await running.stop();
-    hosted.closeAllConnections();
-    hosted.close();
+    await hosted.close();
   });
 
   it('audits a call answered from the cache as cached, and the call that filled it as not', async () => {

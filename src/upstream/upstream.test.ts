@@ -2,14 +2,11 @@
  * One Upstream over a real fixture server (a child process on stdio, the real SDK on both sides):
  * what it reports of itself, how it forwards, how it fails, and how it stops and starts by itself.
  */
-import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Notification } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serveSdkHttp } from '../../test/helpers/sdkHttpServer.js';
 import { configuredUpstream, fixtureUpstream, orchErrorOf } from '../../test/helpers/upstream.js';
 import { OrchError } from '../errors.js';
 import { createLogger } from '../log.js';
@@ -364,48 +361,17 @@ describe('a server with an instance per session', () => {
   });
 });
 
-/**
- * The SDK's own Streamable HTTP server, a session per client; `setup` gives each session's server
- * its tools and may watch its transport. `forget()` drops every session, as a restart does, while
- * the old streams stay open.
- */
-async function serveSdkHttp(setup: (server: McpServer, transport: StreamableHTTPServerTransport) => void) {
-  const sessions = new Map<string, StreamableHTTPServerTransport>();
-  const http = createServer((req, res) => {
-    const id = req.headers['mcp-session-id'];
-    const known = typeof id === 'string' ? sessions.get(id) : undefined;
-    if (known) return void known.handleRequest(req, res);
-    if (typeof id === 'string' || req.method !== 'POST') return void res.writeHead(404).end();
-    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: randomUUID,
-      onsessioninitialized: (sessionId) => void sessions.set(sessionId, transport),
-    });
-    const server = new McpServer({ name: 'sdk-http', version: '1.0.0' });
-    setup(server, transport);
-    void server.connect(transport).then(() => transport.handleRequest(req, res));
-  });
-  http.listen(0, '127.0.0.1');
-  await once(http, 'listening');
-  return {
-    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`,
-    forget: () => sessions.clear(),
-    close: async () => {
-      for (const transport of new Set(sessions.values())) await transport.close();
-      http.closeAllConnections();
-      http.close();
-    },
-  };
-}
-
 describe('a remote server that restarts and forgets its sessions', () => {
   it('sends a request it answered 404 once more, in a new session, and the server runs it once', async () => {
     const calls: string[] = [];
-    const remote = await serveSdkHttp((server, transport) =>
+    const remote = await serveSdkHttp((transport) => {
+      const server = new McpServer({ name: 'forgetful', version: '1.0.0' });
       server.registerTool('note', { description: 'Records a call' }, () => {
         calls.push(transport.sessionId!);
         return { content: [{ type: 'text', text: `call ${calls.length}` }] };
-      }),
-    );
+      });
+      return server;
+    });
     const upstream = configuredUpstream(
       'forgetful',
       { type: 'streamable-http', url: remote.url, timeout: 5, backoff: { initialMs: 10, maxMs: 10 } },
@@ -430,7 +396,7 @@ describe('a remote server that restarts and forgets its sessions', () => {
 describe('a remote server under health checks', () => {
   it('is pinged, and has no process of ours to sample: the checks go on without an error', async () => {
     let pings = 0;
-    const remote = await serveSdkHttp((_server, transport) => {
+    const remote = await serveSdkHttp((transport) => {
       const watch = (): void => {
         const heard = transport.onmessage;
         transport.onmessage = (message, extra) => {
@@ -440,6 +406,7 @@ describe('a remote server under health checks', () => {
       };
       // The server sets its handler when it connects; the watch wraps it once it is there.
       queueMicrotask(watch);
+      return new McpServer({ name: 'pinged', version: '1.0.0' });
     });
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
